@@ -1,0 +1,68 @@
+/**
+ * A read-only view of a Zahara agent manifest: what the gateway lists and
+ * routes on, and what the runtime serves. Derived from the OSSA manifest
+ * (`spec.tools[]` of `type: function`) plus `extensions.zahara`.
+ */
+import type { ZaharaAgentManifest } from "./manifest";
+
+/** JSON Schema object, as written in a manifest. */
+export type JsonSchema = Record<string, unknown>;
+
+/** One capability (task) an agent offers. */
+export interface CapabilityInfo {
+  name: string;
+  description?: string;
+  input_schema?: JsonSchema;
+  output_schema?: JsonSchema;
+}
+
+/** What the gateway knows about an agent. */
+export interface AgentInfo {
+  /** `metadata.name`, the id used in URLs (`/agents/:agent/execute`). */
+  name: string;
+  display_name: string;
+  description?: string;
+  version?: string;
+  /** Gateway service-binding name for this agent. */
+  binding: string;
+  capabilities: CapabilityInfo[];
+  llm?: { provider: string; model: string };
+  timeout_seconds?: number;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Lists a manifest's capabilities: its `function` tools, in order. */
+export function capabilitiesOf(manifest: ZaharaAgentManifest): CapabilityInfo[] {
+  const tools: unknown[] = manifest.spec.tools ?? [];
+  const out: CapabilityInfo[] = [];
+  for (const tool of tools) {
+    if (!isObject(tool) || tool.type !== "function" || typeof tool.name !== "string") continue;
+    const cap: CapabilityInfo = { name: tool.name };
+    if (typeof tool.description === "string") cap.description = tool.description.trim();
+    if (isObject(tool.input_schema)) cap.input_schema = tool.input_schema;
+    if (isObject(tool.output_schema)) cap.output_schema = tool.output_schema;
+    out.push(cap);
+  }
+  return out;
+}
+
+/** Builds the {@link AgentInfo} view of a manifest. */
+export function agentInfo(manifest: ZaharaAgentManifest): AgentInfo {
+  const z = manifest.extensions.zahara;
+  const info: AgentInfo = {
+    name: manifest.metadata.name,
+    display_name: z.branding?.display_name ?? manifest.metadata.name,
+    binding: z.binding,
+    capabilities: capabilitiesOf(manifest),
+  };
+  if (manifest.metadata.description) info.description = manifest.metadata.description.trim();
+  if (manifest.metadata.version) info.version = manifest.metadata.version;
+  const llm = manifest.spec.llm;
+  if (llm) info.llm = { provider: String(llm.provider), model: String(llm.model) };
+  const timeout = manifest.spec.constraints?.performance?.timeoutSeconds;
+  if (typeof timeout === "number" && timeout > 0) info.timeout_seconds = timeout;
+  return info;
+}

@@ -1,0 +1,25 @@
+/**
+ * Typed per-request context shared by every Zahara Hono app: augmenting
+ * Hono's `ContextVariableMap` makes `c.get("requestId")` typed everywhere.
+ */
+import type { LogFields, Logger } from "../logger";
+
+declare module "hono" {
+  interface ContextVariableMap {
+    /** The request id (caller's if valid, else a fresh UUIDv4). */
+    requestId: string;
+    /** `Date.now()` when the request entered the Worker. */
+    startedAt: number;
+    /** Request-scoped structured logger (already carries `request_id`). */
+    logger: Logger;
+    /** This Worker's service name, used in error bodies and logs. */
+    service: string;
+    /** Fields handlers add to the per-request log line (agent, task, ...). */
+    logFields: LogFields;
+  }
+}
+
+/** Bindings every Zahara Worker understands (all optional). */
+export interface BaseBindings {
+  LOG_LEVEL?: string;
+}

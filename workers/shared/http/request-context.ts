@@ -1,0 +1,57 @@
+/**
+ * Request-context middleware: assigns the request id, a request-scoped logger
+ * and the start time, echoes `X-Request-Id` on the response, and writes the
+ * single structured log line for the request once it has been answered.
+ */
+import { createMiddleware } from "hono/factory";
+import { createLogger } from "../logger";
+import { REQUEST_ID_HEADER, resolveRequestId } from "../request-id";
+import type { BaseBindings } from "./context";
+import "./context";
+
+/** Options for {@link requestContext}. */
+export interface RequestContextOptions {
+  /** Service name written in logs and error bodies, e.g. `gateway`. */
+  service: string;
+  /** Secret values in this Worker's env, redacted from every log line. */
+  secrets?: (env: Record<string, unknown>) => string[];
+}
+
+/** Milliseconds since the request started, for `duration_ms` fields. */
+export function elapsedMs(startedAt: number): number {
+  return Math.max(0, Date.now() - startedAt);
+}
+
+/**
+ * Creates the request-context middleware. Register it first so every other
+ * middleware and `onError` can rely on `requestId`, `logger` and `startedAt`.
+ */
+export function requestContext({ service, secrets = () => [] }: RequestContextOptions) {
+  if (!service || typeof service !== "string") throw new TypeError("requestContext: `service` is required");
+  return createMiddleware<{ Bindings: BaseBindings }>(async function requestContext(c, next) {
+    const startedAt = Date.now();
+    const requestId = resolveRequestId(c.req.header(REQUEST_ID_HEADER));
+    const logger = createLogger({
+      service,
+      level: c.env?.LOG_LEVEL,
+      fields: { request_id: requestId },
+      redact: secrets((c.env ?? {}) as Record<string, unknown>),
+    });
+    c.set("startedAt", startedAt);
+    c.set("requestId", requestId);
+    c.set("service", service);
+    c.set("logger", logger);
+    c.set("logFields", {});
+    await next();
+    c.header(REQUEST_ID_HEADER, requestId);
+    const status = c.res.status;
+    const level = status >= 500 ? "error" : status >= 400 ? "warn" : "info";
+    logger[level]("request completed", {
+      method: c.req.method,
+      path: c.req.path,
+      status,
+      duration_ms: elapsedMs(startedAt),
+      ...c.get("logFields"),
+    });
+  });
+}
