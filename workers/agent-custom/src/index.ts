@@ -1,0 +1,5 @@
+/** agent-custom Worker: the shared agent runtime serving its compiled manifest. */
+import manifest from "../../generated/manifests/agent-custom";
+import { createAgentWorker } from "../../agent-runtime/src";
+
+export default createAgentWorker<Env>({ manifest }) satisfies ExportedHandler<Env>;

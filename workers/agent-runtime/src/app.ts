@@ -1,0 +1,40 @@
+/**
+ * The agent runtime: turns a manifest plus capability handlers into a Hono
+ * app with `GET /`, `GET /health`, `GET /capabilities` and `POST /run`.
+ */
+import { Hono } from "hono";
+import { secureHeaders } from "hono/secure-headers";
+import { agentInfo } from "../../shared/agents";
+import { notFound, onError } from "../../shared/http/error-handler";
+import { requestContext } from "../../shared/http/request-context";
+import type { ZaharaAgentManifest } from "../../shared/manifest";
+import type { ResolvedCapability } from "./capability";
+import type { AgentRuntimeEnv } from "./env";
+import { TRY_SCRIPT, renderAgentPage } from "./page";
+import { runHandler } from "./run";
+
+/** Creates the Hono app of one agent. */
+export function createAgentApp<E extends AgentRuntimeEnv>(
+  manifest: ZaharaAgentManifest,
+  capabilities: ReadonlyMap<string, ResolvedCapability<E>>,
+) {
+  const info = agentInfo(manifest);
+  const page = renderAgentPage(manifest, info);
+  const app = new Hono<{ Bindings: E }>();
+  app.use(requestContext({ service: info.name, secrets: (env) => (typeof env.LLM_API_KEY === "string" ? [env.LLM_API_KEY] : []) }));
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], scriptSrc: ["'self'"] },
+    }),
+  );
+  app.get("/", (c) => c.html(page));
+  app.get("/_assets/try.js", (c) => c.body(TRY_SCRIPT, 200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "public, max-age=300" }));
+  app.get("/health", (c) =>
+    c.json({ status: "ok", agent: info.name, version: info.version ?? null, capabilities: [...capabilities.keys()], request_id: c.get("requestId") }),
+  );
+  app.get("/capabilities", (c) => c.json({ ...info, request_id: c.get("requestId") }));
+  app.post("/run", runHandler({ manifest, capabilities }));
+  app.onError(onError);
+  app.notFound(notFound(() => app.routes));
+  return app;
+}

@@ -1,0 +1,54 @@
+/**
+ * The LLM-backed capability: the manifest's role is the system prompt, the
+ * parameters are the user message, and the answer must be JSON matching the
+ * capability's output schema (checked by the runtime after this returns).
+ */
+import { ZaharaError } from "../../../shared/errors";
+import type { CapabilityContext, CapabilityHandler } from "../capability";
+import { chat } from "./chat";
+import { resolveLlmTarget } from "./config";
+
+function systemPrompt({ manifest, capability }: CapabilityContext): string {
+  const role = manifest.spec.role ?? manifest.spec.prompts?.system?.template ?? "";
+  const lines = [role.trim(), "", `You are performing the task "${capability.name}".`];
+  if (capability.description) lines.push(capability.description);
+  if (capability.output_schema) {
+    lines.push("Answer with a single JSON value, and nothing else, that matches this JSON Schema:");
+    lines.push(JSON.stringify(capability.output_schema));
+  }
+  lines.push("The user message is the task's input parameters as JSON.");
+  return lines.join("\n");
+}
+
+/** Extracts the JSON answer, tolerating a Markdown code fence around it. */
+export function parseModelJson(content: string): unknown {
+  const fenced = /^\s*```(?:json)?\s*\n([\s\S]*?)\n\s*```\s*$/i.exec(content);
+  const text = (fenced ? fenced[1] : content) ?? "";
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ZaharaError("LLM_BAD_OUTPUT", { message: "The model's answer is not valid JSON" });
+  }
+}
+
+/** Runs a capability on the manifest's LLM; 503 `LLM_NOT_CONFIGURED` when there is none. */
+export const llmCapability: CapabilityHandler = async function llmCapability(parameters, context) {
+  const target = resolveLlmTarget(context.manifest, context.env);
+  if (!target) {
+    throw new ZaharaError("LLM_NOT_CONFIGURED", {
+      message: "No LLM provider is configured: set LLM_BASE_URL and LLM_API_KEY (or LLM_BACKEND=workers-ai with an AI binding)",
+    });
+  }
+  const schema = context.capability.output_schema;
+  const answer = await chat(target, {
+    messages: [
+      { role: "system", content: systemPrompt(context) },
+      { role: "user", content: JSON.stringify(parameters) },
+    ],
+    ...(schema ? { schema: { name: context.capability.name, schema } } : {}),
+    signal: context.signal,
+  });
+  context.logger.debug("llm answered", { provider: target.provider, model: target.model, usage: answer.usage });
+  const result = schema ? parseModelJson(answer.content) : { text: answer.content };
+  return answer.usage ? { result, usage: answer.usage } : { result };
+};

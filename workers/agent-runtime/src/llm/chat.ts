@@ -1,0 +1,131 @@
+/**
+ * One chat completion against an OpenAI-compatible endpoint or Workers AI,
+ * with provider failures mapped to Zahara errors. Never includes the API key
+ * or the provider's raw error text (which may echo a key) in an error.
+ */
+import { ZaharaError } from "../../../shared/errors";
+import type { TokenUsage } from "../capability";
+import type { LlmTarget, OpenAiTarget, WorkersAiTarget } from "./config";
+
+/** A chat message. */
+export interface ChatMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+/** What the runtime asks of the model. */
+export interface ChatRequest {
+  messages: ChatMessage[];
+  /** JSON Schema the answer must follow, sent as `response_format`. */
+  schema?: { name: string; schema: Record<string, unknown> };
+  signal: AbortSignal;
+}
+
+/** The model's answer text and token usage. */
+export interface ChatAnswer {
+  content: string;
+  usage?: TokenUsage;
+}
+
+function toUsage(raw: unknown): TokenUsage | undefined {
+  if (typeof raw !== "object" || raw === null) return undefined;
+  const u = raw as Record<string, unknown>;
+  const prompt = Number(u.prompt_tokens ?? 0);
+  const completion = Number(u.completion_tokens ?? 0);
+  if (!Number.isFinite(prompt) || !Number.isFinite(completion)) return undefined;
+  const total = Number(u.total_tokens ?? prompt + completion);
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: Number.isFinite(total) ? total : prompt + completion };
+}
+
+function providerStatusError(target: LlmTarget, status: number, retryAfter: string | null): ZaharaError {
+  const who = `LLM provider ${target.provider}`;
+  if (status === 429) {
+    return new ZaharaError("RATE_LIMITED", {
+      message: `${who} is rate limiting requests`,
+      headers: retryAfter ? { "Retry-After": retryAfter } : {},
+      details: { provider_status: status },
+    });
+  }
+  const reason =
+    status === 401 || status === 403
+      ? "rejected the credentials"
+      : status === 404
+        ? "does not know the model or endpoint"
+        : status >= 500
+          ? "failed"
+          : "rejected the request";
+  return new ZaharaError("LLM_PROVIDER_ERROR", { message: `${who} ${reason} (HTTP ${status})`, details: { provider_status: status } });
+}
+
+function withTimeout(signal: AbortSignal, ms: number): AbortSignal {
+  return AbortSignal.any([signal, AbortSignal.timeout(ms)]);
+}
+
+function isTimeout(err: unknown): boolean {
+  return err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
+}
+
+async function openAiChat(target: OpenAiTarget, req: ChatRequest): Promise<ChatAnswer> {
+  const body: Record<string, unknown> = { model: target.model, messages: req.messages };
+  if (target.temperature !== undefined) body.temperature = target.temperature;
+  if (target.maxTokens !== undefined) body.max_tokens = target.maxTokens;
+  if (req.schema) body.response_format = { type: "json_schema", json_schema: { name: req.schema.name, schema: req.schema.schema } };
+  const headers: Record<string, string> = { "Content-Type": "application/json", Accept: "application/json" };
+  if (target.apiKey) headers.Authorization = `Bearer ${target.apiKey}`;
+  let res: Response;
+  try {
+    res = await fetch(`${target.baseUrl}/chat/completions`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify(body),
+      signal: withTimeout(req.signal, target.timeoutMs),
+    });
+  } catch (err) {
+    if (isTimeout(err)) throw new ZaharaError("LLM_TIMEOUT", { message: `LLM provider ${target.provider} did not answer within ${target.timeoutMs} ms` });
+    throw new ZaharaError("LLM_PROVIDER_ERROR", { message: `LLM provider ${target.provider} could not be reached`, cause: err });
+  }
+  if (!res.ok) {
+    await res.body?.cancel();
+    throw providerStatusError(target, res.status, res.headers.get("Retry-After"));
+  }
+  let data: unknown;
+  try {
+    data = await res.json();
+  } catch {
+    throw new ZaharaError("LLM_PROVIDER_ERROR", { message: `LLM provider ${target.provider} sent a response that is not JSON` });
+  }
+  const choice = (data as { choices?: { message?: { content?: unknown } }[] }).choices?.[0];
+  const content = choice?.message?.content;
+  if (typeof content !== "string") {
+    throw new ZaharaError("LLM_BAD_OUTPUT", { message: `LLM provider ${target.provider} sent no message content` });
+  }
+  const usage = toUsage((data as { usage?: unknown }).usage);
+  return usage ? { content, usage } : { content };
+}
+
+async function workersAiChat(target: WorkersAiTarget, req: ChatRequest): Promise<ChatAnswer> {
+  const inputs: Record<string, unknown> = { messages: req.messages };
+  if (target.temperature !== undefined) inputs.temperature = target.temperature;
+  if (target.maxTokens !== undefined) inputs.max_tokens = target.maxTokens;
+  if (req.schema) inputs.response_format = { type: "json_schema", json_schema: req.schema.schema };
+  let out: unknown;
+  try {
+    out = await Promise.race([
+      target.binding.run(target.model, inputs),
+      new Promise((_, reject) => setTimeout(() => reject(new DOMException("timeout", "TimeoutError")), target.timeoutMs)),
+    ]);
+  } catch (err) {
+    if (isTimeout(err)) throw new ZaharaError("LLM_TIMEOUT", { message: `Workers AI did not answer within ${target.timeoutMs} ms` });
+    throw new ZaharaError("LLM_PROVIDER_ERROR", { message: "Workers AI failed", cause: err });
+  }
+  const response = (out as { response?: unknown }).response;
+  const content = typeof response === "string" ? response : response !== undefined ? JSON.stringify(response) : undefined;
+  if (content === undefined) throw new ZaharaError("LLM_BAD_OUTPUT", { message: "Workers AI sent no response" });
+  const usage = toUsage((out as { usage?: unknown }).usage);
+  return usage ? { content, usage } : { content };
+}
+
+/** Sends one chat request to `target`. */
+export function chat(target: LlmTarget, req: ChatRequest): Promise<ChatAnswer> {
+  return target.backend === "workers-ai" ? workersAiChat(target, req) : openAiChat(target, req);
+}

@@ -1,0 +1,71 @@
+/**
+ * `POST /run`: validates `{task, parameters}`, checks parameters against the
+ * capability's input schema, runs it, and checks the result against its
+ * output schema.
+ */
+import type { Context } from "hono";
+import { z } from "zod";
+import { ZaharaError } from "../../shared/errors";
+import { parseMaxBodyBytes, readJsonBody } from "../../shared/http/json-body";
+import { elapsedMs } from "../../shared/http/request-context";
+import { validationError } from "../../shared/http/validation";
+import type { ZaharaAgentManifest } from "../../shared/manifest";
+import type { ResolvedCapability } from "./capability";
+import type { AgentRuntimeEnv } from "./env";
+
+/** Body of `POST /run`. */
+export const RunRequestSchema = z.strictObject({
+  task: z.string().min(1, "task must be a non-empty string"),
+  parameters: z.record(z.string(), z.unknown()).default({}),
+});
+
+/** Dependencies of the run handler. */
+export interface RunDeps<E extends AgentRuntimeEnv> {
+  manifest: ZaharaAgentManifest;
+  capabilities: ReadonlyMap<string, ResolvedCapability<E>>;
+}
+
+/** Creates the `POST /run` handler. */
+export function runHandler<E extends AgentRuntimeEnv>({ manifest, capabilities }: RunDeps<E>) {
+  return async function run(c: Context<{ Bindings: E }>): Promise<Response> {
+    const raw = await readJsonBody(c.req.raw, parseMaxBodyBytes(c.env.MAX_BODY_BYTES));
+    const body = RunRequestSchema.safeParse(raw);
+    if (!body.success) throw validationError(body.error, { message: "Invalid run request" });
+    const { task, parameters } = body.data;
+    c.get("logFields").task = task;
+    const cap = capabilities.get(task);
+    if (!cap) {
+      throw new ZaharaError("TASK_NOT_FOUND", {
+        message: `${manifest.metadata.name} has no capability "${task}"`,
+        details: { available: [...capabilities.keys()] },
+      });
+    }
+    if (cap.input) {
+      const checked = cap.input.safeParse(parameters);
+      if (!checked.success) throw validationError(checked.error, { code: "INVALID_PARAMETERS", prefix: "parameters", message: "Invalid parameters" });
+    }
+    const output = await cap.handler(parameters, {
+      env: c.env,
+      requestId: c.get("requestId"),
+      logger: c.get("logger"),
+      signal: c.req.raw.signal,
+      manifest,
+      capability: cap.info,
+    });
+    if (cap.output) {
+      const checked = cap.output.safeParse(output.result);
+      if (!checked.success) {
+        const fields = checked.error.issues.map((i) => ({ field: ["result", ...i.path].join("."), message: i.message }));
+        throw new ZaharaError(cap.kind === "llm" ? "LLM_BAD_OUTPUT" : "INVALID_OUTPUT", { details: { fields } });
+      }
+    }
+    if (output.usage) c.get("logFields").usage = output.usage;
+    return c.json({
+      result: output.result,
+      task,
+      request_id: c.get("requestId"),
+      duration_ms: elapsedMs(c.get("startedAt")),
+      ...(output.usage ? { usage: output.usage } : {}),
+    });
+  };
+}
