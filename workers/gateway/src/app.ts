@@ -1,0 +1,57 @@
+/**
+ * The gateway's Hono app: request context, CORS, secure headers, API-key
+ * auth, and the routes. Business handlers live in `routes/`; this file only
+ * wires them.
+ */
+import { Hono } from "hono";
+import { cors } from "hono/cors";
+import { secureHeaders } from "hono/secure-headers";
+import { notFound, onError } from "../../shared/http/error-handler";
+import { requestContext } from "../../shared/http/request-context";
+import type { ZaharaAgentManifest } from "../../shared/manifest";
+import { apiKeyAuth } from "./auth/middleware";
+import { resolveGatewayConfig, splitList } from "./config";
+import { AgentRegistry } from "./registry";
+import { listAgentsHandler } from "./routes/agents";
+import { agentExecuteHandler, executeHandler } from "./routes/execute";
+import { healthHandler } from "./routes/health";
+
+/** What the gateway app is built from. */
+export interface GatewayAppOptions {
+  manifests: readonly ZaharaAgentManifest[];
+  version: string;
+}
+
+/** Headers a browser may send and read across origins. */
+const CORS_ALLOW_HEADERS = ["Content-Type", "X-API-Key", "X-Request-Id", "X-Timeout-Ms", "Authorization"];
+const CORS_EXPOSE_HEADERS = ["X-Request-Id", "Retry-After", "RateLimit", "RateLimit-Policy"];
+
+/** Creates the gateway app. */
+export function createGatewayApp({ manifests, version }: GatewayAppOptions) {
+  const registry = new AgentRegistry(manifests);
+  const app = new Hono<{ Bindings: Env }>();
+  app.use(requestContext({ service: "gateway", secrets: (env) => splitList(env.GATEWAY_API_KEYS as string | undefined) }));
+  app.use(
+    cors({
+      origin: (origin, c) => {
+        const allowed = resolveGatewayConfig(c.env).corsOrigins;
+        return allowed.includes("*") ? "*" : allowed.includes(origin) ? origin : null;
+      },
+      allowMethods: ["GET", "POST", "OPTIONS"],
+      allowHeaders: CORS_ALLOW_HEADERS,
+      exposeHeaders: CORS_EXPOSE_HEADERS,
+      maxAge: 600,
+    }),
+  );
+  app.use(secureHeaders());
+  app.get("/health", healthHandler(registry, version));
+  app.use("/agents", apiKeyAuth());
+  app.use("/agents/*", apiKeyAuth());
+  app.use("/execute", apiKeyAuth());
+  app.get("/agents", listAgentsHandler(registry));
+  app.post("/execute", executeHandler(registry));
+  app.post("/agents/:agent/execute", agentExecuteHandler(registry));
+  app.onError(onError);
+  app.notFound(notFound(() => app.routes));
+  return app;
+}

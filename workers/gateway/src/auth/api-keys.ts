@@ -1,0 +1,80 @@
+/**
+ * API keys from the `GATEWAY_API_KEYS` secret: comma-separated entries, each
+ * a plaintext key or `sha256:<64 hex>` of one (so production holds no
+ * plaintext). Several entries allow rotation without downtime. The presented
+ * key is hashed and compared with every entry in constant time.
+ */
+
+/** One configured key, kept only as its SHA-256 digest. */
+export interface ApiKeyEntry {
+  digest: Uint8Array;
+}
+
+const HASHED = /^sha256:([0-9a-fA-F]{64})$/;
+
+/** SHA-256 of a UTF-8 string. */
+export async function sha256(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+}
+
+/** Lower-case hex of bytes. */
+export function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function fromHex(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+/** Result of parsing the secret: usable entries and how many were malformed. */
+export interface ParsedApiKeys {
+  entries: ApiKeyEntry[];
+  malformed: number;
+}
+
+/**
+ * Parses `GATEWAY_API_KEYS`. A `sha256:` entry whose hex is not 64 digits is
+ * counted as malformed and ignored (never echoed anywhere).
+ */
+export async function parseApiKeys(secret: string | undefined): Promise<ParsedApiKeys> {
+  const entries: ApiKeyEntry[] = [];
+  let malformed = 0;
+  for (const raw of (secret ?? "").split(",")) {
+    const entry = raw.trim();
+    if (!entry) continue;
+    const hashed = HASHED.exec(entry);
+    if (hashed) entries.push({ digest: fromHex(hashed[1] as string) });
+    else if (entry.toLowerCase().startsWith("sha256:")) malformed++;
+    else entries.push({ digest: await sha256(entry) });
+  }
+  return { entries, malformed };
+}
+
+function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  const subtle = crypto.subtle as SubtleCrypto & { timingSafeEqual?: (x: ArrayBufferView, y: ArrayBufferView) => boolean };
+  if (typeof subtle.timingSafeEqual === "function") return subtle.timingSafeEqual(a, b);
+  let diff = 0;
+  for (let i = 0; i < a.byteLength; i++) diff |= (a[i] as number) ^ (b[i] as number);
+  return diff === 0;
+}
+
+/** Outcome of checking a presented key. */
+export interface KeyCheck {
+  valid: boolean;
+  /** Short, non-reversible id of the presented key for logs (`key_` + 12 hex of its SHA-256). */
+  keyId: string;
+}
+
+/**
+ * Checks `presented` against every entry without stopping at the first
+ * match, so timing does not reveal which entry (or whether any) matched.
+ */
+export async function checkApiKey(presented: string, entries: readonly ApiKeyEntry[]): Promise<KeyCheck> {
+  const digest = await sha256(presented);
+  let valid = false;
+  for (const entry of entries) valid = timingSafeEqual(digest, entry.digest) || valid;
+  return { valid, keyId: `key_${toHex(digest).slice(0, 12)}` };
+}

@@ -1,0 +1,51 @@
+/**
+ * Gateway configuration: the environment as given (strings from `wrangler.toml`
+ * vars and secrets) resolved into typed settings with defaults.
+ */
+import { DEFAULT_MAX_BODY_BYTES, parseMaxBodyBytes } from "../../shared/http/json-body";
+
+/** Default deadline for a whole `/execute` request. */
+export const DEFAULT_GATEWAY_TIMEOUT_MS = 10_000;
+
+/** Default CORS origin: the dashboard in local dev. */
+export const DEFAULT_CORS_ORIGINS = ["http://localhost:8788"];
+
+/** The vars and secrets the gateway reads (a subset of its generated `Env`). */
+export interface GatewayVars {
+  GATEWAY_API_KEYS?: string;
+  MAX_BODY_BYTES?: string;
+  CORS_ORIGINS?: string;
+  GATEWAY_TIMEOUT_MS?: string;
+  LOG_LEVEL?: string;
+}
+
+/** Gateway settings resolved with defaults. */
+export interface GatewayConfig {
+  maxBodyBytes: number;
+  /** Allowed CORS origins; `["*"]` allows any. */
+  corsOrigins: string[];
+  timeoutMs: number;
+}
+
+function positiveInt(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return Number.isSafeInteger(n) && n > 0 ? n : fallback;
+}
+
+/** Splits a comma-separated list, trimming and dropping empty entries. */
+export function splitList(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/** Resolves the gateway's settings from its environment. */
+export function resolveGatewayConfig(env: GatewayVars): GatewayConfig {
+  const origins = splitList(env.CORS_ORIGINS);
+  return {
+    maxBodyBytes: env.MAX_BODY_BYTES ? parseMaxBodyBytes(env.MAX_BODY_BYTES) : DEFAULT_MAX_BODY_BYTES,
+    corsOrigins: origins.length > 0 ? origins : DEFAULT_CORS_ORIGINS,
+    timeoutMs: positiveInt(env.GATEWAY_TIMEOUT_MS, DEFAULT_GATEWAY_TIMEOUT_MS),
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * `POST /execute` and `POST /agents/:agent/execute`: validate the body,
+ * route to an agent, apply the deadline, dispatch over the service binding.
+ */
+import type { Context } from "hono";
+import { z } from "zod";
+import { ZaharaError } from "../../../shared/errors";
+import { readJsonBody } from "../../../shared/http/json-body";
+import { elapsedMs } from "../../../shared/http/request-context";
+import { validationError } from "../../../shared/http/validation";
+import { type GatewayVars, resolveGatewayConfig } from "../config";
+import { callAgent } from "../dispatch";
+import { type AgentRegistry, serviceBinding } from "../registry";
+
+const Parameters = z.record(z.string(), z.unknown(), { error: "parameters must be a JSON object" }).default({});
+const Task = z.string({ error: "task must be a string" }).min(1, "task must not be empty").max(128);
+
+/** Body of `POST /execute`. */
+export const ExecuteBodySchema = z.strictObject({ task: Task, parameters: Parameters, agent: z.string().min(1).max(253).optional() });
+
+/** Body of `POST /agents/:agent/execute`. */
+export const AgentExecuteBodySchema = z.strictObject({ task: Task, parameters: Parameters });
+
+/** Header a caller uses to ask for a shorter deadline. */
+export const TIMEOUT_HEADER = "X-Timeout-Ms";
+
+/**
+ * The deadline for one request: `GATEWAY_TIMEOUT_MS`, lowered by the caller's
+ * `X-Timeout-Ms` and capped by the agent's `timeoutSeconds`.
+ */
+export function resolveDeadlineMs(gatewayMs: number, header: string | undefined, agentTimeoutSeconds?: number): number {
+  let ms = gatewayMs;
+  if (header !== undefined) {
+    const asked = Number(header);
+    if (!/^\d{1,9}$/.test(header.trim()) || !Number.isSafeInteger(asked) || asked < 1) {
+      throw new ZaharaError("INVALID_HEADER", {
+        message: `${TIMEOUT_HEADER} must be a positive integer number of milliseconds`,
+        details: { fields: [{ field: TIMEOUT_HEADER, message: "expected a positive integer" }] },
+      });
+    }
+    ms = Math.min(ms, asked);
+  }
+  if (agentTimeoutSeconds !== undefined) ms = Math.min(ms, Math.round(agentTimeoutSeconds * 1000));
+  return ms;
+}
+
+type GatewayContext = Context<{ Bindings: GatewayVars }>;
+
+async function execute(c: GatewayContext, registry: AgentRegistry, task: string, parameters: Record<string, unknown>, agentName?: string) {
+  const logFields = c.get("logFields");
+  logFields.task = task;
+  const agent = registry.route(task, agentName);
+  logFields.agent = agent.name;
+  const binding = serviceBinding(c.env, agent.binding);
+  if (!binding) {
+    throw new ZaharaError("AGENT_UNAVAILABLE", { message: `Agent "${agent.name}" has no service binding ${agent.binding} on this gateway` });
+  }
+  const config = resolveGatewayConfig(c.env);
+  const timeoutMs = resolveDeadlineMs(config.timeoutMs, c.req.header(TIMEOUT_HEADER), agent.timeout_seconds);
+  const out = await callAgent({
+    agent,
+    binding,
+    task,
+    parameters,
+    requestId: c.get("requestId"),
+    timeoutMs,
+    signal: c.req.raw.signal,
+  });
+  return c.json({
+    result: out.result,
+    agent: agent.name,
+    task,
+    request_id: c.get("requestId"),
+    duration_ms: elapsedMs(c.get("startedAt")),
+    ...(out.usage !== undefined ? { usage: out.usage } : {}),
+  });
+}
+
+/** Creates the `POST /execute` handler (routing by task, or by `agent` in the body). */
+export function executeHandler(registry: AgentRegistry) {
+  return async function executeRoute(c: GatewayContext): Promise<Response> {
+    const raw = await readJsonBody(c.req.raw, resolveGatewayConfig(c.env).maxBodyBytes);
+    const body = ExecuteBodySchema.safeParse(raw);
+    if (!body.success) throw validationError(body.error, { message: "Invalid request body" });
+    return execute(c, registry, body.data.task, body.data.parameters, body.data.agent);
+  };
+}
+
+/** Creates the `POST /agents/:agent/execute` handler. */
+export function agentExecuteHandler(registry: AgentRegistry) {
+  return async function agentExecuteRoute(c: GatewayContext): Promise<Response> {
+    const agentName = c.req.param("agent") ?? "";
+    registry.agent(agentName);
+    const raw = await readJsonBody(c.req.raw, resolveGatewayConfig(c.env).maxBodyBytes);
+    const body = AgentExecuteBodySchema.safeParse(raw);
+    if (!body.success) throw validationError(body.error, { message: "Invalid request body" });
+    return execute(c, registry, body.data.task, body.data.parameters, agentName);
+  };
+}
