@@ -1,0 +1,82 @@
+/**
+ * `npm run dev`: the whole platform locally in workerd. Creates `.dev.vars`
+ * from `.dev.vars.example` when missing, compiles the manifests, then starts
+ * agent-demo (:3001, chaos on), agent-custom (:3002) and the gateway (:8000)
+ * with `wrangler dev`; the gateway reaches the agents through service
+ * bindings resolved by wrangler's local dev registry. Ctrl-C stops all.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { copyFile, access } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
+
+/** One Worker to run: its config, port and extra `--var`s. */
+interface DevWorker {
+  name: string;
+  config: string;
+  port: number;
+  vars?: string[];
+}
+
+const workers: DevWorker[] = [
+  { name: "agent-demo", config: "workers/agent-demo/wrangler.toml", port: 3001, vars: ["CHAOS_ENABLED:true"] },
+  { name: "agent-custom", config: "workers/agent-custom/wrangler.toml", port: 3002 },
+  { name: "gateway", config: "wrangler.toml", port: 8000 },
+];
+
+async function ensureDevVars(): Promise<void> {
+  const target = path.join(root, ".dev.vars");
+  try {
+    await access(target);
+  } catch {
+    await copyFile(path.join(root, ".dev.vars.example"), target);
+    console.log("[dev] created .dev.vars from .dev.vars.example (dev API key: zahara-dev-key)");
+  }
+}
+
+function prefixLines(name: string, stream: NodeJS.ReadableStream, out: NodeJS.WritableStream): void {
+  let buffered = "";
+  stream.on("data", (chunk: Buffer) => {
+    buffered += chunk.toString("utf8");
+    const lines = buffered.split("\n");
+    buffered = lines.pop() ?? "";
+    for (const line of lines) out.write(`[${name}] ${line}\n`);
+  });
+}
+
+function start(worker: DevWorker): ChildProcess {
+  const args = ["dev", "-c", worker.config, "--port", String(worker.port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
+  for (const v of worker.vars ?? []) args.push("--var", v);
+  const child = spawn(wrangler, args, {
+    cwd: root,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", FORCE_COLOR: "0" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  prefixLines(worker.name, child.stdout!, process.stdout);
+  prefixLines(worker.name, child.stderr!, process.stderr);
+  return child;
+}
+
+await ensureDevVars();
+const children = workers.map(start);
+let stopping = false;
+const stop = (code: number) => {
+  if (stopping) return;
+  stopping = true;
+  for (const child of children) child.kill("SIGTERM");
+  setTimeout(() => process.exit(code), 1500).unref();
+};
+process.on("SIGINT", () => stop(0));
+process.on("SIGTERM", () => stop(0));
+children.forEach((child, i) =>
+  child.on("exit", (code) => {
+    if (!stopping) {
+      console.error(`[dev] ${workers[i]?.name} exited with code ${code}; stopping the others`);
+      stop(code ?? 1);
+    }
+  }),
+);
+console.log("[dev] gateway http://localhost:8000 · agent-demo http://localhost:3001 · agent-custom http://localhost:3002");

@@ -1,0 +1,24 @@
+/** Helpers for agent runtime tests: build an agent Worker from a manifest and call it in-process. */
+import { env } from "cloudflare:test";
+import { createAgentWorker } from "../../workers/agent-runtime/src";
+import type { CapabilityHandler } from "../../workers/agent-runtime/src";
+import agentDemo from "../../workers/generated/manifests/agent-demo";
+import type { ZaharaAgentManifest } from "../../workers/shared/manifest";
+
+const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
+
+/** A copy of agent-demo's manifest with `patch` applied to a deep clone. */
+export function demoManifest(patch: (m: ZaharaAgentManifest) => void = () => {}): ZaharaAgentManifest {
+  const m = structuredClone(agentDemo) as ZaharaAgentManifest;
+  patch(m);
+  return m;
+}
+
+/** Builds an agent Worker and returns a caller that POSTs `/run` (or any path) with `envPatch` applied. */
+export function agentFrom(manifest: ZaharaAgentManifest, handlers: Record<string, CapabilityHandler> = {}, envPatch: Record<string, unknown> = {}) {
+  const worker = createAgentWorker({ manifest, handlers });
+  const call = (path: string, init?: RequestInit) => worker.fetch(new Request(`https://agent.test${path}`, init), { ...env, ...envPatch } as Env, ctx);
+  const run = (task: string, parameters: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
+    call("/run", { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify({ task, parameters }) });
+  return { call, run };
+}

@@ -1,0 +1,67 @@
+/** LLM-backed capabilities against the local OpenAI-compatible server; configuration and provider failures. */
+import { describe, expect, it } from "vitest";
+import type { WorkersAiBinding } from "../../workers/agent-runtime/src";
+import { resolveEnvRef } from "../../workers/agent-runtime/src/llm/config";
+import { expectError } from "../gateway/helpers";
+import { agentFrom, demoManifest } from "./helpers";
+
+describe("LLM capability", () => {
+  it("returns the schema-checked answer with token usage", async () => {
+    const res = await agentFrom(demoManifest()).run("summarize", { text: "hello" });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ result: { summary: "stub", key_points: ["stub"] }, usage: { total_tokens: 59 } });
+  });
+
+  it("not configured → 503 LLM_NOT_CONFIGURED, not a crash", async () => {
+    const agent = agentFrom(demoManifest(), {}, { LLM_BASE_URL: "", LLM_API_KEY: undefined });
+    const body = await expectError(await agent.run("summarize", { text: "hi" }), 503, "LLM_NOT_CONFIGURED", "agent-demo");
+    expect(body.error).toMatch(/LLM_BASE_URL/);
+  });
+
+  it("rejected credentials → 502 LLM_PROVIDER_ERROR without the key or the provider's text", async () => {
+    const agent = agentFrom(demoManifest(), {}, { LLM_API_KEY: "sk-wrong-key-for-test" });
+    const res = await agent.run("summarize", { text: "hi" });
+    const text = await res.clone().text();
+    const body = await expectError(res, 502, "LLM_PROVIDER_ERROR", "agent-demo");
+    expect(body.error).toMatch(/rejected the credentials \(HTTP 401\)/);
+    expect(text).not.toContain("sk-wrong");
+    expect(text).not.toContain("Incorrect API key");
+  });
+
+  it("an unreachable provider → 502 LLM_PROVIDER_ERROR", async () => {
+    const agent = agentFrom(demoManifest(), {}, { LLM_BASE_URL: "http://127.0.0.1:9/v1" });
+    await expectError(await agent.run("summarize", { text: "hi" }), 502, "LLM_PROVIDER_ERROR", "agent-demo");
+  });
+
+  it("a slow provider → 504 LLM_TIMEOUT after LLM_TIMEOUT_MS", async () => {
+    const agent = agentFrom(demoManifest(), {}, { LLM_TIMEOUT_MS: "200" });
+    await expectError(await agent.run("summarize", { text: "__slow__" }), 504, "LLM_TIMEOUT", "agent-demo");
+  });
+
+  it("a capability without output schema returns the text", async () => {
+    const manifest = demoManifest((m) => void m.spec.tools?.push({ type: "function", name: "chat", input_schema: { type: "object" } }));
+    const res = await agentFrom(manifest).run("chat", { q: "hi" });
+    expect(await res.json()).toMatchObject({ result: { text: 'text answer for: {"q":"hi"}' } });
+  });
+
+  it("runs on Workers AI when LLM_BACKEND=workers-ai and an AI binding is present", async () => {
+    const calls: { model: string; inputs: Record<string, unknown> }[] = [];
+    const AI: WorkersAiBinding = {
+      async run(model, inputs) {
+        calls.push({ model, inputs });
+        return { response: { summary: "from workers ai" }, usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 } };
+      },
+    };
+    const res = await agentFrom(demoManifest(), {}, { LLM_BACKEND: "workers-ai", AI }).run("summarize", { text: "x" });
+    expect(await res.json()).toMatchObject({ result: { summary: "from workers ai" }, usage: { total_tokens: 7 } });
+    expect(calls[0]?.model).toBe("@cf/meta/llama-3.1-8b-instruct");
+    const noBinding = agentFrom(demoManifest(), {}, { LLM_BACKEND: "workers-ai", AI: undefined });
+    await expectError(await noBinding.run("summarize", { text: "x" }), 503, "LLM_NOT_CONFIGURED", "agent-demo");
+  });
+
+  it("resolves ${VAR:-default} manifest references from the env", () => {
+    expect(resolveEnvRef("${LLM_MODEL:-gpt-4o-mini}", {})).toBe("gpt-4o-mini");
+    expect(resolveEnvRef("${LLM_MODEL:-gpt-4o-mini}", { LLM_MODEL: "llama3" })).toBe("llama3");
+    expect(resolveEnvRef("plain", { plain: "x" })).toBe("plain");
+  });
+});

@@ -1,0 +1,36 @@
+/** GET / on each agent: name, description, capabilities and a try-it form, styled from its branding. */
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import agentCustom from "../../workers/generated/manifests/agent-custom";
+import { agentFrom, demoManifest } from "./helpers";
+
+describe("agent page", () => {
+  it("agent-demo: Zahara theme with logo, capabilities and the try-it form", async () => {
+    const res = await SELF.fetch("https://agent.test/");
+    expect(res.headers.get("Content-Type")).toMatch(/^text\/html/);
+    expect(res.headers.get("Content-Security-Policy")).toContain("script-src 'self'");
+    const html = await res.text();
+    expect(html).toContain("<title>Zahara Demo Agent</title>");
+    expect(html).toContain('class="logo"');
+    expect(html).toContain("--accent:#6d28d9");
+    for (const cap of ["echo", "chaos", "summarize"]) expect(html).toContain(`<option value="${cap}">`);
+    expect(html).toContain('<script src="/_assets/try.js" defer></script>');
+    expect((await SELF.fetch("https://agent.test/_assets/try.js")).status).toBe(200);
+  });
+
+  it("agent-custom: its own name, neutral theme, no logo, no Zahara branding", async () => {
+    const html = await (await agentFrom(agentCustom).call("/")).text();
+    expect(html).toContain("<title>Acme Support Triage</title>");
+    expect(html).not.toContain('class="logo"');
+    expect(html).not.toMatch(/zahara/i);
+    expect(html).toContain("--accent:#374151");
+    expect(html).toContain('<option value="classify">');
+  });
+
+  it("escapes manifest text", async () => {
+    const manifest = demoManifest((m) => void (m.metadata.description = '<img src=x onerror="alert(1)">'));
+    const html = await (await agentFrom(manifest).call("/")).text();
+    expect(html).not.toContain("<img src=x");
+    expect(html).toContain("&#60;img src=x onerror=&#34;alert(1)&#34;&#62;");
+  });
+});

@@ -1,0 +1,122 @@
+/**
+ * A local OpenAI-compatible chat-completions server for tests: it speaks the
+ * real protocol over HTTP so the runtime's LLM client is exercised end to end
+ * without the network. Behaviour is chosen by markers in the user message:
+ *
+ * - `__provider_500__` → HTTP 500 with an OpenAI error body
+ * - `__provider_429__` → HTTP 429 with `Retry-After: 7`
+ * - `__malformed__`    → 200 whose content is prose, not JSON
+ * - `__wrong_shape__`  → 200 whose JSON misses the schema's required fields
+ * - `__echo_prompt__`  → 200 whose first string field holds the system prompt
+ * - `__slow__`         → answers after 2 s
+ * - otherwise          → 200 with JSON generated from the requested schema
+ *
+ * Requests without `Authorization: Bearer <apiKey>` get 401.
+ */
+import { type Server, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** A running double. */
+export interface OpenAiDouble {
+  url: string;
+  apiKey: string;
+  close(): Promise<void>;
+}
+
+type Schema = { type?: string; properties?: Record<string, Schema>; required?: string[]; enum?: unknown[]; items?: Schema };
+
+/** Builds a value that satisfies a (simple) JSON Schema. */
+export function sampleFor(schema: Schema | undefined, text = "stub"): unknown {
+  if (!schema) return text;
+  if (schema.enum && schema.enum.length > 0) return schema.enum[0];
+  switch (schema.type) {
+    case "object": {
+      const out: Record<string, unknown> = {};
+      for (const [key, sub] of Object.entries(schema.properties ?? {})) out[key] = sampleFor(sub, text);
+      return out;
+    }
+    case "array":
+      return [sampleFor(schema.items, text)];
+    case "integer":
+    case "number":
+      return 1;
+    case "boolean":
+      return true;
+    default:
+      return text;
+  }
+}
+
+function firstStringKey(schema: Schema | undefined): string | undefined {
+  return Object.entries(schema?.properties ?? {}).find(([, s]) => s.type === "string" && !s.enum)?.[0];
+}
+
+function completion(content: string, model: string) {
+  return {
+    id: "chatcmpl-test",
+    object: "chat.completion",
+    created: Math.floor(Date.now() / 1000),
+    model,
+    choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
+    usage: { prompt_tokens: 42, completion_tokens: 17, total_tokens: 59 },
+  };
+}
+
+function answer(body: {
+  model?: string;
+  messages?: { role: string; content: string }[];
+  response_format?: { json_schema?: { schema?: Schema } };
+}): { status: number; headers?: Record<string, string>; json: unknown } {
+  const user = body.messages?.find((m) => m.role === "user")?.content ?? "";
+  const system = body.messages?.find((m) => m.role === "system")?.content ?? "";
+  const schema = body.response_format?.json_schema?.schema;
+  const model = body.model ?? "unknown";
+  if (user.includes("__provider_500__")) return { status: 500, json: { error: { message: "The server had an error", type: "server_error" } } };
+  if (user.includes("__provider_429__")) {
+    return { status: 429, headers: { "Retry-After": "7" }, json: { error: { message: "Rate limit reached", type: "rate_limit_error" } } };
+  }
+  if (user.includes("__malformed__")) return { status: 200, json: completion("Sure! Here is a summary of your text.", model) };
+  if (user.includes("__wrong_shape__")) return { status: 200, json: completion(JSON.stringify({ unexpected: true }), model) };
+  const value = sampleFor(schema, "stub") as Record<string, unknown>;
+  if (user.includes("__echo_prompt__")) {
+    const key = firstStringKey(schema);
+    if (key) value[key] = system;
+  }
+  const content = schema ? JSON.stringify(value) : `text answer for: ${user}`;
+  return { status: 200, json: completion(content, model) };
+}
+
+/** Starts the double on 127.0.0.1 at a free port. */
+export async function startOpenAiDouble(apiKey = "test-llm-key"): Promise<OpenAiDouble> {
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const send = (status: number, json: unknown, headers: Record<string, string> = {}) => {
+        res.writeHead(status, { "Content-Type": "application/json", ...headers });
+        res.end(JSON.stringify(json));
+      };
+      if (req.method !== "POST" || req.url !== "/v1/chat/completions") return send(404, { error: { message: "not found" } });
+      if (req.headers.authorization !== `Bearer ${apiKey}`) {
+        return send(401, { error: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" } });
+      }
+      let body: Parameters<typeof answer>[0];
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Parameters<typeof answer>[0];
+      } catch {
+        return send(400, { error: { message: "invalid JSON" } });
+      }
+      const out = answer(body);
+      const slow = body.messages?.some((m) => m.content.includes("__slow__"));
+      setTimeout(() => send(out.status, out.json, out.headers), slow ? 2000 : 0);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  server.unref();
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    apiKey,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,72 @@
+/** MAX_BODY_BYTES (4096 in tests) is enforced while streaming, not after reading it all. */
+import { SELF, env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import worker from "../../workers/gateway/src/index";
+import { BASE, KEY, expectError, post } from "./helpers";
+
+const LIMIT = Number(env.MAX_BODY_BYTES);
+const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
+
+/** A body of `chunks` × 1 KiB that counts how many chunks the reader pulled. */
+function countingStream(chunks: number) {
+  const state = { pulled: 0 };
+  const chunk = new TextEncoder().encode("x".repeat(1024));
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (state.pulled >= chunks) return controller.close();
+      state.pulled++;
+      controller.enqueue(chunk);
+    },
+  });
+  return { stream, state };
+}
+
+function bodyOfSize(bytes: number): string {
+  const base = JSON.stringify({ task: "echo", agent: "agent-demo", parameters: { p: "" } });
+  return JSON.stringify({ task: "echo", agent: "agent-demo", parameters: { p: "y".repeat(bytes - base.length) } });
+}
+
+describe("body limit", () => {
+  it("accepts a body of exactly MAX_BODY_BYTES", async () => {
+    const body = bodyOfSize(LIMIT);
+    expect(new TextEncoder().encode(body).byteLength).toBe(LIMIT);
+    expect((await post("/execute", body)).status).toBe(200);
+  });
+
+  it("refuses one byte more with 413", async () => {
+    const body = await expectError(await post("/execute", bodyOfSize(LIMIT + 1)), 413, "PAYLOAD_TOO_LARGE");
+    expect(body.details).toEqual({ max_bytes: LIMIT });
+  });
+
+  it("stops reading an undeclared-length (streamed) body as soon as it passes the limit", async () => {
+    const { stream, state } = countingStream(1024); // 1 MiB offered
+    const req = new Request(`${BASE}/execute`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-API-Key": KEY },
+      body: stream,
+    });
+    const res = await worker.fetch(req, env, ctx);
+    await expectError(res, 413, "PAYLOAD_TOO_LARGE");
+    // 4 KiB limit: the fifth 1 KiB chunk crosses it; allow one chunk of read-ahead.
+    expect(state.pulled).toBeLessThanOrEqual(LIMIT / 1024 + 2);
+  });
+
+  it("refuses a declared Content-Length over the limit before reading the body", async () => {
+    const res = await SELF.fetch(`${BASE}/execute`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-API-Key": KEY },
+      body: "z".repeat(LIMIT * 4),
+    });
+    await expectError(res, 413, "PAYLOAD_TOO_LARGE");
+  });
+
+  it("applies the limit before authentication leaks nothing: a 413 still needs no key check to be safe", async () => {
+    const res = await SELF.fetch(`${BASE}/execute`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: "z".repeat(LIMIT * 4),
+    });
+    // Unauthenticated callers are refused first: the body is never read.
+    await expectError(res, 401, "UNAUTHORIZED");
+  });
+});

@@ -1,0 +1,40 @@
+/**
+ * Gateway tests, in workerd: the gateway is the main Worker; agent-demo and
+ * agent-custom are the real agent bundles wired by service bindings; their
+ * LLM is a local OpenAI-compatible server (the only test double).
+ */
+import path from "node:path";
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { defineProject } from "vitest/config";
+import { startOpenAiDouble } from "../doubles/openai-server";
+import { ROOT, TEST_HASHED_KEY_SHA256, TEST_KEY, agentWorker } from "../workers-shared";
+
+const llm = await startOpenAiDouble();
+
+export default defineProject({
+  plugins: [
+    cloudflareTest({
+      main: path.join(ROOT, "workers/gateway/src/index.ts"),
+      wrangler: { configPath: path.join(ROOT, "wrangler.toml") },
+      miniflare: {
+        bindings: {
+          GATEWAY_API_KEYS: `${TEST_KEY}, ${TEST_HASHED_KEY_SHA256}`,
+          CORS_ORIGINS: "http://localhost:8788,https://dash.example.com",
+          MAX_BODY_BYTES: "4096",
+          GATEWAY_TIMEOUT_MS: "5000",
+          LOG_LEVEL: "error",
+        },
+        workers: [
+          agentWorker("agent-demo", { CHAOS_ENABLED: "true", LLM_BASE_URL: llm.url, LLM_API_KEY: llm.apiKey }),
+          agentWorker("agent-custom", { LLM_BASE_URL: llm.url, LLM_API_KEY: llm.apiKey }),
+        ],
+      },
+    }),
+  ],
+  test: {
+    name: "gateway",
+    root: ROOT,
+    include: ["test/gateway/**/*.test.ts"],
+    globalSetup: [path.join(ROOT, "test/global-setup.ts")],
+  },
+});

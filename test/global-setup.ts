@@ -1,0 +1,20 @@
+/**
+ * Vitest global setup (runs in Node before any workerd starts): compiles the
+ * manifests and bundles the agent Workers with wrangler, exactly as deploys
+ * do, so the gateway tests talk to real agent bundles over service bindings.
+ */
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+import { ROOT } from "./workers-shared";
+
+export default function setup(): void {
+  const wrangler = path.join(ROOT, "node_modules", ".bin", "wrangler");
+  const env = { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_LOG: "error" };
+  for (const name of ["agent-demo", "agent-custom"]) {
+    execFileSync(wrangler, ["deploy", "--dry-run", "--outdir", path.join(ROOT, "dist", name), "-c", path.join(ROOT, "workers", name, "wrangler.toml")], {
+      cwd: ROOT,
+      env,
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Shared pieces of the workerd test projects: paths, the agent Workers as
+ * Miniflare auxiliary Workers (built bundles, see global-setup.ts), and the
+ * API keys the gateway tests use.
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Repository root. */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+/** Compatibility date of every Worker (keep in step with the wrangler configs). */
+export const COMPATIBILITY_DATE = "2026-04-20";
+
+/** Plaintext test key, and a second one configured only as its SHA-256 (`sha256:` entry). */
+export const TEST_KEY = "test-key-primary";
+/** Configured as `sha256:<hex>`; the gateway never sees it in plaintext. */
+export const TEST_HASHED_KEY = "test-key-hashed";
+/** SHA-256 of {@link TEST_HASHED_KEY}. */
+export const TEST_HASHED_KEY_SHA256 = "sha256:" + (await sha256Hex(TEST_HASHED_KEY));
+
+async function sha256Hex(text: string): Promise<string> {
+  const { createHash } = await import("node:crypto");
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** Miniflare options for an agent Worker built into `dist/<name>/index.js`. */
+export function agentWorker(name: "agent-demo" | "agent-custom", bindings: Record<string, string>) {
+  return {
+    name: `zahara-${name}`,
+    modules: true,
+    scriptPath: path.join(ROOT, "dist", name, "index.js"),
+    compatibilityDate: COMPATIBILITY_DATE,
+    bindings: { LOG_LEVEL: "error", MAX_BODY_BYTES: "1048576", LLM_BACKEND: "openai", ...bindings },
+  };
+}
