@@ -18,13 +18,15 @@ interface DevWorker {
   name: string;
   config: string;
   port: number;
+  /** DevTools inspector port; each process needs its own. */
+  inspectorPort: number;
   vars?: string[];
 }
 
 const workers: DevWorker[] = [
-  { name: "agent-demo", config: "workers/agent-demo/wrangler.toml", port: 3001, vars: ["CHAOS_ENABLED:true"] },
-  { name: "agent-custom", config: "workers/agent-custom/wrangler.toml", port: 3002 },
-  { name: "gateway", config: "wrangler.toml", port: 8000 },
+  { name: "agent-demo", config: "workers/agent-demo/wrangler.toml", port: 3001, inspectorPort: 9231, vars: ["CHAOS_ENABLED:true"] },
+  { name: "agent-custom", config: "workers/agent-custom/wrangler.toml", port: 3002, inspectorPort: 9232 },
+  { name: "gateway", config: "wrangler.toml", port: 8000, inspectorPort: 9230 },
 ];
 
 async function ensureDevVars(): Promise<void> {
@@ -48,7 +50,7 @@ function prefixLines(name: string, stream: NodeJS.ReadableStream, out: NodeJS.Wr
 }
 
 function start(worker: DevWorker): ChildProcess {
-  const args = ["dev", "-c", worker.config, "--port", String(worker.port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
+  const args = ["dev", "-c", worker.config, "--port", String(worker.port), "--inspector-port", String(worker.inspectorPort), "--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
   for (const v of worker.vars ?? []) args.push("--var", v);
   const child = spawn(wrangler, args, {
     cwd: root,
