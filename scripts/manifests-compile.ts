@@ -3,16 +3,23 @@
  * and compiles it into a TypeScript module under `workers/generated/`, which
  * the Workers import. Any violation fails the build with the same messages
  * as `npm run manifests:check`. Run by each wrangler config's [build] command.
+ *
+ * Usage: `tsx scripts/manifests-compile.ts [--manifests DIR] [--out DIR]`
+ * (defaults: `manifests/` and `workers/generated/`).
  */
 import { mkdir, readFile, readdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { formatManifestIssue, loadZaharaAgentManifest } from "../workers/shared/manifest";
 import type { ZaharaAgentManifest } from "../workers/shared/manifest";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const manifestsDir = path.join(root, "manifests");
-const outDir = path.join(root, "workers", "generated");
+const { values: args } = parseArgs({
+  options: { manifests: { type: "string", default: path.join(root, "manifests") }, out: { type: "string", default: path.join(root, "workers", "generated") } },
+});
+const manifestsDir = path.resolve(args.manifests);
+const outDir = path.resolve(args.out);
 
 /** Writes `content` to `file` only when it changed, atomically (dev watchers see one event). */
 async function writeIfChanged(file: string, content: string): Promise<void> {
@@ -29,28 +36,30 @@ function moduleName(name: string): string {
 
 async function main(): Promise<number> {
   const files = (await readdir(manifestsDir)).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
-  const manifests: { file: string; manifest: ZaharaAgentManifest }[] = [];
+  // `file`: root-relative (stable in generated code); `label`: cwd-relative (clickable in messages).
+  const manifests: { file: string; label: string; manifest: ZaharaAgentManifest }[] = [];
   let failed = 0;
   for (const file of files) {
-    const rel = path.join("manifests", file);
-    const loaded = loadZaharaAgentManifest(await readFile(path.join(manifestsDir, file), "utf8"), rel);
+    const full = path.join(manifestsDir, file);
+    const label = path.relative(process.cwd(), full);
+    const loaded = loadZaharaAgentManifest(await readFile(full, "utf8"), label);
     if (!loaded.ok) {
       failed++;
-      for (const issue of loaded.issues) console.error(formatManifestIssue(rel, issue));
+      for (const issue of loaded.issues) console.error(formatManifestIssue(label, issue));
       continue;
     }
-    manifests.push({ file: rel, manifest: loaded.manifest });
+    manifests.push({ file: path.relative(root, full), label, manifest: loaded.manifest });
   }
   for (const key of ["name", "binding", "service"] as const) {
     const seen = new Map<string, string>();
-    for (const { file, manifest } of manifests) {
+    for (const { label, manifest } of manifests) {
       const value = key === "name" ? manifest.metadata.name : manifest.extensions.zahara[key];
       const other = seen.get(value);
       if (other) {
         failed++;
-        console.error(`${file}: ${key} "${value}" is already used by ${other}`);
+        console.error(`${label}: ${key} "${value}" is already used by ${other}`);
       }
-      seen.set(value, file);
+      seen.set(value, label);
     }
   }
   if (failed > 0) {

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from "node:child_process";
 import path from "node:path";
-import { ROOT } from "./workers-shared";
+import { ROOT } from "./workers-shared.ts";
 
 export default function setup(): void {
   const wrangler = path.join(ROOT, "node_modules", ".bin", "wrangler");

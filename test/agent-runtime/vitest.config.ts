@@ -5,8 +5,8 @@
 import path from "node:path";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineProject } from "vitest/config";
-import { startOpenAiDouble } from "../doubles/openai-server";
-import { ROOT } from "../workers-shared";
+import { startOpenAiDouble } from "../doubles/openai-server.ts";
+import { ROOT } from "../workers-shared.ts";
 
 const llm = await startOpenAiDouble();
 

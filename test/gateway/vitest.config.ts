@@ -6,8 +6,8 @@
 import path from "node:path";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineProject } from "vitest/config";
-import { startOpenAiDouble } from "../doubles/openai-server";
-import { ROOT, TEST_HASHED_KEY_SHA256, TEST_KEY, agentWorker } from "../workers-shared";
+import { startOpenAiDouble } from "../doubles/openai-server.ts";
+import { ROOT, TEST_HASHED_KEY_SHA256, TEST_KEY, agentWorker } from "../workers-shared.ts";
 
 const llm = await startOpenAiDouble();
 
