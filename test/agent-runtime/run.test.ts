@@ -28,7 +28,7 @@ describe("agent runtime /run", () => {
   it("validates parameters against the capability's input schema, naming each field", async () => {
     const body = await expectError(await run("summarize", { text: "", extra: 1 }), 400, "INVALID_PARAMETERS", "agent-demo");
     const fields = (body.details?.fields as { field: string }[]).map((f) => f.field).sort();
-    expect(fields).toEqual(["parameters", "parameters.text"]);
+    expect(fields).toEqual(["parameters.extra", "parameters.text"]);
   });
 
   it("unknown task is 404 TASK_NOT_FOUND listing what exists", async () => {

@@ -20,8 +20,7 @@ describe("400 bad request", () => {
   it("names each bad field in details.fields", async () => {
     const body = await expectError(await post("/execute", { task: 7, parameters: [1], extra: true }), 400, "INVALID_REQUEST");
     const fields = (body.details?.fields as { field: string }[]).map((f) => f.field).sort();
-    expect(fields).toEqual(["(root)", "parameters", "task"]);
-    expect(JSON.stringify(body.details)).toContain("extra");
+    expect(fields).toEqual(["extra", "parameters", "task"]);
   });
 
   it("requires a task", async () => {

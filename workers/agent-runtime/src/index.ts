@@ -9,6 +9,7 @@
  * that declares them; other declared capabilities run on custom `handlers`
  * or, failing that, on the manifest's `spec.llm`.
  */
+import { capabilitiesOf } from "../../shared/agents";
 import type { ZaharaAgentManifest } from "../../shared/manifest";
 import { createAgentApp } from "./app";
 import { createChaos } from "./builtins/chaos";
@@ -30,7 +31,7 @@ export interface AgentWorkerOptions<E extends AgentRuntimeEnv> {
 
 /** Builds an agent Worker (a fetch handler) from a manifest and handlers. */
 export function createAgentWorker<E extends AgentRuntimeEnv>({ manifest, handlers = {} }: AgentWorkerOptions<E>) {
-  const declared = new Set((manifest.spec.tools ?? []).map((t) => (t as { name?: unknown }).name));
+  const declared = new Set(capabilitiesOf(manifest).map((c) => c.name));
   const undeclared = Object.keys(handlers).filter((name) => !declared.has(name));
   if (undeclared.length > 0) throw new Error(`Handlers for capabilities the manifest does not declare: ${undeclared.join(", ")}`);
   const builtins: Record<string, CapabilityHandler<E>> = { echo, chaos: createChaos() };

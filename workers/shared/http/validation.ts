@@ -1,5 +1,5 @@
 /** Turns zod validation issues into the `details.fields` of a 400 error. */
-import type { z } from "zod";
+import type { $ZodError } from "zod/v4/core";
 import { type ErrorCode, ZaharaError } from "../errors";
 
 /** One invalid field: a dotted path (`parameters.items[0].name`) and why. */
@@ -18,14 +18,21 @@ export function formatPath(path: readonly PropertyKey[], prefix?: string): strin
   return out || "(root)";
 }
 
-/** Lists every issue of a zod error as a {@link FieldIssue}. */
-export function fieldIssues(error: z.ZodError, prefix?: string): FieldIssue[] {
-  return error.issues.map((issue) => ({ field: formatPath(issue.path, prefix), message: issue.message }));
+/**
+ * Lists every issue of a zod error as a {@link FieldIssue}; an unknown key is
+ * reported under its own name rather than its parent's.
+ */
+export function fieldIssues(error: $ZodError, prefix?: string): FieldIssue[] {
+  return error.issues.flatMap((issue) =>
+    issue.code === "unrecognized_keys"
+      ? issue.keys.map((key) => ({ field: formatPath([...issue.path, key], prefix), message: "Unknown field" }))
+      : [{ field: formatPath(issue.path, prefix), message: issue.message }],
+  );
 }
 
 /** Builds a 400 error naming each bad field. */
 export function validationError(
-  error: z.ZodError,
+  error: $ZodError,
   { code = "INVALID_REQUEST", prefix, message }: { code?: ErrorCode; prefix?: string; message?: string } = {},
 ): ZaharaError {
   const fields = fieldIssues(error, prefix);
