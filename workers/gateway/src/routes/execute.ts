@@ -3,7 +3,7 @@
  * route to an agent, apply the deadline, dispatch over the service binding.
  */
 import type { Context } from "hono";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { ZaharaError } from "../../../shared/errors";
 import { readJsonBody } from "../../../shared/http/json-body";
 import { elapsedMs } from "../../../shared/http/request-context";
@@ -12,11 +12,13 @@ import { type GatewayVars, resolveGatewayConfig } from "../config";
 import { callAgent } from "../dispatch";
 import { type AgentRegistry, serviceBinding } from "../registry";
 
-const Parameters = z.record(z.string(), z.unknown(), { error: "parameters must be a JSON object" }).default({});
-const Task = z.string({ error: "task must be a string" }).min(1, "task must not be empty").max(128);
+// zod/mini keeps the gateway bundle small (the classic API pulls in every locale).
+const Parameters = z._default(z.record(z.string(), z.unknown(), { error: "parameters must be a JSON object" }), {});
+const Task = z.string({ error: "task must be a string" }).check(z.minLength(1, "task must not be empty"), z.maxLength(128));
+const AgentName = z.string({ error: "agent must be a string" }).check(z.minLength(1), z.maxLength(253));
 
 /** Body of `POST /execute`. */
-export const ExecuteBodySchema = z.strictObject({ task: Task, parameters: Parameters, agent: z.string().min(1).max(253).optional() });
+export const ExecuteBodySchema = z.strictObject({ task: Task, parameters: Parameters, agent: z.optional(AgentName) });
 
 /** Body of `POST /agents/:agent/execute`. */
 export const AgentExecuteBodySchema = z.strictObject({ task: Task, parameters: Parameters });
