@@ -33,4 +33,15 @@ describe("agent page", () => {
     expect(html).not.toContain("<img src=x");
     expect(html).toContain("&#60;img src=x onerror=&#34;alert(1)&#34;&#62;");
   });
+
+  it("embeds input schemas as JSON that cannot close its script element", async () => {
+    const manifest = demoManifest((m) => {
+      const tool = m.spec.tools?.[0] as { input_schema: Record<string, unknown> };
+      tool.input_schema = { type: "object", description: "</script><script>alert(1)</script>" };
+    });
+    const html = await (await agentFrom(manifest).call("/")).text();
+    expect(html).not.toContain("</script><script>alert(1)");
+    const json = /<script type="application\/json" id="schemas">(.*?)<\/script>/.exec(html)?.[1] ?? "";
+    expect(JSON.parse(json).echo.description).toBe("</script><script>alert(1)</script>");
+  });
 });

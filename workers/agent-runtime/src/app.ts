@@ -29,6 +29,7 @@ export function createAgentApp<E extends AgentRuntimeEnv>(
   );
   app.get("/", (c) => c.html(page));
   app.get("/_assets/try.js", (c) => c.body(TRY_SCRIPT, 200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "public, max-age=300" }));
+  app.get("/favicon.ico", (c) => c.body(null, 204));
   app.get("/health", (c) =>
     c.json({ status: "ok", agent: info.name, version: info.version ?? null, capabilities: [...capabilities.keys()], request_id: c.get("requestId") }),
   );

@@ -49,7 +49,7 @@ export function renderAgentPage(manifest: ZaharaAgentManifest, info: AgentInfo):
     )
     .join("");
   const options = info.capabilities.map((c) => `<option value="${escapeHtml(c.name)}">${escapeHtml(c.name)}</option>`).join("");
-  const examples = Object.fromEntries(info.capabilities.map((c) => [c.name, c.input_schema ?? {}]));
+  const schemas = Object.fromEntries(info.capabilities.map((c) => [c.name, c.input_schema ?? {}]));
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -86,7 +86,7 @@ pre{background:#111827;color:#f9fafb;padding:12px;border-radius:6px;overflow:aut
 </form>
 <p class="status" id="try-status" role="status" aria-live="polite"></p>
 <pre id="try-output" hidden></pre>
-<script type="application/json" id="schemas">${escapeHtml(JSON.stringify(examples))}</script>
+<script type="application/json" id="schemas">${JSON.stringify(schemas).replace(/</g, "\\u003c")}</script>
 </section>
 </main>
 <script src="/_assets/try.js" defer></script>
@@ -94,11 +94,28 @@ pre{background:#111827;color:#f9fafb;padding:12px;border-radius:6px;overflow:aut
 </html>`;
 }
 
-/** Client script for the try-it form: posts to `/run` and shows the answer. */
+/** Client script for the try-it form: pre-fills parameters from the input schema, posts to `/run`, shows the answer. */
 export const TRY_SCRIPT = `(() => {
   const form = document.getElementById("try-form");
   const status = document.getElementById("try-status");
   const out = document.getElementById("try-output");
+  const schemas = JSON.parse(document.getElementById("schemas").textContent || "{}");
+  const sample = (s) => {
+    if (!s || typeof s !== "object") return "";
+    if (Array.isArray(s.enum) && s.enum.length) return s.enum[0];
+    if (s.type === "object") {
+      const o = {};
+      for (const k of s.required || []) o[k] = sample((s.properties || {})[k]);
+      return o;
+    }
+    if (s.type === "array") return [];
+    if (s.type === "integer" || s.type === "number") return typeof s.minimum === "number" ? s.minimum : 0;
+    if (s.type === "boolean") return false;
+    return "";
+  };
+  const prefill = () => { form.parameters.value = JSON.stringify(sample(schemas[form.task.value] || { type: "object" }), null, 2); };
+  form.task.addEventListener("change", prefill);
+  prefill();
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     let parameters;
