@@ -36,8 +36,8 @@ describe("agent page", () => {
 
   it("embeds input schemas as JSON that cannot close its script element", async () => {
     const manifest = demoManifest((m) => {
-      const tool = m.spec.tools?.[0] as { input_schema: Record<string, unknown> };
-      tool.input_schema = { type: "object", description: "</script><script>alert(1)</script>" };
+      const tool = m.spec.tools?.[0];
+      if (tool) tool.input_schema = { type: "object", description: "</script><script>alert(1)</script>" };
     });
     const html = await (await agentFrom(manifest).call("/")).text();
     expect(html).not.toContain("</script><script>alert(1)");
