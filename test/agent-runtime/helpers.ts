@@ -1,11 +1,11 @@
 /** Helpers for agent runtime tests: build an agent Worker from a manifest and call it in-process. */
-import { env } from "cloudflare:test";
+import { createExecutionContext, env } from "cloudflare:test";
 import { createAgentWorker } from "../../workers/agent-runtime/src";
 import type { CapabilityHandler } from "../../workers/agent-runtime/src";
 import agentDemo from "../../workers/generated/manifests/agent-demo";
 import type { ZaharaAgentManifest } from "../../workers/shared/manifest";
 
-const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
+const ctx = createExecutionContext();
 
 /** A copy of agent-demo's manifest with `patch` applied to a deep clone. */
 export function demoManifest(patch: (m: ZaharaAgentManifest) => void = () => {}): ZaharaAgentManifest {

@@ -1,11 +1,11 @@
 /** API keys: plaintext and sha256 entries, rotation, constant-time check, and no key in logs. */
-import { SELF, env } from "cloudflare:test";
+import { createExecutionContext, env, SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { checkApiKey, parseApiKeys, sha256, toHex } from "../../workers/gateway/src/auth/api-keys";
 import worker from "../../workers/gateway/src/index";
 import { BASE, HASHED_KEY, KEY, expectError, post } from "./helpers";
 
-const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
+const ctx = createExecutionContext();
 
 /** Calls the gateway with `GATEWAY_API_KEYS` set to `keys` (all other bindings real). */
 async function callWithKeys(keys: string, presented: string): Promise<Response> {

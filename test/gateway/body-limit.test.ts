@@ -1,11 +1,11 @@
 /** MAX_BODY_BYTES (4096 in tests) is enforced while streaming, not after reading it all. */
-import { SELF, env } from "cloudflare:test";
+import { createExecutionContext, env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../workers/gateway/src/index";
 import { BASE, KEY, expectError, post } from "./helpers";
 
 const LIMIT = Number(env.MAX_BODY_BYTES);
-const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
+const ctx = createExecutionContext();
 
 /** A body of `chunks` × 1 KiB that counts how many chunks the reader pulled. */
 function countingStream(chunks: number) {

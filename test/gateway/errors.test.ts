@@ -1,5 +1,5 @@
 /** Every gateway status code, each in the exact error shape. */
-import { SELF, env } from "cloudflare:test";
+import { createExecutionContext, env, SELF } from "cloudflare:test";
 import { Hono } from "hono";
 import { describe, expect, it, vi } from "vitest";
 import { onError } from "../../workers/shared/http/error-handler";
@@ -138,7 +138,7 @@ describe("500 internal error", () => {
         },
       },
     };
-    const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
+    const ctx = createExecutionContext();
     const req = new Request(`${BASE}/execute`, {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-API-Key": "test-key-primary" },

@@ -1,6 +1,7 @@
 /** Helpers for gateway tests: authenticated requests and the error-shape assertion. */
 import { SELF } from "cloudflare:test";
 import { expect } from "vitest";
+import type { ErrorBody } from "../../workers/shared/errors";
 
 /** Plaintext test key (see test/workers-shared.ts; kept in sync by the config). */
 export const KEY = "test-key-primary";
@@ -25,14 +26,7 @@ export function get(path: string, headers: Record<string, string> = {}): Promise
 }
 
 /** The one error shape. */
-export interface ErrorShape {
-  error: string;
-  code: string;
-  request_id: string;
-  duration_ms: number;
-  service: string;
-  details?: Record<string, unknown>;
-}
+export type ErrorShape = ErrorBody;
 
 /**
  * Asserts `res` is an error in the one shape with `status` and `code`, whose

@@ -1,5 +1,7 @@
 /** Routing by task, by agent (body or path), unknown and ambiguous; the success shape. */
+import { createExecutionContext, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import worker from "../../workers/gateway/src/index";
 import { expectError, get, post } from "./helpers";
 
 interface Success {
@@ -81,9 +83,7 @@ describe("health", () => {
 
 describe("health when an agent is missing", () => {
   it("is still 200 but degraded, naming the unbound agent", async () => {
-    const { env } = await import("cloudflare:test");
-    const { default: worker } = await import("../../workers/gateway/src/index");
-    const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
+    const ctx = createExecutionContext();
     const { AGENT_CUSTOM: _gone, ...rest } = env;
     const res = await worker.fetch(new Request("https://gateway.test/health"), rest as Env, ctx);
     expect(res.status).toBe(200);
