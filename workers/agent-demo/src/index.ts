@@ -2,4 +2,6 @@
 import manifest from "../../generated/manifests/agent-demo";
 import { createAgentWorker } from "../../agent-runtime/src";
 
+export { IdempotencyStore } from "../../../durable-objects/idempotency-store/src";
+
 export default createAgentWorker<Env>({ manifest }) satisfies ExportedHandler<Env>;

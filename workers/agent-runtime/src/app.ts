@@ -10,6 +10,7 @@ import { requestContext } from "../../shared/http/request-context";
 import type { ZaharaAgentManifest } from "../../shared/manifest";
 import type { ResolvedCapability } from "./capability";
 import type { AgentRuntimeEnv } from "./env";
+import { idempotency } from "./idempotency";
 import { TRY_SCRIPT, renderAgentPage } from "./page";
 import { runHandler } from "./run";
 
@@ -34,7 +35,7 @@ export function createAgentApp<E extends AgentRuntimeEnv>(
     c.json({ status: "ok", agent: info.name, version: info.version ?? null, capabilities: [...capabilities.keys()], request_id: c.get("requestId") }),
   );
   app.get("/capabilities", (c) => c.json({ ...info, request_id: c.get("requestId") }));
-  app.post("/run", runHandler({ manifest, capabilities }));
+  app.post("/run", idempotency<E>(), runHandler({ manifest, capabilities }));
   app.onError(onError);
   app.notFound(notFound(() => app.routes));
   return app;

@@ -1,4 +1,5 @@
 /** Bindings the agent runtime reads. Each agent Worker's generated `Env` must satisfy this. */
+import type { IdempotencyStore } from "../../../durable-objects/idempotency-store/src";
 
 /** Minimal shape of the Workers AI binding the runtime uses. */
 export interface WorkersAiBinding {
@@ -27,4 +28,9 @@ export interface AgentRuntimeEnv {
   LLM_TIMEOUT_MS?: string;
   /** Workers AI binding, when `LLM_BACKEND=workers-ai`. */
   AI?: WorkersAiBinding;
+  /**
+   * Durable Object namespace of `IdempotencyStore` (one object per
+   * `Idempotency-Key`). Without it `POST /run` runs without dedupe.
+   */
+  IDEMPOTENCY?: DurableObjectNamespace<IdempotencyStore>;
 }

@@ -13,6 +13,13 @@ import type { ZaharaAgentManifest } from "../../shared/manifest";
 import type { ResolvedCapability } from "./capability";
 import type { AgentRuntimeEnv } from "./env";
 
+declare module "hono" {
+  interface ContextVariableMap {
+    /** The `POST /run` body when a middleware already read it (see `idempotency`); unset otherwise. */
+    runBody: unknown;
+  }
+}
+
 /** Body of `POST /run`. */
 export const RunRequestSchema = z.strictObject({
   task: z.string().min(1, "task must be a non-empty string"),
@@ -28,7 +35,8 @@ export interface RunDeps<E extends AgentRuntimeEnv> {
 /** Creates the `POST /run` handler. */
 export function runHandler<E extends AgentRuntimeEnv>({ manifest, capabilities }: RunDeps<E>) {
   return async function run(c: Context<{ Bindings: E }>): Promise<Response> {
-    const raw = await readJsonBody(c.req.raw, parseMaxBodyBytes(c.env.MAX_BODY_BYTES));
+    const preread = c.get("runBody");
+    const raw = preread !== undefined ? preread : await readJsonBody(c.req.raw, parseMaxBodyBytes(c.env.MAX_BODY_BYTES));
     const body = RunRequestSchema.safeParse(raw);
     if (!body.success) throw validationError(body.error, { message: "Invalid run request" });
     const { task, parameters } = body.data;

@@ -1,0 +1,177 @@
+/**
+ * Idempotent `POST /run`. A request carrying `Idempotency-Key` (the gateway
+ * sends its request id, and retries with the same key) is deduplicated by the
+ * `IdempotencyStore` Durable Object of that key: the same key and body within
+ * 24 h replays the stored response (`Idempotent-Replayed: true`), another body
+ * is 422 `IDEMPOTENCY_KEY_REUSED`, and a duplicate arriving while the first is
+ * running is 409 `IDEMPOTENCY_IN_PROGRESS` with `Retry-After`.
+ *
+ * The store is an optimisation, never a dependency: without the binding, or
+ * when it throws or is slow, the request runs without dedupe.
+ */
+import { createMiddleware } from "hono/factory";
+import type { BeginResult, IdempotencyStore } from "../../../durable-objects/idempotency-store/src";
+import { MAX_STORED_BODY_BYTES, isStorableStatus } from "../../../durable-objects/idempotency-store/src/record";
+import { ZaharaError } from "../../shared/errors";
+import { parseMaxBodyBytes, readJsonBody } from "../../shared/http/json-body";
+import type { AgentRuntimeEnv } from "./env";
+import { RunRequestSchema } from "./run";
+
+/** Request header naming the idempotency key. */
+export const IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
+
+/** Response header set on a replayed response. */
+export const REPLAYED_HEADER = "Idempotent-Replayed";
+
+/** A valid key: 1–255 visible ASCII characters. */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7E]{1,255}$/;
+
+/** Default time allowed for each call to the store before running without it. */
+export const DEFAULT_STORE_TIMEOUT_MS = 1000;
+
+/** Options for {@link idempotency}. */
+export interface IdempotencyOptions {
+  /** Milliseconds allowed for each store call (default {@link DEFAULT_STORE_TIMEOUT_MS}). */
+  timeoutMs?: number;
+}
+
+type Store = DurableObjectStub<IdempotencyStore>;
+
+class StoreTimeout extends Error {
+  constructor(ms: number) {
+    super(`the idempotency store did not answer within ${ms} ms`);
+    this.name = "StoreTimeout";
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StoreTimeout(ms)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
+/**
+ * JSON text with object keys sorted at every level, so bodies that differ
+ * only in key order or whitespace hash the same.
+ */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const record = value as Record<string, unknown>;
+    return `{${Object.keys(record).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+/**
+ * SHA-256 (hex) of a `/run` body: of its canonical `{task, parameters}` when
+ * it is a valid run request (so an omitted `parameters` equals `{}`), else of
+ * the canonical body as sent.
+ */
+export async function runBodyHash(body: unknown): Promise<string> {
+  const run = RunRequestSchema.safeParse(body);
+  const text = canonicalJson(run.success ? run.data : body);
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The stored response, replayed with {@link REPLAYED_HEADER}. */
+function replay({ status, body, contentType }: Extract<BeginResult, { kind: "replay" }>): Response {
+  const headers = new Headers({ [REPLAYED_HEADER]: "true" });
+  if (contentType) headers.set("Content-Type", contentType);
+  const nullBody = status === 204 || status === 205 || status === 304;
+  return new Response(nullBody ? null : body, { status, headers });
+}
+
+/**
+ * Creates the idempotency middleware for `POST /run`. Register it before the
+ * run handler; it reads the body once (with the `MAX_BODY_BYTES` limit) and
+ * hands it on as the `runBody` context variable.
+ */
+export function idempotency<E extends AgentRuntimeEnv>({ timeoutMs = DEFAULT_STORE_TIMEOUT_MS }: IdempotencyOptions = {}) {
+  return createMiddleware<{ Bindings: E }>(async function idempotency(c, next) {
+    const key = c.req.header(IDEMPOTENCY_KEY_HEADER);
+    if (key === undefined) return next();
+    if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
+      throw new ZaharaError("INVALID_HEADER", {
+        message: `${IDEMPOTENCY_KEY_HEADER} must be 1 to 255 visible ASCII characters`,
+        details: { fields: [{ field: IDEMPOTENCY_KEY_HEADER, message: "expected 1-255 characters in the range ! to ~" }] },
+      });
+    }
+    const namespace = c.env.IDEMPOTENCY;
+    if (!namespace) return next();
+
+    const body = await readJsonBody(c.req.raw, parseMaxBodyBytes(c.env.MAX_BODY_BYTES));
+    c.set("runBody", body);
+    const logger = c.get("logger").child({ idempotency_key: key });
+    const logFields = c.get("logFields");
+
+    let store: Store;
+    let begun: BeginResult;
+    let pending: Promise<BeginResult> | undefined;
+    try {
+      const bodyHash = await runBodyHash(body);
+      store = namespace.get(namespace.idFromName(key));
+      pending = Promise.resolve(store.begin(bodyHash, Date.now()));
+      begun = await withTimeout(pending, timeoutMs);
+    } catch (err) {
+      logger.warn("idempotency check failed; running without dedupe", { error: describe(err) });
+      logFields.idempotency = "unavailable";
+      if (err instanceof StoreTimeout && pending) releaseLate(c, pending, (token) => store.complete(token, 503, "", "", Date.now()));
+      return next();
+    }
+
+    logFields.idempotency = begun.kind;
+    if (begun.kind === "replay") return replay(begun);
+    if (begun.kind === "mismatch") throw new ZaharaError("IDEMPOTENCY_KEY_REUSED");
+    if (begun.kind === "in_progress") {
+      const seconds = Math.max(1, Math.ceil(begun.retryAfterMs / 1000));
+      throw new ZaharaError("IDEMPOTENCY_IN_PROGRESS", { headers: { "Retry-After": String(seconds) } });
+    }
+
+    const { token } = begun;
+    const complete = async (status: number, text: string, contentType: string): Promise<void> => {
+      try {
+        await withTimeout(Promise.resolve(store.complete(token, status, text, contentType, Date.now())), timeoutMs);
+      } catch (err) {
+        logger.warn("idempotency store failed to record the outcome", { status, error: describe(err) });
+      }
+    };
+    try {
+      await next();
+    } catch (err) {
+      // Hono turns thrown Errors into responses before this point; anything
+      // else propagates, and a retry must be able to run again.
+      await complete(500, "", "");
+      throw err;
+    }
+    const res = c.res;
+    if (!isStorableStatus(res.status)) {
+      await complete(res.status, "", "");
+      return;
+    }
+    // The store refuses bodies over its cap; never ship more than the cap + 1 character of one.
+    const text = (await res.clone().text()).slice(0, MAX_STORED_BODY_BYTES + 1);
+    await complete(res.status, text, res.headers.get("Content-Type") ?? "");
+  });
+}
+
+/**
+ * When `begin` answers after its timeout (the request already runs without
+ * dedupe), gives the key back at once so retries are not refused as in
+ * progress for a whole lease.
+ */
+function releaseLate(c: { executionCtx: ExecutionContext }, pending: Promise<BeginResult>, release: (token: string) => Promise<unknown>): void {
+  const work = pending.then((late) => (late.kind === "new" ? release(late.token) : undefined)).catch(() => undefined);
+  try {
+    c.executionCtx.waitUntil(work);
+  } catch {
+    // No execution context (plain fetch in tests): the promise still settles on its own.
+  }
+}
