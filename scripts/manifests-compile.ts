@@ -62,6 +62,16 @@ async function main(): Promise<number> {
       seen.set(value, label);
     }
   }
+  // Fallbacks must name another known agent (the gateway resolves them by name).
+  const names = new Set(manifests.map(({ manifest }) => manifest.metadata.name));
+  for (const { label, manifest } of manifests) {
+    for (const fallback of manifest.extensions.zahara.fallbacks ?? []) {
+      if (fallback === manifest.metadata.name || !names.has(fallback)) {
+        failed++;
+        console.error(`${label}: fallback "${fallback}" is ${fallback === manifest.metadata.name ? "the agent itself" : "not an agent in this directory"}`);
+      }
+    }
+  }
   if (failed > 0) {
     console.error(`manifests:compile: ${failed} problem(s); fix them and build again (npm run manifests:check for details)`);
     return 1;

@@ -40,7 +40,7 @@ describe("manifests-compile", { timeout: 60_000 }, () => {
   });
 
   it("fails the build on an invalid manifest, printing each violation with its line", () => {
-    const dir = dirWith("manifests/agent-demo.ossa.yaml", "test/manifest/fixtures/zahara-rules-bad.yaml");
+    const dir = dirWith("manifests/agent-demo.ossa.yaml", "manifests/agent-custom.ossa.yaml", "test/manifest/fixtures/zahara-rules-bad.yaml");
     const { status, stderr } = compile(dir, mkdtempSync(path.join(tmpdir(), "zahara-out-")));
     expect(status).toBe(1);
     expect(stderr).toMatch(/zahara-rules-bad\.yaml:\d+:\d+ spec\/role: Required/);
@@ -49,11 +49,24 @@ describe("manifests-compile", { timeout: 60_000 }, () => {
   });
 
   it("refuses two manifests claiming the same binding", () => {
-    const dir = dirWith("manifests/agent-demo.ossa.yaml");
+    const dir = dirWith("manifests/agent-demo.ossa.yaml", "manifests/agent-custom.ossa.yaml");
     const clone = readFileSync(path.join(dir, "agent-demo.ossa.yaml"), "utf8").replace("name: agent-demo", "name: agent-clone").replace("service: zahara-agent-demo", "service: zahara-agent-clone");
     writeFileSync(path.join(dir, "agent-clone.ossa.yaml"), clone);
     const { status, stderr } = compile(dir, mkdtempSync(path.join(tmpdir(), "zahara-out-")));
     expect(status).toBe(1);
     expect(stderr).toMatch(/binding "AGENT_DEMO" is already used by/);
+  });
+
+  it("refuses a fallback that is not another agent in the directory", () => {
+    const dir = dirWith("manifests/agent-demo.ossa.yaml");
+    const { status, stderr } = compile(dir, mkdtempSync(path.join(tmpdir(), "zahara-out-")));
+    expect(status).toBe(1);
+    expect(stderr).toContain('agent-demo.ossa.yaml: fallback "agent-custom" is not an agent in this directory');
+    const self = dirWith("manifests/agent-demo.ossa.yaml", "manifests/agent-custom.ossa.yaml");
+    const demo = path.join(self, "agent-demo.ossa.yaml");
+    writeFileSync(demo, readFileSync(demo, "utf8").replace("fallbacks: [agent-custom]", "fallbacks: [agent-demo]"));
+    const again = compile(self, mkdtempSync(path.join(tmpdir(), "zahara-out-")));
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain('fallback "agent-demo" is the agent itself');
   });
 });

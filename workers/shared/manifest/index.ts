@@ -13,6 +13,7 @@ export * from "./ossa-runtime";
 export * from "./ossa-task-spec";
 export * from "./ossa-workflow-spec";
 export * from "./zahara";
+export * from "./zahara-resilience";
 export * from "./load";
 export * from "./report";
 export * from "./yaml-source";

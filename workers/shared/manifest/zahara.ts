@@ -10,11 +10,14 @@
  *     dev_port: 3001
  *     branding: { display_name: Zahara Demo Agent, theme: zahara }
  *     chaos: { enabled: false, max_delay_ms: 30000 }
+ *     resilience: { ... }          # see zahara-resilience.ts
+ *     fallbacks: [agent-custom]
  * ```
  */
 import { z } from "zod";
 import type { OssaAgentManifest, OssaExtensions, OssaManifest } from "./ossa";
 import type { OssaTool } from "./ossa-agent-spec";
+import { ZaharaFallbacksSchema, ZaharaResilienceSchema } from "./zahara-resilience";
 
 /** Capability (function tool) names: snake_case. */
 export const CAPABILITY_NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
@@ -49,6 +52,8 @@ export const ZaharaExtensionSchema = z.strictObject({
   dev_port: z.int().min(1024).max(65535).optional(),
   branding: ZaharaBrandingSchema.optional(),
   chaos: ZaharaChaosSchema.optional(),
+  resilience: ZaharaResilienceSchema.optional(),
+  fallbacks: ZaharaFallbacksSchema.optional(),
 });
 
 /** Parsed `extensions.zahara` (defaults applied). */
