@@ -1,0 +1,107 @@
+/**
+ * Concurrency limiting with permits as expiring leases (a bulkhead in
+ * cockatiel's terms, without a queue). A caller that dies without releasing
+ * only holds its permit until the lease expires, so in-flight can never leak
+ * upwards or go negative. Pure: time is passed in as `now` (ms).
+ */
+import { requireInt, requirePositive, snapshotEntries } from "./validate";
+
+/** At most `maxConcurrent` leases, each valid for `leaseMs` after (re)acquisition. */
+export interface ConcurrencyConfig {
+  /** Permits (integer >= 1). */
+  maxConcurrent: number;
+  /** Lease lifetime in ms (> 0); longer than the slowest legitimate call. */
+  leaseMs: number;
+}
+
+/** Result of {@link ConcurrencyLimiter.tryAcquire}. */
+export type ConcurrencyAdmission =
+  | { allowed: true; inFlight: number }
+  | { allowed: false; inFlight: number; retryAfterMs: number };
+
+/** Persisted form: `[leaseId, expiresAt]` pairs. */
+export interface ConcurrencySnapshot {
+  leases: [string, number][];
+}
+
+/** Bulkhead whose permits are leases keyed by caller-chosen ids. */
+export class ConcurrencyLimiter {
+  private leases = new Map<string, number>();
+
+  /** Validates `config` (`RangeError` on non-positive limits). */
+  constructor(private readonly config: ConcurrencyConfig) {
+    requireInt("maxConcurrent", config.maxConcurrent, 1);
+    requirePositive("leaseMs", config.leaseMs);
+  }
+
+  /** Rebuilds a limiter from {@link ConcurrencyLimiter.toJSON} output (leases above a lowered limit drain as they end). */
+  static restore(config: ConcurrencyConfig, snapshot: ConcurrencySnapshot): ConcurrencyLimiter {
+    const limiter = new ConcurrencyLimiter(config);
+    limiter.leases = snapshotEntries("leases", snapshot.leases);
+    return limiter;
+  }
+
+  /** Plain JSON snapshot. */
+  toJSON(): ConcurrencySnapshot {
+    return { leases: [...this.leases] };
+  }
+
+  /**
+   * Expires stale leases, then grants `leaseId` a lease until now + leaseMs if
+   * a permit is free. Acquiring an id already held is idempotent and renews
+   * it. When full, `retryAfterMs` (>= 1) is the time until the earliest lease
+   * expires (an upper bound: a release may free a permit sooner).
+   */
+  tryAcquire(now: number, leaseId: string): ConcurrencyAdmission {
+    this.expire(now);
+    if (this.leases.has(leaseId) || this.leases.size < this.config.maxConcurrent) {
+      this.leases.set(leaseId, now + this.config.leaseMs);
+      return { allowed: true, inFlight: this.leases.size };
+    }
+    const next = this.nextExpiry() ?? now;
+    return { allowed: false, inFlight: this.leases.size, retryAfterMs: Math.max(1, next - now) };
+  }
+
+  /**
+   * Ends a lease. False if the id is unknown (already released or expired), so
+   * double releases are harmless. With `now`, a lease that has already expired
+   * but was not yet dropped also answers false.
+   */
+  release(leaseId: string, now?: number): boolean {
+    const expiry = this.leases.get(leaseId);
+    if (expiry === undefined) return false;
+    this.leases.delete(leaseId);
+    return now === undefined || expiry > now;
+  }
+
+  /** Drops leases whose expiry is <= `now`; returns how many. */
+  expire(now: number): number {
+    let dropped = 0;
+    for (const [id, expiry] of this.leases) {
+      if (expiry <= now) {
+        this.leases.delete(id);
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
+  /** Unexpired leases at `now` (does not drop anything). */
+  inFlight(now: number): number {
+    let live = 0;
+    for (const expiry of this.leases.values()) if (expiry > now) live++;
+    return live;
+  }
+
+  /** Earliest lease expiry (for a Durable Object alarm), or undefined when idle. */
+  nextExpiry(): number | undefined {
+    let next: number | undefined;
+    for (const expiry of this.leases.values()) if (next === undefined || expiry < next) next = expiry;
+    return next;
+  }
+
+  /** Lease ids currently held (expired ones included until {@link ConcurrencyLimiter.expire} runs). */
+  leaseIds(): string[] {
+    return [...this.leases.keys()];
+  }
+}

@@ -1,0 +1,21 @@
+/** Shared test helpers for the policy tests: a seeded PRNG and JSON round trips. */
+
+/** mulberry32: tiny deterministic PRNG returning floats in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** What a Durable Object does with a snapshot: stringify into SQLite, parse back out. */
+export function viaJson<T>(snapshot: T): T {
+  return JSON.parse(JSON.stringify(snapshot)) as T;
+}
+
+/** An arbitrary but realistic epoch-ms start time (2026-05-01T10:00:00Z). */
+export const T0 = Date.UTC(2026, 4, 1, 10, 0, 0);
