@@ -10,6 +10,15 @@ function countIn(times: readonly number[], from: number, to: number): number {
 }
 
 describe("retry budget", () => {
+  it("requests and retries in the same bucket stay counted (a burst at one instant)", () => {
+    const budget = new RetryBudget(CONFIG);
+    for (let i = 0; i < 100; i++) budget.recordRequest(T0);
+    let granted = 0;
+    for (let i = 0; i < 100; i++) if (budget.tryRetry(T0 + 1)) granted++;
+    expect(granted).toBe(0.2 * 100 + 10);
+    expect(budget.stats(T0 + 2)).toEqual({ requests: 100, retries: 30, available: 0 });
+  });
+
   it("15. at 100% failure, retries stay ≤ 20% of requests plus the floor", () => {
     const budget = new RetryBudget(CONFIG);
     const requests: number[] = [];
