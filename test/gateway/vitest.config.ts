@@ -36,5 +36,6 @@ export default defineProject({
     root: ROOT,
     include: ["test/gateway/**/*.test.ts"],
     globalSetup: [path.join(ROOT, "test/global-setup.ts")],
+    setupFiles: [path.join(ROOT, "test/gateway/setup.ts")],
   },
 });

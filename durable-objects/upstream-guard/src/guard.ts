@@ -1,0 +1,157 @@
+/**
+ * One agent's guard as a pure object: the breaker, the per-agent rate limit,
+ * concurrency permits, the daily token budget and the retry budget, combined
+ * into one atomic admission ("check everything, then commit everything", so
+ * a refused attempt consumes nothing) and one outcome report. The Durable
+ * Object persists {@link GuardState} and the per-key rate-limit cells.
+ */
+import {
+  type BreakerSnapshot,
+  CircuitBreaker,
+  ConcurrencyLimiter,
+  Gcra,
+  RetryBudget,
+  TokenBudget,
+} from "./policies";
+import type { AdmitRequest, AdmitResult, GuardConfig, GuardSnapshot, RateLimitReport, ReportRequest } from "./types";
+
+/** Persisted form of a {@link Guard}: one snapshot per policy. */
+export interface GuardState {
+  breaker?: BreakerSnapshot;
+  rate?: ReturnType<Gcra["toJSON"]>;
+  concurrency?: ReturnType<ConcurrencyLimiter["toJSON"]>;
+  tokens?: ReturnType<TokenBudget["toJSON"]>;
+  retries?: ReturnType<RetryBudget["toJSON"]>;
+}
+
+/** The policies of one agent, built from its config and (optionally) a persisted state. */
+export class Guard {
+  readonly breaker: CircuitBreaker;
+  readonly rate: Gcra | undefined;
+  readonly concurrency: ConcurrencyLimiter | undefined;
+  readonly tokens: TokenBudget | undefined;
+  readonly retries: RetryBudget;
+
+  constructor(readonly config: GuardConfig, state: GuardState = {}) {
+    const breakerConfig = { ...config.breaker, probeLeaseMs: config.leaseMs };
+    this.breaker = state.breaker ? CircuitBreaker.restore(breakerConfig, state.breaker) : new CircuitBreaker(breakerConfig);
+    this.rate = config.rateLimit && (state.rate ? Gcra.restore(config.rateLimit, state.rate) : new Gcra(config.rateLimit));
+    const concurrencyConfig = config.maxConcurrent ? { maxConcurrent: config.maxConcurrent, leaseMs: config.leaseMs } : undefined;
+    this.concurrency =
+      concurrencyConfig && (state.concurrency ? ConcurrencyLimiter.restore(concurrencyConfig, state.concurrency) : new ConcurrencyLimiter(concurrencyConfig));
+    const tokenConfig = config.maxTokensPerDay ? { maxTokensPerDay: config.maxTokensPerDay } : undefined;
+    this.tokens = tokenConfig && (state.tokens ? TokenBudget.restore(tokenConfig, state.tokens) : new TokenBudget(tokenConfig));
+    this.retries = state.retries ? RetryBudget.restore(config.retryBudget, state.retries) : new RetryBudget(config.retryBudget);
+  }
+
+  /** The persisted form. */
+  toJSON(): GuardState {
+    return {
+      breaker: this.breaker.toJSON(),
+      ...(this.rate ? { rate: this.rate.toJSON() } : {}),
+      ...(this.concurrency ? { concurrency: this.concurrency.toJSON() } : {}),
+      ...(this.tokens ? { tokens: this.tokens.toJSON() } : {}),
+      retries: this.retries.toJSON(),
+    };
+  }
+
+  /**
+   * Admits one attempt or says why not. First attempts pass the agent's and
+   * the key's (`keyRate`) rate limits; retries skip them but need the retry
+   * budget. Nothing is consumed unless everything admits.
+   */
+  admit(now: number, request: AdmitRequest, keyRate?: Gcra): AdmitResult {
+    const first = request.attempt <= 1;
+    const breaker = this.breaker.peek(now);
+    const reject = (reason: Extract<AdmitResult, { admitted: false }>["reason"], retryAfterMs: number, rateLimit?: RateLimitReport): AdmitResult => ({
+      admitted: false,
+      reason,
+      retryAfterMs: Math.max(0, retryAfterMs),
+      breaker: this.breaker.peek(now).state,
+      ...(rateLimit ? { rateLimit } : {}),
+    });
+    if (breaker.state === "open" || breaker.state === "isolated") return reject("circuit_open", breaker.retryAfterMs);
+    if (!first && this.retries.stats(now).available < 1) return reject("retry_budget", 1000);
+    let agentReport: RateLimitReport | undefined;
+    let keyReport: RateLimitReport | undefined;
+    if (first && this.rate && this.config.rateLimit) {
+      const decision = this.rate.peek(now);
+      agentReport = { scope: "agent", config: this.config.rateLimit, decision };
+      if (!decision.allowed) return reject("rate_limited", decision.retryAfterMs, agentReport);
+    }
+    if (first && keyRate && this.config.keyRateLimit) {
+      const decision = keyRate.peek(now);
+      keyReport = { scope: "key", config: this.config.keyRateLimit, decision };
+      if (!decision.allowed) return reject("key_rate_limited", decision.retryAfterMs, keyReport);
+    }
+    if (this.concurrency && this.config.maxConcurrent !== undefined && this.concurrency.inFlight(now) >= this.config.maxConcurrent) {
+      return reject("concurrency", Math.min(1000, Math.max(1, (this.concurrency.nextExpiry() ?? now + 1000) - now)));
+    }
+    const estimate = this.tokens ? Math.min(request.estimateTokens, this.config.maxTokensPerDay ?? Infinity) : 0;
+    if (this.tokens) {
+      const usage = this.tokens.usage(now);
+      if (usage.remaining < Math.max(1, estimate)) return reject("token_budget", usage.resetsInMs);
+    }
+    const admission = this.breaker.tryAcquire(now, request.callId);
+    if (!admission.allowed) return reject("circuit_open", admission.retryAfterMs);
+    // Commit: every check passed above, so none of these can refuse.
+    if (first) {
+      if (this.rate && this.config.rateLimit) agentReport = { scope: "agent", config: this.config.rateLimit, decision: this.rate.take(now) };
+      if (keyRate && this.config.keyRateLimit) keyReport = { scope: "key", config: this.config.keyRateLimit, decision: keyRate.take(now) };
+      this.retries.recordRequest(now);
+    } else {
+      this.retries.tryRetry(now);
+    }
+    this.concurrency?.tryAcquire(now, request.callId);
+    this.tokens?.reserve(now, request.callId, estimate);
+    const rateLimit = pickTighter(agentReport, keyReport);
+    return { admitted: true, probe: admission.probe, breaker: admission.state, ...(rateLimit ? { rateLimit } : {}) };
+  }
+
+  /** Applies one attempt's outcome: breaker, permit release, token settlement. Idempotent per callId. */
+  report(now: number, request: ReportRequest): void {
+    if (request.outcome === "success") this.breaker.onSuccess(now, request.callId);
+    else if (request.outcome === "failure") this.breaker.onFailure(now, request.callId);
+    else this.breaker.onNeutral(now, request.callId);
+    this.concurrency?.release(request.callId);
+    if (this.tokens) {
+      if (request.tokens && request.tokens > 0) this.tokens.settle(now, request.callId, request.tokens);
+      else this.tokens.release(request.callId);
+    }
+  }
+
+  /** Drops expired permits (a holder that died never leaks one). */
+  expire(now: number): void {
+    this.concurrency?.expire(now);
+  }
+
+  /** When the earliest permit lease expires, for the alarm. */
+  nextExpiry(): number | undefined {
+    return this.concurrency?.nextExpiry();
+  }
+
+  /** A read-only view for admin, metrics and the dashboard (`transitions` filled by the caller). */
+  snapshot(now: number): Omit<GuardSnapshot, "transitions"> {
+    const b = this.breaker.peek(now);
+    const stats = this.breaker.stats(now);
+    return {
+      agent: this.config.agent,
+      at: now,
+      breaker: { state: b.state, retryAfterMs: b.retryAfterMs, consecutiveFailures: stats.consecutiveFailures, ...(b.openUntil !== undefined ? { openUntil: b.openUntil } : {}) },
+      inFlight: this.concurrency?.inFlight(now) ?? 0,
+      ...(this.rate ? { rateLimit: this.rate.peek(now) } : {}),
+      ...(this.tokens ? { tokens: pickUsage(this.tokens.usage(now)) } : {}),
+      retryBudget: this.retries.stats(now),
+    };
+  }
+}
+
+function pickUsage({ day, used, reserved, remaining }: ReturnType<TokenBudget["usage"]>) {
+  return { day, used, reserved, remaining };
+}
+
+/** The decision with fewer requests left (the one a caller will hit first). */
+function pickTighter(a: RateLimitReport | undefined, b: RateLimitReport | undefined): RateLimitReport | undefined {
+  if (!a || !b) return a ?? b;
+  return b.decision.remaining < a.decision.remaining ? b : a;
+}

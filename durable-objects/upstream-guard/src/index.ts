@@ -1,0 +1,145 @@
+/**
+ * `UpstreamGuard`: one SQLite-backed Durable Object per agent (named by the
+ * agent), so its breaker, rate limits, permits and budgets are exact across
+ * every gateway isolate. A thin shell: the policies live in {@link Guard};
+ * this class restores them, writes every change through to SQLite in the same
+ * turn (so eviction, restarts and redeploys lose nothing), records breaker
+ * transitions once, and answers over RPC.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { Guard, type GuardState } from "./guard";
+import { Gcra } from "./policies";
+import { GuardStore } from "./store";
+import type { AdmitRequest, AdmitResult, GuardConfig, GuardSnapshot, ReportRequest } from "./types";
+
+export type * from "./types";
+
+/** Transitions kept in SQLite for the dashboard and metrics. */
+export const TRANSITIONS_KEPT = 500;
+/** How often per-key rate-limit cells that have fully refilled are swept. */
+export const KEY_SWEEP_MS = 60_000;
+
+/** The guard of one upstream agent. */
+export class UpstreamGuard extends DurableObject {
+  /** Time source; tests replace it (workerd's Date.now is frozen during a turn anyway). */
+  clock: () => number = () => Date.now();
+  private readonly store: GuardStore;
+  private guard: Guard | undefined;
+  private configKey = "";
+  /** The alarm time as last read or set (undefined: not read yet in this instance). */
+  private alarmAt: number | null | undefined;
+
+  constructor(ctx: DurableObjectState, env: unknown) {
+    super(ctx, env as never);
+    this.store = new GuardStore(ctx.storage.sql);
+  }
+
+  /** Admission for one attempt (breaker, rate limits, concurrency, token and retry budgets), atomic. */
+  async admit(request: AdmitRequest): Promise<AdmitResult> {
+    const now = this.clock();
+    const guard = this.load(request.config);
+    const keyConfig = request.config.keyRateLimit;
+    const useKey = keyConfig !== undefined && request.keyId !== undefined && request.attempt <= 1;
+    const keyRate = useKey ? new Gcra(keyConfig, this.store.keyTat(request.keyId as string) ?? 0) : undefined;
+    const result = guard.admit(now, request, keyRate);
+    if (result.admitted && keyRate) this.store.setKeyTat(request.keyId as string, keyRate.toJSON().tat);
+    this.persist(guard, now);
+    await this.scheduleAlarm(now);
+    return result;
+  }
+
+  /** Applies an attempt's outcome (sent after the response). */
+  async report(request: ReportRequest): Promise<void> {
+    const now = this.clock();
+    const guard = this.load(request.config);
+    guard.report(now, request);
+    this.persist(guard, now);
+  }
+
+  /** What the guard holds now, with the latest transitions (newest last). */
+  snapshot(config: GuardConfig, transitions = 50): GuardSnapshot {
+    const now = this.clock();
+    const guard = this.load(config);
+    return { ...guard.snapshot(now), transitions: this.store.transitions(transitions) };
+  }
+
+  /** Admin: hold the breaker open ("isolated") until {@link forceClose}. */
+  forceOpen(config: GuardConfig, cause = "forced open by an admin"): GuardSnapshot {
+    const now = this.clock();
+    const guard = this.load(config);
+    guard.breaker.isolate(now, cause);
+    this.persist(guard, now);
+    return this.snapshot(config);
+  }
+
+  /** Admin: close the breaker and reset its counters. */
+  forceClose(config: GuardConfig, cause = "forced closed by an admin"): GuardSnapshot {
+    const now = this.clock();
+    const guard = this.load(config);
+    guard.breaker.reset(now, cause);
+    this.persist(guard, now);
+    return this.snapshot(config);
+  }
+
+  /** Admin: forget everything (breaker, quotas, permits, transitions), as if newly created. */
+  async resetAll(): Promise<void> {
+    await this.ctx.storage.deleteAll();
+    this.guard = undefined;
+    this.configKey = "";
+    this.alarmAt = null;
+    this.store.createSchema();
+  }
+
+  /** Expires lost permits and refilled per-key cells, then re-arms for the next expiry. */
+  override async alarm(): Promise<void> {
+    const now = this.clock();
+    this.alarmAt = null;
+    if (this.guard) {
+      this.guard.expire(now);
+      this.persist(this.guard, now);
+    } else {
+      const state = this.store.readState();
+      const config = this.store.readConfig();
+      if (config) {
+        const guard = this.load(config, state);
+        guard.expire(now);
+        this.persist(guard, now);
+      }
+    }
+    this.store.dropRefilledKeys(now);
+    await this.scheduleAlarm(now);
+  }
+
+  private load(config: GuardConfig, state?: GuardState): Guard {
+    const key = JSON.stringify(config);
+    if (this.guard && key === this.configKey) return this.guard;
+    // First use in this instance, or the settings changed (a redeploy): rebuild from what is persisted.
+    this.guard = new Guard(config, state ?? this.store.readState());
+    this.configKey = key;
+    this.store.writeConfig(config);
+    return this.guard;
+  }
+
+  private persist(guard: Guard, now: number): void {
+    this.store.writeState(guard.toJSON());
+    const transitions = guard.breaker.takeTransitions();
+    if (transitions.length === 0) return;
+    this.store.addTransitions(transitions, TRANSITIONS_KEPT);
+    // The breaker's pending list is now empty; persist that too, so nothing is recorded twice.
+    this.store.writeState(guard.toJSON());
+    for (const t of transitions) {
+      console.log(JSON.stringify({ level: "warn", service: "upstream-guard", message: "breaker transition", agent: guard.config.agent, from: t.from, to: t.to, cause: t.cause, at: new Date(t.at).toISOString(), timestamp: new Date(now).toISOString() }));
+    }
+  }
+
+  private async scheduleAlarm(now: number): Promise<void> {
+    const next = [this.guard?.nextExpiry(), this.store.hasKeys() ? now + KEY_SWEEP_MS : undefined].filter((t): t is number => t !== undefined);
+    if (next.length === 0) return;
+    const at = Math.max(now + 1, Math.min(...next));
+    this.alarmAt ??= await this.ctx.storage.getAlarm();
+    if (this.alarmAt === null || this.alarmAt > at) {
+      await this.ctx.storage.setAlarm(at);
+      this.alarmAt = at;
+    }
+  }
+}

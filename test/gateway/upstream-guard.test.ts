@@ -1,0 +1,189 @@
+/**
+ * The UpstreamGuard Durable Object itself (real SQLite storage, real RPC):
+ * atomic admission, exactly-once transitions, persistence across a restart,
+ * lease expiry by alarm, concurrency and token budgets. The clock is
+ * injected with runInDurableObject; no sleeps.
+ */
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { UpstreamGuard } from "../../durable-objects/upstream-guard/src";
+import type { AdmitRequest, GuardConfig } from "../../durable-objects/upstream-guard/src/types";
+
+let counter = 0;
+
+/** A guard of its own for each test (unique name), with small limits. */
+function freshGuard(overrides: Partial<GuardConfig> = {}) {
+  const agent = `test-agent-${++counter}-${crypto.randomUUID().slice(0, 8)}`;
+  const config: GuardConfig = {
+    agent,
+    breaker: { failureThreshold: 5, openMs: 60_000, halfOpenProbes: 1 },
+    retryBudget: { ratio: 0.2, minPerWindow: 10, windowMs: 10_000 },
+    leaseMs: 15_000,
+    ...overrides,
+  };
+  const stub = env.UPSTREAM_GUARD.get(env.UPSTREAM_GUARD.idFromName(agent));
+  return { config, stub };
+}
+
+function admitRequest(config: GuardConfig, n: number, extra: Partial<AdmitRequest> = {}): AdmitRequest {
+  return { config, callId: `req-${n}#1`, attempt: 1, estimateTokens: 0, ...extra };
+}
+
+/** Sets the guard's clock to `at` (epoch ms). */
+async function setClock(stub: DurableObjectStub<UpstreamGuard>, at: number) {
+  await runInDurableObject(stub, (instance: UpstreamGuard) => {
+    instance.clock = () => at;
+  });
+}
+
+describe("UpstreamGuard Durable Object", () => {
+  it("9. 50 simultaneous failure reports make exactly one closed→open transition", async () => {
+    const { config, stub } = freshGuard();
+    const t0 = Date.UTC(2026, 10, 23, 12);
+    await setClock(stub, t0);
+    await Promise.all(Array.from({ length: 50 }, (_, i) => stub.admit(admitRequest(config, i))));
+    await Promise.all(Array.from({ length: 50 }, (_, i) => stub.report({ config, callId: `req-${i}#1`, outcome: "failure" })));
+    const snap = await stub.snapshot(config);
+    expect(snap.breaker.state).toBe("open");
+    expect(snap.transitions.filter((t) => t.from === "closed" && t.to === "open")).toHaveLength(1);
+    expect(snap.transitions).toHaveLength(1);
+    expect(snap.transitions[0]?.cause).toMatch(/5 consecutive failures/);
+    expect(snap.inFlight).toBe(0);
+  });
+
+  it("3. (guard) open: admission refused with the whole time left", async () => {
+    const { config, stub } = freshGuard();
+    const t0 = Date.UTC(2026, 10, 23, 12);
+    await setClock(stub, t0);
+    for (let i = 0; i < 5; i++) {
+      await stub.admit(admitRequest(config, i));
+      await stub.report({ config, callId: `req-${i}#1`, outcome: "failure" });
+    }
+    await setClock(stub, t0 + 15_000);
+    const refused = await stub.admit(admitRequest(config, 99));
+    expect(refused).toMatchObject({ admitted: false, reason: "circuit_open", retryAfterMs: 45_000, breaker: "open" });
+  });
+
+  it("10. open-until, counts and quotas survive a Durable Object restart", async () => {
+    const { config, stub } = freshGuard({
+      rateLimit: { limit: 60, periodMs: 60_000, burst: 10 },
+      maxTokensPerDay: 10_000,
+      maxConcurrent: 5,
+    });
+    const t0 = Date.UTC(2026, 10, 23, 12);
+    await setClock(stub, t0);
+    for (let i = 0; i < 5; i++) {
+      await stub.admit(admitRequest(config, i, { estimateTokens: 100 }));
+      await stub.report({ config, callId: `req-${i}#1`, outcome: "failure" });
+    }
+    await stub.admit(admitRequest(config, 100, { estimateTokens: 100 })); // refused: open, consumes nothing
+    const before = await stub.snapshot(config);
+    // A restart: a brand-new instance over the same storage rebuilds everything from SQLite.
+    const after = await runInDurableObject(stub, (_instance: UpstreamGuard, state) => {
+      const restarted = new UpstreamGuard(state, env);
+      restarted.clock = () => t0;
+      return restarted.snapshot(config);
+    });
+    expect(before.breaker).toMatchObject({ state: "open", openUntil: t0 + 60_000 });
+    expect(after.breaker).toMatchObject({ state: "open", openUntil: t0 + 60_000, retryAfterMs: 60_000 });
+    expect(after.rateLimit?.remaining).toBe(before.rateLimit?.remaining);
+    expect(after.rateLimit?.remaining).toBeLessThan(10);
+    expect(after.tokens).toEqual(before.tokens);
+    expect(after.transitions).toEqual(before.transitions);
+    expect(after.retryBudget.requests).toBe(5);
+  });
+
+  it("7. a lost probe lease expires; half-open never wedges (and the alarm frees lost permits)", async () => {
+    const { config, stub } = freshGuard({ maxConcurrent: 3, leaseMs: 10_000 });
+    const t0 = Date.UTC(2026, 10, 23, 12);
+    await setClock(stub, t0);
+    for (let i = 0; i < 5; i++) {
+      await stub.admit(admitRequest(config, i));
+      await stub.report({ config, callId: `req-${i}#1`, outcome: "failure" });
+    }
+    await setClock(stub, t0 + 60_000);
+    expect(await stub.admit(admitRequest(config, 10))).toMatchObject({ admitted: true, probe: true, breaker: "half_open" });
+    // The prober's isolate dies: no report ever comes. Others are refused while its lease lives...
+    expect(await stub.admit(admitRequest(config, 11))).toMatchObject({ admitted: false, reason: "circuit_open", breaker: "half_open" });
+    // ...the alarm frees its concurrency permit when the lease ends...
+    await setClock(stub, t0 + 70_001);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await stub.snapshot(config)).inFlight).toBe(0);
+    // ...and the next caller becomes the probe.
+    const probe = await stub.admit(admitRequest(config, 12));
+    expect(probe).toMatchObject({ admitted: true, probe: true });
+    await stub.report({ config, callId: "req-12#1", outcome: "success" });
+    expect((await stub.snapshot(config)).breaker.state).toBe("closed");
+  });
+
+  it("21. (guard) concurrency C+1 is refused; reports and expiry bring in-flight back to 0", async () => {
+    const { config, stub } = freshGuard({ maxConcurrent: 4, leaseMs: 5000 });
+    const t0 = Date.UTC(2026, 10, 23, 12);
+    await setClock(stub, t0);
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => stub.admit(admitRequest(config, i))));
+    expect(results.filter((r) => r.admitted)).toHaveLength(4);
+    expect(results.filter((r) => !r.admitted && r.reason === "concurrency")).toHaveLength(1);
+    expect((await stub.snapshot(config)).inFlight).toBe(4);
+    // Two finish (one of them reports twice), two are lost and expire.
+    await stub.report({ config, callId: "req-0#1", outcome: "success" });
+    await stub.report({ config, callId: "req-1#1", outcome: "neutral" });
+    await stub.report({ config, callId: "req-1#1", outcome: "neutral" });
+    expect((await stub.snapshot(config)).inFlight).toBe(2);
+    await setClock(stub, t0 + 5001);
+    await runDurableObjectAlarm(stub);
+    expect((await stub.snapshot(config)).inFlight).toBe(0);
+  });
+
+  it("22. (guard) token budget: reserve, settle with reported usage, refuse, reset at UTC midnight", async () => {
+    const { config, stub } = freshGuard({ maxTokensPerDay: 1000 });
+    const t0 = Date.UTC(2026, 10, 23, 23, 0);
+    await setClock(stub, t0);
+    expect(await stub.admit(admitRequest(config, 1, { estimateTokens: 400 }))).toMatchObject({ admitted: true });
+    expect((await stub.snapshot(config)).tokens).toMatchObject({ used: 0, reserved: 400, remaining: 600 });
+    await stub.report({ config, callId: "req-1#1", outcome: "success", tokens: 950 });
+    expect((await stub.snapshot(config)).tokens).toMatchObject({ used: 950, reserved: 0, remaining: 50 });
+    const refused = await stub.admit(admitRequest(config, 2, { estimateTokens: 400 }));
+    expect(refused).toMatchObject({ admitted: false, reason: "token_budget", retryAfterMs: 3_600_000 });
+    await setClock(stub, Date.UTC(2026, 10, 24, 0, 0, 1));
+    expect(await stub.admit(admitRequest(config, 3, { estimateTokens: 400 }))).toMatchObject({ admitted: true });
+    expect((await stub.snapshot(config)).tokens).toMatchObject({ day: "2026-11-24", used: 0, reserved: 400 });
+  });
+
+  it("20. a refused attempt consumes nothing anywhere (rate, key rate, permits, tokens)", async () => {
+    const { config, stub } = freshGuard({
+      rateLimit: { limit: 600, periodMs: 60_000, burst: 3 },
+      keyRateLimit: { limit: 600, periodMs: 60_000, burst: 10 },
+      maxConcurrent: 10,
+      maxTokensPerDay: 100_000,
+    });
+    const t0 = Date.UTC(2026, 10, 23, 12);
+    await setClock(stub, t0);
+    for (let i = 0; i < 3; i++) expect((await stub.admit(admitRequest(config, i, { keyId: "k1", estimateTokens: 10 }))).admitted).toBe(true);
+    const before = await stub.snapshot(config);
+    for (let i = 3; i < 20; i++) {
+      expect(await stub.admit(admitRequest(config, i, { keyId: "k1", estimateTokens: 10 }))).toMatchObject({ admitted: false, reason: "rate_limited" });
+    }
+    const after = await stub.snapshot(config);
+    expect(after.inFlight).toBe(before.inFlight);
+    expect(after.tokens).toEqual(before.tokens);
+    expect(after.retryBudget).toEqual(before.retryBudget);
+    // One refill interval (100 ms) later exactly one more passes.
+    await setClock(stub, t0 + 100);
+    expect((await stub.admit(admitRequest(config, 50, { keyId: "k1" }))).admitted).toBe(true);
+    expect((await stub.admit(admitRequest(config, 51, { keyId: "k1" }))).admitted).toBe(false);
+  });
+
+  it("admin RPCs force the breaker open (isolated) and closed, each recorded once", async () => {
+    const { config, stub } = freshGuard();
+    const isolated = await stub.forceOpen(config, "maintenance");
+    expect(isolated.breaker.state).toBe("isolated");
+    expect(await stub.admit(admitRequest(config, 1))).toMatchObject({ admitted: false, reason: "circuit_open" });
+    const closed = await stub.forceClose(config, "maintenance over");
+    expect(closed.breaker.state).toBe("closed");
+    expect(closed.transitions.map((t) => [t.from, t.to, t.cause])).toEqual([
+      ["closed", "isolated", "maintenance"],
+      ["isolated", "closed", "maintenance over"],
+    ]);
+    expect((await stub.admit(admitRequest(config, 2))).admitted).toBe(true);
+  });
+});
