@@ -19,7 +19,7 @@ describe("routing", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("X-Request-Id")).toBe("route-1");
     const body = (await res.json()) as Success;
-    expect(Object.keys(body).sort()).toEqual(["agent", "duration_ms", "request_id", "result", "task"]);
+    expect(Object.keys(body).sort()).toEqual(["agent", "duration_ms", "request_id", "result", "served_by", "task"]);
     expect(body).toMatchObject({ agent: "agent-demo", task: "chaos", request_id: "route-1" });
     expect(body.duration_ms).toBeGreaterThanOrEqual(0);
   });

@@ -12,6 +12,7 @@ import type { ZaharaAgentManifest } from "../../shared/manifest";
 import { apiKeyAuth } from "./auth/middleware";
 import { resolveGatewayConfig, splitList } from "./config";
 import { AgentRegistry } from "./registry";
+import { ResilienceCatalog } from "./resilience/plans";
 import { listAgentsHandler } from "./routes/agents";
 import { agentExecuteHandler, executeHandler } from "./routes/execute";
 import { healthHandler } from "./routes/health";
@@ -24,11 +25,12 @@ export interface GatewayAppOptions {
 
 /** Headers a browser may send and read across origins. */
 const CORS_ALLOW_HEADERS = ["Content-Type", "X-API-Key", "X-Request-Id", "X-Timeout-Ms", "Authorization"];
-const CORS_EXPOSE_HEADERS = ["X-Request-Id", "Retry-After", "RateLimit", "RateLimit-Policy"];
+const CORS_EXPOSE_HEADERS = ["X-Request-Id", "Retry-After", "RateLimit", "RateLimit-Policy", "Idempotent-Replayed"];
 
 /** Creates the gateway app. */
 export function createGatewayApp({ manifests, version }: GatewayAppOptions) {
   const registry = new AgentRegistry(manifests);
+  const deps = { registry, catalog: new ResilienceCatalog(manifests) };
   const app = new Hono<{ Bindings: Env }>();
   app.use(requestContext({ service: "gateway", secrets: (env) => splitList(env.GATEWAY_API_KEYS as string | undefined) }));
   app.use(
@@ -49,8 +51,8 @@ export function createGatewayApp({ manifests, version }: GatewayAppOptions) {
   app.use("/agents/*", apiKeyAuth());
   app.use("/execute", apiKeyAuth());
   app.get("/agents", listAgentsHandler(registry));
-  app.post("/execute", executeHandler(registry));
-  app.post("/agents/:agent/execute", agentExecuteHandler(registry));
+  app.post("/execute", executeHandler(deps));
+  app.post("/agents/:agent/execute", agentExecuteHandler(deps));
   app.onError(onError);
   app.notFound(notFound(() => app.routes));
   return app;

@@ -1,18 +1,17 @@
 /**
- * Calls an agent's `POST /run` over its service binding (no public URL hop),
- * forwarding the request id, under one deadline, and maps what comes back:
- * success, the agent's own 4xx relayed, its 5xx as 502, no answer as 502,
- * and the deadline as 504.
+ * One upstream attempt: calls an agent's `POST /run` over its service binding
+ * (no public URL hop) with the request id, `Idempotency-Key` and attempt
+ * number, under the time left, and describes what happened without throwing,
+ * so the retry loop can classify it.
  */
 import type { AgentInfo } from "../../shared/agents";
 import { ZaharaError, isErrorBody } from "../../shared/errors";
 import { REQUEST_ID_HEADER } from "../../shared/request-id";
 
-/** A successful agent answer. */
-export interface AgentResult {
-  result: unknown;
-  usage?: unknown;
-}
+/** Header carrying the 1-based attempt number to the agent. */
+export const ATTEMPT_HEADER = "X-Zahara-Attempt";
+/** Header carrying the idempotency key (the request id) to the agent. */
+export const IDEMPOTENCY_HEADER = "Idempotency-Key";
 
 /** One call to an agent. */
 export interface AgentCall {
@@ -21,11 +20,20 @@ export interface AgentCall {
   task: string;
   parameters: Record<string, unknown>;
   requestId: string;
-  /** Milliseconds left for the whole call. */
+  attempt: number;
+  /** Milliseconds left for this attempt. */
   timeoutMs: number;
   /** The caller's abort signal (client gone). */
   signal?: AbortSignal;
 }
+
+/** How an attempt failed: the agent answered an error, could not be reached, ran out of time, or the caller left. */
+export type FailureKind = "http" | "network" | "timeout" | "cancelled";
+
+/** What one attempt produced. */
+export type AttemptResult =
+  | { ok: true; status: number; result: unknown; usage?: unknown; latencyMs: number }
+  | { ok: false; kind: FailureKind; status: number; error: ZaharaError; retryAfter: string | null; latencyMs: number };
 
 const RELAYED_HEADERS = ["Retry-After", "Allow"];
 
@@ -37,46 +45,17 @@ async function readJson(res: Response): Promise<unknown> {
   }
 }
 
-/** Calls the agent; resolves with its result or throws a {@link ZaharaError}. */
-export async function callAgent({ agent, binding, task, parameters, requestId, timeoutMs, signal }: AgentCall): Promise<AgentResult> {
-  const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(), timeoutMs);
-  const combined = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
-  let res: Response;
-  let body: unknown;
-  try {
-    res = await binding.fetch(`https://${agent.name}.agent.internal/run`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json", [REQUEST_ID_HEADER]: requestId },
-      body: JSON.stringify({ task, parameters }),
-      signal: combined,
-    });
-    body = await readJson(res);
-  } catch (err) {
-    if (timeout.signal.aborted) {
-      throw new ZaharaError("UPSTREAM_TIMEOUT", {
-        message: `Agent "${agent.name}" did not answer within ${timeoutMs} ms`,
-        details: { agent: agent.name, timeout_ms: timeoutMs },
-      });
-    }
-    throw new ZaharaError("UPSTREAM_UNREACHABLE", { message: `Agent "${agent.name}" could not be reached`, details: { agent: agent.name }, cause: err });
-  } finally {
-    clearTimeout(timer);
-  }
-  if (res.ok && typeof body === "object" && body !== null && "result" in body) {
-    const { result, usage } = body as AgentResult;
-    return usage === undefined ? { result } : { result, usage };
-  }
+function httpError(agent: AgentInfo, res: Response, body: unknown): ZaharaError {
   if (res.status >= 400 && res.status < 500) {
     const headers: Record<string, string> = {};
     for (const name of RELAYED_HEADERS) {
       const v = res.headers.get(name);
       if (v) headers[name] = v;
     }
-    throw ZaharaError.relayed(res.status, isErrorBody(body) ? body : {}, agent.name, headers);
+    return ZaharaError.relayed(res.status, isErrorBody(body) ? body : {}, agent.name, headers);
   }
   const agentError = isErrorBody(body) ? body : undefined;
-  throw new ZaharaError("UPSTREAM_FAILED", {
+  return new ZaharaError("UPSTREAM_FAILED", {
     message: agentError ? `Agent "${agent.name}" failed: ${agentError.error}` : `Agent "${agent.name}" answered ${res.status}`,
     details: {
       agent: agent.name,
@@ -85,4 +64,59 @@ export async function callAgent({ agent, binding, task, parameters, requestId, t
       ...(agentError?.details ? { agent_details: agentError.details } : {}),
     },
   });
+}
+
+/** Makes one attempt; never throws. */
+export async function callAgent(call: AgentCall): Promise<AttemptResult> {
+  const { agent, binding, task, parameters, requestId, attempt, timeoutMs, signal } = call;
+  const started = Date.now();
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), Math.max(0, timeoutMs));
+  const combined = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
+  try {
+    const res = await binding.fetch(`https://${agent.name}.agent.internal/run`, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/json",
+        Accept: "application/json",
+        [REQUEST_ID_HEADER]: requestId,
+        [IDEMPOTENCY_HEADER]: requestId,
+        [ATTEMPT_HEADER]: String(attempt),
+      },
+      body: JSON.stringify({ task, parameters }),
+      signal: combined,
+    });
+    const body = await readJson(res);
+    const latencyMs = Date.now() - started;
+    if (res.ok && typeof body === "object" && body !== null && "result" in body) {
+      const { result, usage } = body as { result: unknown; usage?: unknown };
+      return usage === undefined ? { ok: true, status: res.status, result, latencyMs } : { ok: true, status: res.status, result, usage, latencyMs };
+    }
+    const status = res.ok ? 502 : res.status;
+    return { ok: false, kind: "http", status, error: httpError(agent, res, body), retryAfter: res.headers.get("Retry-After"), latencyMs };
+  } catch (err) {
+    const latencyMs = Date.now() - started;
+    if (timeout.signal.aborted) {
+      const error = new ZaharaError("UPSTREAM_TIMEOUT", {
+        message: `Agent "${agent.name}" did not answer before the deadline`,
+        details: { agent: agent.name, timeout_ms: timeoutMs },
+      });
+      return { ok: false, kind: "timeout", status: 0, error, retryAfter: null, latencyMs };
+    }
+    if (signal?.aborted) {
+      const error = new ZaharaError("UPSTREAM_UNREACHABLE", { message: "The caller went away", details: { agent: agent.name }, cause: err });
+      return { ok: false, kind: "cancelled", status: 0, error, retryAfter: null, latencyMs };
+    }
+    const error = new ZaharaError("UPSTREAM_UNREACHABLE", { message: `Agent "${agent.name}" could not be reached`, details: { agent: agent.name }, cause: err });
+    return { ok: false, kind: "network", status: 0, error, retryAfter: null, latencyMs };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Total tokens from an agent's `usage` (OpenAI naming), or 0. */
+export function totalTokens(usage: unknown): number {
+  if (typeof usage !== "object" || usage === null) return 0;
+  const total = (usage as { total_tokens?: unknown }).total_tokens;
+  return typeof total === "number" && Number.isFinite(total) && total > 0 ? Math.round(total) : 0;
 }

@@ -1,6 +1,7 @@
 /**
  * `POST /execute` and `POST /agents/:agent/execute`: validate the body,
- * route to an agent, apply the deadline, dispatch over the service binding.
+ * route to an agent, apply the deadline, and run the resilient call
+ * (admission, attempts, retries, fallbacks) over the service bindings.
  */
 import type { Context } from "hono";
 import * as z from "zod/mini";
@@ -9,8 +10,11 @@ import { readJsonBody } from "../../../shared/http/json-body";
 import { elapsedMs } from "../../../shared/http/request-context";
 import { validationError } from "../../../shared/http/validation";
 import { type GatewayVars, resolveGatewayConfig } from "../config";
-import { callAgent } from "../dispatch";
 import { type AgentRegistry, serviceBinding } from "../registry";
+import { executeResilient, sleep } from "../resilience/executor";
+import type { GuardNamespace } from "../resilience/guard-client";
+import { type ResilienceCatalog, buildPlans } from "../resilience/plans";
+import { rateLimitHeadersOf } from "../resilience/rejections";
 
 // zod/mini keeps the gateway bundle small (the classic API pulls in every locale).
 const Parameters = z._default(z.record(z.string(), z.unknown(), { error: "parameters must be a JSON object" }), {});
@@ -46,12 +50,12 @@ export function resolveDeadlineMs(gatewayMs: number, header: string | undefined,
   return ms;
 }
 
-type GatewayContext = Context<{ Bindings: GatewayVars }>;
+type GatewayContext = Context<{ Bindings: GatewayVars & { UPSTREAM_GUARD?: GuardNamespace } }>;
 
-async function execute(c: GatewayContext, registry: AgentRegistry, task: string, parameters: Record<string, unknown>, agentName?: string) {
+async function execute(c: GatewayContext, deps: ExecuteDeps, task: string, parameters: Record<string, unknown>, agentName?: string) {
   const logFields = c.get("logFields");
   logFields.task = task;
-  const agent = registry.route(task, agentName);
+  const agent = deps.registry.route(task, agentName);
   logFields.agent = agent.name;
   const binding = serviceBinding(c.env, agent.binding);
   if (!binding) {
@@ -59,18 +63,37 @@ async function execute(c: GatewayContext, registry: AgentRegistry, task: string,
   }
   const config = resolveGatewayConfig(c.env);
   const timeoutMs = resolveDeadlineMs(config.timeoutMs, c.req.header(TIMEOUT_HEADER), agent.timeout_seconds);
-  const out = await callAgent({
-    agent,
+  const keyId = c.get("keyId") as string | undefined;
+  const plans = buildPlans(
+    {
+      env: c.env,
+      registry: deps.registry,
+      catalog: deps.catalog,
+      agent,
+      task,
+      parameters,
+      requestId: c.get("requestId"),
+      ...(keyId !== undefined ? { keyId } : {}),
+      gatewayTimeoutMs: config.timeoutMs,
+      logger: c.get("logger"),
+      signal: c.req.raw.signal,
+    },
     binding,
-    task,
-    parameters,
-    requestId: c.get("requestId"),
-    timeoutMs,
+  );
+  const out = await executeResilient(plans, { at: c.get("startedAt") + timeoutMs, ms: timeoutMs }, {
+    now: Date.now,
+    sleep,
+    random: Math.random,
+    waitUntil: (p) => c.executionCtx.waitUntil(p),
     signal: c.req.raw.signal,
   });
+  logFields.served_by = out.servedBy;
+  logFields.attempts = out.attempts.length;
+  for (const [name, value] of Object.entries(rateLimitHeadersOf(out.rateLimit))) c.header(name, value);
   return c.json({
     result: out.result,
     agent: agent.name,
+    served_by: out.servedBy,
     task,
     request_id: c.get("requestId"),
     duration_ms: elapsedMs(c.get("startedAt")),
@@ -78,24 +101,30 @@ async function execute(c: GatewayContext, registry: AgentRegistry, task: string,
   });
 }
 
+/** What the execute handlers need: the routing registry and the resolved resilience settings. */
+export interface ExecuteDeps {
+  registry: AgentRegistry;
+  catalog: ResilienceCatalog;
+}
+
 /** Creates the `POST /execute` handler (routing by task, or by `agent` in the body). */
-export function executeHandler(registry: AgentRegistry) {
+export function executeHandler(deps: ExecuteDeps) {
   return async function executeRoute(c: GatewayContext): Promise<Response> {
     const raw = await readJsonBody(c.req.raw, resolveGatewayConfig(c.env).maxBodyBytes);
     const body = ExecuteBodySchema.safeParse(raw);
     if (!body.success) throw validationError(body.error, { message: "Invalid request body" });
-    return execute(c, registry, body.data.task, body.data.parameters, body.data.agent);
+    return execute(c, deps, body.data.task, body.data.parameters, body.data.agent);
   };
 }
 
 /** Creates the `POST /agents/:agent/execute` handler. */
-export function agentExecuteHandler(registry: AgentRegistry) {
+export function agentExecuteHandler(deps: ExecuteDeps) {
   return async function agentExecuteRoute(c: GatewayContext): Promise<Response> {
     const agentName = c.req.param("agent") ?? "";
-    registry.agent(agentName);
+    deps.registry.agent(agentName);
     const raw = await readJsonBody(c.req.raw, resolveGatewayConfig(c.env).maxBodyBytes);
     const body = AgentExecuteBodySchema.safeParse(raw);
     if (!body.success) throw validationError(body.error, { message: "Invalid request body" });
-    return execute(c, registry, body.data.task, body.data.parameters, agentName);
+    return execute(c, deps, body.data.task, body.data.parameters, agentName);
   };
 }

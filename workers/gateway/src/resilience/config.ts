@@ -1,0 +1,99 @@
+/**
+ * Resilience settings of one agent: the manifest as given (OSSA fields plus
+ * `extensions.zahara.resilience` / `fallbacks`) resolved with the defaults
+ * of the integration guide. Resolved once per agent when the app is built.
+ */
+import type { GuardConfig } from "../../../../durable-objects/upstream-guard/src/types";
+import type { ZaharaAgentManifest } from "../../../shared/manifest";
+
+/** Defaults (integration guide: 5 failures, 60 s open, 1/2/4/8/16 s backoff, 3 retries). */
+export const RESILIENCE_DEFAULTS = {
+  failureThreshold: 5,
+  openMs: 60_000,
+  halfOpenProbes: 1,
+  maxRetries: 3,
+  baseMs: 1000,
+  capMs: 16_000,
+  retryOn500: true,
+  retryRatio: 0.2,
+  retryMinPerWindow: 10,
+  retryWindowMs: 10_000,
+  tokenEstimate: 1000,
+  /** Added to the longest possible deadline to get a lease's lifetime. */
+  leaseSlackMs: 5000,
+} as const;
+
+/** Retry policy for one agent. */
+export interface RetrySettings {
+  maxRetries: number;
+  baseMs: number;
+  capMs: number;
+  retryOn500: boolean;
+}
+
+/** Everything the gateway needs to call one agent resiliently. */
+export interface AgentResilience {
+  guard: GuardConfig;
+  retries: RetrySettings;
+  /** Agent names to try, in order, when this one is open or exhausted. */
+  fallbacks: string[];
+  /** Tokens reserved per attempt when the agent has a daily budget. */
+  tokenEstimate: number;
+}
+
+/**
+ * Resolves an agent's settings. `gatewayTimeoutMs` is the longest deadline a
+ * request can have, so permits and probe leases outlive any live call.
+ */
+export function resolveResilience(manifest: ZaharaAgentManifest, gatewayTimeoutMs: number): AgentResilience {
+  const given = manifest.extensions.zahara.resilience ?? {};
+  const d = RESILIENCE_DEFAULTS;
+  const spec = manifest.spec;
+  const agentTimeoutMs = spec.constraints?.performance?.timeoutSeconds ? spec.constraints.performance.timeoutSeconds * 1000 : Infinity;
+  const guard: GuardConfig = {
+    agent: manifest.metadata.name,
+    breaker: {
+      failureThreshold: given.breaker?.failure_threshold ?? d.failureThreshold,
+      openMs: given.breaker?.open_ms ?? d.openMs,
+      halfOpenProbes: given.breaker?.half_open_probes ?? d.halfOpenProbes,
+      ...(given.breaker?.failure_rate
+        ? {
+            failureRate: {
+              threshold: given.breaker.failure_rate.threshold,
+              size: given.breaker.failure_rate.window,
+              minimumCalls: given.breaker.failure_rate.minimum_calls,
+            },
+          }
+        : {}),
+    },
+    retryBudget: {
+      ratio: given.retry_budget?.ratio ?? d.retryRatio,
+      minPerWindow: given.retry_budget?.min_per_window ?? d.retryMinPerWindow,
+      windowMs: given.retry_budget?.window_ms ?? d.retryWindowMs,
+    },
+    leaseMs: Math.min(gatewayTimeoutMs, agentTimeoutMs) + d.leaseSlackMs,
+  };
+  const rl = spec.safety?.rate_limiting;
+  if (rl && rl.enabled !== false && rl.requests_per_minute && rl.requests_per_minute > 0) {
+    guard.rateLimit = { limit: rl.requests_per_minute, periodMs: 60_000, burst: Math.max(1, rl.burst_limit ?? rl.requests_per_minute) };
+  }
+  if (given.rate_limit_per_key) {
+    const k = given.rate_limit_per_key;
+    guard.keyRateLimit = { limit: k.requests_per_minute, periodMs: 60_000, burst: k.burst ?? k.requests_per_minute };
+  }
+  const maxConcurrent = spec.constraints?.performance?.maxConcurrentRequests;
+  if (maxConcurrent && maxConcurrent > 0) guard.maxConcurrent = maxConcurrent;
+  const maxTokens = spec.constraints?.cost?.maxTokensPerDay;
+  if (maxTokens && maxTokens > 0) guard.maxTokensPerDay = maxTokens;
+  return {
+    guard,
+    retries: {
+      maxRetries: given.retries?.max_retries ?? d.maxRetries,
+      baseMs: given.retries?.base_ms ?? d.baseMs,
+      capMs: given.retries?.cap_ms ?? d.capMs,
+      retryOn500: given.retries?.retry_on_500 ?? d.retryOn500,
+    },
+    fallbacks: [...(manifest.extensions.zahara.fallbacks ?? [])],
+    tokenEstimate: given.token_estimate ?? d.tokenEstimate,
+  };
+}

@@ -1,0 +1,176 @@
+/**
+ * The resilient call: for each agent in turn (the routed one, then its
+ * fallbacks), admission by its guard, the attempt, and retries with full
+ * jitter — all under one deadline that covers attempts and sleeps.
+ *
+ * Rules: only retryable outcomes are retried (see classify.ts); at most
+ * `maxRetries` retries; a sleep that would end past the deadline is not
+ * taken (fail fast); retries spend the agent's retry budget; no retries when
+ * the guard is unavailable. A fallback is tried when the agent's breaker is
+ * open or its retries are exhausted.
+ */
+import type { AdmitResult, RateLimitReport } from "../../../../durable-objects/upstream-guard/src/types";
+import { ZaharaError } from "../../../shared/errors";
+import { type AttemptResult, totalTokens } from "../dispatch";
+import { fullJitterMs, parseRetryAfterMs } from "./backoff";
+import { breakerOutcome, isRetryable } from "./classify";
+import type { RetrySettings } from "./config";
+import type { GuardClient, GuardUnavailable } from "./guard-client";
+import { rejectionError } from "./rejections";
+
+/** One attempt, as reported in error details and logs. */
+export interface AttemptRecord {
+  agent: string;
+  attempt: number;
+  /** Agent HTTP status; 0 when there was none (rejected, network error, timeout). */
+  status: number;
+  code?: string;
+  admission: "admitted" | "guard_unavailable" | AdmitRejectReason;
+  latency_ms: number;
+  /** Sleep taken before this attempt. */
+  backoff_ms: number;
+}
+
+type AdmitRejectReason = Extract<AdmitResult, { admitted: false }>["reason"];
+
+/** One agent to try. */
+export interface AgentPlan {
+  agent: string;
+  retries: RetrySettings;
+  guard: GuardClient;
+  /** Builds the admission request for attempt n (config, ids, estimate). */
+  admitRequest(attempt: number): Parameters<GuardClient["admit"]>[0];
+  /** Makes attempt n with `timeoutMs` left. */
+  call(attempt: number, timeoutMs: number): Promise<AttemptResult>;
+}
+
+/** Clock, sleep, randomness and background work: injectable for tests. */
+export interface ExecutorRuntime {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  random(): number;
+  waitUntil(promise: Promise<unknown>): void;
+  signal?: AbortSignal;
+}
+
+/** The request's deadline: when it ends (epoch ms) and how long it was (for messages). */
+export interface Deadline {
+  at: number;
+  ms: number;
+}
+
+/** A successful resilient call. */
+export interface ExecutionSuccess {
+  servedBy: string;
+  result: unknown;
+  usage?: unknown;
+  attempts: AttemptRecord[];
+  rateLimit?: RateLimitReport;
+}
+
+type AgentRun =
+  | { kind: "success"; value: ExecutionSuccess }
+  /** Breaker open on the first attempt, or retries exhausted: a fallback may serve. */
+  | { kind: "fallthrough"; error: ZaharaError }
+  | { kind: "final"; error: ZaharaError };
+
+/** Sleeps `ms`, waking early if `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0 || signal?.aborted) return resolve();
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+  });
+}
+
+function timeoutError(agent: string, deadline: Deadline, attempts: AttemptRecord[]): ZaharaError {
+  return new ZaharaError("UPSTREAM_TIMEOUT", {
+    message: `Agent "${agent}" did not answer within the ${deadline.ms} ms deadline`,
+    details: { agent, timeout_ms: deadline.ms, attempts },
+  });
+}
+
+function failureError(agent: string, last: Extract<AttemptResult, { ok: false }>, attempts: AttemptRecord[], extra: Record<string, unknown> = {}): ZaharaError {
+  if (last.kind === "http" && last.status < 500 && last.status !== 429) return last.error;
+  if (last.kind === "http" && last.status === 429) return last.error;
+  const count = attempts.filter((a) => a.admission === "admitted" || a.admission === "guard_unavailable").length;
+  return new ZaharaError(last.kind === "network" ? "UPSTREAM_UNREACHABLE" : "UPSTREAM_FAILED", {
+    message: count > 1 ? `Agent "${agent}" failed ${count} attempts` : last.error.message,
+    details: { ...last.error.details, agent, attempts, ...extra },
+  });
+}
+
+async function runAgent(plan: AgentPlan, deadline: Deadline, rt: ExecutorRuntime, all: AttemptRecord[]): Promise<AgentRun> {
+  let backoff = 0;
+  let last: Extract<AttemptResult, { ok: false }> | undefined;
+  let rateLimit: RateLimitReport | undefined;
+  const mine: AttemptRecord[] = [];
+  const record = (r: AttemptRecord) => (mine.push(r), all.push(r));
+  for (let attempt = 1; ; attempt++) {
+    const remaining = deadline.at - rt.now();
+    if (remaining <= 0) return { kind: "final", error: timeoutError(plan.agent, deadline, all) };
+    const request = plan.admitRequest(attempt);
+    const admission: AdmitResult | GuardUnavailable = await plan.guard.admit(request, remaining);
+    const degraded = "unavailable" in admission;
+    if (!degraded && !admission.admitted) {
+      record({ agent: plan.agent, attempt, status: 0, admission: admission.reason, latency_ms: 0, backoff_ms: backoff });
+      if (attempt === 1) {
+        const error = rejectionError(plan.agent, admission);
+        return admission.reason === "circuit_open" ? { kind: "fallthrough", error } : { kind: "final", error };
+      }
+      // A retry refused (breaker opened meanwhile, retry budget spent, ...): the last failure stands.
+      return { kind: "fallthrough", error: failureError(plan.agent, last!, all, { retry_stopped_by: admission.reason }) };
+    }
+    if (!degraded && attempt === 1) rateLimit = admission.rateLimit;
+    const result = await plan.call(attempt, deadline.at - rt.now());
+    if (!degraded) {
+      const tokens = result.ok ? totalTokens(result.usage) : 0;
+      rt.waitUntil(plan.guard.report({ config: request.config, callId: request.callId, outcome: breakerOutcome(result), tokens }));
+    }
+    record({
+      agent: plan.agent,
+      attempt,
+      status: result.status,
+      ...(result.ok ? {} : { code: result.error.code }),
+      admission: degraded ? "guard_unavailable" : "admitted",
+      latency_ms: result.latencyMs,
+      backoff_ms: backoff,
+    });
+    if (result.ok) {
+      const value: ExecutionSuccess = { servedBy: plan.agent, result: result.result, attempts: all };
+      if (result.usage !== undefined) value.usage = result.usage;
+      if (rateLimit) value.rateLimit = rateLimit;
+      return { kind: "success", value };
+    }
+    last = result;
+    if (result.kind === "timeout") return { kind: "final", error: timeoutError(plan.agent, deadline, all) };
+    if (result.kind === "cancelled") return { kind: "final", error: failureError(plan.agent, result, all) };
+    if (!isRetryable(result, plan.retries.retryOn500)) return { kind: "final", error: failureError(plan.agent, result, all) };
+    if (attempt > plan.retries.maxRetries || degraded) {
+      return { kind: "fallthrough", error: failureError(plan.agent, result, all, degraded ? { retry_stopped_by: "guard_unavailable" } : {}) };
+    }
+    const retryAfter = [409, 429, 503].includes(result.status) ? parseRetryAfterMs(result.retryAfter, rt.now()) : undefined;
+    backoff = retryAfter ?? fullJitterMs(attempt, plan.retries, rt.random);
+    if (rt.now() + backoff >= deadline.at) {
+      return { kind: "fallthrough", error: failureError(plan.agent, result, all, { retry_stopped_by: "deadline", next_backoff_ms: backoff }) };
+    }
+    await rt.sleep(backoff, rt.signal);
+    if (rt.signal?.aborted) return { kind: "final", error: failureError(plan.agent, result, all) };
+  }
+}
+
+/**
+ * Runs the plans in order until one serves; throws the {@link ZaharaError}
+ * the caller should get (the routed agent's, unless a fallback got further).
+ */
+export async function executeResilient(plans: readonly AgentPlan[], deadline: Deadline, rt: ExecutorRuntime): Promise<ExecutionSuccess> {
+  const attempts: AttemptRecord[] = [];
+  let first: ZaharaError | undefined;
+  for (const plan of plans) {
+    const run = await runAgent(plan, deadline, rt, attempts);
+    if (run.kind === "success") return run.value;
+    first ??= run.error;
+    if (run.kind === "final" || deadline.at - rt.now() <= 0) break;
+  }
+  throw first ?? new ZaharaError("INTERNAL_ERROR");
+}

@@ -1,0 +1,95 @@
+/**
+ * Turns a routed request into the ordered list of {@link AgentPlan}s the
+ * executor runs: the agent itself, then each fallback that offers the task
+ * and is bound, each with its resolved settings and its guard client.
+ */
+import type { AgentInfo } from "../../../shared/agents";
+import type { Logger } from "../../../shared/logger";
+import type { ZaharaAgentManifest } from "../../../shared/manifest";
+import { callAgent } from "../dispatch";
+import { type AgentRegistry, serviceBinding } from "../registry";
+import { type AgentResilience, resolveResilience } from "./config";
+import type { AgentPlan } from "./executor";
+import { type GuardClient, type GuardNamespace, guardClient } from "./guard-client";
+
+/** Resolved settings per agent, computed once per gateway timeout value. */
+export class ResilienceCatalog {
+  private readonly manifests: ReadonlyMap<string, ZaharaAgentManifest>;
+  private readonly resolved = new Map<string, AgentResilience>();
+
+  constructor(manifests: readonly ZaharaAgentManifest[]) {
+    this.manifests = new Map(manifests.map((m) => [m.metadata.name, m]));
+  }
+
+  /** `agent`'s settings for a gateway whose longest deadline is `gatewayTimeoutMs`. */
+  settings(agent: string, gatewayTimeoutMs: number): AgentResilience {
+    const key = `${agent}\u0000${gatewayTimeoutMs}`;
+    let settings = this.resolved.get(key);
+    if (!settings) {
+      const manifest = this.manifests.get(agent);
+      if (!manifest) throw new Error(`No manifest for agent ${agent}`);
+      settings = resolveResilience(manifest, gatewayTimeoutMs);
+      this.resolved.set(key, settings);
+    }
+    return settings;
+  }
+}
+
+/** Everything about the request that plans need. */
+export interface PlanRequest {
+  env: object & { UPSTREAM_GUARD?: GuardNamespace };
+  registry: AgentRegistry;
+  catalog: ResilienceCatalog;
+  agent: AgentInfo;
+  task: string;
+  parameters: Record<string, unknown>;
+  requestId: string;
+  keyId?: string;
+  gatewayTimeoutMs: number;
+  logger: Logger;
+  signal?: AbortSignal;
+}
+
+/** A guard that is never there: every admission fails open (no retries). */
+const NO_GUARD: GuardClient = {
+  admit: async () => ({ unavailable: true, reason: "error" }),
+  report: async () => {},
+};
+
+function planFor(req: PlanRequest, agent: AgentInfo, binding: Fetcher): AgentPlan {
+  const settings = req.catalog.settings(agent.name, req.gatewayTimeoutMs);
+  const guard = req.env.UPSTREAM_GUARD ? guardClient(req.env.UPSTREAM_GUARD, agent.name, req.logger) : NO_GUARD;
+  const estimate = settings.guard.maxTokensPerDay !== undefined ? settings.tokenEstimate : 0;
+  return {
+    agent: agent.name,
+    retries: settings.retries,
+    guard,
+    admitRequest: (attempt) => ({
+      config: settings.guard,
+      callId: `${req.requestId}#${agent.name}#${attempt}`,
+      attempt,
+      estimateTokens: estimate,
+      ...(req.keyId !== undefined ? { keyId: req.keyId } : {}),
+    }),
+    call: (attempt, timeoutMs) =>
+      callAgent({ agent, binding, task: req.task, parameters: req.parameters, requestId: req.requestId, attempt, timeoutMs, ...(req.signal ? { signal: req.signal } : {}) }),
+  };
+}
+
+/**
+ * The plans for a request, primary first. Fallbacks that do not offer the
+ * task or are not bound here are skipped (logged), never fatal.
+ */
+export function buildPlans(req: PlanRequest, primaryBinding: Fetcher): AgentPlan[] {
+  const plans = [planFor(req, req.agent, primaryBinding)];
+  for (const name of req.catalog.settings(req.agent.name, req.gatewayTimeoutMs).fallbacks) {
+    const fallback = req.registry.agents.find((a) => a.name === name);
+    const binding = fallback && serviceBinding(req.env, fallback.binding);
+    if (!fallback || !binding || !fallback.capabilities.some((c) => c.name === req.task)) {
+      req.logger.debug("fallback skipped", { agent: req.agent.name, fallback: name });
+      continue;
+    }
+    plans.push(planFor(req, fallback, binding));
+  }
+  return plans;
+}
