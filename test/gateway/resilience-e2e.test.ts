@@ -29,6 +29,19 @@ async function freezeClock(agent: string, at: number) {
   });
 }
 
+/**
+ * Outcomes are reported after the response (waitUntil), so polls the guard
+ * (up to 2 s) until its breaker is in `state`; returns the last snapshot.
+ */
+async function untilBreaker(agent: string, state: string) {
+  let snap = await guardOf(agent).snapshot(configOf(agent));
+  for (let i = 0; i < 100 && snap.breaker.state !== state; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    snap = await guardOf(agent).snapshot(configOf(agent));
+  }
+  return snap;
+}
+
 interface Success {
   agent: string;
   served_by: string;
@@ -43,7 +56,14 @@ describe("upstream guard through the gateway", () => {
     const started = Date.now();
     const first = await post("/agents/agent-demo/execute", failing);
     const firstBody = await expectError(first, 502, "UPSTREAM_FAILED");
-    expect((firstBody.details?.attempts as unknown[]).length).toBe(4);
+    // 1 + 3 attempts, unless a jittered sleep (< 1, 2, 4 s) would have passed the 5 s deadline.
+    const attempts = firstBody.details?.attempts as { attempt: number; status: number; backoff_ms: number }[];
+    expect(attempts.length).toBeGreaterThanOrEqual(2);
+    attempts.forEach((a, i) => {
+      expect(a.status).toBe(500);
+      expect(a.backoff_ms).toBeLessThan(i === 0 ? 1 : 1000 * 2 ** (i - 1));
+    });
+    if (attempts.length < 4) expect(firstBody.details?.retry_stopped_by).toBe("deadline");
     expect(Date.now() - started).toBeLessThan(5000 + 250);
     statuses.push(first.status);
     await new Promise((r) => setTimeout(r, 50)); // let the reports sent after the response land
@@ -68,8 +88,7 @@ describe("upstream guard through the gateway", () => {
     await shiftClock("agent-demo", 60_001);
     const probe = await post("/agents/agent-demo/execute", { task: "chaos", parameters: {} });
     expect(probe.status).toBe(200);
-    await new Promise((r) => setTimeout(r, 50));
-    const snap = await guardOf("agent-demo").snapshot(configOf("agent-demo"));
+    const snap = await untilBreaker("agent-demo", "closed");
     expect(snap.breaker.state).toBe("closed");
     expect(snap.transitions.map((t) => `${t.from}->${t.to}`)).toEqual(["closed->open", "open->half_open", "half_open->closed"]);
   }, 30_000);
@@ -83,7 +102,7 @@ describe("upstream guard through the gateway", () => {
     });
     // Five failing attempts (no retries for 501) open it at t0.
     for (let i = 0; i < 5; i++) await (await post("/agents/agent-demo/execute", { task: "chaos", parameters: { fail_status: 501 } })).arrayBuffer();
-    await new Promise((r) => setTimeout(r, 50));
+    expect((await untilBreaker("agent-demo", "open")).breaker.state).toBe("open");
     await runInDurableObject(guardOf("agent-demo"), (instance: UpstreamGuard) => {
       instance.clock = () => t0 + 15_500;
     });
