@@ -11,6 +11,13 @@ import type { AdmitRequest, GuardConfig } from "../../durable-objects/upstream-g
 
 let counter = 0;
 
+/**
+ * The guards' injected "now": a whole hour a day ahead of real time. Alarms
+ * are set on this clock, so it must not be in the real past, or workerd would
+ * fire them on its own before the test does.
+ */
+const T0 = Math.ceil((Date.now() + 86_400_000) / 3_600_000) * 3_600_000;
+
 /** A guard of its own for each test (unique name), with small limits. */
 function freshGuard(overrides: Partial<GuardConfig> = {}) {
   const agent = `test-agent-${++counter}-${crypto.randomUUID().slice(0, 8)}`;
@@ -39,7 +46,7 @@ async function setClock(stub: DurableObjectStub<UpstreamGuard>, at: number) {
 describe("UpstreamGuard Durable Object", () => {
   it("9. 50 simultaneous failure reports make exactly one closed→open transition", async () => {
     const { config, stub } = freshGuard();
-    const t0 = Date.UTC(2026, 10, 23, 12);
+    const t0 = T0;
     await setClock(stub, t0);
     await Promise.all(Array.from({ length: 50 }, (_, i) => stub.admit(admitRequest(config, i))));
     await Promise.all(Array.from({ length: 50 }, (_, i) => stub.report({ config, callId: `req-${i}#1`, outcome: "failure" })));
@@ -53,7 +60,7 @@ describe("UpstreamGuard Durable Object", () => {
 
   it("3. (guard) open: admission refused with the whole time left", async () => {
     const { config, stub } = freshGuard();
-    const t0 = Date.UTC(2026, 10, 23, 12);
+    const t0 = T0;
     await setClock(stub, t0);
     for (let i = 0; i < 5; i++) {
       await stub.admit(admitRequest(config, i));
@@ -70,7 +77,7 @@ describe("UpstreamGuard Durable Object", () => {
       maxTokensPerDay: 10_000,
       maxConcurrent: 5,
     });
-    const t0 = Date.UTC(2026, 10, 23, 12);
+    const t0 = T0;
     await setClock(stub, t0);
     for (let i = 0; i < 5; i++) {
       await stub.admit(admitRequest(config, i, { estimateTokens: 100 }));
@@ -95,7 +102,7 @@ describe("UpstreamGuard Durable Object", () => {
 
   it("7. a lost probe lease expires; half-open never wedges (and the alarm frees lost permits)", async () => {
     const { config, stub } = freshGuard({ maxConcurrent: 3, leaseMs: 10_000 });
-    const t0 = Date.UTC(2026, 10, 23, 12);
+    const t0 = T0;
     await setClock(stub, t0);
     for (let i = 0; i < 5; i++) {
       await stub.admit(admitRequest(config, i));
@@ -118,7 +125,7 @@ describe("UpstreamGuard Durable Object", () => {
 
   it("21. (guard) concurrency C+1 is refused; reports and expiry bring in-flight back to 0", async () => {
     const { config, stub } = freshGuard({ maxConcurrent: 4, leaseMs: 5000 });
-    const t0 = Date.UTC(2026, 10, 23, 12);
+    const t0 = T0;
     await setClock(stub, t0);
     const results = await Promise.all(Array.from({ length: 5 }, (_, i) => stub.admit(admitRequest(config, i))));
     expect(results.filter((r) => r.admitted)).toHaveLength(4);
@@ -136,7 +143,7 @@ describe("UpstreamGuard Durable Object", () => {
 
   it("22. (guard) token budget: reserve, settle with reported usage, refuse, reset at UTC midnight", async () => {
     const { config, stub } = freshGuard({ maxTokensPerDay: 1000 });
-    const t0 = Date.UTC(2026, 10, 23, 23, 0);
+    const t0 = Date.UTC(2030, 0, 1, 23, 0);
     await setClock(stub, t0);
     expect(await stub.admit(admitRequest(config, 1, { estimateTokens: 400 }))).toMatchObject({ admitted: true });
     expect((await stub.snapshot(config)).tokens).toMatchObject({ used: 0, reserved: 400, remaining: 600 });
@@ -144,9 +151,9 @@ describe("UpstreamGuard Durable Object", () => {
     expect((await stub.snapshot(config)).tokens).toMatchObject({ used: 950, reserved: 0, remaining: 50 });
     const refused = await stub.admit(admitRequest(config, 2, { estimateTokens: 400 }));
     expect(refused).toMatchObject({ admitted: false, reason: "token_budget", retryAfterMs: 3_600_000 });
-    await setClock(stub, Date.UTC(2026, 10, 24, 0, 0, 1));
+    await setClock(stub, Date.UTC(2030, 0, 2, 0, 0, 1));
     expect(await stub.admit(admitRequest(config, 3, { estimateTokens: 400 }))).toMatchObject({ admitted: true });
-    expect((await stub.snapshot(config)).tokens).toMatchObject({ day: "2026-11-24", used: 0, reserved: 400 });
+    expect((await stub.snapshot(config)).tokens).toMatchObject({ day: "2030-01-02", used: 0, reserved: 400 });
   });
 
   it("20. a refused attempt consumes nothing anywhere (rate, key rate, permits, tokens)", async () => {
@@ -156,7 +163,7 @@ describe("UpstreamGuard Durable Object", () => {
       maxConcurrent: 10,
       maxTokensPerDay: 100_000,
     });
-    const t0 = Date.UTC(2026, 10, 23, 12);
+    const t0 = T0;
     await setClock(stub, t0);
     for (let i = 0; i < 3; i++) expect((await stub.admit(admitRequest(config, i, { keyId: "k1", estimateTokens: 10 }))).admitted).toBe(true);
     const before = await stub.snapshot(config);

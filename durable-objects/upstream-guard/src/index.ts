@@ -7,6 +7,7 @@
  * transitions once, and answers over RPC.
  */
 import { DurableObject } from "cloudflare:workers";
+import { type Logger, createLogger } from "../../../workers/shared/logger";
 import { Guard, type GuardState } from "./guard";
 import { Gcra } from "./policies";
 import { GuardStore } from "./store";
@@ -24,14 +25,16 @@ export class UpstreamGuard extends DurableObject {
   /** Time source; tests replace it (workerd's Date.now is frozen during a turn anyway). */
   clock: () => number = () => Date.now();
   private readonly store: GuardStore;
+  private readonly logger: Logger;
   private guard: Guard | undefined;
   private configKey = "";
   /** The alarm time as last read or set (undefined: not read yet in this instance). */
   private alarmAt: number | null | undefined;
 
-  constructor(ctx: DurableObjectState, env: unknown) {
-    super(ctx, env as never);
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
     this.store = new GuardStore(ctx.storage.sql);
+    this.logger = createLogger({ service: "upstream-guard", level: env.LOG_LEVEL });
   }
 
   /** Admission for one attempt (breaker, rate limits, concurrency, token and retry budgets), atomic. */
@@ -43,7 +46,7 @@ export class UpstreamGuard extends DurableObject {
     const keyRate = useKey ? new Gcra(keyConfig, this.store.keyTat(request.keyId as string) ?? 0) : undefined;
     const result = guard.admit(now, request, keyRate);
     if (result.admitted && keyRate) this.store.setKeyTat(request.keyId as string, keyRate.toJSON().tat);
-    this.persist(guard, now);
+    this.persist(guard);
     await this.scheduleAlarm(now);
     return result;
   }
@@ -53,7 +56,7 @@ export class UpstreamGuard extends DurableObject {
     const now = this.clock();
     const guard = this.load(request.config);
     guard.report(now, request);
-    this.persist(guard, now);
+    this.persist(guard);
   }
 
   /** What the guard holds now, with the latest transitions (newest last). */
@@ -68,7 +71,7 @@ export class UpstreamGuard extends DurableObject {
     const now = this.clock();
     const guard = this.load(config);
     guard.breaker.isolate(now, cause);
-    this.persist(guard, now);
+    this.persist(guard);
     return this.snapshot(config);
   }
 
@@ -77,7 +80,7 @@ export class UpstreamGuard extends DurableObject {
     const now = this.clock();
     const guard = this.load(config);
     guard.breaker.reset(now, cause);
-    this.persist(guard, now);
+    this.persist(guard);
     return this.snapshot(config);
   }
 
@@ -96,14 +99,14 @@ export class UpstreamGuard extends DurableObject {
     this.alarmAt = null;
     if (this.guard) {
       this.guard.expire(now);
-      this.persist(this.guard, now);
+      this.persist(this.guard);
     } else {
       const state = this.store.readState();
       const config = this.store.readConfig();
       if (config) {
         const guard = this.load(config, state);
         guard.expire(now);
-        this.persist(guard, now);
+        this.persist(guard);
       }
     }
     this.store.dropRefilledKeys(now);
@@ -120,7 +123,7 @@ export class UpstreamGuard extends DurableObject {
     return this.guard;
   }
 
-  private persist(guard: Guard, now: number): void {
+  private persist(guard: Guard): void {
     this.store.writeState(guard.toJSON());
     const transitions = guard.breaker.takeTransitions();
     if (transitions.length === 0) return;
@@ -128,7 +131,7 @@ export class UpstreamGuard extends DurableObject {
     // The breaker's pending list is now empty; persist that too, so nothing is recorded twice.
     this.store.writeState(guard.toJSON());
     for (const t of transitions) {
-      console.log(JSON.stringify({ level: "warn", service: "upstream-guard", message: "breaker transition", agent: guard.config.agent, from: t.from, to: t.to, cause: t.cause, at: new Date(t.at).toISOString(), timestamp: new Date(now).toISOString() }));
+      this.logger.warn("breaker transition", { agent: guard.config.agent, from: t.from, to: t.to, cause: t.cause, at: new Date(t.at).toISOString() });
     }
   }
 

@@ -91,8 +91,8 @@ function timeoutError(agent: string, deadline: Deadline, attempts: AttemptRecord
 }
 
 function failureError(agent: string, last: Extract<AttemptResult, { ok: false }>, attempts: AttemptRecord[], extra: Record<string, unknown> = {}): ZaharaError {
-  if (last.kind === "http" && last.status < 500 && last.status !== 429) return last.error;
-  if (last.kind === "http" && last.status === 429) return last.error;
+  // An agent 4xx (including a 429 not retried further) is relayed as the agent sent it.
+  if (last.kind === "http" && last.status < 500) return last.error;
   const count = attempts.filter((a) => a.admission === "admitted" || a.admission === "guard_unavailable").length;
   return new ZaharaError(last.kind === "network" ? "UPSTREAM_UNREACHABLE" : "UPSTREAM_FAILED", {
     message: count > 1 ? `Agent "${agent}" failed ${count} attempts` : last.error.message,
@@ -119,7 +119,8 @@ async function runAgent(plan: AgentPlan, deadline: Deadline, rt: ExecutorRuntime
         return admission.reason === "circuit_open" ? { kind: "fallthrough", error } : { kind: "final", error };
       }
       // A retry refused (breaker opened meanwhile, retry budget spent, ...): the last failure stands.
-      return { kind: "fallthrough", error: failureError(plan.agent, last!, all, { retry_stopped_by: admission.reason }) };
+      const stopped = last ? failureError(plan.agent, last, all, { retry_stopped_by: admission.reason }) : rejectionError(plan.agent, admission);
+      return { kind: "fallthrough", error: stopped };
     }
     if (!degraded && attempt === 1) rateLimit = admission.rateLimit;
     const result = await plan.call(attempt, deadline.at - rt.now());
