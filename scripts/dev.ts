@@ -6,7 +6,7 @@
  * bindings resolved by wrangler's local dev registry. Ctrl-C stops all.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { copyFile, access } from "node:fs/promises";
+import { access, appendFile, copyFile, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -29,13 +29,26 @@ const workers: DevWorker[] = [
   { name: "gateway", config: "wrangler.toml", port: 8000, inspectorPort: 9230 },
 ];
 
+/** Creates `.dev.vars` from the example, or appends variables the example gained since. */
 async function ensureDevVars(): Promise<void> {
   const target = path.join(root, ".dev.vars");
+  const example = path.join(root, ".dev.vars.example");
   try {
     await access(target);
   } catch {
-    await copyFile(path.join(root, ".dev.vars.example"), target);
-    console.log("[dev] created .dev.vars from .dev.vars.example (dev API key: zahara-dev-key)");
+    await copyFile(example, target);
+    console.log("[dev] created .dev.vars from .dev.vars.example (dev API key: zahara-dev-key, admin key: zahara-dev-admin-key)");
+    return;
+  }
+  const names = (text: string) => new Set(text.split("\n").map((l) => /^([A-Z][A-Z0-9_]*)=/.exec(l)?.[1]).filter(Boolean));
+  const have = names(await readFile(target, "utf8"));
+  const missing = (await readFile(example, "utf8")).split("\n").filter((l) => {
+    const name = /^([A-Z][A-Z0-9_]*)=/.exec(l)?.[1];
+    return name !== undefined && !have.has(name);
+  });
+  if (missing.length > 0) {
+    await appendFile(target, `\n${missing.join("\n")}\n`);
+    console.log(`[dev] added to .dev.vars: ${missing.map((l) => l.split("=")[0]).join(", ")}`);
   }
 }
 

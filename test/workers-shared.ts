@@ -16,6 +16,9 @@ export const COMPATIBILITY_DATE = "2026-04-20";
 export const TEST_KEY = "test-key-primary";
 /** Configured as `sha256:<hex>`; the gateway never sees it in plaintext. */
 export const TEST_HASHED_KEY = "test-key-hashed";
+/** Admin key (ADMIN_API_KEYS) and scrape token (METRICS_SCRAPE_TOKEN) of the gateway tests. */
+export const TEST_ADMIN_KEY = "test-admin-key";
+export const TEST_SCRAPE_TOKEN = "test-scrape-token";
 /** SHA-256 of {@link TEST_HASHED_KEY}. */
 export const TEST_HASHED_KEY_SHA256 = "sha256:" + (await sha256Hex(TEST_HASHED_KEY));
 

@@ -7,7 +7,7 @@ import path from "node:path";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineProject } from "vitest/config";
 import { startOpenAiDouble } from "../doubles/openai-server.ts";
-import { ROOT, TEST_HASHED_KEY_SHA256, TEST_KEY, agentWorker } from "../workers-shared.ts";
+import { ROOT, TEST_ADMIN_KEY, TEST_HASHED_KEY_SHA256, TEST_KEY, TEST_SCRAPE_TOKEN, agentWorker } from "../workers-shared.ts";
 
 const llm = await startOpenAiDouble();
 
@@ -19,6 +19,8 @@ export default defineProject({
       miniflare: {
         bindings: {
           GATEWAY_API_KEYS: `${TEST_KEY}, ${TEST_HASHED_KEY_SHA256}`,
+          ADMIN_API_KEYS: TEST_ADMIN_KEY,
+          METRICS_SCRAPE_TOKEN: TEST_SCRAPE_TOKEN,
           CORS_ORIGINS: "http://localhost:8788,https://dash.example.com",
           MAX_BODY_BYTES: "4096",
           GATEWAY_TIMEOUT_MS: "5000",

@@ -16,6 +16,7 @@ export const ERROR_CATALOG = {
   AMBIGUOUS_TASK: { status: 400, message: "More than one agent offers this task; name the agent" },
   UNAUTHORIZED: { status: 401, message: "Missing or invalid API key" },
   CAPABILITY_DISABLED: { status: 403, message: "This capability is disabled" },
+  FORBIDDEN: { status: 403, message: "This credential may not do that" },
   NOT_FOUND: { status: 404, message: "Route not found" },
   AGENT_NOT_FOUND: { status: 404, message: "Agent not found" },
   TASK_NOT_FOUND: { status: 404, message: "No agent offers this task" },

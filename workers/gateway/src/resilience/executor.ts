@@ -33,6 +33,13 @@ export interface AttemptRecord {
 
 type AdmitRejectReason = Extract<AdmitResult, { admitted: false }>["reason"];
 
+declare module "hono" {
+  interface ContextVariableMap {
+    /** The resilient call's timeline (set by the execute routes), for the request log and traces. */
+    execution: { attempts: AttemptRecord[] };
+  }
+}
+
 /** One agent to try. */
 export interface AgentPlan {
   agent: string;
@@ -163,9 +170,15 @@ async function runAgent(plan: AgentPlan, deadline: Deadline, rt: ExecutorRuntime
 /**
  * Runs the plans in order until one serves; throws the {@link ZaharaError}
  * the caller should get (the routed agent's, unless a fallback got further).
+ * Every attempt (and refusal) is appended to `attempts` as it happens, so the
+ * caller keeps the timeline whether the call succeeds or throws.
  */
-export async function executeResilient(plans: readonly AgentPlan[], deadline: Deadline, rt: ExecutorRuntime): Promise<ExecutionSuccess> {
-  const attempts: AttemptRecord[] = [];
+export async function executeResilient(
+  plans: readonly AgentPlan[],
+  deadline: Deadline,
+  rt: ExecutorRuntime,
+  attempts: AttemptRecord[] = [],
+): Promise<ExecutionSuccess> {
   let first: ZaharaError | undefined;
   for (const plan of plans) {
     const run = await runAgent(plan, deadline, rt, attempts);

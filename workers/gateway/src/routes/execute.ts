@@ -11,7 +11,7 @@ import { elapsedMs } from "../../../shared/http/request-context";
 import { validationError } from "../../../shared/http/validation";
 import { type GatewayVars, resolveGatewayConfig } from "../config";
 import { type AgentRegistry, serviceBinding } from "../registry";
-import { executeResilient, sleep } from "../resilience/executor";
+import { type AttemptRecord, executeResilient, sleep } from "../resilience/executor";
 import type { GuardNamespace } from "../resilience/guard-client";
 import { type ResilienceCatalog, buildPlans } from "../resilience/plans";
 import { rateLimitHeadersOf } from "../resilience/rejections";
@@ -80,13 +80,10 @@ async function execute(c: GatewayContext, deps: ExecuteDeps, task: string, param
     },
     binding,
   );
-  const out = await executeResilient(plans, { at: c.get("startedAt") + timeoutMs, ms: timeoutMs }, {
-    now: Date.now,
-    sleep,
-    random: Math.random,
-    waitUntil: (p) => c.executionCtx.waitUntil(p),
-    signal: c.req.raw.signal,
-  });
+  const execution: { attempts: AttemptRecord[] } = { attempts: [] };
+  c.set("execution", execution);
+  const runtime = { now: Date.now, sleep, random: Math.random, waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p), signal: c.req.raw.signal };
+  const out = await executeResilient(plans, { at: c.get("startedAt") + timeoutMs, ms: timeoutMs }, runtime, execution.attempts);
   logFields.served_by = out.servedBy;
   logFields.attempts = out.attempts.length;
   for (const [name, value] of Object.entries(rateLimitHeadersOf(out.rateLimit))) c.header(name, value);
