@@ -4,14 +4,18 @@
  * every gateway isolate. A thin shell: the policies live in {@link Guard};
  * this class restores them, writes every change through to SQLite in the same
  * turn (so eviction, restarts and redeploys lose nothing), records breaker
- * transitions once, and answers over RPC.
+ * transitions once, and answers over RPC. It also keeps the agent's request
+ * metrics ({@link AgentMetrics}): the gateway records each request once,
+ * after the response (`recordRequest`), and `/metrics` and `/v1/stats` read
+ * them (`metrics`, `stats`).
  */
 import { DurableObject } from "cloudflare:workers";
 import { type Logger, createLogger } from "../../../workers/shared/logger";
 import { Guard, type GuardState } from "./guard";
+import { AgentMetrics, type RequestRecord } from "./metrics";
 import { Gcra } from "./policies";
 import { GuardStore } from "./store";
-import type { AdmitRequest, AdmitResult, GuardConfig, GuardSnapshot, ReportRequest } from "./types";
+import type { AdmitRequest, AdmitResult, GuardConfig, GuardMetrics, GuardSnapshot, GuardStats, ReportRequest } from "./types";
 
 export type * from "./types";
 
@@ -27,6 +31,7 @@ export class UpstreamGuard extends DurableObject {
   private readonly store: GuardStore;
   private readonly logger: Logger;
   private guard: Guard | undefined;
+  private counters: AgentMetrics | undefined;
   private configKey = "";
   /** The alarm time as last read or set (undefined: not read yet in this instance). */
   private alarmAt: number | null | undefined;
@@ -57,6 +62,41 @@ export class UpstreamGuard extends DurableObject {
     const guard = this.load(request.config);
     guard.report(now, request);
     this.persist(guard);
+    if (request.tokens && request.tokens > 0) {
+      this.metricsState().addTokens(request.tokens);
+      this.saveMetrics();
+    }
+  }
+
+  /** Counts one request (sent once per request and agent, after the response). */
+  recordRequest(record: RequestRecord): void {
+    this.metricsState().record(this.clock(), record);
+    this.saveMetrics();
+  }
+
+  /** The cumulative counters with the breaker state, rate-limit headroom and in-flight permits now. */
+  metrics(config: GuardConfig): GuardMetrics {
+    const now = this.clock();
+    const snap = this.load(config).snapshot(now);
+    return {
+      agent: config.agent,
+      at: now,
+      counters: this.metricsState().toJSON(),
+      breaker: snap.breaker.state,
+      inFlight: snap.inFlight,
+      ...(snap.rateLimit ? { rateLimitRemaining: snap.rateLimit.remaining } : {}),
+    };
+  }
+
+  /** The 1, 5 and 60 minute windows at `now` (default: the guard's clock), with the breaker and its latest transitions. */
+  stats(config: GuardConfig, now = this.clock(), transitions = 20): GuardStats {
+    const snap = this.load(config).snapshot(now);
+    return {
+      agent: config.agent,
+      at: now,
+      breaker: { state: snap.breaker.state, transitions: this.store.transitions(transitions) },
+      windows: this.metricsState().windows(now),
+    };
   }
 
   /** What the guard holds now, with the latest transitions (newest last). */
@@ -88,6 +128,7 @@ export class UpstreamGuard extends DurableObject {
   async resetAll(): Promise<void> {
     await this.ctx.storage.deleteAll();
     this.guard = undefined;
+    this.counters = undefined;
     this.configKey = "";
     this.alarmAt = null;
     this.store.createSchema();
@@ -123,11 +164,24 @@ export class UpstreamGuard extends DurableObject {
     return this.guard;
   }
 
+  private metricsState(): AgentMetrics {
+    this.counters ??= AgentMetrics.restore(this.store.readMetrics(), this.store.readMinutes());
+    return this.counters;
+  }
+
+  private saveMetrics(): void {
+    const metrics = this.metricsState();
+    const { changed, oldestKept } = metrics.takeDirtyMinutes();
+    this.store.writeMetrics(metrics.toJSON(), changed, oldestKept);
+  }
+
   private persist(guard: Guard): void {
     this.store.writeState(guard.toJSON());
     const transitions = guard.breaker.takeTransitions();
     if (transitions.length === 0) return;
     this.store.addTransitions(transitions, TRANSITIONS_KEPT);
+    this.metricsState().countTransitions(transitions);
+    this.saveMetrics();
     // The breaker's pending list is now empty; persist that too, so nothing is recorded twice.
     this.store.writeState(guard.toJSON());
     for (const t of transitions) {

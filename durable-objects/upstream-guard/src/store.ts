@@ -1,10 +1,12 @@
 /**
  * SQLite persistence of one {@link UpstreamGuard}: the policy snapshots
  * (one row per policy), the per-key rate-limit cells, the last settings
- * used, and the breaker transitions. Synchronous `ctx.storage.sql` calls:
+ * used, the breaker transitions, and the request metrics (cumulative
+ * counters, one row per minute of the last hour). Synchronous `ctx.storage.sql` calls:
  * writes made in a turn are committed together before its answer leaves.
  */
 import type { GuardState } from "./guard";
+import type { MetricsSnapshot, MinuteBucket } from "./metrics";
 import type { BreakerTransition } from "./policies";
 import type { GuardConfig } from "./types";
 
@@ -12,6 +14,8 @@ const SCHEMA = [
   "CREATE TABLE IF NOT EXISTS state (k TEXT PRIMARY KEY, v TEXT NOT NULL)",
   "CREATE TABLE IF NOT EXISTS key_rate (key_id TEXT PRIMARY KEY, tat REAL NOT NULL)",
   "CREATE TABLE IF NOT EXISTS transitions (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, from_state TEXT NOT NULL, to_state TEXT NOT NULL, cause TEXT NOT NULL)",
+  "CREATE TABLE IF NOT EXISTS metrics (k TEXT PRIMARY KEY, v TEXT NOT NULL)",
+  "CREATE TABLE IF NOT EXISTS metrics_minutes (minute INTEGER PRIMARY KEY, v TEXT NOT NULL)",
 ];
 
 const POLICIES = ["breaker", "rate", "concurrency", "tokens", "retries"] as const satisfies readonly (keyof GuardState)[];
@@ -91,5 +95,23 @@ export class GuardStore {
       )
       .toArray();
     return rows.reverse().map((r) => ({ at: r.at, from: r.from_state as BreakerTransition["from"], to: r.to_state as BreakerTransition["to"], cause: r.cause }));
+  }
+
+  /** The cumulative request counters, if any were recorded. */
+  readMetrics(): MetricsSnapshot | undefined {
+    const row = this.sql.exec<{ v: string }>("SELECT v FROM metrics WHERE k = 'counters'").toArray()[0];
+    return row ? (JSON.parse(row.v) as MetricsSnapshot) : undefined;
+  }
+
+  /** The kept minute buckets, oldest first. */
+  readMinutes(): MinuteBucket[] {
+    return this.sql.exec<{ v: string }>("SELECT v FROM metrics_minutes ORDER BY minute").toArray().map((r) => JSON.parse(r.v) as MinuteBucket);
+  }
+
+  /** Writes the counters, the changed minute buckets, and drops minutes older than `oldestKept`. */
+  writeMetrics(counters: MetricsSnapshot, changed: readonly MinuteBucket[], oldestKept: number): void {
+    this.sql.exec("INSERT OR REPLACE INTO metrics (k, v) VALUES ('counters', ?)", JSON.stringify(counters));
+    for (const m of changed) this.sql.exec("INSERT OR REPLACE INTO metrics_minutes (minute, v) VALUES (?, ?)", m.minute, JSON.stringify(m));
+    if (changed.length > 0) this.sql.exec("DELETE FROM metrics_minutes WHERE minute < ?", oldestKept);
   }
 }

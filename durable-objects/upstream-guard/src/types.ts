@@ -3,7 +3,10 @@
  * policy settings the gateway sends with every call, and what admission and
  * reporting take and return. Plain data only (structured-clonable).
  */
+import type { MetricsSnapshot, StatsWindow } from "./metrics";
 import type { BreakerState, BreakerTransition, RateLimitConfig, RateLimitDecision, RetryBudgetConfig } from "./policies";
+
+export type { MetricsSnapshot, RequestRecord, StatsWindow } from "./metrics";
 
 /** Breaker settings (cockatiel's ConsecutiveBreaker, plus a CountBreaker-style failure rate). */
 export interface GuardBreakerConfig {
@@ -81,4 +84,23 @@ export interface GuardSnapshot {
   tokens?: { day: string; used: number; reserved: number; remaining: number };
   retryBudget: { requests: number; retries: number; available: number };
   transitions: BreakerTransition[];
+}
+
+/** RPC `metrics`: the agent's cumulative counters and current gauges, for `GET /metrics`. */
+export interface GuardMetrics {
+  agent: string;
+  at: number;
+  counters: MetricsSnapshot;
+  breaker: BreakerState;
+  inFlight: number;
+  /** Requests the per-agent rate limit would admit now; absent without a rate limit. */
+  rateLimitRemaining?: number;
+}
+
+/** RPC `stats`: the agent's recent windows and breaker, for `GET /v1/stats`. */
+export interface GuardStats {
+  agent: string;
+  at: number;
+  breaker: { state: BreakerState; transitions: BreakerTransition[] };
+  windows: Record<"1m" | "5m" | "60m", StatsWindow>;
 }
