@@ -6,10 +6,13 @@
 import path from "node:path";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineProject } from "vitest/config";
+import { startFileSink } from "../doubles/file-sink.ts";
 import { startOpenAiDouble } from "../doubles/openai-server.ts";
 import { ROOT, TEST_ADMIN_KEY, TEST_HASHED_KEY_SHA256, TEST_KEY, TEST_SCRAPE_TOKEN, agentWorker } from "../workers-shared.ts";
 
 const llm = await startOpenAiDouble();
+// Tests hand files to Node through it (metrics.test.ts writes dist/metrics-sample.prom for promtool).
+const sink = await startFileSink(path.join(ROOT, "dist"));
 
 export default defineProject({
   plugins: [
@@ -25,6 +28,7 @@ export default defineProject({
           MAX_BODY_BYTES: "4096",
           GATEWAY_TIMEOUT_MS: "5000",
           LOG_LEVEL: "error",
+          TEST_FILE_SINK_URL: sink.url,
         },
         workers: [
           agentWorker("agent-demo", { CHAOS_ENABLED: "true", LLM_BASE_URL: llm.url, LLM_API_KEY: llm.apiKey }),

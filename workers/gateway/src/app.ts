@@ -9,13 +9,17 @@ import { secureHeaders } from "hono/secure-headers";
 import { notFound, onError } from "../../shared/http/error-handler";
 import { requestContext } from "../../shared/http/request-context";
 import type { ZaharaAgentManifest } from "../../shared/manifest";
+import { adminAuth } from "./auth/admin";
 import { apiKeyAuth } from "./auth/middleware";
 import { resolveGatewayConfig, splitList } from "./config";
+import { recordRequests } from "./observability/record";
 import { AgentRegistry } from "./registry";
 import { ResilienceCatalog } from "./resilience/plans";
 import { listAgentsHandler } from "./routes/agents";
 import { agentExecuteHandler, executeHandler } from "./routes/execute";
 import { healthHandler } from "./routes/health";
+import { metricsHandler } from "./routes/metrics";
+import { statsHandler } from "./routes/stats";
 
 /** What the gateway app is built from. */
 export interface GatewayAppOptions {
@@ -50,6 +54,10 @@ export function createGatewayApp({ manifests, version }: GatewayAppOptions) {
   app.use("/agents", apiKeyAuth());
   app.use("/agents/*", apiKeyAuth());
   app.use("/execute", apiKeyAuth());
+  app.use("/execute", recordRequests());
+  app.use("/agents/:agent/execute", recordRequests());
+  app.get("/metrics", adminAuth({ allowScrapeToken: true }), metricsHandler({ ...deps, version }));
+  app.get("/v1/stats", adminAuth(), statsHandler(deps));
   app.get("/agents", listAgentsHandler(registry));
   app.post("/execute", executeHandler(deps));
   app.post("/agents/:agent/execute", agentExecuteHandler(deps));

@@ -35,8 +35,8 @@ type AdmitRejectReason = Extract<AdmitResult, { admitted: false }>["reason"];
 
 declare module "hono" {
   interface ContextVariableMap {
-    /** The resilient call's timeline (set by the execute routes), for the request log and traces. */
-    execution: { attempts: AttemptRecord[] };
+    /** The resilient call's timeline, the routed agent and the task (set by the execute routes), for the request log, traces and metrics. */
+    execution: { attempts: AttemptRecord[]; agent?: string; task?: string };
   }
 }
 

@@ -80,7 +80,7 @@ async function execute(c: GatewayContext, deps: ExecuteDeps, task: string, param
     },
     binding,
   );
-  const execution: { attempts: AttemptRecord[] } = { attempts: [] };
+  const execution: { attempts: AttemptRecord[]; agent: string; task: string } = { attempts: [], agent: agent.name, task };
   c.set("execution", execution);
   const runtime = { now: Date.now, sleep, random: Math.random, waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p), signal: c.req.raw.signal };
   const out = await executeResilient(plans, { at: c.get("startedAt") + timeoutMs, ms: timeoutMs }, runtime, execution.attempts);

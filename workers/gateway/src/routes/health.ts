@@ -17,7 +17,8 @@ export interface AgentHealth {
   latency_ms?: number;
 }
 
-async function probe(env: object, agent: AgentInfo, requestId: string): Promise<AgentHealth> {
+/** Calls `agent`'s `/health` through its binding (also used by `/metrics` for `agent_up`). */
+export async function probe(env: object, agent: AgentInfo, requestId: string): Promise<AgentHealth> {
   const binding = serviceBinding(env, agent.binding);
   if (!binding) return { status: "unbound" };
   const started = Date.now();
