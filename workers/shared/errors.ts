@@ -20,6 +20,7 @@ export const ERROR_CATALOG = {
   NOT_FOUND: { status: 404, message: "Route not found" },
   AGENT_NOT_FOUND: { status: 404, message: "Agent not found" },
   TASK_NOT_FOUND: { status: 404, message: "No agent offers this task" },
+  REQUEST_NOT_FOUND: { status: 404, message: "No such request in the request log" },
   METHOD_NOT_ALLOWED: { status: 405, message: "Method not allowed" },
   IDEMPOTENCY_IN_PROGRESS: { status: 409, message: "A request with this Idempotency-Key is still running" },
   PAYLOAD_TOO_LARGE: { status: 413, message: "Request body is too large" },
@@ -38,6 +39,7 @@ export const ERROR_CATALOG = {
   CIRCUIT_OPEN: { status: 503, message: "The agent's circuit breaker is open" },
   CONCURRENCY_LIMIT: { status: 503, message: "Too many requests in flight for this agent" },
   LLM_NOT_CONFIGURED: { status: 503, message: "No LLM provider is configured for this agent" },
+  LOG_UNAVAILABLE: { status: 503, message: "The request log is unavailable" },
   UPSTREAM_TIMEOUT: { status: 504, message: "The agent did not answer before the deadline" },
   LLM_TIMEOUT: { status: 504, message: "The LLM provider did not answer in time" },
 } as const satisfies Record<string, { status: number; message: string }>;

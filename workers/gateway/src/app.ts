@@ -14,10 +14,12 @@ import { apiKeyAuth } from "./auth/middleware";
 import { resolveGatewayConfig, splitList } from "./config";
 import { recordRequests } from "./observability/record";
 import { AgentRegistry } from "./registry";
+import { requestLog } from "./request-log/writer";
 import { ResilienceCatalog } from "./resilience/plans";
 import { listAgentsHandler } from "./routes/agents";
 import { agentExecuteHandler, executeHandler } from "./routes/execute";
 import { healthHandler } from "./routes/health";
+import { requestLogRoutes } from "./routes/requests";
 import { metricsHandler } from "./routes/metrics";
 import { statsHandler } from "./routes/stats";
 
@@ -37,6 +39,8 @@ export function createGatewayApp({ manifests, version }: GatewayAppOptions) {
   const deps = { registry, catalog: new ResilienceCatalog(manifests) };
   const app = new Hono<{ Bindings: Env }>();
   app.use(requestContext({ service: "gateway", secrets: (env) => splitList(env.GATEWAY_API_KEYS as string | undefined) }));
+  // Every request (401s, 404s and 413s included) goes to the D1 request log after the response.
+  app.use(requestLog());
   app.use(
     cors({
       origin: (origin, c) => {
@@ -61,6 +65,7 @@ export function createGatewayApp({ manifests, version }: GatewayAppOptions) {
   app.get("/agents", listAgentsHandler(registry));
   app.post("/execute", executeHandler(deps));
   app.post("/agents/:agent/execute", agentExecuteHandler(deps));
+  app.route("/v1/requests", requestLogRoutes());
   app.onError(onError);
   app.notFound(notFound(() => app.routes));
   return app;

@@ -1,9 +1,11 @@
 /**
  * Gateway Worker entry point: the app built from the compiled manifests, and
  * the UpstreamGuard Durable Object class it hosts (one instance per agent).
+ * The cron trigger runs the request log's retention.
  */
 import { BUILD_INFO, MANIFESTS } from "../../generated";
 import { createGatewayApp } from "./app";
+import { runRetention } from "./request-log/retention";
 
 export { UpstreamGuard } from "../../../durable-objects/upstream-guard/src";
 
@@ -11,4 +13,8 @@ const app = createGatewayApp({ manifests: MANIFESTS, version: BUILD_INFO.version
 
 export default {
   fetch: app.fetch,
+  /** Cron trigger (`[triggers] crons`): request-log retention. */
+  async scheduled(controller, env) {
+    await runRetention(env, controller.scheduledTime);
+  },
 } satisfies ExportedHandler<Env>;

@@ -16,6 +16,8 @@ declare module "hono" {
     service: string;
     /** Fields handlers add to the per-request log line (agent, task, ...). */
     logFields: LogFields;
+    /** Machine code of the error response, once one is rendered (for the request log). */
+    errorCode?: string;
   }
 }
 

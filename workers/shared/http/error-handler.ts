@@ -27,6 +27,7 @@ export function errorResponse(c: Context, err: ZaharaError): Response {
   headers.set("Content-Type", "application/json; charset=utf-8");
   const requestId = c.get("requestId");
   if (requestId) headers.set("X-Request-Id", requestId);
+  c.set("errorCode", err.code);
   return new Response(JSON.stringify(errorBody(c, err)), { status: err.status, headers });
 }
 

@@ -1,0 +1,121 @@
+/**
+ * Request log, read side: the filtered, keyset-paginated list (newest first)
+ * and one request with its attempt timeline.
+ */
+import type { AttemptRow, RequestRow } from "./writer";
+
+/** Filters and page of `GET /v1/requests` (already validated). */
+export interface RequestFilter {
+  agent?: string;
+  /** Inclusive status range: `[404, 404]` for `404`, `[500, 599]` for `5xx`. */
+  status?: readonly [number, number];
+  /** Only requests at or after this time (epoch ms). */
+  since?: number;
+  /** Rows per page. */
+  limit: number;
+  /** Position after which the page starts (the last row of the previous page). */
+  after?: Cursor;
+}
+
+/** A keyset position: the `(ts, request_id)` of a row. */
+export interface Cursor {
+  ts: number;
+  requestId: string;
+}
+
+/** A request as the API returns it. */
+export interface RequestView extends RequestRow {
+  /** `ts` as an ISO 8601 string. */
+  time: string;
+  /** How many attempts the resilient call made (0 when none was made). */
+  attempts: number;
+}
+
+/** One entry of a request's timeline. */
+export type TimelineEntry = Omit<AttemptRow, "request_id">;
+
+/** One page of requests. */
+export interface RequestPage {
+  requests: RequestView[];
+  /** Opaque cursor for the next page, or null on the last page. */
+  next_cursor: string | null;
+}
+
+const COLUMNS = "r.request_id, r.ts, r.key_id, r.agent, r.served_by, r.task, r.method, r.path, r.status, r.code, r.duration_ms, r.trace_id";
+
+/** Encodes a cursor as base64url of `ts:request_id`. */
+export function encodeCursor({ ts, requestId }: Cursor): string {
+  return btoa(`${ts}:${requestId}`).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** Decodes a cursor from {@link encodeCursor}; null when it is not one. */
+export function decodeCursor(value: string): Cursor | null {
+  if (!/^[A-Za-z0-9_-]{1,256}$/.test(value)) return null;
+  let text: string;
+  try {
+    text = atob(value.replace(/-/g, "+").replace(/_/g, "/"));
+  } catch {
+    return null;
+  }
+  const m = /^(\d{1,15}):([A-Za-z0-9._:-]{1,128})$/.exec(text);
+  return m ? { ts: Number(m[1]), requestId: m[2]! } : null;
+}
+
+function view(row: RequestRow & { attempts: number }): RequestView {
+  return { ...row, time: new Date(row.ts).toISOString() };
+}
+
+/** Lists requests matching `filter`, newest first (ts, then request id, descending). */
+export async function listRequests(db: D1Database, filter: RequestFilter): Promise<RequestPage> {
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  if (filter.agent !== undefined) {
+    where.push("r.agent = ?");
+    args.push(filter.agent);
+  }
+  if (filter.status !== undefined) {
+    if (filter.status[0] === filter.status[1]) {
+      where.push("r.status = ?");
+      args.push(filter.status[0]);
+    } else {
+      where.push("r.status BETWEEN ? AND ?");
+      args.push(filter.status[0], filter.status[1]);
+    }
+  }
+  if (filter.since !== undefined) {
+    where.push("r.ts >= ?");
+    args.push(filter.since);
+  }
+  if (filter.after !== undefined) {
+    where.push("(r.ts < ? OR (r.ts = ? AND r.request_id < ?))");
+    args.push(filter.after.ts, filter.after.ts, filter.after.requestId);
+  }
+  const sql =
+    `SELECT ${COLUMNS}, (SELECT COUNT(*) FROM request_attempts a WHERE a.request_id = r.request_id) AS attempts FROM requests r` +
+    (where.length > 0 ? ` WHERE ${where.join(" AND ")}` : "") +
+    " ORDER BY r.ts DESC, r.request_id DESC LIMIT ?";
+  const { results } = await db
+    .prepare(sql)
+    .bind(...args, filter.limit + 1)
+    .all<RequestRow & { attempts: number }>();
+  const page = results.slice(0, filter.limit);
+  const last = page[page.length - 1];
+  return {
+    requests: page.map(view),
+    next_cursor: results.length > filter.limit && last ? encodeCursor({ ts: last.ts, requestId: last.request_id }) : null,
+  };
+}
+
+/** One request with its attempts in order, or null when it is not in the log. */
+export async function getRequest(db: D1Database, requestId: string): Promise<(RequestView & { timeline: TimelineEntry[] }) | null> {
+  const [request, attempts] = await db.batch([
+    db.prepare(`SELECT ${COLUMNS} FROM requests r WHERE r.request_id = ?`).bind(requestId),
+    db
+      .prepare("SELECT n, agent, attempt, status, code, admission, latency_ms, backoff_ms FROM request_attempts WHERE request_id = ? ORDER BY n")
+      .bind(requestId),
+  ]);
+  const row = (request?.results as RequestRow[] | undefined)?.[0];
+  if (!row) return null;
+  const timeline = (attempts?.results ?? []) as TimelineEntry[];
+  return { ...view({ ...row, attempts: timeline.length }), timeline };
+}

@@ -1,0 +1,190 @@
+/**
+ * Request log, write side: a middleware that, once the response is built,
+ * stores one row per request and one per attempt in D1 (`REQUEST_LOG`).
+ *
+ * The write runs after the response (`waitUntil`) as one `db.batch()` per
+ * request (the request row and its attempts, in one transaction), bounded by
+ * a timeout. Any D1 fault is logged and dropped: it never fails or delays
+ * the caller's response. Only the key id is stored, never the key.
+ */
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import type { Logger } from "../../../shared/logger";
+import type { AttemptRecord } from "../resilience/executor";
+
+declare module "hono" {
+  interface ContextVariableMap {
+    /** W3C trace id (32 hex) of the request's trace, set by tracing when it runs. */
+    traceId?: string;
+  }
+}
+
+/** The bindings the request log uses. */
+export interface RequestLogBindings {
+  REQUEST_LOG?: D1Database;
+}
+
+/** One request as stored in `requests`. */
+export interface RequestRow {
+  request_id: string;
+  /** Epoch ms when the request entered the gateway. */
+  ts: number;
+  key_id: string | null;
+  agent: string | null;
+  served_by: string | null;
+  task: string | null;
+  method: string;
+  path: string;
+  status: number;
+  code: string | null;
+  duration_ms: number;
+  trace_id: string | null;
+}
+
+/** One attempt as stored in `request_attempts` (`n` is its order in the request, from 1). */
+export interface AttemptRow {
+  request_id: string;
+  n: number;
+  agent: string;
+  attempt: number;
+  status: number;
+  code: string | null;
+  admission: string;
+  latency_ms: number;
+  backoff_ms: number;
+}
+
+/** A request and its attempts: what one batch writes. */
+export interface RequestLogEntry {
+  request: RequestRow;
+  attempts: AttemptRow[];
+}
+
+/** How long a write may take before it is abandoned (and logged). */
+export const WRITE_TIMEOUT_MS = 5_000;
+
+/** Requests that are not logged: CORS preflights, health probes and metrics scrapes. */
+function skipped(method: string, path: string): boolean {
+  return method === "OPTIONS" || path === "/health" || path === "/metrics";
+}
+
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+
+/**
+ * The trace id of a W3C `traceparent` header, or null when the header is
+ * absent or invalid (version `ff`, an all-zero trace or parent id).
+ */
+export function traceIdFromTraceparent(header: string | undefined | null): string | null {
+  const m = TRACEPARENT.exec((header ?? "").trim().toLowerCase());
+  if (!m || m[1] === "ff" || /^0+$/.test(m[2]!) || /^0+$/.test(m[3]!)) return null;
+  if (m[1] === "00" && m[5] !== undefined) return null;
+  return m[2]!;
+}
+
+/** Builds the log entry of a finished request from its context (no body is read). */
+export function entryFromContext(c: Context, now = Date.now()): RequestLogEntry {
+  const requestId = c.get("requestId");
+  const startedAt = c.get("startedAt") ?? now;
+  const fields = c.get("logFields") ?? {};
+  const str = (v: unknown) => (typeof v === "string" && v.length > 0 ? v : null);
+  const execution = c.get("execution") as { attempts: AttemptRecord[] } | undefined;
+  const request: RequestRow = {
+    request_id: requestId,
+    ts: startedAt,
+    key_id: str(c.get("keyId")),
+    agent: str(fields.agent),
+    served_by: str(fields.served_by),
+    task: str(fields.task),
+    method: c.req.method,
+    path: c.req.path.slice(0, 512),
+    status: c.res.status,
+    code: c.res.status >= 400 ? str(c.get("errorCode")) : null,
+    duration_ms: Math.max(0, now - startedAt),
+    trace_id: str(c.get("traceId")) ?? traceIdFromTraceparent(c.req.header("traceparent")),
+  };
+  const attempts = (execution?.attempts ?? []).map((a, i) => ({
+    request_id: requestId,
+    n: i + 1,
+    agent: a.agent,
+    attempt: a.attempt,
+    status: a.status,
+    code: a.code ?? null,
+    admission: a.admission,
+    latency_ms: Math.round(a.latency_ms),
+    backoff_ms: Math.round(a.backoff_ms),
+  }));
+  return { request, attempts };
+}
+
+/**
+ * The statements that store `entry`: the request's previous attempts (a
+ * caller may reuse an `X-Request-Id`; the latest request wins), the request
+ * row, then one row per attempt.
+ */
+export function insertStatements(db: D1Database, { request: r, attempts }: RequestLogEntry): D1PreparedStatement[] {
+  return [
+    db.prepare("DELETE FROM request_attempts WHERE request_id = ?").bind(r.request_id),
+    db
+      .prepare(
+        `INSERT OR REPLACE INTO requests (request_id, ts, key_id, agent, served_by, task, method, path, status, code, duration_ms, trace_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .bind(r.request_id, r.ts, r.key_id, r.agent, r.served_by, r.task, r.method, r.path, r.status, r.code, r.duration_ms, r.trace_id),
+    ...attempts.map((a) =>
+      db
+        .prepare(
+          `INSERT INTO request_attempts (request_id, n, agent, attempt, status, code, admission, latency_ms, backoff_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .bind(a.request_id, a.n, a.agent, a.attempt, a.status, a.code, a.admission, a.latency_ms, a.backoff_ms),
+    ),
+  ];
+}
+
+/**
+ * Writes `entry` in one D1 batch, giving up after `timeoutMs`. Never throws:
+ * a failure or a timeout is logged and the entry is dropped. Resolves to
+ * whether the entry was written.
+ */
+export async function writeEntry(db: D1Database, entry: RequestLogEntry, logger?: Logger, timeoutMs = WRITE_TIMEOUT_MS): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`request log write timed out after ${timeoutMs} ms`)), timeoutMs);
+    });
+    await Promise.race([db.batch(insertStatements(db, entry)), timeout]);
+    return true;
+  } catch (err) {
+    logger?.error("request log write failed", {
+      error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+      logged_request_id: entry.request.request_id,
+    });
+    return false;
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}
+
+/**
+ * Creates the request-log middleware. Register it right after
+ * `requestContext` so it sees every response, including auth refusals,
+ * 404s and other errors (their code comes from `errorCode`, set when the
+ * error response is rendered).
+ */
+export function requestLog() {
+  return createMiddleware<{ Bindings: RequestLogBindings }>(async function requestLog(c, next) {
+    await next();
+    try {
+      const db = c.env?.REQUEST_LOG;
+      if (!db || skipped(c.req.method, c.req.path)) return;
+      const write = writeEntry(db, entryFromContext(c), c.get("logger"));
+      try {
+        c.executionCtx.waitUntil(write);
+      } catch {
+        // No execution context (app.request in a unit test): the write runs unawaited.
+      }
+    } catch (err) {
+      c.get("logger")?.error("request log entry could not be built", { error: err instanceof Error ? err.message : String(err) });
+    }
+  });
+}
