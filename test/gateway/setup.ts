@@ -1,9 +1,15 @@
 /**
  * Runs before every gateway test: each agent's UpstreamGuard starts empty,
  * so a test that opens a breaker or spends a quota never leaks into the next.
+ * Before each test file, the request log's D1 migrations are applied (D1
+ * storage is per test file; applying is idempotent).
  */
-import { env } from "cloudflare:test";
-import { beforeEach } from "vitest";
+import { applyD1Migrations, env } from "cloudflare:test";
+import { beforeAll, beforeEach } from "vitest";
+
+beforeAll(async () => {
+  await applyD1Migrations(env.REQUEST_LOG, env.TEST_MIGRATIONS);
+});
 
 /** Agents whose guards are reset. */
 export const GUARDED_AGENTS = ["agent-demo", "agent-custom"];

@@ -4,13 +4,15 @@
  * LLM is a local OpenAI-compatible server (the only test double).
  */
 import path from "node:path";
-import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineProject } from "vitest/config";
 import { startFileSink } from "../doubles/file-sink.ts";
 import { startOpenAiDouble } from "../doubles/openai-server.ts";
 import { ROOT, TEST_ADMIN_KEY, TEST_HASHED_KEY_SHA256, TEST_KEY, TEST_SCRAPE_TOKEN, agentWorker } from "../workers-shared.ts";
 
 const llm = await startOpenAiDouble();
+// The request log's D1 migrations, applied by setup.ts in each test file (storage is per file).
+const migrations = await readD1Migrations(path.join(ROOT, "migrations"));
 // Tests hand files to Node through it (metrics.test.ts writes dist/metrics-sample.prom for promtool).
 const sink = await startFileSink(path.join(ROOT, "dist"));
 
@@ -28,6 +30,7 @@ export default defineProject({
           MAX_BODY_BYTES: "4096",
           GATEWAY_TIMEOUT_MS: "5000",
           LOG_LEVEL: "error",
+          TEST_MIGRATIONS: migrations,
           TEST_FILE_SINK_URL: sink.url,
         },
         workers: [

@@ -1,0 +1,11 @@
+// Bindings the gateway tests add to the Worker's Env (see vitest.config.ts).
+import type { D1Migration } from "cloudflare:test";
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      /** The request log's D1 migrations (readD1Migrations), for applyD1Migrations in setup.ts. */
+      TEST_MIGRATIONS: D1Migration[];
+    }
+  }
+}
