@@ -4,6 +4,8 @@
  * agent-demo (:3001, chaos on), agent-custom (:3002) and the gateway (:8000)
  * with `wrangler dev`; the gateway reaches the agents through service
  * bindings resolved by wrangler's local dev registry. Ctrl-C stops all.
+ * Before that it applies the request log's D1 migrations to the local
+ * database (`wrangler dev` applies none by itself).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { access, appendFile, copyFile, readFile } from "node:fs/promises";
@@ -62,6 +64,31 @@ function prefixLines(name: string, stream: NodeJS.ReadableStream, out: NodeJS.Wr
   });
 }
 
+/** D1 databases whose migrations are applied locally before the Workers start. */
+const localDatabases = [{ name: "zahara-request-log", config: "wrangler.toml" }];
+
+/** Applies pending D1 migrations to the local databases (`.wrangler/state`); exits on failure. */
+async function applyLocalMigrations(): Promise<void> {
+  for (const db of localDatabases) {
+    const child = spawn(wrangler, ["d1", "migrations", "apply", db.name, "--local", "-c", db.config], {
+      cwd: root,
+      // CI=true: no confirmation prompt (wrangler answers yes in a non-interactive context).
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", FORCE_COLOR: "0", CI: "true" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    prefixLines("d1", child.stdout!, process.stdout);
+    prefixLines("d1", child.stderr!, process.stderr);
+    const code = await new Promise<number | null>((resolve) => {
+      child.on("error", () => resolve(1));
+      child.on("exit", resolve);
+    });
+    if (code !== 0) {
+      console.error(`[dev] applying the ${db.name} migrations failed (exit ${code})`);
+      process.exit(1);
+    }
+  }
+}
+
 function start(worker: DevWorker): ChildProcess {
   const args = ["dev", "-c", worker.config, "--port", String(worker.port), "--inspector-port", String(worker.inspectorPort), "--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
   for (const v of worker.vars ?? []) args.push("--var", v);
@@ -76,6 +103,7 @@ function start(worker: DevWorker): ChildProcess {
 }
 
 await ensureDevVars();
+await applyLocalMigrations();
 const children = workers.map(start);
 let stopping = false;
 const stop = (code: number) => {
