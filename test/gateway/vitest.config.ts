@@ -8,9 +8,13 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-worker
 import { defineProject } from "vitest/config";
 import { startFileSink } from "../doubles/file-sink.ts";
 import { startOpenAiDouble } from "../doubles/openai-server.ts";
+import { startOtlpReceiver } from "../doubles/otlp-receiver.ts";
 import { ROOT, TEST_ADMIN_KEY, TEST_HASHED_KEY_SHA256, TEST_KEY, TEST_SCRAPE_TOKEN, agentWorker } from "../workers-shared.ts";
 
 const llm = await startOpenAiDouble();
+// Every Worker exports its spans here (OTLP/HTTP JSON); tracing tests read them back and switch its faults.
+const otlp = await startOtlpReceiver();
+const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_TIMEOUT: "3000" };
 // The request log's D1 migrations, applied by setup.ts in each test file (storage is per file).
 const migrations = await readD1Migrations(path.join(ROOT, "migrations"));
 // Tests hand files to Node through it (metrics.test.ts writes dist/metrics-sample.prom for promtool).
@@ -32,10 +36,12 @@ export default defineProject({
           LOG_LEVEL: "error",
           TEST_MIGRATIONS: migrations,
           TEST_FILE_SINK_URL: sink.url,
+          ...tracing,
+          TEST_OTLP_CONTROL_URL: otlp.controlUrl,
         },
         workers: [
-          agentWorker("agent-demo", { CHAOS_ENABLED: "true", LLM_BASE_URL: llm.url, LLM_API_KEY: llm.apiKey }),
-          agentWorker("agent-custom", { LLM_BASE_URL: llm.url, LLM_API_KEY: llm.apiKey }),
+          agentWorker("agent-demo", { CHAOS_ENABLED: "true", LLM_BASE_URL: llm.url, LLM_API_KEY: llm.apiKey, ...tracing }),
+          agentWorker("agent-custom", { LLM_BASE_URL: llm.url, LLM_API_KEY: llm.apiKey, ...tracing }),
         ],
       },
     }),

@@ -1,3 +1,4 @@
+import type { TracingVars } from "../../shared/observability/tracing-config";
 /** Bindings the agent runtime reads. Each agent Worker's generated `Env` must satisfy this. */
 import type { IdempotencyStore } from "../../../durable-objects/idempotency-store/src";
 
@@ -7,7 +8,7 @@ export interface WorkersAiBinding {
 }
 
 /** Environment of an agent Worker (vars, secrets and optional bindings). */
-export interface AgentRuntimeEnv {
+export interface AgentRuntimeEnv extends TracingVars {
   /** `debug` | `info` | `warn` | `error` (default `info`). */
   LOG_LEVEL?: string;
   /** Body limit for `POST /run` in bytes (default 1 MiB). */

@@ -17,6 +17,7 @@ import { echo } from "./builtins/echo";
 import { type CapabilityHandler, resolveCapabilities } from "./capability";
 import type { AgentRuntimeEnv } from "./env";
 import { llmCapability } from "./llm/capability";
+import { withTracing } from "../../shared/observability/instrument";
 
 export type { CapabilityContext, CapabilityHandler, CapabilityOutput, TokenUsage } from "./capability";
 export type { AgentRuntimeEnv, WorkersAiBinding } from "./env";
@@ -37,5 +38,7 @@ export function createAgentWorker<E extends AgentRuntimeEnv>({ manifest, handler
   const builtins: Record<string, CapabilityHandler<E>> = { echo, chaos: createChaos() };
   const capabilities = resolveCapabilities<E>(manifest, { ...builtins, ...handlers }, llmCapability);
   const app = createAgentApp<E>(manifest, capabilities);
-  return { fetch: app.fetch } satisfies ExportedHandler<E>;
+  const handler = { fetch: app.fetch } satisfies ExportedHandler<E>;
+  // Continues the caller's trace from `traceparent`; exports only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+  return withTracing<E, typeof handler>(handler, { name: manifest.extensions.zahara.service, ...(manifest.metadata.version ? { version: manifest.metadata.version } : {}) });
 }

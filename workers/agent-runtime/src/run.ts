@@ -3,6 +3,7 @@
  * capability's input schema, runs it, and checks the result against its
  * output schema.
  */
+import { trace } from "@opentelemetry/api";
 import type { Context } from "hono";
 import { z } from "zod";
 import { ZaharaError } from "../../shared/errors";
@@ -41,6 +42,7 @@ export function runHandler<E extends AgentRuntimeEnv>({ manifest, capabilities }
     if (!body.success) throw validationError(body.error, { message: "Invalid run request" });
     const { task, parameters } = body.data;
     c.get("logFields").task = task;
+    trace.getActiveSpan()?.setAttributes({ "zahara.request_id": c.get("requestId"), "agent.id": manifest.metadata.name, capability: task });
     const cap = capabilities.get(task);
     if (!cap) {
       throw new ZaharaError("TASK_NOT_FOUND", {

@@ -8,6 +8,7 @@ import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import { notFound, onError } from "../../shared/http/error-handler";
 import { requestContext } from "../../shared/http/request-context";
+import { currentTraceId } from "../../shared/observability/spans";
 import type { ZaharaAgentManifest } from "../../shared/manifest";
 import { adminAuth } from "./auth/admin";
 import { apiKeyAuth } from "./auth/middleware";
@@ -39,6 +40,15 @@ export function createGatewayApp({ manifests, version }: GatewayAppOptions) {
   const deps = { registry, catalog: new ResilienceCatalog(manifests) };
   const app = new Hono<{ Bindings: Env }>();
   app.use(requestContext({ service: "gateway", secrets: (env) => splitList(env.GATEWAY_API_KEYS as string | undefined) }));
+  app.use(async function traceContext(c, next) {
+    // The trace this request belongs to (set by the tracing wiring), for the request log and log lines.
+    const traceId = currentTraceId();
+    if (traceId) {
+      c.set("traceId", traceId);
+      c.get("logFields").trace_id = traceId;
+    }
+    await next();
+  });
   // Every request (401s, 404s and 413s included) goes to the D1 request log after the response.
   app.use(requestLog());
   app.use(

@@ -4,6 +4,7 @@
  * The cron trigger runs the request log's retention.
  */
 import { BUILD_INFO, MANIFESTS } from "../../generated";
+import { withTracing } from "../../shared/observability/instrument";
 import { createGatewayApp } from "./app";
 import { runRetention } from "./request-log/retention";
 
@@ -11,10 +12,13 @@ export { UpstreamGuard } from "../../../durable-objects/upstream-guard/src";
 
 const app = createGatewayApp({ manifests: MANIFESTS, version: BUILD_INFO.version });
 
-export default {
+const handler = {
   fetch: app.fetch,
   /** Cron trigger (`[triggers] crons`): request-log retention. */
   async scheduled(controller, env) {
     await runRetention(env, controller.scheduledTime);
   },
 } satisfies ExportedHandler<Env>;
+
+/** The handler, traced (OTLP export only when OTEL_EXPORTER_OTLP_ENDPOINT is set). */
+export default withTracing<Env, typeof handler>(handler, { name: "zahara-gateway", version: BUILD_INFO.version });

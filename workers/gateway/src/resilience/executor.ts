@@ -11,6 +11,7 @@
  */
 import type { AdmitResult, RateLimitReport } from "../../../../durable-objects/upstream-guard/src/types";
 import { ZaharaError } from "../../../shared/errors";
+import { inSpan, markError } from "../../../shared/observability/spans";
 import { type AttemptResult, totalTokens } from "../dispatch";
 import { fullJitterMs, parseRetryAfterMs } from "./backoff";
 import { breakerOutcome, isRetryable } from "./classify";
@@ -117,7 +118,15 @@ async function runAgent(plan: AgentPlan, deadline: Deadline, rt: ExecutorRuntime
     const remaining = deadline.at - rt.now();
     if (remaining <= 0) return { kind: "final", error: timeoutError(plan.agent, deadline, all) };
     const request = plan.admitRequest(attempt);
-    const admission: AdmitResult | GuardUnavailable = await plan.guard.admit(request, remaining);
+    const admission: AdmitResult | GuardUnavailable = await inSpan("upstream.admission", { "agent.id": plan.agent, attempt }, async (span) => {
+      const result = await plan.guard.admit(request, remaining);
+      span.setAttributes(
+        "unavailable" in result
+          ? { "admission.decision": "guard_unavailable", "admission.reason": result.reason }
+          : { "admission.decision": result.admitted ? "admitted" : result.reason, "breaker.state": result.breaker },
+      );
+      return result;
+    });
     const degraded = "unavailable" in admission;
     if (!degraded && !admission.admitted) {
       record({ agent: plan.agent, attempt, status: 0, admission: admission.reason, latency_ms: 0, backoff_ms: backoff });
@@ -130,7 +139,12 @@ async function runAgent(plan: AgentPlan, deadline: Deadline, rt: ExecutorRuntime
       return { kind: "fallthrough", error: stopped };
     }
     if (!degraded && attempt === 1) rateLimit = admission.rateLimit;
-    const result = await plan.call(attempt, deadline.at - rt.now());
+    const result = await inSpan("upstream.attempt", { "agent.id": plan.agent, attempt }, async (span) => {
+      const r = await plan.call(attempt, deadline.at - rt.now());
+      span.setAttributes({ "http.response.status_code": r.status, outcome: breakerOutcome(r), ...(r.ok ? {} : { "error.code": r.error.code, "failure.kind": r.kind }) });
+      if (!r.ok) markError(span, r.error);
+      return r;
+    });
     if (!degraded) {
       const tokens = result.ok ? totalTokens(result.usage) : 0;
       rt.waitUntil(plan.guard.report({ config: request.config, callId: request.callId, outcome: breakerOutcome(result), tokens }));
@@ -162,7 +176,7 @@ async function runAgent(plan: AgentPlan, deadline: Deadline, rt: ExecutorRuntime
     if (rt.now() + backoff >= deadline.at) {
       return { kind: "fallthrough", error: failureError(plan.agent, result, all, { retry_stopped_by: "deadline", next_backoff_ms: backoff }) };
     }
-    await rt.sleep(backoff, rt.signal);
+    await inSpan("upstream.backoff", { "agent.id": plan.agent, attempt: attempt + 1, "backoff.ms": backoff }, () => rt.sleep(backoff, rt.signal));
     if (rt.signal?.aborted) return { kind: "final", error: failureError(plan.agent, result, all) };
   }
 }

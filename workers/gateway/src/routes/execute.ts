@@ -3,6 +3,7 @@
  * route to an agent, apply the deadline, and run the resilient call
  * (admission, attempts, retries, fallbacks) over the service bindings.
  */
+import { trace } from "@opentelemetry/api";
 import type { Context } from "hono";
 import * as z from "zod/mini";
 import { ZaharaError } from "../../../shared/errors";
@@ -80,6 +81,7 @@ async function execute(c: GatewayContext, deps: ExecuteDeps, task: string, param
     },
     binding,
   );
+  trace.getActiveSpan()?.setAttributes({ "zahara.request_id": c.get("requestId"), "agent.id": agent.name, capability: task });
   const execution: { attempts: AttemptRecord[]; agent: string; task: string } = { attempts: [], agent: agent.name, task };
   c.set("execution", execution);
   const runtime = { now: Date.now, sleep, random: Math.random, waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p), signal: c.req.raw.signal };

@@ -1,0 +1,128 @@
+/**
+ * Traces, end to end: the gateway and the agent Workers export real OTLP/HTTP
+ * to a local receiver (test/doubles/otlp-receiver.ts). One trace per request
+ * from gateway to agent, with admission, attempts and backoffs; and a
+ * collector that is down, slow or failing costs callers nothing.
+ */
+import { env } from "cloudflare:test";
+import { afterEach, describe, expect, it } from "vitest";
+import type { ReceivedSpan } from "../doubles/otlp-receiver";
+import { get, post } from "./helpers";
+
+const control = (env as unknown as { TEST_OTLP_CONTROL_URL: string }).TEST_OTLP_CONTROL_URL;
+
+async function setMode(mode: "ok" | "fail" | "slow" | "down") {
+  const res = await fetch(`${control}/mode/${mode}`, { method: "PUT" });
+  expect(res.status).toBe(200);
+  await res.arrayBuffer();
+}
+
+async function spans(): Promise<ReceivedSpan[]> {
+  return (await (await fetch(`${control}/spans`)).json()) as ReceivedSpan[];
+}
+
+/** Polls the receiver (exports happen after responses) until `done` holds for the spans of `requestId`'s trace. */
+async function traceOf(requestId: string, done: (trace: ReceivedSpan[]) => boolean): Promise<ReceivedSpan[]> {
+  let trace: ReceivedSpan[] = [];
+  for (let i = 0; i < 150; i++) {
+    const all = await spans();
+    const root = all.find((s) => s.attributes["zahara.request_id"] === requestId && s.service === "zahara-gateway");
+    trace = root ? all.filter((s) => s.traceId === root.traceId) : [];
+    if (trace.length > 0 && done(trace)) return trace;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return trace;
+}
+
+const byId = (trace: ReceivedSpan[]) => new Map(trace.map((s) => [s.spanId, s]));
+
+/** True when `span` descends from `ancestor` within `trace`. */
+function descends(trace: ReceivedSpan[], span: ReceivedSpan, ancestor: ReceivedSpan): boolean {
+  const ids = byId(trace);
+  let cur: ReceivedSpan | undefined = span;
+  for (let i = 0; i < 50 && cur; i++) {
+    if (cur.parentSpanId === ancestor.spanId) return true;
+    cur = cur.parentSpanId ? ids.get(cur.parentSpanId) : undefined;
+  }
+  return false;
+}
+
+afterEach(async () => {
+  await setMode("ok");
+});
+
+describe("tracing", () => {
+  it("one trace per request: gateway span → admission → attempt → the agent's span, one trace id", async () => {
+    const id = `trace-ok-${crypto.randomUUID()}`;
+    const res = await post("/agents/agent-demo/execute", { task: "echo", parameters: { a: 1 } }, { "X-Request-Id": id });
+    expect(res.status).toBe(200);
+    const trace = await traceOf(id, (t) => t.some((s) => s.service === "zahara-agent-demo" && s.attributes["zahara.request_id"] === id));
+    const services = new Set(trace.map((s) => s.service));
+    expect(services).toEqual(new Set(["zahara-gateway", "zahara-agent-demo"]));
+    expect(new Set(trace.map((s) => s.traceId)).size).toBe(1);
+    const root = trace.find((s) => s.service === "zahara-gateway" && !trace.some((p) => p.spanId === s.parentSpanId))!;
+    expect(root.attributes).toMatchObject({ "zahara.request_id": id, "agent.id": "agent-demo", capability: "echo" });
+    const admission = trace.find((s) => s.name === "upstream.admission")!;
+    const attempt = trace.find((s) => s.name === "upstream.attempt")!;
+    expect(admission.attributes).toMatchObject({ "agent.id": "agent-demo", attempt: 1, "admission.decision": "admitted", "breaker.state": "closed" });
+    expect(attempt.attributes).toMatchObject({ "agent.id": "agent-demo", attempt: 1, "http.response.status_code": 200, outcome: "success" });
+    expect(descends(trace, admission, root)).toBe(true);
+    expect(descends(trace, attempt, root)).toBe(true);
+    const agentRoot = trace.find((s) => s.service === "zahara-agent-demo" && s.attributes["zahara.request_id"] === id)!;
+    expect(agentRoot.attributes).toMatchObject({ "agent.id": "agent-demo", capability: "echo" });
+    // The agent continued the trace from the traceparent it got over the service binding.
+    expect(descends(trace, agentRoot, attempt)).toBe(true);
+    // The request log row names the same trace (written after the response: poll).
+    let logged: { trace_id?: string | null } = {};
+    for (let i = 0; i < 100 && !logged.trace_id; i++) {
+      const r = await get(`/v1/requests/${id}`, { "X-API-Key": "test-admin-key" });
+      logged = r.status === 200 ? ((await r.json()) as { trace_id?: string | null }) : (await r.arrayBuffer(), {});
+      if (!logged.trace_id) await new Promise((res) => setTimeout(res, 20));
+    }
+    expect(logged.trace_id).toBe(root.traceId);
+  });
+
+  it("failed attempts and backoffs are spans with status ERROR and their attributes", async () => {
+    const id = `trace-fail-${crypto.randomUUID()}`;
+    const res = await post("/agents/agent-demo/execute", { task: "chaos", parameters: { fail_status: 503 } }, { "X-Request-Id": id, "X-Timeout-Ms": "2500" });
+    expect(res.status).toBe(502);
+    const trace = await traceOf(id, (t) => t.filter((s) => s.name === "upstream.attempt").length >= 2);
+    const attempts = trace.filter((s) => s.name === "upstream.attempt").sort((a, b) => Number(a.attributes.attempt) - Number(b.attributes.attempt));
+    expect(attempts.length).toBeGreaterThanOrEqual(2);
+    for (const a of attempts) {
+      expect(a.status?.code).toBe(2); // STATUS_CODE_ERROR
+      expect(a.attributes).toMatchObject({ "http.response.status_code": 503, outcome: "failure", "failure.kind": "http" });
+    }
+    const backoffs = trace.filter((s) => s.name === "upstream.backoff");
+    expect(backoffs.length).toBe(attempts.length - 1);
+    for (const b of backoffs) expect(Number(b.attributes["backoff.ms"])).toBeGreaterThanOrEqual(0);
+  });
+
+  for (const fault of ["down", "slow", "fail"] as const) {
+    it(`a collector that is ${fault === "down" ? "down" : fault === "slow" ? "slow (> 10 s)" : "answering 500"} costs callers nothing`, async () => {
+      await setMode(fault);
+      const started = Date.now();
+      // 20 at once: agent-custom's burst (its rate limit would refuse more, which is not what this tests).
+      const ids = Array.from({ length: 20 }, (_, i) => `fault-${fault}-${i}-${crypto.randomUUID().slice(0, 8)}`);
+      const results = await Promise.all(
+        ids.map(async (id) => {
+          const t0 = Date.now();
+          const r = await post("/agents/agent-custom/execute", { task: "echo", parameters: { id } }, { "X-Request-Id": id });
+          const body = (await r.json()) as { request_id?: string };
+          return { status: r.status, header: r.headers.get("X-Request-Id"), bodyId: body.request_id, ms: Date.now() - t0 };
+        }),
+      );
+      // Every request answered, in full, promptly: none failed, hung or waited on the collector.
+      expect(results.map((r) => r.status)).toEqual(ids.map(() => 200));
+      expect(results.map((r) => r.header)).toEqual(ids);
+      expect(results.map((r) => r.bodyId)).toEqual(ids);
+      expect(Math.max(...results.map((r) => r.ms))).toBeLessThan(3000);
+      expect(Date.now() - started).toBeLessThan(5000);
+      // And the next requests, once the collector is back, are traced again.
+      await setMode("ok");
+      const id = `after-${fault}-${crypto.randomUUID()}`;
+      expect((await post("/agents/agent-demo/execute", { task: "echo", parameters: {} }, { "X-Request-Id": id })).status).toBe(200);
+      expect((await traceOf(id, (t) => t.length > 0)).length).toBeGreaterThan(0);
+    }, 30_000);
+  }
+});
