@@ -13,6 +13,7 @@ import {
   RetryBudget,
   TokenBudget,
 } from "./policies";
+import type { RateLimitDecision } from "./policies";
 import type { AdmitRequest, AdmitResult, GuardConfig, GuardSnapshot, RateLimitReport, ReportRequest } from "./types";
 
 /** Persisted form of a {@link Guard}: one snapshot per policy. */
@@ -139,11 +140,16 @@ export class Guard {
       at: now,
       breaker: { state: b.state, retryAfterMs: b.retryAfterMs, consecutiveFailures: stats.consecutiveFailures, ...(b.openUntil !== undefined ? { openUntil: b.openUntil } : {}) },
       inFlight: this.concurrency?.inFlight(now) ?? 0,
-      ...(this.rate ? { rateLimit: this.rate.peek(now) } : {}),
+      ...(this.rate && this.config.rateLimit ? { rateLimit: remainingNow(this.rate.peek(now), this.config.rateLimit.burst) } : {}),
       ...(this.tokens ? { tokens: pickUsage(this.tokens.usage(now)) } : {}),
       retryBudget: this.retries.stats(now),
     };
   }
+}
+
+/** `peek` answers as if one more request were taken; a snapshot wants what is left right now. */
+function remainingNow(decision: RateLimitDecision, burst: number): RateLimitDecision {
+  return decision.allowed ? { ...decision, remaining: Math.min(decision.remaining + 1, burst) } : decision;
 }
 
 function pickUsage({ day, used, reserved, remaining }: ReturnType<TokenBudget["usage"]>) {
