@@ -199,6 +199,26 @@ describe("retries", () => {
   }, 60_000);
 });
 
+describe("events", () => {
+  it("retries, refusals and fallbacks are logged as structured events", async () => {
+    const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
+    const logger = {
+      info: (message: string, fields: Record<string, unknown> = {}) => void lines.push({ level: "info", message, fields }),
+      warn: (message: string, fields: Record<string, unknown> = {}) => void lines.push({ level: "warn", message, fields }),
+    };
+    const { rt, settle } = virtualRuntime();
+    const primary = plan({ parameters: { fail_status: 503 }, retries: { maxRetries: 1 } });
+    await env.UPSTREAM_GUARD.get(env.UPSTREAM_GUARD.idFromName(primary.config.agent)).forceOpen(primary.config, "test");
+    await run([primary, plan({ agent: "agent-custom", task: "echo" })], { ...rt, logger });
+    const failing = plan({ parameters: { fail_status: 503 }, retries: { maxRetries: 1 } });
+    await run([failing], { ...rt, logger });
+    await settle();
+    expect(lines.find((l) => l.message === "upstream attempt refused")).toMatchObject({ level: "warn", fields: { reason: "circuit_open", attempt: 1 } });
+    expect(lines.find((l) => l.message === "trying a fallback")).toMatchObject({ level: "warn", fields: { because: "CIRCUIT_OPEN" } });
+    expect(lines.find((l) => l.message === "retrying upstream")).toMatchObject({ level: "info", fields: { attempt: 2, after_status: 503 } });
+  });
+});
+
 describe("breaker outcomes from real calls", () => {
   it("8. 4xx, cancellations and local rejections count as neither", async () => {
     const guard = { breaker: { failureThreshold: 5, openMs: 60_000, halfOpenProbes: 1 }, rateLimit: { limit: 60, periodMs: 60_000, burst: 6 } };

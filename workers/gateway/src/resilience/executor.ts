@@ -11,6 +11,7 @@
  */
 import type { AdmitResult, RateLimitReport } from "../../../../durable-objects/upstream-guard/src/types";
 import { ZaharaError } from "../../../shared/errors";
+import type { Logger } from "../../../shared/logger";
 import { inSpan, markError } from "../../../shared/observability/spans";
 import { type AttemptResult, totalTokens } from "../dispatch";
 import { fullJitterMs, parseRetryAfterMs } from "./backoff";
@@ -59,6 +60,8 @@ export interface ExecutorRuntime {
   random(): number;
   waitUntil(promise: Promise<unknown>): void;
   signal?: AbortSignal;
+  /** Notable events (retry, rejection, fallback) as structured log lines. */
+  logger?: Pick<Logger, "info" | "warn">;
 }
 
 /** The request's deadline: when it ends (epoch ms) and how long it was (for messages). */
@@ -130,6 +133,7 @@ async function runAgent(plan: AgentPlan, deadline: Deadline, rt: ExecutorRuntime
     const degraded = "unavailable" in admission;
     if (!degraded && !admission.admitted) {
       record({ agent: plan.agent, attempt, status: 0, admission: admission.reason, latency_ms: 0, backoff_ms: backoff });
+      rt.logger?.warn("upstream attempt refused", { agent: plan.agent, attempt, reason: admission.reason, retry_after_ms: admission.retryAfterMs, breaker: admission.breaker });
       if (attempt === 1) {
         const error = rejectionError(plan.agent, admission);
         return admission.reason === "circuit_open" ? { kind: "fallthrough", error } : { kind: "final", error };
@@ -176,6 +180,7 @@ async function runAgent(plan: AgentPlan, deadline: Deadline, rt: ExecutorRuntime
     if (rt.now() + backoff >= deadline.at) {
       return { kind: "fallthrough", error: failureError(plan.agent, result, all, { retry_stopped_by: "deadline", next_backoff_ms: backoff }) };
     }
+    rt.logger?.info("retrying upstream", { agent: plan.agent, attempt: attempt + 1, backoff_ms: backoff, after_status: result.status, after_code: result.error.code });
     await inSpan("upstream.backoff", { "agent.id": plan.agent, attempt: attempt + 1, "backoff.ms": backoff }, () => rt.sleep(backoff, rt.signal));
     if (rt.signal?.aborted) return { kind: "final", error: failureError(plan.agent, result, all) };
   }
@@ -199,6 +204,7 @@ export async function executeResilient(
     if (run.kind === "success") return run.value;
     first ??= run.error;
     if (run.kind === "final" || deadline.at - rt.now() <= 0) break;
+    if (plan !== plans.at(-1)) rt.logger?.warn("trying a fallback", { agent: plan.agent, because: run.error.code });
   }
   throw first ?? new ZaharaError("INTERNAL_ERROR");
 }

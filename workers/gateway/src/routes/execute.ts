@@ -84,7 +84,7 @@ async function execute(c: GatewayContext, deps: ExecuteDeps, task: string, param
   trace.getActiveSpan()?.setAttributes({ "zahara.request_id": c.get("requestId"), "agent.id": agent.name, capability: task });
   const execution: { attempts: AttemptRecord[]; agent: string; task: string } = { attempts: [], agent: agent.name, task };
   c.set("execution", execution);
-  const runtime = { now: Date.now, sleep, random: Math.random, waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p), signal: c.req.raw.signal };
+  const runtime = { now: Date.now, sleep, random: Math.random, waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p), signal: c.req.raw.signal, logger: c.get("logger") };
   const out = await executeResilient(plans, { at: c.get("startedAt") + timeoutMs, ms: timeoutMs }, runtime, execution.attempts);
   logFields.served_by = out.servedBy;
   logFields.attempts = out.attempts.length;
