@@ -48,6 +48,9 @@ export default defineProject({
   ],
   test: {
     name: "gateway",
+    // Requests are bounded by GATEWAY_TIMEOUT_MS (5 s here), retries and backoff sleeps included;
+    // a test that makes one retried request needs more than vitest's default 5 s.
+    testTimeout: 15_000,
     root: ROOT,
     include: ["test/gateway/**/*.test.ts"],
     globalSetup: [path.join(ROOT, "test/global-setup.ts")],
