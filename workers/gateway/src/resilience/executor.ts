@@ -115,8 +115,7 @@ async function runAgent(plan: AgentPlan, deadline: Deadline, rt: ExecutorRuntime
   let backoff = 0;
   let last: Extract<AttemptResult, { ok: false }> | undefined;
   let rateLimit: RateLimitReport | undefined;
-  const mine: AttemptRecord[] = [];
-  const record = (r: AttemptRecord) => (mine.push(r), all.push(r));
+  const record = (r: AttemptRecord) => void all.push(r);
   for (let attempt = 1; ; attempt++) {
     const remaining = deadline.at - rt.now();
     if (remaining <= 0) return { kind: "final", error: timeoutError(plan.agent, deadline, all) };
