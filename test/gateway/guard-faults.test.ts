@@ -4,13 +4,14 @@
  * report never touches the response. Faults are injected into the real
  * UpstreamGuard instance with runInDurableObject.
  */
-import { env, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import type { UpstreamGuard } from "../../durable-objects/upstream-guard/src";
 import { ADMIT_TIMEOUT_MS } from "../../workers/gateway/src/resilience/guard-client";
+import { guardOf } from "./guards";
 import { expectError, post } from "./helpers";
 
-const guard = () => env.UPSTREAM_GUARD.get(env.UPSTREAM_GUARD.idFromName("agent-demo"));
+const guard = () => guardOf("agent-demo");
 
 type Method = "admit" | "report";
 const originals = new Map<Method, unknown>();

@@ -52,3 +52,17 @@ export async function expectError(res: Response, status: number, code: string, s
   expect(text).not.toMatch(/\n\s+at |\.ts:\d+|\.js:\d+/);
   return body;
 }
+
+/**
+ * Much is written after the response (`waitUntil`): guard reports, metrics,
+ * the request log, trace exports. Reads `read()` until `done` holds, at most
+ * `tries` more times `intervalMs` apart, and returns the last value read.
+ */
+export async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, tries = 100, intervalMs = 20): Promise<T> {
+  let value = await read();
+  for (let i = 0; i < tries && !done(value); i++) {
+    await new Promise((r) => setTimeout(r, intervalMs));
+    value = await read();
+  }
+  return value;
+}

@@ -9,17 +9,14 @@ import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import type { UpstreamGuard } from "../../durable-objects/upstream-guard/src";
 import type { GuardMetrics } from "../../durable-objects/upstream-guard/src/types";
-import { MANIFESTS } from "../../workers/generated";
 import { COLLECT_TIMEOUT_MS } from "../../workers/gateway/src/observability/collect";
-import { resolveResilience } from "../../workers/gateway/src/resilience/config";
-import { BASE, KEY, expectError, post } from "./helpers";
+import { configOf, guardOf } from "./guards";
+import { BASE, KEY, expectError, pollUntil, post } from "./helpers";
 
 const ADMIN_KEY = "test-admin-key";
 const SCRAPE_TOKEN = "test-scrape-token";
 
-const guardOf = (agent: string) => env.UPSTREAM_GUARD.get(env.UPSTREAM_GUARD.idFromName(agent));
 /** The settings the gateway under test uses for `agent` (GATEWAY_TIMEOUT_MS is 5000 in tests). */
-const configOf = (agent: string) => resolveResilience(MANIFESTS.find((m) => m.metadata.name === agent)!, 5000).guard;
 
 const scrape = (headers: Record<string, string> = { Authorization: `Bearer ${SCRAPE_TOKEN}` }) => SELF.fetch(`${BASE}/metrics`, { headers });
 
@@ -38,11 +35,7 @@ const requestsOf = (m: GuardMetrics) => Object.values(m.counters.requests).reduc
 
 /** Records land after the response (waitUntil): polls the guard (up to 3 s) until it has counted `n` requests. */
 async function untilRecorded(agent: string, n: number): Promise<GuardMetrics> {
-  let m = (await guardOf(agent).metrics(configOf(agent))) as GuardMetrics;
-  for (let i = 0; i < 150 && requestsOf(m) < n; i++) {
-    await new Promise((r) => setTimeout(r, 20));
-    m = (await guardOf(agent).metrics(configOf(agent))) as GuardMetrics;
-  }
+  const m = await pollUntil(async () => (await guardOf(agent).metrics(configOf(agent))) as GuardMetrics, (v) => requestsOf(v) >= n, 150);
   expect(requestsOf(m), JSON.stringify(m.counters)).toBe(n);
   return m;
 }
@@ -157,11 +150,7 @@ describe("GET /metrics after real traffic", () => {
   it("a breaker opened by failures: state 2 and one transition to open", async () => {
     for (let i = 0; i < 5; i++) await expectError(await post("/agents/agent-demo/execute", { task: "chaos", parameters: { fail_status: 501 } }), 502, "UPSTREAM_FAILED");
     await untilRecorded("agent-demo", 5);
-    let s = parse(await (await scrape()).text());
-    for (let i = 0; i < 100 && s.get('circuit_breaker_state{agent_id="agent-demo"}') !== 2; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      s = parse(await (await scrape()).text());
-    }
+    const s = await pollUntil(async () => parse(await (await scrape()).text()), (v) => v.get('circuit_breaker_state{agent_id="agent-demo"}') === 2);
     expect(s.get('circuit_breaker_state{agent_id="agent-demo"}')).toBe(2);
     expect(s.get('circuit_breaker_transitions_total{agent_id="agent-demo",to="open"}')).toBe(1);
     expect(s.get('agent_requests_total{agent_id="agent-demo",capability="chaos",status="502"}')).toBe(5);

@@ -5,50 +5,24 @@
  */
 import { SELF, createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { MANIFESTS } from "../../workers/generated";
 import worker from "../../workers/gateway/src/index";
 import { decodeCursor, encodeCursor } from "../../workers/gateway/src/request-log/queries";
 import { DEFAULT_RETENTION_DAYS, purgeOldRequests, retentionDays, runRetention } from "../../workers/gateway/src/request-log/retention";
-import { type RequestLogEntry, insertStatements, traceIdFromTraceparent } from "../../workers/gateway/src/request-log/writer";
-import { resolveResilience } from "../../workers/gateway/src/resilience/config";
-import { BASE, HASHED_KEY, KEY, expectError, get, post } from "./helpers";
+import { type AttemptRow, type RequestLogEntry, type RequestRow, insertStatements, traceIdFromTraceparent } from "../../workers/gateway/src/request-log/writer";
+import { configOf, guardOf } from "./guards";
+import { BASE, HASHED_KEY, KEY, expectError, get, pollUntil, post } from "./helpers";
 
 /** ADMIN_API_KEYS of the gateway tests (test/workers-shared.ts TEST_ADMIN_KEY). */
 const ADMIN_KEY = "test-admin-key";
 const admin = (path: string) => get(path, { "X-API-Key": ADMIN_KEY });
 const db = () => env.REQUEST_LOG;
 
-const guardOf = (agent: string) => env.UPSTREAM_GUARD.get(env.UPSTREAM_GUARD.idFromName(agent));
-const configOf = (agent: string) => resolveResilience(MANIFESTS.find((m) => m.metadata.name === agent)!, 5000).guard;
 async function resetGuards() {
   for (const agent of ["agent-demo", "agent-custom"]) await guardOf(agent).resetAll();
 }
 
-interface StoredRequest {
-  request_id: string;
-  ts: number;
-  key_id: string | null;
-  agent: string | null;
-  served_by: string | null;
-  task: string | null;
-  method: string;
-  path: string;
-  status: number;
-  code: string | null;
-  duration_ms: number;
-  trace_id: string | null;
-}
-interface StoredAttempt {
-  request_id: string;
-  n: number;
-  agent: string;
-  attempt: number;
-  status: number;
-  code: string | null;
-  admission: string;
-  latency_ms: number;
-  backoff_ms: number;
-}
+type StoredRequest = RequestRow;
+type StoredAttempt = AttemptRow;
 interface ApiAttempt {
   agent: string;
   attempt: number;
@@ -67,12 +41,7 @@ async function rowsWithPrefix(prefix: string): Promise<StoredRequest[]> {
 
 /** Writes happen after the responses (waitUntil): polls until `count` rows with `prefix` exist (or 10 s pass). */
 async function untilRows(prefix: string, count: number): Promise<StoredRequest[]> {
-  let rows = await rowsWithPrefix(prefix);
-  for (let i = 0; i < 200 && rows.length < count; i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    rows = await rowsWithPrefix(prefix);
-  }
-  return rows;
+  return pollUntil(() => rowsWithPrefix(prefix), (rows) => rows.length >= count, 200, 50);
 }
 
 async function attemptsOf(requestId: string): Promise<StoredAttempt[]> {

@@ -4,16 +4,12 @@
  * Time jumps (open_ms, refill intervals) move the guard's clock with
  * runInDurableObject instead of sleeping.
  */
-import { env, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { UpstreamGuard } from "../../durable-objects/upstream-guard/src";
-import { MANIFESTS } from "../../workers/generated";
-import { resolveResilience } from "../../workers/gateway/src/resilience/config";
-import { HASHED_KEY, expectError, post } from "./helpers";
+import { configOf, guardOf } from "./guards";
+import { HASHED_KEY, expectError, pollUntil, post } from "./helpers";
 
-const guardOf = (agent: string) => env.UPSTREAM_GUARD.get(env.UPSTREAM_GUARD.idFromName(agent));
-/** The settings the gateway under test uses for `agent` (GATEWAY_TIMEOUT_MS is 5000 in tests). */
-const configOf = (agent: string) => resolveResilience(MANIFESTS.find((m) => m.metadata.name === agent)!, 5000).guard;
 
 /** Moves `agent`'s guard clock `offsetMs` ahead of real time. */
 async function shiftClock(agent: string, offsetMs: number) {
@@ -34,12 +30,7 @@ async function freezeClock(agent: string, at: number) {
  * (up to 2 s) until its breaker is in `state`; returns the last snapshot.
  */
 async function untilBreaker(agent: string, state: string) {
-  let snap = await guardOf(agent).snapshot(configOf(agent));
-  for (let i = 0; i < 100 && snap.breaker.state !== state; i++) {
-    await new Promise((r) => setTimeout(r, 20));
-    snap = await guardOf(agent).snapshot(configOf(agent));
-  }
-  return snap;
+  return pollUntil(() => guardOf(agent).snapshot(configOf(agent)), (snap) => snap.breaker.state === state);
 }
 
 interface Success {

@@ -4,17 +4,14 @@
  * percentiles over 1, 5 and 60 minutes, breaker state and transitions.
  * Time moves with the guard's injected clock, not with sleeps.
  */
-import { env, runInDurableObject, SELF } from "cloudflare:test";
+import { runInDurableObject, SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import type { UpstreamGuard } from "../../durable-objects/upstream-guard/src";
 import type { GuardStats } from "../../durable-objects/upstream-guard/src/types";
-import { MANIFESTS } from "../../workers/generated";
-import { resolveResilience } from "../../workers/gateway/src/resilience/config";
-import { BASE, KEY, expectError, post } from "./helpers";
+import { configOf, guardOf } from "./guards";
+import { BASE, KEY, expectError, pollUntil, post } from "./helpers";
 
 const ADMIN_KEY = "test-admin-key";
-const guardOf = (agent: string) => env.UPSTREAM_GUARD.get(env.UPSTREAM_GUARD.idFromName(agent));
-const configOf = (agent: string) => resolveResilience(MANIFESTS.find((m) => m.metadata.name === agent)!, 5000).guard;
 const stats = (headers: Record<string, string> = { "X-API-Key": ADMIN_KEY }) => SELF.fetch(`${BASE}/v1/stats`, { headers });
 
 interface StatsBody {
@@ -25,11 +22,7 @@ interface StatsBody {
 
 /** Polls agent-demo's guard until `n` requests are in its 60-minute window (records land after the response). */
 async function untilRecorded(n: number) {
-  let s = (await guardOf("agent-demo").stats(configOf("agent-demo"))) as GuardStats;
-  for (let i = 0; i < 150 && s.windows["60m"].requests < n; i++) {
-    await new Promise((r) => setTimeout(r, 20));
-    s = (await guardOf("agent-demo").stats(configOf("agent-demo"))) as GuardStats;
-  }
+  const s = await pollUntil(async () => (await guardOf("agent-demo").stats(configOf("agent-demo"))) as GuardStats, (v) => v.windows["60m"].requests >= n, 150);
   expect(s.windows["60m"].requests).toBe(n);
 }
 

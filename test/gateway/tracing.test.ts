@@ -7,7 +7,7 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ReceivedSpan } from "../doubles/otlp-receiver";
-import { get, post } from "./helpers";
+import { get, pollUntil, post } from "./helpers";
 
 const control = (env as unknown as { TEST_OTLP_CONTROL_URL: string }).TEST_OTLP_CONTROL_URL;
 
@@ -23,15 +23,12 @@ async function spans(): Promise<ReceivedSpan[]> {
 
 /** Polls the receiver (exports happen after responses) until `done` holds for the spans of `requestId`'s trace. */
 async function traceOf(requestId: string, done: (trace: ReceivedSpan[]) => boolean): Promise<ReceivedSpan[]> {
-  let trace: ReceivedSpan[] = [];
-  for (let i = 0; i < 150; i++) {
+  const read = async () => {
     const all = await spans();
     const root = all.find((s) => s.attributes["zahara.request_id"] === requestId && s.service === "zahara-gateway");
-    trace = root ? all.filter((s) => s.traceId === root.traceId) : [];
-    if (trace.length > 0 && done(trace)) return trace;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return trace;
+    return root ? all.filter((s) => s.traceId === root.traceId) : [];
+  };
+  return pollUntil(read, (trace) => trace.length > 0 && done(trace), 150);
 }
 
 const byId = (trace: ReceivedSpan[]) => new Map(trace.map((s) => [s.spanId, s]));
@@ -73,12 +70,11 @@ describe("tracing", () => {
     // The agent continued the trace from the traceparent it got over the service binding.
     expect(descends(trace, agentRoot, attempt)).toBe(true);
     // The request log row names the same trace (written after the response: poll).
-    let logged: { trace_id?: string | null } = {};
-    for (let i = 0; i < 100 && !logged.trace_id; i++) {
+    const readLogged = async (): Promise<{ trace_id?: string | null }> => {
       const r = await get(`/v1/requests/${id}`, { "X-API-Key": "test-admin-key" });
-      logged = r.status === 200 ? ((await r.json()) as { trace_id?: string | null }) : (await r.arrayBuffer(), {});
-      if (!logged.trace_id) await new Promise((res) => setTimeout(res, 20));
-    }
+      return r.status === 200 ? ((await r.json()) as { trace_id?: string | null }) : (await r.arrayBuffer(), {});
+    };
+    const logged = await pollUntil(readLogged, (l) => Boolean(l.trace_id));
     expect(logged.trace_id).toBe(root.traceId);
   });
 

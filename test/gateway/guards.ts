@@ -1,0 +1,16 @@
+/** Gateway-test access to each agent's UpstreamGuard, with the settings the gateway under test uses. */
+import { env } from "cloudflare:test";
+import { MANIFESTS } from "../../workers/generated";
+import { resolveResilience } from "../../workers/gateway/src/resilience/config";
+
+/** Agent `agent`'s UpstreamGuard stub. */
+export function guardOf(agent: string) {
+  return env.UPSTREAM_GUARD.get(env.UPSTREAM_GUARD.idFromName(agent));
+}
+
+/** The guard settings the gateway under test uses for `agent` (GATEWAY_TIMEOUT_MS is 5000 in tests). */
+export function configOf(agent: string) {
+  const manifest = MANIFESTS.find((m) => m.metadata.name === agent);
+  if (!manifest) throw new Error(`no manifest for ${agent}`);
+  return resolveResilience(manifest, 5000).guard;
+}
