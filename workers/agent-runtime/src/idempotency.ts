@@ -14,6 +14,7 @@ import type { BeginResult, IdempotencyStore } from "../../../durable-objects/ide
 import { MAX_STORED_BODY_BYTES, isStorableStatus } from "../../../durable-objects/idempotency-store/src/record";
 import { ZaharaError } from "../../shared/errors";
 import { parseMaxBodyBytes, readJsonBody } from "../../shared/http/json-body";
+import { TimeoutError, withTimeout } from "../../shared/timeout";
 import type { AgentRuntimeEnv } from "./env";
 import { RunRequestSchema } from "./run";
 
@@ -37,22 +38,7 @@ export interface IdempotencyOptions {
 
 type Store = DurableObjectStub<IdempotencyStore>;
 
-class StoreTimeout extends Error {
-  constructor(ms: number) {
-    super(`the idempotency store did not answer within ${ms} ms`);
-    this.name = "StoreTimeout";
-  }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StoreTimeout(ms)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => {
-    if (timer !== undefined) clearTimeout(timer);
-  });
-}
+const storeTimeout = (ms: number) => `the idempotency store did not answer within ${ms} ms`;
 
 function describe(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -121,11 +107,11 @@ export function idempotency<E extends AgentRuntimeEnv>({ timeoutMs = DEFAULT_STO
       const bodyHash = await runBodyHash(body);
       store = namespace.get(namespace.idFromName(key));
       pending = Promise.resolve(store.begin(bodyHash, Date.now()));
-      begun = await withTimeout(pending, timeoutMs);
+      begun = await withTimeout(pending, timeoutMs, storeTimeout(timeoutMs));
     } catch (err) {
       logger.warn("idempotency check failed; running without dedupe", { error: describe(err) });
       logFields.idempotency = "unavailable";
-      if (err instanceof StoreTimeout && pending) releaseLate(c, pending, (token) => store.complete(token, 503, "", "", Date.now()));
+      if (err instanceof TimeoutError && pending) releaseLate(c, pending, (token) => store.complete(token, 503, "", "", Date.now()));
       return next();
     }
 
@@ -140,7 +126,7 @@ export function idempotency<E extends AgentRuntimeEnv>({ timeoutMs = DEFAULT_STO
     const { token } = begun;
     const complete = async (status: number, text: string, contentType: string): Promise<void> => {
       try {
-        await withTimeout(Promise.resolve(store.complete(token, status, text, contentType, Date.now())), timeoutMs);
+        await withTimeout(Promise.resolve(store.complete(token, status, text, contentType, Date.now())), timeoutMs, storeTimeout(timeoutMs));
       } catch (err) {
         logger.warn("idempotency store failed to record the outcome", { status, error: describe(err) });
       }

@@ -7,6 +7,7 @@
 import type { UpstreamGuard } from "../../../../durable-objects/upstream-guard/src";
 import type { GuardConfig } from "../../../../durable-objects/upstream-guard/src/types";
 import type { Logger } from "../../../shared/logger";
+import { withTimeout } from "../../../shared/timeout";
 import type { AgentRegistry } from "../registry";
 import type { GuardNamespace } from "../resilience/guard-client";
 import type { ResilienceCatalog } from "../resilience/plans";
@@ -19,17 +20,6 @@ export type GuardStub = DurableObjectStub<UpstreamGuard>;
 
 /** One agent's answer, or why there is none. */
 export type Collected<T> = { agent: string; ok: true; value: T } | { agent: string; ok: false; error: string };
-
-/** Resolves `promise`, or rejects after `ms`. */
-export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => {
-    if (timer !== undefined) clearTimeout(timer);
-  });
-}
 
 /** What {@link collectFromGuards} needs. */
 export interface CollectOptions {

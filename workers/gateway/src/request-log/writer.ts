@@ -10,6 +10,7 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { Logger } from "../../../shared/logger";
+import { withTimeout } from "../../../shared/timeout";
 import type { AttemptRecord } from "../resilience/executor";
 
 declare module "hono" {
@@ -147,12 +148,8 @@ export function insertStatements(db: D1Database, { request: r, attempts }: Reque
  * whether the entry was written.
  */
 export async function writeEntry(db: D1Database, entry: RequestLogEntry, logger?: Logger, timeoutMs = WRITE_TIMEOUT_MS): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`request log write timed out after ${timeoutMs} ms`)), timeoutMs);
-    });
-    await Promise.race([db.batch(insertStatements(db, entry)), timeout]);
+    await withTimeout(db.batch(insertStatements(db, entry)), timeoutMs, `request log write timed out after ${timeoutMs} ms`);
     return true;
   } catch (err) {
     logger?.error("request log write failed", {
@@ -160,8 +157,6 @@ export async function writeEntry(db: D1Database, entry: RequestLogEntry, logger?
       logged_request_id: entry.request.request_id,
     });
     return false;
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
   }
 }
 
