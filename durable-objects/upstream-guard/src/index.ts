@@ -176,14 +176,14 @@ export class UpstreamGuard extends DurableObject {
   }
 
   private persist(guard: Guard): void {
-    this.store.writeState(guard.toJSON());
+    // Taken before the state is written, so the persisted breaker never holds a transition already recorded.
+    // All writes of one turn commit together, so a transition is never recorded without its state or twice.
     const transitions = guard.breaker.takeTransitions();
+    this.store.writeState(guard.toJSON());
     if (transitions.length === 0) return;
     this.store.addTransitions(transitions, TRANSITIONS_KEPT);
     this.metricsState().countTransitions(transitions);
     this.saveMetrics();
-    // The breaker's pending list is now empty; persist that too, so nothing is recorded twice.
-    this.store.writeState(guard.toJSON());
     for (const t of transitions) {
       this.logger.warn("breaker transition", { agent: guard.config.agent, from: t.from, to: t.to, cause: t.cause, at: new Date(t.at).toISOString() });
     }
