@@ -14,6 +14,7 @@
 import type { UpstreamGuard } from "../../../../durable-objects/upstream-guard/src";
 import type { AdmitRequest, AdmitResult, ReportRequest } from "../../../../durable-objects/upstream-guard/src/types";
 import type { Logger } from "../../../shared/logger";
+import { TimeoutError, withTimeout } from "../../../shared/timeout";
 
 /** Longest wait for an admission decision before failing open. */
 export const ADMIT_TIMEOUT_MS = 1000;
@@ -43,20 +44,15 @@ export function guardClient(namespace: GuardNamespace, agent: string, logger: Lo
   const stub = namespace.get(namespace.idFromName(agent));
   return {
     async admit(request, timeoutMs) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timedOut = new Promise<GuardUnavailable>((resolve) => {
-        timer = setTimeout(() => resolve({ unavailable: true, reason: "timeout" }), Math.max(1, Math.min(timeoutMs, ADMIT_TIMEOUT_MS)));
-      });
-      const answer = (stub.admit(request) as Promise<AdmitResult>).catch((err: unknown): GuardUnavailable => {
+      try {
+        return await withTimeout(stub.admit(request) as Promise<AdmitResult>, Math.max(1, Math.min(timeoutMs, ADMIT_TIMEOUT_MS)));
+      } catch (err) {
+        if (err instanceof TimeoutError) {
+          logger.warn("upstream guard admission timed out; failing open", { agent });
+          return { unavailable: true, reason: "timeout" };
+        }
         logger.warn("upstream guard admission failed; failing open", { agent, error: err instanceof Error ? err.message : String(err) });
         return { unavailable: true, reason: unavailableReason(err) };
-      });
-      try {
-        const result = await Promise.race([answer, timedOut]);
-        if ("unavailable" in result && result.reason === "timeout") logger.warn("upstream guard admission timed out; failing open", { agent });
-        return result;
-      } finally {
-        if (timer !== undefined) clearTimeout(timer);
       }
     },
     async report(request) {
