@@ -65,7 +65,10 @@ function prefixLines(name: string, stream: NodeJS.ReadableStream, out: NodeJS.Wr
 }
 
 /** D1 databases whose migrations are applied locally before the Workers start. */
-const localDatabases = [{ name: "zahara-request-log", config: "wrangler.toml" }];
+const localDatabases = [
+  { name: "zahara-request-log", config: "wrangler.toml" },
+  { name: "zahara-access", config: "wrangler.toml" },
+];
 
 /** Applies pending D1 migrations to the local databases (`.wrangler/state`); exits on failure. */
 async function applyLocalMigrations(): Promise<void> {

@@ -6,6 +6,7 @@ declare global {
     interface Env {
       /** The request log's D1 migrations (readD1Migrations), for applyD1Migrations in setup.ts. */
       TEST_MIGRATIONS: D1Migration[];
+      TEST_ACCESS_MIGRATIONS: D1Migration[];
     }
   }
 }

@@ -15,8 +15,9 @@ const llm = await startOpenAiDouble();
 // Every Worker exports its spans here (OTLP/HTTP JSON); tracing tests read them back and switch its faults.
 const otlp = await startOtlpReceiver();
 const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_TIMEOUT: "3000" };
-// The request log's D1 migrations, applied by setup.ts in each test file (storage is per file).
-const migrations = await readD1Migrations(path.join(ROOT, "migrations"));
+// The D1 migrations (request log, access control), applied by setup.ts in each test file (storage is per file).
+const migrations = await readD1Migrations(path.join(ROOT, "migrations/request-log"));
+const accessMigrations = await readD1Migrations(path.join(ROOT, "migrations/access"));
 // Tests hand files to Node through it (metrics.test.ts writes dist/metrics-sample.prom for promtool).
 const sink = await startFileSink(path.join(ROOT, "dist"));
 
@@ -35,6 +36,7 @@ export default defineProject({
           GATEWAY_TIMEOUT_MS: "5000",
           LOG_LEVEL: "error",
           TEST_MIGRATIONS: migrations,
+          TEST_ACCESS_MIGRATIONS: accessMigrations,
           TEST_FILE_SINK_URL: sink.url,
           ...tracing,
           TEST_OTLP_CONTROL_URL: otlp.controlUrl,
