@@ -21,6 +21,8 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
   /** A logger that adds `fields` to every line. */
   child(fields: LogFields): Logger;
+  /** A logger that also redacts `secrets` (e.g. the credential a request presented). */
+  redacting(secrets: readonly string[]): Logger;
 }
 
 /** Options for {@link createLogger}. */
@@ -69,5 +71,6 @@ export function createLogger({ service, level, fields = {}, sink = consoleSink, 
     warn: (m, f) => write("warn", m, f),
     error: (m, f) => write("error", m, f),
     child: (more) => createLogger({ service, level, fields: { ...fields, ...more }, sink, redact }),
+    redacting: (more) => createLogger({ service, level, fields, sink, redact: [...redact, ...more] }),
   };
 }

@@ -10,14 +10,16 @@ import { notFound, onError } from "../../shared/http/error-handler";
 import { requestContext } from "../../shared/http/request-context";
 import { currentTraceId } from "../../shared/observability/spans";
 import type { ZaharaAgentManifest } from "../../shared/manifest";
-import { adminAuth } from "./auth/admin";
-import { apiKeyAuth } from "./auth/middleware";
+import { authenticate, requireScope } from "./auth/authenticate";
+import { Authenticator } from "./auth/authenticator";
 import { resolveGatewayConfig, splitList } from "./config";
 import { recordRequests } from "./observability/record";
 import { AgentRegistry } from "./registry";
 import { requestLog } from "./request-log/writer";
 import { ResilienceCatalog } from "./resilience/plans";
 import { listAgentsHandler } from "./routes/agents";
+import { auditHandler } from "./routes/audit";
+import { keyRoutes } from "./routes/keys";
 import { agentExecuteHandler, executeHandler } from "./routes/execute";
 import { healthHandler } from "./routes/health";
 import { requestLogRoutes } from "./routes/requests";
@@ -28,6 +30,8 @@ import { statsHandler } from "./routes/stats";
 export interface GatewayAppOptions {
   manifests: readonly ZaharaAgentManifest[];
   version: string;
+  /** Resolves credentials; owns the isolate's key cache (one per app instance). */
+  authenticator?: Authenticator;
 }
 
 /** Headers a browser may send and read across origins. */
@@ -35,7 +39,7 @@ const CORS_ALLOW_HEADERS = ["Content-Type", "X-API-Key", "X-Request-Id", "X-Time
 const CORS_EXPOSE_HEADERS = ["X-Request-Id", "Retry-After", "RateLimit", "RateLimit-Policy", "Idempotent-Replayed"];
 
 /** Creates the gateway app. */
-export function createGatewayApp({ manifests, version }: GatewayAppOptions) {
+export function createGatewayApp({ manifests, version, authenticator = new Authenticator() }: GatewayAppOptions) {
   const registry = new AgentRegistry(manifests);
   const deps = { registry, catalog: new ResilienceCatalog(manifests) };
   const app = new Hono<{ Bindings: Env }>();
@@ -65,17 +69,23 @@ export function createGatewayApp({ manifests, version }: GatewayAppOptions) {
   );
   app.use(secureHeaders());
   app.get("/health", healthHandler(registry, version));
-  app.use("/agents", apiKeyAuth());
-  app.use("/agents/*", apiKeyAuth());
-  app.use("/execute", apiKeyAuth());
+  const auth = authenticate(authenticator);
+  // Callers: any valid credential; each call is then checked against its scopes (403 outside them).
+  app.use("/agents", auth);
+  app.use("/agents/*", auth);
+  app.use("/execute", auth);
   app.use("/execute", recordRequests());
   app.use("/agents/:agent/execute", recordRequests());
-  app.get("/metrics", adminAuth({ allowScrapeToken: true }), metricsHandler({ ...deps, version }));
-  app.get("/v1/stats", adminAuth(), statsHandler(deps));
   app.get("/agents", listAgentsHandler(registry));
   app.post("/execute", executeHandler(deps));
   app.post("/agents/:agent/execute", agentExecuteHandler(deps));
+  // Operators: the admin scope (metrics also accepts the metrics scope of a scraper's token).
+  app.get("/metrics", auth, requireScope("metrics"), metricsHandler({ ...deps, version }));
+  app.use("/v1/*", auth, requireScope("admin"));
+  app.get("/v1/stats", statsHandler(deps));
   app.route("/v1/requests", requestLogRoutes());
+  app.route("/v1/keys", keyRoutes(registry));
+  app.get("/v1/audit", auditHandler());
   app.onError(onError);
   app.notFound(notFound(() => app.routes));
   return app;

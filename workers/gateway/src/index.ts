@@ -1,6 +1,7 @@
 /**
  * Gateway Worker entry point: the app built from the compiled manifests, and
- * the UpstreamGuard Durable Object class it hosts (one instance per agent).
+ * the Durable Object classes it hosts: UpstreamGuard (one per agent) and
+ * AuthThrottle (one per client address counting failed authentications).
  * The cron trigger runs the request log's retention.
  */
 import { BUILD_INFO, MANIFESTS } from "../../generated";
@@ -8,6 +9,7 @@ import { withTracing } from "../../shared/observability/instrument";
 import { createGatewayApp } from "./app";
 import { runRetention } from "./request-log/retention";
 
+export { AuthThrottle } from "../../../durable-objects/auth-throttle/src";
 export { UpstreamGuard } from "../../../durable-objects/upstream-guard/src";
 
 const app = createGatewayApp({ manifests: MANIFESTS, version: BUILD_INFO.version });

@@ -46,7 +46,8 @@ export function requestContext({ service, secrets = () => [] }: RequestContextOp
     c.header(REQUEST_ID_HEADER, requestId);
     const status = c.res.status;
     const level = status >= 500 ? "error" : status >= 400 ? "warn" : "info";
-    logger[level]("request completed", {
+    // The current logger: auth may have replaced it with one that also redacts the presented credential.
+    c.get("logger")[level]("request completed", {
       method: c.req.method,
       path: c.req.path,
       status,

@@ -74,7 +74,42 @@ export interface KeyCheck {
  */
 export async function checkApiKey(presented: string, entries: readonly ApiKeyEntry[]): Promise<KeyCheck> {
   const digest = await sha256(presented);
+  return { valid: matchesAny(digest, entries), keyId: keyIdOf(digest) };
+}
+
+/** True when `digest` equals one of the entries; compares with every entry, in constant time each. */
+export function matchesAny(digest: Uint8Array, entries: readonly ApiKeyEntry[]): boolean {
   let valid = false;
   for (const entry of entries) valid = timingSafeEqual(digest, entry.digest) || valid;
-  return { valid, keyId: `key_${toHex(digest).slice(0, 12)}` };
+  return valid;
+}
+
+/** The log id of a secret-configured key: `key_` and the first 12 hex digits of its SHA-256. */
+export function keyIdOf(digest: Uint8Array): string {
+  return `key_${toHex(digest).slice(0, 12)}`;
+}
+
+/** Prefix of every managed key's secret (lets secret scanners and people recognise one). */
+export const MANAGED_KEY_PREFIX = "zk_";
+
+/** Characters of a secret shown in listings (`zk_` and 8 more). */
+export const DISPLAY_PREFIX_LENGTH = 11;
+
+function base64url(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** A new managed-key secret: `zk_` and 256 random bits in base64url (46 characters). */
+export function generateSecret(): string {
+  return MANAGED_KEY_PREFIX + base64url(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+/** A new managed-key id: `key_` and 16 random hex digits (64 bits). Stable across rotations. */
+export function generateKeyId(): string {
+  return `key_${toHex(crypto.getRandomValues(new Uint8Array(8)))}`;
+}
+
+/** The part of a secret that may be shown: its first {@link DISPLAY_PREFIX_LENGTH} characters. */
+export function displayPrefix(secret: string): string {
+  return secret.slice(0, DISPLAY_PREFIX_LENGTH);
 }

@@ -6,6 +6,7 @@
  * confusion), and `none` is never accepted. {@link isAllowed} is the scope check a route applies.
  */
 import { ZaharaError } from "../../../shared/errors";
+import { allowsCall } from "./scopes";
 
 /** What {@link createJwtVerifier} needs. At least one of `hs256Secret` / `jwksUrl`. */
 export interface JwtVerifierConfig {
@@ -227,23 +228,11 @@ export function createJwtVerifier(config: JwtVerifierConfig, deps: JwtVerifierDe
 }
 
 /**
- * True when `claims` may call `capability` on `agent`.
- *
- * `agents` (if present) must list `agent` (or `"*"`). Then one `capabilities`
- * entry must match; entries are case-sensitive:
- * - `"agent-demo:echo"`: that capability of that agent;
- * - `"agent-demo:*"`: every capability of that agent;
- * - `"*:echo"` or `"echo"`: that capability of any agent;
- * - `"*"`: everything.
- * No `capabilities` claim (or an empty one) allows nothing: fail closed.
+ * True when `claims` may call `capability` on `agent` (see {@link allowsCall}):
+ * `agents` (if present) must list `agent` (or `"*"`), and one `capabilities`
+ * entry must match. No `capabilities` claim allows nothing: fail closed.
  * `agent_id` and `scope` are not consulted.
  */
 export function isAllowed(claims: Pick<JwtClaims, "agents" | "capabilities">, agent: string, capability: string): boolean {
-  if (claims.agents !== undefined && !claims.agents.some((a) => a === agent || a === "*")) return false;
-  return (claims.capabilities ?? []).some((entry) => {
-    const colon = entry.indexOf(":");
-    if (colon < 0) return entry === "*" || entry === capability;
-    const [a, c] = [entry.slice(0, colon), entry.slice(colon + 1)];
-    return (a === "*" || a === agent) && (c === "*" || c === capability);
-  });
+  return allowsCall({ scopes: claims.capabilities ?? [], agents: claims.agents }, agent, capability);
 }

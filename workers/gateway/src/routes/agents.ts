@@ -1,11 +1,20 @@
-/** `GET /agents`: the agents, their capabilities and schemas, from the manifests. */
+/**
+ * `GET /agents`: the agents and capabilities the caller may call, with their
+ * schemas, from the manifests (agents and capabilities outside the
+ * credential's scopes are left out).
+ */
 import type { Context } from "hono";
+import { allowsCall } from "../auth/scopes";
 import type { AgentRegistry } from "../registry";
 
 /** Creates the `GET /agents` handler. */
 export function listAgentsHandler(registry: AgentRegistry) {
   const agents = registry.agents.map(({ binding: _binding, ...rest }) => rest);
   return function listAgents(c: Context): Response {
-    return c.json({ agents, request_id: c.get("requestId") });
+    const principal = c.get("principal");
+    const visible = agents
+      .map((agent) => ({ ...agent, capabilities: agent.capabilities.filter((cap) => allowsCall(principal, agent.name, cap.name)) }))
+      .filter((agent) => agent.capabilities.length > 0);
+    return c.json({ agents: visible, request_id: c.get("requestId") });
   };
 }

@@ -11,6 +11,7 @@ import { readJsonBody } from "../../../shared/http/json-body";
 import { elapsedMs } from "../../../shared/http/request-context";
 import { validationError } from "../../../shared/http/validation";
 import { type GatewayVars, resolveGatewayConfig } from "../config";
+import { authorizeCall } from "../auth/authenticate";
 import { type AgentRegistry, serviceBinding } from "../registry";
 import { type AttemptRecord, executeResilient, sleep } from "../resilience/executor";
 import type { GuardNamespace } from "../resilience/guard-client";
@@ -58,6 +59,8 @@ async function execute(c: GatewayContext, deps: ExecuteDeps, task: string, param
   logFields.task = task;
   const agent = deps.registry.route(task, agentName);
   logFields.agent = agent.name;
+  const principal = c.get("principal");
+  authorizeCall(principal, agent.name, task);
   const binding = serviceBinding(c.env, agent.binding);
   if (!binding) {
     throw new ZaharaError("AGENT_UNAVAILABLE", { message: `Agent "${agent.name}" has no service binding ${agent.binding} on this gateway` });

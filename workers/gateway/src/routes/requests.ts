@@ -7,7 +7,6 @@ import { type Context, Hono } from "hono";
 import { ZaharaError } from "../../../shared/errors";
 import type { FieldIssue } from "../../../shared/http/validation";
 import { REQUEST_ID_PATTERN } from "../../../shared/request-id";
-import { adminAuth } from "../auth/admin";
 import { type RequestFilter, decodeCursor, getRequest, listRequests } from "../request-log/queries";
 import type { RequestLogBindings } from "../request-log/writer";
 
@@ -106,10 +105,9 @@ export function getRequestHandler() {
   };
 }
 
-/** The request-log routes, admin-only; mount with `app.route("/v1/requests", requestLogRoutes())`. */
+/** The request-log routes; mount behind the admin scope with `app.route("/v1/requests", requestLogRoutes())`. */
 export function requestLogRoutes() {
   const routes = new Hono<{ Bindings: RequestLogBindings }>();
-  routes.use(adminAuth());
   routes.get("/", listRequestsHandler());
   routes.get("/:id", getRequestHandler());
   return routes;
