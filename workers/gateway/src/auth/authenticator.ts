@@ -168,7 +168,8 @@ export class Authenticator {
       id: `jwt:${sub}`,
       kind: "jwt",
       name: sub,
-      scopes: claims.capabilities ?? [],
+      // A token states what it may call; the operator scopes (admin, metrics) belong to keys alone.
+      scopes: (claims.capabilities ?? []).filter((scope) => scope !== ADMIN_SCOPE && scope !== METRICS_SCOPE),
       ...(claims.agents !== undefined ? { agents: claims.agents } : {}),
     };
   }
