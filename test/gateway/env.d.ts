@@ -7,6 +7,8 @@ declare global {
       /** The request log's D1 migrations (readD1Migrations), for applyD1Migrations in setup.ts. */
       TEST_MIGRATIONS: D1Migration[];
       TEST_ACCESS_MIGRATIONS: D1Migration[];
+      /** Base URL of the JWKS double (test/doubles/jwks-server.ts); a key set's JWKS is at `<url>/sets/<name>/jwks.json`. */
+      TEST_JWKS_URL: string;
     }
   }
 }

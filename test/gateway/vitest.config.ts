@@ -7,6 +7,7 @@ import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineProject } from "vitest/config";
 import { startFileSink } from "../doubles/file-sink.ts";
+import { startJwksServer } from "../doubles/jwks-server.ts";
 import { startOpenAiDouble } from "../doubles/openai-server.ts";
 import { startOtlpReceiver } from "../doubles/otlp-receiver.ts";
 import { ROOT, TEST_ADMIN_KEY, TEST_HASHED_KEY_SHA256, TEST_KEY, TEST_SCRAPE_TOKEN, agentWorker } from "../workers-shared.ts";
@@ -20,6 +21,8 @@ const migrations = await readD1Migrations(path.join(ROOT, "migrations/request-lo
 const accessMigrations = await readD1Migrations(path.join(ROOT, "migrations/access"));
 // Tests hand files to Node through it (metrics.test.ts writes dist/metrics-sample.prom for promtool).
 const sink = await startFileSink(path.join(ROOT, "dist"));
+// An identity provider's JWKS endpoint: jwt-auth.test.ts publishes its public keys here and points JWT_JWKS_URL at it.
+const jwks = await startJwksServer();
 
 export default defineProject({
   plugins: [
@@ -38,6 +41,7 @@ export default defineProject({
           TEST_MIGRATIONS: migrations,
           TEST_ACCESS_MIGRATIONS: accessMigrations,
           TEST_FILE_SINK_URL: sink.url,
+          TEST_JWKS_URL: jwks.url,
           ...tracing,
           TEST_OTLP_CONTROL_URL: otlp.controlUrl,
         },
