@@ -45,6 +45,7 @@ export const ERROR_CATALOG = {
   LOG_UNAVAILABLE: { status: 503, message: "The request log is unavailable" },
   AUTH_UNAVAILABLE: { status: 503, message: "Credentials cannot be checked right now" },
   KEY_STORE_UNAVAILABLE: { status: 503, message: "The key store is unavailable" },
+  GUARD_UNAVAILABLE: { status: 503, message: "The agent's upstream guard is unavailable" },
   UPSTREAM_TIMEOUT: { status: 504, message: "The agent did not answer before the deadline" },
   LLM_TIMEOUT: { status: 504, message: "The LLM provider did not answer in time" },
 } as const satisfies Record<string, { status: number; message: string }>;

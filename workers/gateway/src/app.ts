@@ -20,6 +20,7 @@ import { ResilienceCatalog } from "./resilience/plans";
 import { listAgentsHandler } from "./routes/agents";
 import { auditHandler } from "./routes/audit";
 import { keyRoutes } from "./routes/keys";
+import { guardAdminRoutes } from "./routes/guard-admin";
 import { agentExecuteHandler, executeHandler } from "./routes/execute";
 import { healthHandler } from "./routes/health";
 import { requestLogRoutes } from "./routes/requests";
@@ -85,6 +86,7 @@ export function createGatewayApp({ manifests, version, authenticator = new Authe
   app.get("/v1/stats", statsHandler(deps));
   app.route("/v1/requests", requestLogRoutes());
   app.route("/v1/keys", keyRoutes(registry));
+  app.route("/v1/agents", guardAdminRoutes(deps));
   app.get("/v1/audit", auditHandler());
   app.onError(onError);
   app.notFound(notFound(() => app.routes));
