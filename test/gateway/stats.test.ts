@@ -35,9 +35,9 @@ async function setClock(offsetMs: number) {
 afterEach(() => setClock(0));
 
 describe("GET /v1/stats", () => {
-  it("admin only: 401 without a key or with the scrape token, 403 with a caller key", async () => {
+  it("admin only: 401 without a key, 403 with the scrape token (metrics scope only) or a caller key", async () => {
     await expectError(await stats({}), 401, "UNAUTHORIZED");
-    await expectError(await stats({ Authorization: "Bearer test-scrape-token" }), 401, "UNAUTHORIZED");
+    await expectError(await stats({ Authorization: "Bearer test-scrape-token" }), 403, "FORBIDDEN");
     await expectError(await stats({ "X-API-Key": KEY }), 403, "FORBIDDEN");
     expect((await stats()).status).toBe(200);
   });
