@@ -1,9 +1,10 @@
 /**
  * One agent's guard as a pure object: the breaker, the per-agent rate limit,
  * concurrency permits, the daily token budget and the retry budget, combined
- * into one atomic admission ("check everything, then commit everything", so
- * a refused attempt consumes nothing) and one outcome report. The Durable
- * Object persists {@link GuardState} and the per-key rate-limit cells.
+ * with the calling key's limits ({@link KeyLimiter}) into one atomic
+ * admission ("check everything, then commit everything", so a refused
+ * attempt consumes nothing) and one outcome report. The Durable Object
+ * persists {@link GuardState} and each key's cells.
  */
 import {
   type BreakerSnapshot,
@@ -13,7 +14,7 @@ import {
   RetryBudget,
   TokenBudget,
 } from "./policies";
-import type { RateLimitDecision } from "./policies";
+import { type KeyLimiter, remainingNow } from "./keys";
 import type { AdmitRequest, AdmitResult, GuardConfig, GuardSnapshot, RateLimitReport, ReportRequest } from "./types";
 
 /** Persisted form of a {@link Guard}: one snapshot per policy. */
@@ -58,10 +59,11 @@ export class Guard {
 
   /**
    * Admits one attempt or says why not. First attempts pass the agent's and
-   * the key's (`keyRate`) rate limits; retries skip them but need the retry
-   * budget. Nothing is consumed unless everything admits.
+   * the key's rate limits; retries skip them but need the retry budget. Every
+   * attempt reserves its estimate against the agent's and the key's daily
+   * token budgets. Nothing is consumed (here or in `key`) unless everything admits.
    */
-  admit(now: number, request: AdmitRequest, keyRate?: Gcra): AdmitResult {
+  admit(now: number, request: AdmitRequest, key?: KeyLimiter): AdmitResult {
     const first = request.attempt <= 1;
     const breaker = this.breaker.peek(now);
     const reject = (reason: Extract<AdmitResult, { admitted: false }>["reason"], retryAfterMs: number, rateLimit?: RateLimitReport): AdmitResult => ({
@@ -80,9 +82,9 @@ export class Guard {
       agentReport = { scope: "agent", config: this.config.rateLimit, decision };
       if (!decision.allowed) return reject("rate_limited", decision.retryAfterMs, agentReport);
     }
-    if (first && keyRate && this.config.keyRateLimit) {
-      const decision = keyRate.peek(now);
-      keyReport = { scope: "key", config: this.config.keyRateLimit, decision };
+    if (first && key?.rate && key.rateLimit) {
+      const decision = key.rate.peek(now);
+      keyReport = { scope: "key", config: key.rateLimit, decision };
       if (!decision.allowed) return reject("key_rate_limited", decision.retryAfterMs, keyReport);
     }
     if (this.concurrency && this.config.maxConcurrent !== undefined && this.concurrency.inFlight(now) >= this.config.maxConcurrent) {
@@ -93,24 +95,28 @@ export class Guard {
       const usage = this.tokens.usage(now);
       if (usage.remaining < Math.max(1, estimate)) return reject("token_budget", usage.resetsInMs);
     }
+    const keyEstimate = key?.estimate(request.estimateTokens) ?? 0;
+    const keyUsage = key?.tokenUsage(now);
+    if (keyUsage && keyUsage.remaining < Math.max(1, keyEstimate)) return reject("key_token_budget", keyUsage.resetsInMs);
     const admission = this.breaker.tryAcquire(now, request.callId);
     if (!admission.allowed) return reject("circuit_open", admission.retryAfterMs);
     // Commit: every check passed above, so none of these can refuse.
     if (first) {
       if (this.rate && this.config.rateLimit) agentReport = { scope: "agent", config: this.config.rateLimit, decision: this.rate.take(now) };
-      if (keyRate && this.config.keyRateLimit) keyReport = { scope: "key", config: this.config.keyRateLimit, decision: keyRate.take(now) };
+      if (key?.rate && key.rateLimit) keyReport = { scope: "key", config: key.rateLimit, decision: key.rate.take(now) };
       this.retries.recordRequest(now);
     } else {
       this.retries.tryRetry(now);
     }
     this.concurrency?.tryAcquire(now, request.callId);
     this.tokens?.reserve(now, request.callId, estimate);
+    key?.reserve(now, request.callId, keyEstimate);
     const rateLimit = pickTighter(agentReport, keyReport);
     return { admitted: true, probe: admission.probe, breaker: admission.state, ...(rateLimit ? { rateLimit } : {}) };
   }
 
-  /** Applies one attempt's outcome: breaker, permit release, token settlement. Idempotent per callId. */
-  report(now: number, request: ReportRequest): void {
+  /** Applies one attempt's outcome: breaker, permit release, token settlement (the key's too). Idempotent per callId. */
+  report(now: number, request: ReportRequest, key?: KeyLimiter): void {
     if (request.outcome === "success") this.breaker.onSuccess(now, request.callId);
     else if (request.outcome === "failure") this.breaker.onFailure(now, request.callId);
     else this.breaker.onNeutral(now, request.callId);
@@ -119,6 +125,7 @@ export class Guard {
       if (request.tokens && request.tokens > 0) this.tokens.settle(now, request.callId, request.tokens);
       else this.tokens.release(request.callId);
     }
+    key?.settle(now, request.callId, request.tokens);
   }
 
   /** Drops expired permits (a holder that died never leaks one). */
@@ -145,11 +152,6 @@ export class Guard {
       retryBudget: this.retries.stats(now),
     };
   }
-}
-
-/** `peek` answers as if one more request were taken; a snapshot wants what is left right now. */
-function remainingNow(decision: RateLimitDecision, burst: number): RateLimitDecision {
-  return decision.allowed ? { ...decision, remaining: Math.min(decision.remaining + 1, burst) } : decision;
 }
 
 function pickUsage({ day, used, reserved, remaining }: ReturnType<TokenBudget["usage"]>) {

@@ -4,8 +4,10 @@
  * every gateway isolate. A thin shell: the policies live in {@link Guard};
  * this class restores them, writes every change through to SQLite in the same
  * turn (so eviction, restarts and redeploys lose nothing), records breaker
- * transitions once, and answers over RPC. It also keeps the agent's request
- * metrics ({@link AgentMetrics}): the gateway records each request once,
+ * transitions once, and answers over RPC. A call that names an API key is
+ * also checked against that key's rate-limit cell and daily token budget on
+ * this agent ({@link KeyLimiter}), in the same atomic admission. It also
+ * keeps the agent's request metrics ({@link AgentMetrics}): the gateway records each request once,
  * after the response (`recordRequest`), and `/metrics` and `/v1/stats` read
  * them (`metrics`, `stats`).
  */
@@ -13,9 +15,10 @@ import { DurableObject } from "cloudflare:workers";
 import { type Logger, createLogger } from "../../../workers/shared/logger";
 import { Guard, type GuardState } from "./guard";
 import { AgentMetrics, type RequestRecord } from "./metrics";
-import { Gcra } from "./policies";
+import { KeyLimiter, keyLimitsFor } from "./keys";
+import { msUntilUtcMidnight, utcDay } from "./policies";
 import { GuardStore } from "./store";
-import type { AdmitRequest, AdmitResult, GuardConfig, GuardMetrics, GuardSnapshot, GuardStats, ReportRequest } from "./types";
+import type { AdmitRequest, AdmitResult, GuardConfig, GuardMetrics, GuardSnapshot, GuardStats, KeyLimits, KeyUsage, ReportRequest } from "./types";
 
 export type * from "./types";
 
@@ -46,11 +49,9 @@ export class UpstreamGuard extends DurableObject {
   async admit(request: AdmitRequest): Promise<AdmitResult> {
     const now = this.clock();
     const guard = this.load(request.config);
-    const keyConfig = request.config.keyRateLimit;
-    const useKey = keyConfig !== undefined && request.keyId !== undefined && request.attempt <= 1;
-    const keyRate = useKey ? new Gcra(keyConfig, this.store.keyTat(request.keyId as string) ?? 0) : undefined;
-    const result = guard.admit(now, request, keyRate);
-    if (result.admitted && keyRate) this.store.setKeyTat(request.keyId as string, keyRate.toJSON().tat);
+    const key = request.keyId !== undefined ? this.keyLimiter(request.keyId, keyLimitsFor(request.config, request.keyLimits, request.attempt)) : undefined;
+    const result = guard.admit(now, request, key);
+    if (result.admitted && key && request.keyId !== undefined) this.saveKey(now, request.keyId, key, request.keyLimits);
     this.persist(guard);
     await this.scheduleAlarm(now);
     return result;
@@ -60,7 +61,12 @@ export class UpstreamGuard extends DurableObject {
   async report(request: ReportRequest): Promise<void> {
     const now = this.clock();
     const guard = this.load(request.config);
-    guard.report(now, request);
+    // The key's budget as last admitted (settling depends on the reservation, not on the size; a budget of 0 reserves nothing).
+    const keyRow = request.keyId !== undefined ? this.store.keyLimits(request.keyId) : undefined;
+    const max = keyRow?.limits.maxTokensPerDay;
+    const key = keyRow && max ? new KeyLimiter({ maxTokensPerDay: max }, keyRow.tokens ? { tokens: keyRow.tokens } : {}) : undefined;
+    guard.report(now, request, key);
+    if (key && keyRow && request.keyId !== undefined) this.saveKey(now, request.keyId, key, keyRow.limits);
     this.persist(guard);
     if (request.tokens && request.tokens > 0) {
       this.metricsState().addTokens(request.tokens);
@@ -106,6 +112,25 @@ export class UpstreamGuard extends DurableObject {
     return { ...guard.snapshot(now), transitions: this.store.transitions(transitions) };
   }
 
+  /**
+   * What `keyId` has used on this agent: today's tokens against its daily
+   * budget and its rate-limit cell, under the limits it was last admitted
+   * with (the agent's per-key default rate limit when it has none of its own).
+   */
+  keyUsage(keyId: string): KeyUsage {
+    const now = this.clock();
+    const config = this.store.readConfig();
+    const row = this.store.keyLimits(keyId);
+    const rateLimit = row?.limits.rateLimit ?? config?.keyRateLimit;
+    const max = row?.limits.maxTokensPerDay;
+    const tat = rateLimit ? this.store.keyTat(keyId) : undefined;
+    const key = new KeyLimiter(
+      { ...(rateLimit ? { rateLimit } : {}), ...(max !== undefined ? { maxTokensPerDay: max } : {}) },
+      { ...(tat !== undefined ? { tat } : {}), ...(row?.tokens ? { tokens: row.tokens } : {}) },
+    );
+    return { agent: config?.agent ?? this.ctx.id.name ?? "", keyId, ...key.usage(now) };
+  }
+
   /** Admin: hold the breaker open ("isolated") until {@link forceClose}. */
   forceOpen(config: GuardConfig, cause = "forced open by an admin"): GuardSnapshot {
     const now = this.clock();
@@ -124,7 +149,7 @@ export class UpstreamGuard extends DurableObject {
     return this.snapshot(config);
   }
 
-  /** Admin: forget everything (breaker, quotas, permits, transitions), as if newly created. */
+  /** Admin: forget everything (breaker, quotas, per-key cells and budgets, permits, transitions), as if newly created. */
   async resetAll(): Promise<void> {
     await this.ctx.storage.deleteAll();
     this.guard = undefined;
@@ -134,7 +159,7 @@ export class UpstreamGuard extends DurableObject {
     this.store.createSchema();
   }
 
-  /** Expires lost permits and refilled per-key cells, then re-arms for the next expiry. */
+  /** Expires lost permits, refilled per-key cells and per-key rows from earlier days, then re-arms for the next expiry. */
   override async alarm(): Promise<void> {
     const now = this.clock();
     this.alarmAt = null;
@@ -151,7 +176,23 @@ export class UpstreamGuard extends DurableObject {
       }
     }
     this.store.dropRefilledKeys(now);
+    this.store.dropStaleKeyLimits(utcDay(now));
     await this.scheduleAlarm(now);
+  }
+
+  /** `keyId`'s cells under `limits`, restored from SQLite; undefined when the key has no limit here. */
+  private keyLimiter(keyId: string, limits: KeyLimits): KeyLimiter | undefined {
+    if (!limits.rateLimit && limits.maxTokensPerDay === undefined) return undefined;
+    const tat = limits.rateLimit ? this.store.keyTat(keyId) : undefined;
+    const tokens = limits.maxTokensPerDay !== undefined ? this.store.keyLimits(keyId)?.tokens : undefined;
+    return new KeyLimiter(limits, { ...(tat !== undefined ? { tat } : {}), ...(tokens ? { tokens } : {}) });
+  }
+
+  /** Writes `keyId`'s cells back: the rate cell if it has one, and its limits row when it has limits of its own. */
+  private saveKey(now: number, keyId: string, key: KeyLimiter, limits: KeyLimits | undefined): void {
+    const state = key.toJSON();
+    if (state.tat !== undefined) this.store.setKeyTat(keyId, state.tat);
+    if (limits) this.store.setKeyLimits(keyId, { day: utcDay(now), limits, ...(state.tokens ? { tokens: state.tokens } : {}) });
   }
 
   private load(config: GuardConfig, state?: GuardState): Guard {
@@ -190,7 +231,12 @@ export class UpstreamGuard extends DurableObject {
   }
 
   private async scheduleAlarm(now: number): Promise<void> {
-    const next = [this.guard?.nextExpiry(), this.store.hasKeys() ? now + KEY_SWEEP_MS : undefined].filter((t): t is number => t !== undefined);
+    const next = [
+      this.guard?.nextExpiry(),
+      this.store.hasKeys() ? now + KEY_SWEEP_MS : undefined,
+      // Per-key rows only go stale when the UTC day ends.
+      this.store.hasKeyLimits() ? now + msUntilUtcMidnight(now) : undefined,
+    ].filter((t): t is number => t !== undefined);
     if (next.length === 0) return;
     const at = Math.max(now + 1, Math.min(...next));
     this.alarmAt ??= await this.ctx.storage.getAlarm();

@@ -1,24 +1,36 @@
 /**
  * SQLite persistence of one {@link UpstreamGuard}: the policy snapshots
- * (one row per policy), the per-key rate-limit cells, the last settings
+ * (one row per policy), the per-key rate-limit cells, each key's own limits
+ * and daily token budget, the last settings
  * used, the breaker transitions, and the request metrics (cumulative
  * counters, one row per minute of the last hour). Synchronous `ctx.storage.sql` calls:
  * writes made in a turn are committed together before its answer leaves.
  */
 import type { GuardState } from "./guard";
 import type { MetricsSnapshot, MinuteBucket } from "./metrics";
-import type { BreakerTransition } from "./policies";
-import type { GuardConfig } from "./types";
+import type { BreakerTransition, TokenBudgetSnapshot } from "./policies";
+import type { GuardConfig, KeyLimits } from "./types";
 
 const SCHEMA = [
   "CREATE TABLE IF NOT EXISTS state (k TEXT PRIMARY KEY, v TEXT NOT NULL)",
   "CREATE TABLE IF NOT EXISTS key_rate (key_id TEXT PRIMARY KEY, tat REAL NOT NULL)",
+  // A key's own limits (JSON KeyLimits, as last admitted), its TokenBudget snapshot (JSON, NULL without a
+  // budget) and the UTC day it was last written: a row from an earlier day equals a fresh key.
+  "CREATE TABLE IF NOT EXISTS key_limits (key_id TEXT PRIMARY KEY, day TEXT NOT NULL, limits TEXT NOT NULL, tokens TEXT)",
   "CREATE TABLE IF NOT EXISTS transitions (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, from_state TEXT NOT NULL, to_state TEXT NOT NULL, cause TEXT NOT NULL)",
   "CREATE TABLE IF NOT EXISTS metrics (k TEXT PRIMARY KEY, v TEXT NOT NULL)",
   "CREATE TABLE IF NOT EXISTS metrics_minutes (minute INTEGER PRIMARY KEY, v TEXT NOT NULL)",
 ];
 
 const POLICIES = ["breaker", "rate", "concurrency", "tokens", "retries"] as const satisfies readonly (keyof GuardState)[];
+
+/** One row of `key_limits`. */
+export interface KeyLimitsRow {
+  /** UTC day (YYYY-MM-DD) the row was last written. */
+  day: string;
+  limits: KeyLimits;
+  tokens?: TokenBudgetSnapshot;
+}
 
 /** Typed access to the guard's tables. */
 export class GuardStore {
@@ -76,6 +88,36 @@ export class GuardStore {
   /** Deletes cells whose bucket is full again (tat in the past): they equal a fresh cell. */
   dropRefilledKeys(now: number): void {
     this.sql.exec("DELETE FROM key_rate WHERE tat <= ?", now);
+  }
+
+  /** A key's own limits and token budget, if it has a row. */
+  keyLimits(keyId: string): KeyLimitsRow | undefined {
+    const row = this.sql
+      .exec<{ day: string; limits: string; tokens: string | null }>("SELECT day, limits, tokens FROM key_limits WHERE key_id = ?", keyId)
+      .toArray()[0];
+    if (!row) return undefined;
+    return { day: row.day, limits: JSON.parse(row.limits) as KeyLimits, ...(row.tokens ? { tokens: JSON.parse(row.tokens) as TokenBudgetSnapshot } : {}) };
+  }
+
+  /** Stores a key's limits and token budget. */
+  setKeyLimits(keyId: string, row: KeyLimitsRow): void {
+    this.sql.exec(
+      "INSERT OR REPLACE INTO key_limits (key_id, day, limits, tokens) VALUES (?, ?, ?, ?)",
+      keyId,
+      row.day,
+      JSON.stringify(row.limits),
+      row.tokens ? JSON.stringify(row.tokens) : null,
+    );
+  }
+
+  /** True when any key has a `key_limits` row. */
+  hasKeyLimits(): boolean {
+    return this.sql.exec("SELECT 1 FROM key_limits LIMIT 1").toArray().length > 0;
+  }
+
+  /** Deletes rows last written before `today` (YYYY-MM-DD): their budgets have rolled over, so they equal no row. */
+  dropStaleKeyLimits(today: string): void {
+    this.sql.exec("DELETE FROM key_limits WHERE day < ?", today);
   }
 
   /** Appends transitions, keeping the newest `keep`. */

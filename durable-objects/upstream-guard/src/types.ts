@@ -34,21 +34,42 @@ export interface GuardConfig {
   leaseMs: number;
 }
 
+/**
+ * Limits a managed API key carries, enforced per (key, agent) by each agent's
+ * guard. Absent fields: the agent's default (`GuardConfig.keyRateLimit`) or
+ * no limit.
+ */
+export interface KeyLimits {
+  /** Replaces `GuardConfig.keyRateLimit` for this key (first attempts only). */
+  rateLimit?: RateLimitConfig;
+  /** Tokens per UTC day this key may use on the agent (>= 0; 0 refuses every attempt). */
+  maxTokensPerDay?: number;
+}
+
 /** One admission request: one upstream attempt. */
 export interface AdmitRequest {
   config: GuardConfig;
-  /** Unique per attempt (`<request id>#<attempt>`): names the permit, probe and token reservation. */
+  /** Unique per attempt (`<request id>#<attempt>`): names the permit, probe and token reservations. */
   callId: string;
-  /** Authenticated key id, for the per-key rate limit. */
+  /** Authenticated key id, for the per-key rate limit and token budget. */
   keyId?: string;
+  /** The key's own limits; ignored without `keyId`. */
+  keyLimits?: KeyLimits;
   /** 1 for the first attempt; retries skip rate limits but spend the retry budget. */
   attempt: number;
-  /** Tokens to reserve against the daily budget. */
+  /** Tokens to reserve against the daily budgets (the agent's and the key's). */
   estimateTokens: number;
 }
 
 /** Why an attempt was not admitted. */
-export type RejectReason = "circuit_open" | "rate_limited" | "key_rate_limited" | "concurrency" | "token_budget" | "retry_budget";
+export type RejectReason =
+  | "circuit_open"
+  | "rate_limited"
+  | "key_rate_limited"
+  | "concurrency"
+  | "token_budget"
+  | "key_token_budget"
+  | "retry_budget";
 
 /** Which rate limit a decision is about, with the decision itself. */
 export interface RateLimitReport {
@@ -70,8 +91,10 @@ export interface ReportRequest {
   config: GuardConfig;
   callId: string;
   outcome: AttemptOutcome;
-  /** Tokens the agent reported using; settles the reservation. */
+  /** Tokens the agent reported using; settles the reservations. */
   tokens?: number;
+  /** The key the attempt was admitted for (as in its {@link AdmitRequest}), so its token reservation is settled too. */
+  keyId?: string;
 }
 
 /** What the guard holds, for the admin API, metrics and the dashboard. */
@@ -84,6 +107,16 @@ export interface GuardSnapshot {
   tokens?: { day: string; used: number; reserved: number; remaining: number };
   retryBudget: { requests: number; retries: number; available: number };
   transitions: BreakerTransition[];
+}
+
+/** RPC `keyUsage`: what one API key has used on this agent, for the admin API. */
+export interface KeyUsage {
+  agent: string;
+  keyId: string;
+  /** Today's (UTC) tokens against the key's daily budget; absent when the key has none. */
+  tokens?: { day: string; used: number; reserved: number; remaining: number };
+  /** The key's rate-limit cell now, under its own limit or else the agent's per-key default; absent when neither exists. */
+  rateLimit?: RateLimitDecision;
 }
 
 /** RPC `metrics`: the agent's cumulative counters and current gauges, for `GET /metrics`. */

@@ -2,8 +2,9 @@
  * The gateway's own refusals, in the one error shape: an open breaker (503
  * `CIRCUIT_OPEN`), a rate limit (429 `RATE_LIMITED` with the IETF
  * `RateLimit-Policy` / `RateLimit` headers), no free permit (503
- * `CONCURRENCY_LIMIT`) and a spent daily token budget (429
- * `TOKEN_BUDGET_EXCEEDED`), each with `Retry-After` in whole seconds.
+ * `CONCURRENCY_LIMIT`) and a spent daily token budget, the agent's or the
+ * API key's on that agent (429 `TOKEN_BUDGET_EXCEEDED`), each with
+ * `Retry-After` in whole seconds.
  */
 import { rateLimitHeaders, retryAfterSeconds } from "../../../../durable-objects/upstream-guard/src/policies";
 import type { AdmitResult, RateLimitReport } from "../../../../durable-objects/upstream-guard/src/types";
@@ -44,6 +45,12 @@ export function rejectionError(agent: string, rejection: Rejection): ZaharaError
       return new ZaharaError("TOKEN_BUDGET_EXCEEDED", {
         message: `Agent "${agent}"'s daily token budget is used up until 00:00 UTC`,
         details,
+        headers: { "Retry-After": retryAfter },
+      });
+    case "key_token_budget":
+      return new ZaharaError("TOKEN_BUDGET_EXCEEDED", {
+        message: "This API key's daily token budget for the agent is used up",
+        details: { ...details, scope: "key" },
         headers: { "Retry-After": retryAfter },
       });
     case "retry_budget":
