@@ -37,7 +37,7 @@ export interface AgentResilience {
   retries: RetrySettings;
   /** Agent names to try, in order, when this one is open or exhausted. */
   fallbacks: string[];
-  /** Tokens reserved per attempt when the agent has a daily budget. */
+  /** Tokens reserved per attempt when the agent or the calling API key has a daily budget. */
   tokenEstimate: number;
 }
 

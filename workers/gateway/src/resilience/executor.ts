@@ -150,7 +150,8 @@ async function runAgent(plan: AgentPlan, deadline: Deadline, rt: ExecutorRuntime
     });
     if (!degraded) {
       const tokens = result.ok ? totalTokens(result.usage) : 0;
-      rt.waitUntil(plan.guard.report({ config: request.config, callId: request.callId, outcome: breakerOutcome(result), tokens }));
+      const keyId = request.keyId !== undefined ? { keyId: request.keyId } : {};
+      rt.waitUntil(plan.guard.report({ config: request.config, callId: request.callId, outcome: breakerOutcome(result), tokens, ...keyId }));
     }
     record({
       agent: plan.agent,

@@ -3,6 +3,7 @@
  * executor runs: the agent itself, then each fallback that offers the task
  * and is bound, each with its resolved settings and its guard client.
  */
+import type { KeyLimits } from "../../../../durable-objects/upstream-guard/src/types";
 import type { AgentInfo } from "../../../shared/agents";
 import type { Logger } from "../../../shared/logger";
 import type { ZaharaAgentManifest } from "../../../shared/manifest";
@@ -45,6 +46,8 @@ export interface PlanRequest {
   parameters: Record<string, unknown>;
   requestId: string;
   keyId?: string;
+  /** The key's own limits (a managed key's rate limit and daily token budget), enforced per agent with `keyId`. */
+  keyLimits?: KeyLimits;
   gatewayTimeoutMs: number;
   logger: Logger;
   signal?: AbortSignal;
@@ -59,7 +62,8 @@ const NO_GUARD: GuardClient = {
 function planFor(req: PlanRequest, agent: AgentInfo, binding: Fetcher): AgentPlan {
   const settings = req.catalog.settings(agent.name, req.gatewayTimeoutMs);
   const guard = req.env.UPSTREAM_GUARD ? guardClient(req.env.UPSTREAM_GUARD, agent.name, req.logger) : NO_GUARD;
-  const estimate = settings.guard.maxTokensPerDay !== undefined ? settings.tokenEstimate : 0;
+  const budgeted = settings.guard.maxTokensPerDay !== undefined || (req.keyId !== undefined && req.keyLimits?.maxTokensPerDay !== undefined);
+  const estimate = budgeted ? settings.tokenEstimate : 0;
   return {
     agent: agent.name,
     retries: settings.retries,
@@ -70,6 +74,7 @@ function planFor(req: PlanRequest, agent: AgentInfo, binding: Fetcher): AgentPla
       attempt,
       estimateTokens: estimate,
       ...(req.keyId !== undefined ? { keyId: req.keyId } : {}),
+      ...(req.keyId !== undefined && req.keyLimits ? { keyLimits: req.keyLimits } : {}),
     }),
     call: (attempt, timeoutMs) =>
       callAgent({ agent, binding, task: req.task, parameters: req.parameters, requestId: req.requestId, attempt, timeoutMs, ...(req.signal ? { signal: req.signal } : {}) }),
