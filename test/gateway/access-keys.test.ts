@@ -120,7 +120,8 @@ describe("managed keys: scopes", () => {
 
 describe("managed keys: rotation, revocation, expiry", () => {
   it("rotation: zero failed requests while callers move to the new secret; the old one stops after the grace", async () => {
-    const { key, secret: oldSecret } = await createKey({ scopes: ["agent-demo:echo"] });
+    // Its own generous rate limit, and callers paced under agent-demo's burst of 50: only auth can fail here.
+    const { key, secret: oldSecret } = await createKey({ scopes: ["agent-demo:echo"], rate_limit: { requests_per_minute: 60_000, burst: 1000 } });
     let current = oldSecret;
     const statuses: number[] = [];
     let running = true;
@@ -130,6 +131,7 @@ describe("managed keys: rotation, revocation, expiry", () => {
         const res = await call(withKey(current));
         statuses.push(res.status);
         await res.arrayBuffer();
+        await sleep(100);
       }
     });
     await sleep(300);
@@ -175,6 +177,38 @@ describe("managed keys: rotation, revocation, expiry", () => {
     expect((await expectError(res, 401, "UNAUTHORIZED")).error).toMatch(/expired/);
     const stored = await env.ACCESS_DB.prepare("SELECT expires_at FROM api_keys ORDER BY created_at DESC LIMIT 1").first<{ expires_at: number }>();
     expect(Date.now()).toBeGreaterThanOrEqual(stored!.expires_at);
+  });
+});
+
+describe("managed keys: limits (enforced per key and agent by the upstream guard)", () => {
+  it("a key's own rate limit applies to it alone", async () => {
+    const limited = await createKey({ scopes: ["agent-demo:echo"], rate_limit: { requests_per_minute: 3, burst: 3 } });
+    const other = await createKey({ scopes: ["agent-demo:echo"] });
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await call(withKey(limited.secret))).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const res = await call(withKey(limited.secret));
+    await expectError(res, 429, "RATE_LIMITED");
+    expect(Number(res.headers.get("Retry-After"))).toBeGreaterThanOrEqual(1);
+    expect((await call(withKey(other.secret))).status).toBe(200);
+  });
+
+  it("a key's daily token budget: refused before the call once what is left cannot cover the estimate; usage settles to what was used", async () => {
+    // The reservation is the manifest's token_estimate (1000) capped at the budget, as for the agent's own budget.
+    const small = await createKey({ scopes: ["agent-demo:summarize"], daily_token_budget: 500 });
+    const big = await createKey({ scopes: ["agent-demo:summarize"], daily_token_budget: 5000 });
+    const summarize = (secret: string) => call(withKey(secret), "agent-demo", "summarize");
+    expect((await summarize(small.secret)).status).toBe(200); // reserves 500, uses 59: 441 left < 500
+    const refused = await summarize(small.secret);
+    await expectError(refused, 429, "TOKEN_BUDGET_EXCEEDED");
+    expect(refused.headers.get("Retry-After")).toBeTruthy();
+    expect((await summarize(big.secret)).status).toBe(200);
+    const usage = await pollUntil(
+      async () => (await (await admin("GET", `/v1/keys/${big.key.id}/usage`)).json()) as { agents: { agent: string; tokens: { used: number; reserved: number; remaining: number } | null }[] },
+      (u) => u.agents.find((a) => a.agent === "agent-demo")?.tokens?.used === 59,
+    );
+    expect(usage.agents.find((a) => a.agent === "agent-demo")?.tokens).toMatchObject({ used: 59, reserved: 0, remaining: 5000 - 59 });
+    await expectError(await admin("GET", "/v1/keys/key_0000000000000000/usage"), 404, "KEY_NOT_FOUND");
   });
 });
 

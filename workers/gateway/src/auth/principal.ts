@@ -3,14 +3,11 @@
  * by {@link authenticate}; every later check reads it. It carries ids and
  * scopes, never the credential.
  */
-import type { RateLimitConfig } from "../../../../durable-objects/upstream-guard/src/policies";
+import type { KeyLimits } from "../../../../durable-objects/upstream-guard/src/types";
 import type { ScopeHolder } from "./scopes";
 
-/** Limits a managed key carries, enforced per agent by the upstream guard. */
-export interface PrincipalLimits {
-  rateLimit?: RateLimitConfig;
-  maxTokensPerDay?: number;
-}
+/** Limits a managed key carries, enforced per (key, agent) by the upstream guard. */
+export type PrincipalLimits = KeyLimits;
 
 /** An authenticated caller. */
 export interface Principal extends ScopeHolder {

@@ -67,7 +67,6 @@ async function execute(c: GatewayContext, deps: ExecuteDeps, task: string, param
   }
   const config = resolveGatewayConfig(c.env);
   const timeoutMs = resolveDeadlineMs(config.timeoutMs, c.req.header(TIMEOUT_HEADER), agent.timeout_seconds);
-  const keyId = c.get("keyId") as string | undefined;
   const plans = buildPlans(
     {
       env: c.env,
@@ -77,7 +76,8 @@ async function execute(c: GatewayContext, deps: ExecuteDeps, task: string, param
       task,
       parameters,
       requestId: c.get("requestId"),
-      ...(keyId !== undefined ? { keyId } : {}),
+      keyId: principal.id,
+      ...(principal.limits && (principal.limits.rateLimit || principal.limits.maxTokensPerDay !== undefined) ? { keyLimits: principal.limits } : {}),
       gatewayTimeoutMs: config.timeoutMs,
       logger: c.get("logger"),
       signal: c.req.raw.signal,

@@ -14,11 +14,17 @@ import { clientAddress } from "../auth/throttle";
 import type { AuditEntry } from "../audit/audit-log";
 import { CreateKeySchema, DEFAULT_GRACE_SECONDS, KEY_ID_PATTERN, RotateKeySchema, UpdateKeySchema, resolveSettings, scopeCatalog } from "../admin/key-schemas";
 import type { AgentRegistry } from "../registry";
+import type { UpstreamGuard } from "../../../../durable-objects/upstream-guard/src";
+import { withTimeout } from "../../../shared/timeout";
 
 /** Bindings the key routes use. */
 export interface KeyRouteBindings {
   ACCESS_DB?: D1Database;
+  UPSTREAM_GUARD?: DurableObjectNamespace<UpstreamGuard>;
 }
+
+/** How long `GET /v1/keys/:id/usage` waits for each agent's guard. */
+export const USAGE_TIMEOUT_MS = 2000;
 
 type KeyContext = Context<{ Bindings: KeyRouteBindings }>;
 
@@ -115,6 +121,26 @@ export function keyRoutes(registry: AgentRegistry, now: () => number = Date.now)
     const id = keyId(c);
     const key = await withKeyStore(c, "read", (db) => existing(c, db, id, now()));
     return c.json({ key, request_id: c.get("requestId") });
+  });
+
+  routes.get("/:id/usage", async function keyUsageRoute(c) {
+    const id = keyId(c);
+    await withKeyStore(c, "read", (db) => existing(c, db, id, now()));
+    const ns = c.env.UPSTREAM_GUARD;
+    // Per agent: today's tokens against the key's budget and its rate-limit cell, from each agent's guard.
+    const agents = await Promise.all(
+      registry.agents.map(async ({ name }) => {
+        try {
+          if (!ns) throw new Error("UPSTREAM_GUARD is not bound");
+          const usage = await withTimeout(ns.get(ns.idFromName(name)).keyUsage(id), USAGE_TIMEOUT_MS, "guard did not answer");
+          return { agent: name, tokens: usage.tokens ?? null, rate_limit: usage.rateLimit ?? null };
+        } catch (err) {
+          c.get("logger").warn("key usage unavailable for an agent", { agent: name, error: err instanceof Error ? err.message : String(err) });
+          return { agent: name, unavailable: true };
+        }
+      }),
+    );
+    return c.json({ key_id: id, agents, request_id: c.get("requestId") });
   });
 
   routes.patch("/:id", async function updateKeyRoute(c) {
