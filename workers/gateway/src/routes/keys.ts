@@ -133,7 +133,12 @@ export function keyRoutes(registry: AgentRegistry, now: () => number = Date.now)
         try {
           if (!ns) throw new Error("UPSTREAM_GUARD is not bound");
           const usage = await withTimeout(ns.get(ns.idFromName(name)).keyUsage(id), USAGE_TIMEOUT_MS, "guard did not answer");
-          return { agent: name, tokens: usage.tokens ?? null, rate_limit: usage.rateLimit ?? null };
+          const rate = usage.rateLimit;
+          return {
+            agent: name,
+            tokens: usage.tokens ?? null,
+            rate_limit: rate ? { limit: rate.limit, remaining: rate.remaining, retry_after_ms: rate.retryAfterMs, reset_ms: rate.resetMs } : null,
+          };
         } catch (err) {
           c.get("logger").warn("key usage unavailable for an agent", { agent: name, error: err instanceof Error ? err.message : String(err) });
           return { agent: name, unavailable: true };
