@@ -1,6 +1,7 @@
 /** Gateway-test access to each agent's UpstreamGuard, with the settings the gateway under test uses. */
 import { env } from "cloudflare:test";
 import { MANIFESTS } from "../../workers/generated";
+import type { GuardConfig } from "../../durable-objects/upstream-guard/src/types";
 import { resolveResilience } from "../../workers/gateway/src/resilience/config";
 
 /** Agent `agent`'s UpstreamGuard stub. */
@@ -13,4 +14,17 @@ export function configOf(agent: string) {
   const manifest = MANIFESTS.find((m) => m.metadata.name === agent);
   if (!manifest) throw new Error(`no manifest for ${agent}`);
   return resolveResilience(manifest, 5000).guard;
+}
+
+/** A guard of its own (a unique agent name starting with `prefix`), with default small settings and `overrides`. */
+export function freshGuard(overrides: Partial<GuardConfig> = {}, prefix = "test-agent") {
+  const agent = `${prefix}-${crypto.randomUUID()}`;
+  const config: GuardConfig = {
+    agent,
+    breaker: { failureThreshold: 5, openMs: 60_000, halfOpenProbes: 1 },
+    retryBudget: { ratio: 0.2, minPerWindow: 10, windowMs: 10_000 },
+    leaseMs: 15_000,
+    ...overrides,
+  };
+  return { config, stub: guardOf(agent) };
 }

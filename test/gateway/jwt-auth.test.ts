@@ -12,30 +12,20 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vite
 import worker from "../../workers/gateway/src/index";
 import type { RequestRow } from "../../workers/gateway/src/request-log/writer";
 import { BASE, expectError, pollUntil } from "./helpers";
+import { type TestKeys, b64url, generateTestKeys, json64, signJwt } from "./jwt-fixtures";
 
 const ISS = "https://idp.example.com";
 const AUD = "zahara-gateway";
 const SECRET = "jwt-auth-e2e-hs256-secret-at-least-32-bytes";
 
-const enc = new TextEncoder();
-const b64url = (data: Uint8Array | string): string =>
-  btoa(String.fromCharCode(...(typeof data === "string" ? enc.encode(data) : data)))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "");
-const json64 = (value: unknown): string => b64url(JSON.stringify(value));
-
+let keys: TestKeys;
 let rsa: CryptoKeyPair;
-let ec: CryptoKeyPair;
 let rsaJwk: JsonWebKey & { kid: string };
 let ecJwk: JsonWebKey & { kid: string };
 
 beforeAll(async () => {
-  const rsaParams = { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" };
-  rsa = (await crypto.subtle.generateKey(rsaParams, true, ["sign", "verify"])) as CryptoKeyPair;
-  ec = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
-  rsaJwk = { ...((await crypto.subtle.exportKey("jwk", rsa.publicKey)) as JsonWebKey), kid: "rsa-1", alg: "RS256", use: "sig" };
-  ecJwk = { ...((await crypto.subtle.exportKey("jwk", ec.publicKey)) as JsonWebKey), kid: "ec-1", alg: "ES256", use: "sig" };
+  keys = await generateTestKeys();
+  ({ rsa, rsaJwk, ecJwk } = keys);
 });
 
 /** Claims valid now (exp in 10 min), scoped to agent-demo's echo unless overridden; `undefined` values drop a claim. */
@@ -45,21 +35,10 @@ function claims(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined));
 }
 
-/** Signs a token: HS256 with `secret` (default the configured one; any bytes), RS256 or ES256 with the test key pairs. */
-async function sign(alg: "HS256" | "RS256" | "ES256", payload: Record<string, unknown>, opts: { kid?: string; secret?: Uint8Array | string } = {}): Promise<string> {
+/** Signs a token: HS256 with `secret` (default the configured one; any bytes), RS256 or ES256 with the test key pairs (their kid by default). */
+function sign(alg: "HS256" | "RS256" | "ES256", payload: Record<string, unknown>, opts: { kid?: string; secret?: Uint8Array | string } = {}): Promise<string> {
   const kid = opts.kid ?? (alg === "RS256" ? rsaJwk.kid : alg === "ES256" ? ecJwk.kid : undefined);
-  const input = `${json64({ alg, typ: "JWT", ...(kid ? { kid } : {}) })}.${json64(payload)}`;
-  let sig: ArrayBuffer;
-  if (alg === "HS256") {
-    const secret = opts.secret ?? SECRET;
-    const key = await crypto.subtle.importKey("raw", typeof secret === "string" ? enc.encode(secret) : secret, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    sig = await crypto.subtle.sign("HMAC", key, enc.encode(input));
-  } else if (alg === "RS256") {
-    sig = await crypto.subtle.sign("RSASSA-PKCS1-v1_5", rsa.privateKey, enc.encode(input));
-  } else {
-    sig = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, ec.privateKey, enc.encode(input));
-  }
-  return `${input}.${b64url(new Uint8Array(sig))}`;
+  return signJwt(keys, alg, payload, { secret: opts.secret ?? SECRET, ...(kid ? { kid } : {}) });
 }
 
 /** Publishes `body` (`{keys}` or `{status}`) as a fresh key set on the JWKS double; returns the set's JWKS URL. */

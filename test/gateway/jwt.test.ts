@@ -14,6 +14,7 @@ import {
   resolveJwtConfig,
 } from "../../workers/gateway/src/auth/jwt";
 import { ZaharaError } from "../../workers/shared/errors";
+import { type TestKeys, b64url, generateTestKeys, json64, signJwt } from "./jwt-fixtures";
 
 const ISS = "https://issuer.example.com";
 const AUD = "zahara-gateway";
@@ -23,24 +24,14 @@ const T0 = Date.UTC(2026, 0, 1); // fixed clock, ms
 const NOW_S = T0 / 1000;
 
 const enc = new TextEncoder();
-const b64url = (data: Uint8Array | string): string =>
-  btoa(String.fromCharCode(...(typeof data === "string" ? enc.encode(data) : data)))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "");
-const json64 = (value: unknown): string => b64url(JSON.stringify(value));
-
+let keys: TestKeys;
 let rsa: CryptoKeyPair;
-let ec: CryptoKeyPair;
 let rsaJwk: JsonWebKey & { kid: string };
 let ecJwk: JsonWebKey & { kid: string };
 
 beforeAll(async () => {
-  const rsaParams = { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" };
-  rsa = (await crypto.subtle.generateKey(rsaParams, true, ["sign", "verify"])) as CryptoKeyPair;
-  ec = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
-  rsaJwk = { ...((await crypto.subtle.exportKey("jwk", rsa.publicKey)) as JsonWebKey), kid: "rsa-1", alg: "RS256", use: "sig" };
-  ecJwk = { ...((await crypto.subtle.exportKey("jwk", ec.publicKey)) as JsonWebKey), kid: "ec-1", alg: "ES256", use: "sig" };
+  keys = await generateTestKeys();
+  ({ rsa, rsaJwk, ecJwk } = keys);
 });
 
 /** Claims that pass every check at T0. */
@@ -48,21 +39,9 @@ function claims(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { iss: ISS, aud: AUD, sub: "client-42", agent_id: "agent-caller", capabilities: ["agent-demo:echo"], iat: NOW_S - 10, exp: NOW_S + 600, ...extra };
 }
 
-/** Signs `header.payload` with HS256 (`secret` may be any bytes), RS256 or ES256. */
-async function sign(alg: "HS256" | "RS256" | "ES256", payload: Record<string, unknown>, opts: { kid?: string; secret?: Uint8Array | string; header?: Record<string, unknown> } = {}): Promise<string> {
-  const header = { alg, typ: "JWT", ...(opts.kid ? { kid: opts.kid } : {}), ...opts.header };
-  const input = `${json64(header)}.${json64(payload)}`;
-  let sig: ArrayBuffer;
-  if (alg === "HS256") {
-    const raw = typeof (opts.secret ?? SECRET) === "string" ? enc.encode((opts.secret ?? SECRET) as string) : (opts.secret as Uint8Array);
-    const key = await crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    sig = await crypto.subtle.sign("HMAC", key, enc.encode(input));
-  } else if (alg === "RS256") {
-    sig = await crypto.subtle.sign("RSASSA-PKCS1-v1_5", rsa.privateKey, enc.encode(input));
-  } else {
-    sig = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, ec.privateKey, enc.encode(input));
-  }
-  return `${input}.${b64url(new Uint8Array(sig))}`;
+/** Signs `header.payload` with HS256 (`secret` may be any bytes; default the configured one), RS256 or ES256. */
+function sign(alg: "HS256" | "RS256" | "ES256", payload: Record<string, unknown>, opts: { kid?: string; secret?: Uint8Array | string; header?: Record<string, unknown> } = {}): Promise<string> {
+  return signJwt(keys, alg, payload, { ...opts, secret: opts.secret ?? SECRET });
 }
 
 /** The JWKS endpoint double: serves `keys` (mutable) and counts requests. */

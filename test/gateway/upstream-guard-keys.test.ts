@@ -16,24 +16,15 @@ import { MANIFESTS } from "../../workers/generated";
 import { executeResilient, sleep } from "../../workers/gateway/src/resilience/executor";
 import { ResilienceCatalog, buildPlans } from "../../workers/gateway/src/resilience/plans";
 import { AgentRegistry } from "../../workers/gateway/src/registry";
-import { configOf, guardOf } from "./guards";
+import { configOf, freshGuard as freshGuardNamed, guardOf } from "./guards";
+
+/** A guard of its own for each test (unique name), with small limits. */
+const freshGuard = (overrides: Partial<GuardConfig> = {}) => freshGuardNamed(overrides, "key-test");
 
 /** 23:00 UTC on a day far in the future (alarms set on this clock never fire by themselves). */
 const T0 = Date.UTC(2030, 5, 1, 23, 0);
 const HOUR = 3_600_000;
 
-/** A guard of its own for each test (unique name), with small limits. */
-function freshGuard(overrides: Partial<GuardConfig> = {}) {
-  const agent = `key-test-${crypto.randomUUID()}`;
-  const config: GuardConfig = {
-    agent,
-    breaker: { failureThreshold: 5, openMs: 60_000, halfOpenProbes: 1 },
-    retryBudget: { ratio: 0.2, minPerWindow: 10, windowMs: 10_000 },
-    leaseMs: 15_000,
-    ...overrides,
-  };
-  return { config, stub: guardOf(agent) };
-}
 
 function admitRequest(config: GuardConfig, callId: string, keyId: string, extra: Partial<AdmitRequest> = {}): AdmitRequest {
   return { config, callId, attempt: 1, estimateTokens: 0, keyId, ...extra };

@@ -8,8 +8,7 @@ import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test"
 import { describe, expect, it } from "vitest";
 import { UpstreamGuard } from "../../durable-objects/upstream-guard/src";
 import type { AdmitRequest, GuardConfig } from "../../durable-objects/upstream-guard/src/types";
-
-let counter = 0;
+import { freshGuard } from "./guards";
 
 /**
  * The guards' injected "now": a whole hour a day ahead of real time. Alarms
@@ -18,19 +17,6 @@ let counter = 0;
  */
 const T0 = Math.ceil((Date.now() + 86_400_000) / 3_600_000) * 3_600_000;
 
-/** A guard of its own for each test (unique name), with small limits. */
-function freshGuard(overrides: Partial<GuardConfig> = {}) {
-  const agent = `test-agent-${++counter}-${crypto.randomUUID().slice(0, 8)}`;
-  const config: GuardConfig = {
-    agent,
-    breaker: { failureThreshold: 5, openMs: 60_000, halfOpenProbes: 1 },
-    retryBudget: { ratio: 0.2, minPerWindow: 10, windowMs: 10_000 },
-    leaseMs: 15_000,
-    ...overrides,
-  };
-  const stub = env.UPSTREAM_GUARD.get(env.UPSTREAM_GUARD.idFromName(agent));
-  return { config, stub };
-}
 
 function admitRequest(config: GuardConfig, n: number, extra: Partial<AdmitRequest> = {}): AdmitRequest {
   return { config, callId: `req-${n}#1`, attempt: 1, estimateTokens: 0, ...extra };
