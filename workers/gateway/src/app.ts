@@ -35,6 +35,9 @@ export interface GatewayAppOptions {
   authenticator?: Authenticator;
 }
 
+/** Secrets redacted from every log line (the presented credential is added per request by `authenticate`). */
+const SECRET_VARS = ["GATEWAY_API_KEYS", "ADMIN_API_KEYS", "METRICS_SCRAPE_TOKEN", "JWT_HS256_SECRET", "OTEL_EXPORTER_OTLP_HEADERS"];
+
 /** Headers a browser may send and read across origins. */
 const CORS_ALLOW_HEADERS = ["Content-Type", "X-API-Key", "X-Request-Id", "X-Timeout-Ms", "Authorization"];
 const CORS_EXPOSE_HEADERS = ["X-Request-Id", "Retry-After", "RateLimit", "RateLimit-Policy", "Idempotent-Replayed"];
@@ -44,7 +47,7 @@ export function createGatewayApp({ manifests, version, authenticator = new Authe
   const registry = new AgentRegistry(manifests);
   const deps = { registry, catalog: new ResilienceCatalog(manifests) };
   const app = new Hono<{ Bindings: Env }>();
-  app.use(requestContext({ service: "gateway", secrets: (env) => splitList(env.GATEWAY_API_KEYS as string | undefined) }));
+  app.use(requestContext({ service: "gateway", secrets: (env) => SECRET_VARS.flatMap((name) => splitList(env[name] as string | undefined)) }));
   app.use(async function traceContext(c, next) {
     // The trace this request belongs to (set by the tracing wiring), for the request log and log lines.
     const traceId = currentTraceId();
@@ -62,7 +65,7 @@ export function createGatewayApp({ manifests, version, authenticator = new Authe
         const allowed = resolveGatewayConfig(c.env).corsOrigins;
         return allowed.includes("*") ? "*" : allowed.includes(origin) ? origin : null;
       },
-      allowMethods: ["GET", "POST", "OPTIONS"],
+      allowMethods: ["GET", "POST", "PATCH", "OPTIONS"],
       allowHeaders: CORS_ALLOW_HEADERS,
       exposeHeaders: CORS_EXPOSE_HEADERS,
       maxAge: 600,
