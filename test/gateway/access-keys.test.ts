@@ -257,6 +257,15 @@ describe("audit log", () => {
     const created = (await (await admin("GET", `/v1/audit?action=key.create&target=${key.id}`)).json()) as { entries: unknown[] };
     expect(created.entries).toHaveLength(1);
     await expectError(await SELF.fetch(`${BASE}/v1/audit`, { headers: withKey(KEY) }), 403, "FORBIDDEN");
+    // An admin client acting for a person (the dashboard) names them; the actor stays the credential.
+    const headers = { "X-API-Key": ADMIN_KEY, "X-Zahara-On-Behalf-Of": "ana@example.com" };
+    await SELF.fetch(`${BASE}/v1/keys`, { method: "POST", headers: { ...headers, "Content-Type": "application/json" }, body: JSON.stringify({ name: "x", scopes: ["*"] }) });
+    await SELF.fetch(`${BASE}/v1/keys`, { method: "POST", headers: { ...headers, "X-Zahara-On-Behalf-Of": "bad\u0001value", "Content-Type": "application/json" }, body: JSON.stringify({ name: "x", scopes: ["*"] }) });
+    const recent = (await (await admin("GET", "/v1/audit?limit=2")).json()) as { entries: { action: string; actor: string; details: Record<string, unknown> }[] };
+    expect(recent.entries.map((e) => [e.action, e.actor, e.details.on_behalf_of])).toEqual([
+      ["key.create", adminId, undefined],
+      ["key.create", adminId, "ana@example.com"],
+    ]);
     await expectError(await admin("GET", "/v1/audit?since=yesterday"), 400, "INVALID_REQUEST");
   });
 });

@@ -45,14 +45,29 @@ export async function withKeyStore<T>(c: KeyContext, action: string, run: (db: D
 
 /** The audit entry for an action by the current principal. */
 export function auditOf(c: Context, action: string, target: string | null, details?: Record<string, unknown>): AuditEntry {
+  const onBehalfOf = actingFor(c.req.header(ACTING_FOR_HEADER));
+  const all = { ...details, ...(onBehalfOf ? { on_behalf_of: onBehalfOf } : {}) };
   return {
     actor: c.get("principal").id,
     action,
     target,
     requestId: c.get("requestId"),
     clientIp: clientAddress(c.req.raw.headers),
-    ...(details ? { details } : {}),
+    ...(Object.keys(all).length > 0 ? { details: all } : {}),
   };
+}
+
+/**
+ * Header an admin client that acts for people (the dashboard) sets to the
+ * person's identity; recorded as `details.on_behalf_of` next to the admin
+ * credential's own id, which stays the `actor`.
+ */
+export const ACTING_FOR_HEADER = "X-Zahara-On-Behalf-Of";
+
+/** The header's value if it is a plausible identity (printable, at most 128 characters), else undefined. */
+function actingFor(value: string | undefined): string | undefined {
+  const v = value?.trim();
+  return v && v.length <= 128 && /^[\x21-\x7e][\x20-\x7e]*$/.test(v) ? v : undefined;
 }
 
 function keyId(c: KeyContext): string {
