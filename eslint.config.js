@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/", "**/dist/", "**/.wrangler/", "workers/generated/", "**/worker-configuration.d.ts", "dashboard/"] },
+  { ignores: ["**/node_modules/", "**/dist/", "**/.wrangler/", "workers/generated/", "**/worker-configuration.d.ts"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

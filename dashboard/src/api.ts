@@ -1,0 +1,202 @@
+/**
+ * Typed client of the dashboard's API (the Pages Functions under /api). Every
+ * call resolves, never throws: `{ok: true, data}` or `{ok: false, error}` where
+ * `error` is the gateway's error shape (`{error, code, request_id, ...}`),
+ * whether the dashboard or the gateway produced it. A network failure is
+ * `status: 0`, code `NETWORK_ERROR`. Any 401 also notifies
+ * {@link onUnauthorized} listeners, so the app can show the login screen.
+ *
+ * The browser never holds a gateway key: `/api/gw/*` reaches the gateway with
+ * a key the server adds. Use `api.gateway.get("/v1/stats")` for any gateway
+ * path, or the typed helpers below.
+ */
+
+/** The error shape shared by the gateway and the dashboard. */
+export interface ApiError {
+  error: string;
+  code: string;
+  request_id: string;
+  duration_ms?: number;
+  /** `dashboard`, `gateway`, or an agent's name. */
+  service?: string;
+  details?: Record<string, unknown>;
+}
+
+/** The outcome of a call. */
+export type ApiResult<T> =
+  | { ok: true; status: number; data: T; requestId: string | null }
+  | { ok: false; status: number; error: ApiError; requestId: string | null; retryAfterSeconds: number | null };
+
+/** How the dashboard signs people in. */
+export type AuthMode = "login" | "access";
+
+/** `GET /api/session`. */
+export interface SessionInfo {
+  user: { sub: string; email?: string };
+  mode: AuthMode;
+  expires_at: string;
+  jaeger_ui_url: string | null;
+}
+
+/** `POST /api/logout`. */
+export interface LogoutResult {
+  ok: true;
+  /** Where to go to finish signing out (Access), or null. */
+  logout_url: string | null;
+}
+
+/** Options of a call. */
+export interface CallOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  /** Sent as X-Timeout-Ms (gateway deadline). */
+  timeoutMs?: number;
+  /** Sent as X-Request-Id (else the server assigns one). */
+  requestId?: string;
+  signal?: AbortSignal;
+}
+
+// --- Gateway payloads the screens are likely to need (see the root README's HTTP API). ---
+
+/** `GET /health`. */
+export interface GatewayHealth {
+  status: "ok" | "degraded";
+  version: string;
+  agents: Record<string, { status: string; http_status: number | null; latency_ms: number | null }>;
+}
+
+/** One capability in `GET /agents`. */
+export interface AgentCapability {
+  name: string;
+  description?: string;
+  input_schema?: unknown;
+  output_schema?: unknown;
+}
+
+/** One agent in `GET /agents`. */
+export interface AgentSummary {
+  name: string;
+  display_name?: string;
+  description?: string;
+  version?: string;
+  capabilities: AgentCapability[];
+  [field: string]: unknown;
+}
+
+/** One window of `GET /v1/stats`. */
+export interface StatsWindow {
+  requests: number;
+  rate_per_s: number;
+  error_rate: number | null;
+  p50_ms: number | null;
+  p95_ms: number | null;
+  p99_ms: number | null;
+}
+
+/** `GET /v1/stats`. */
+export interface GatewayStats {
+  agents: Record<string, { breaker: { state: string; transitions: { from: string; to: string; at: number; cause: string }[] }; windows: Record<"1m" | "5m" | "60m", StatsWindow> }>;
+  unavailable?: string[];
+  generated_at: string;
+}
+
+/** One row of `GET /v1/requests`. */
+export interface RequestLogEntry {
+  request_id: string;
+  ts: number;
+  time: string;
+  key_id: string | null;
+  agent: string | null;
+  served_by: string | null;
+  task: string | null;
+  method: string;
+  path: string;
+  status: number;
+  code: string | null;
+  duration_ms: number;
+  trace_id: string | null;
+  attempts: number;
+}
+
+// --- Transport ---
+
+type Listener = () => void;
+const unauthorizedListeners = new Set<Listener>();
+
+/** Calls `listener` whenever an API call answers 401; returns the unsubscribe function. */
+export function onUnauthorized(listener: Listener): () => void {
+  unauthorizedListeners.add(listener);
+  return () => unauthorizedListeners.delete(listener);
+}
+
+function isApiError(value: unknown): value is ApiError {
+  return typeof value === "object" && value !== null && typeof (value as ApiError).error === "string" && typeof (value as ApiError).code === "string";
+}
+
+function withQuery(path: string, query: CallOptions["query"]): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) params.set(k, String(v));
+  const qs = params.toString();
+  return qs ? `${path}${path.includes("?") ? "&" : "?"}${qs}` : path;
+}
+
+async function call<T>(method: "GET" | "POST" | "PATCH", path: string, body?: unknown, opts: CallOptions = {}): Promise<ApiResult<T>> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (opts.timeoutMs !== undefined) headers["X-Timeout-Ms"] = String(opts.timeoutMs);
+  if (opts.requestId) headers["X-Request-Id"] = opts.requestId;
+  let res: Response;
+  try {
+    res = await fetch(withQuery(path, opts.query), {
+      method,
+      headers,
+      credentials: "same-origin",
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+  } catch (err) {
+    const message = err instanceof Error && err.name === "AbortError" ? "Request cancelled" : "The dashboard could not be reached";
+    return { ok: false, status: 0, requestId: null, retryAfterSeconds: null, error: { error: message, code: "NETWORK_ERROR", request_id: "" } };
+  }
+  const requestId = res.headers.get("X-Request-Id");
+  const text = await res.text().catch(() => "");
+  let parsed: unknown = text;
+  if ((res.headers.get("Content-Type") ?? "").includes("json")) {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = text;
+    }
+  }
+  if (res.ok) return { ok: true, status: res.status, data: parsed as T, requestId };
+  if (res.status === 401) for (const listener of unauthorizedListeners) listener();
+  const retryAfter = Number(res.headers.get("Retry-After"));
+  const error: ApiError = isApiError(parsed)
+    ? parsed
+    : { error: `The server answered ${res.status}`, code: "HTTP_ERROR", request_id: requestId ?? "" };
+  return { ok: false, status: res.status, error, requestId, retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : null };
+}
+
+/** A gateway path as the proxy takes it (`/v1/stats`, `/agents/agent-demo/execute`). */
+export type GatewayPath = `/${string}`;
+
+/** The API. */
+export const api = {
+  /** Who is signed in; 401 (with `details.auth_mode`) when nobody is. */
+  session: () => call<SessionInfo>("GET", "/api/session"),
+  /** Login mode: exchanges an admin key for a session cookie. The key is not kept. */
+  login: (adminKey: string) => call<SessionInfo>("POST", "/api/login", { admin_key: adminKey }),
+  logout: () => call<LogoutResult>("POST", "/api/logout", {}),
+
+  /** Any gateway call through the proxy (`/v1/*`, `/metrics`, `/agents`, `/agents/*`, `/execute`, `/health`). */
+  gateway: {
+    get: <T>(path: GatewayPath, opts?: CallOptions) => call<T>("GET", `/api/gw${path}`, undefined, opts),
+    post: <T>(path: GatewayPath, body: unknown, opts?: CallOptions) => call<T>("POST", `/api/gw${path}`, body, opts),
+    patch: <T>(path: GatewayPath, body: unknown, opts?: CallOptions) => call<T>("PATCH", `/api/gw${path}`, body, opts),
+  },
+
+  health: (opts?: CallOptions) => call<GatewayHealth>("GET", "/api/gw/health", undefined, opts),
+  agents: (opts?: CallOptions) => call<{ agents: AgentSummary[] }>("GET", "/api/gw/agents", undefined, opts),
+  stats: (opts?: CallOptions) => call<GatewayStats>("GET", "/api/gw/v1/stats", undefined, opts),
+  requests: (query: { agent?: string; status?: string; since?: string; limit?: number; cursor?: string } = {}, opts?: CallOptions) =>
+    call<{ requests: RequestLogEntry[]; next_cursor: string | null }>("GET", "/api/gw/v1/requests", undefined, { ...opts, query: { ...opts?.query, ...query } }),
+};
