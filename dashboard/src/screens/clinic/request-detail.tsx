@@ -1,0 +1,80 @@
+/** One request: its outcome, its waterfall (backoffs, attempts, refusals, gateway time) and a link to its trace in Jaeger. */
+import { api } from "../../api";
+import { href } from "../../router";
+import { usePoll } from "./use-poll";
+import { type TimelineEntry, layoutWaterfall } from "./waterfall";
+
+interface RequestDetailData {
+  request_id: string;
+  time: string;
+  status: number;
+  code: string | null;
+  agent: string | null;
+  served_by: string | null;
+  task: string | null;
+  key_id: string | null;
+  duration_ms: number;
+  trace_id: string | null;
+  timeline: TimelineEntry[];
+}
+
+/** Props of {@link RequestDetail}. */
+export interface RequestDetailProps {
+  requestId: string;
+  jaegerUiUrl: string | null;
+}
+
+/** The detail view. */
+export function RequestDetail({ requestId, jaegerUiUrl }: RequestDetailProps) {
+  const res = usePoll((signal) => api.gateway.get<RequestDetailData>(`/v1/requests/${encodeURIComponent(requestId)}`, { signal }), 0, [requestId]);
+  const r = res.data;
+  return (
+    <section class="panel" aria-labelledby="request-title">
+      <p>
+        <a href={href("clinic")}>← Back to the Clinic</a>
+      </p>
+      <h2 id="request-title">Request {requestId}</h2>
+      {res.loading ? <p class="muted">Loading…</p> : null}
+      {res.error ? (
+        <p class="error" role="alert">
+          {res.error.code === "REQUEST_NOT_FOUND" ? "This request is not in the log (not written yet, unknown, or past retention)." : `${res.error.error} (${res.error.code})`}
+        </p>
+      ) : null}
+      {r ? <Waterfall data={r} jaegerUiUrl={jaegerUiUrl} /> : null}
+    </section>
+  );
+}
+
+function Waterfall({ data: r, jaegerUiUrl }: { data: RequestDetailData; jaegerUiUrl: string | null }) {
+  const { bars, total } = layoutWaterfall(r.timeline, r.duration_ms);
+  const trace = r.trace_id && jaegerUiUrl ? `${jaegerUiUrl.replace(/\/$/, "")}/trace/${r.trace_id}` : null;
+  return (
+    <>
+      <dl class="facts">
+        <div><dt>Status</dt><dd>{r.status}{r.code ? ` ${r.code}` : ""}</dd></div>
+        <div><dt>Agent</dt><dd>{r.agent ?? "—"}{r.served_by && r.served_by !== r.agent ? ` (served by ${r.served_by})` : ""}</dd></div>
+        <div><dt>Task</dt><dd>{r.task ?? "—"}</dd></div>
+        <div><dt>Caller</dt><dd>{r.key_id ?? "—"}</dd></div>
+        <div><dt>When</dt><dd><time dateTime={r.time}>{new Date(r.time).toLocaleString()}</time></dd></div>
+        <div><dt>Duration</dt><dd>{r.duration_ms} ms</dd></div>
+        <div>
+          <dt>Trace</dt>
+          <dd>{trace ? <a href={trace} target="_blank" rel="noreferrer">Open in Jaeger</a> : r.trace_id ? <code>{r.trace_id}</code> : "not traced"}</dd>
+        </div>
+      </dl>
+      <h3>Waterfall</h3>
+      {bars.length === 0 ? <p class="muted">No attempt was made (the request was answered by the gateway itself).</p> : null}
+      <ol class="waterfall" aria-label={`Waterfall, ${total} ms in all`}>
+        {bars.map((b, i) => (
+          <li key={i} class={`waterfall__row waterfall__row--${b.kind}${b.failed ? " waterfall__row--failed" : ""}`}>
+            <span class="waterfall__label">{b.label}</span>
+            <span class="waterfall__track" aria-hidden="true">
+              <span class="waterfall__bar" style={{ left: `${(b.start / total) * 100}%`, width: b.duration === 0 ? "2px" : `${Math.max(0.5, (b.duration / total) * 100)}%` }} />
+            </span>
+          </li>
+        ))}
+      </ol>
+      {!jaegerUiUrl ? <p class="muted">Set JAEGER_UI_URL on the dashboard to link each request to its trace, with the agent's own spans.</p> : null}
+    </>
+  );
+}
