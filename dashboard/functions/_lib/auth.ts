@@ -1,0 +1,78 @@
+/**
+ * The guard in front of every /api route except `POST /api/login`: it
+ * resolves who is calling in the configured mode and sets `user`, or answers
+ * 401 `UNAUTHORIZED` (in the gateway's error shape, `details.auth_mode` saying
+ * how to sign in). Also the same-origin check for state-changing requests.
+ */
+import { createMiddleware } from "hono/factory";
+import { ZaharaError } from "../../../workers/shared/errors";
+import { type AccessVerifiers, ACCESS_JWT_HEADER, resolveAccessConfig } from "./access";
+import { type AuthMode, type DashboardHono, type DashboardUser, authMode } from "./env";
+import { SESSION_COOKIE, checkSessionSecret, readCookie, verifySession } from "./session";
+
+/** Routes reachable without a session. */
+const OPEN_PATHS = new Set(["/api/login"]);
+
+function unauthorized(mode: AuthMode, message: string): ZaharaError {
+  return new ZaharaError("UNAUTHORIZED", { message, details: { auth_mode: mode } });
+}
+
+/** The guard. `now` is the clock (epoch ms) used for session expiry. */
+export function guard(verifiers: AccessVerifiers, now: () => number) {
+  return createMiddleware<DashboardHono>(async function guard(c, next) {
+    const mode = authMode(c.env);
+    c.set("mode", mode);
+    if (OPEN_PATHS.has(c.req.path)) return next();
+    let user: DashboardUser;
+    if (mode === "access") {
+      const config = resolveAccessConfig(c.env);
+      const token = c.req.header(ACCESS_JWT_HEADER);
+      if (token) c.set("logger", c.get("logger").redacting([token]));
+      try {
+        const identity = await verifiers.verify(token, config);
+        user = { sub: identity.sub, exp: identity.exp, ...(identity.email ? { email: identity.email } : {}) };
+      } catch (err) {
+        if (err instanceof ZaharaError && err.status === 401) {
+          c.get("logger").info("access token refused", { reason: err.message });
+          throw unauthorized(mode, "Not signed in through Cloudflare Access (missing or invalid Cf-Access-Jwt-Assertion)");
+        }
+        throw err;
+      }
+    } else {
+      checkSessionSecret(c.env.SESSION_SECRET);
+      const token = readCookie(c.req.header("Cookie"), SESSION_COOKIE);
+      if (token) c.set("logger", c.get("logger").redacting([token]));
+      const claims = token ? await verifySession(token, c.env.SESSION_SECRET, now()) : undefined;
+      if (!claims) throw unauthorized(mode, token ? "Session expired or invalid; sign in again" : "Not signed in");
+      user = { sub: claims.sub, exp: claims.exp };
+    }
+    c.set("user", user);
+    c.get("logFields").user = user.sub;
+    await next();
+  });
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * Refuses (403 `FORBIDDEN`) a state-changing request that a browser marks as
+ * coming from another origin. The SameSite=Strict cookie already keeps other
+ * sites' requests unauthenticated; this also covers login and Access mode.
+ */
+export const sameOrigin = createMiddleware<DashboardHono>(async function sameOrigin(c, next) {
+  if (!SAFE_METHODS.has(c.req.method)) {
+    const origin = c.req.header("Origin");
+    const site = c.req.header("Sec-Fetch-Site");
+    if ((origin && origin !== new URL(c.req.url).origin) || site === "cross-site") {
+      throw new ZaharaError("FORBIDDEN", { message: "Cross-origin request refused" });
+    }
+  }
+  await next();
+});
+
+/** Adds the headers every API answer carries: never cached, never sniffed. */
+export const apiHeaders = createMiddleware<DashboardHono>(async function apiHeaders(c, next) {
+  await next();
+  c.header("Cache-Control", "no-store");
+  c.header("X-Content-Type-Options", "nosniff");
+});
