@@ -1,0 +1,93 @@
+/**
+ * Helpers for the dashboard Functions tests: the env (GATEWAY = the real
+ * gateway Worker), requests to the API app, signing in, the error shape.
+ */
+import { SELF, createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { expect } from "vitest";
+import type { createDashboardApp } from "../../dashboard/functions/_lib/app";
+import type { DashboardEnv } from "../../dashboard/functions/_lib/env";
+import type { ErrorBody } from "../../workers/shared/errors";
+
+/** The gateway keys configured for the main Worker (see vitest.config.ts). */
+export const ADMIN_KEY = "test-admin-key";
+export const CALLER_KEY = "test-key-primary";
+export const SESSION_SECRET = "test-session-secret-0123456789abcdef-xyz";
+
+/** The dashboard's origin in these tests. */
+export const DASH = "https://dash.test";
+
+/** The dashboard API app. */
+export type DashboardApp = ReturnType<typeof createDashboardApp>;
+
+/** A login-mode env whose GATEWAY is the real gateway Worker. */
+export function dashEnv(overrides: Partial<DashboardEnv> = {}): DashboardEnv {
+  return {
+    GATEWAY: SELF,
+    DASHBOARD_AUTH: "login",
+    ACCESS_TEAM_DOMAIN: "",
+    ACCESS_AUD: "",
+    JAEGER_UI_URL: "",
+    LOG_LEVEL: "error",
+    GATEWAY_ADMIN_KEY: ADMIN_KEY,
+    GATEWAY_CALLER_KEY: CALLER_KEY,
+    SESSION_SECRET,
+    ...overrides,
+  };
+}
+
+/** Sends `init` to `path` on the app (a real Request; waits for its waitUntil work). */
+export async function send(app: DashboardApp, path: string, init: RequestInit = {}, env: DashboardEnv = dashEnv()): Promise<Response> {
+  const ctx = createExecutionContext();
+  const res = await app.fetch(new Request(`${DASH}${path}`, init), env, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+/** A JSON request init. */
+export function json(method: string, body: unknown, headers: Record<string, string> = {}): RequestInit {
+  return { method, headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) };
+}
+
+/** The `name=value` of a response's session cookie. */
+export function cookieOf(res: Response): string {
+  const setCookie = res.headers.get("Set-Cookie") ?? "";
+  const pair = setCookie.split(";")[0] ?? "";
+  expect(pair).toMatch(/^zahara_session=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+  return pair;
+}
+
+/** Signs in with `key` and returns the cookie pair. */
+export async function signIn(app: DashboardApp, env: DashboardEnv = dashEnv(), key = ADMIN_KEY): Promise<string> {
+  const res = await send(app, "/api/login", json("POST", { admin_key: key }), env);
+  expect(res.status, await res.clone().text()).toBe(200);
+  return cookieOf(res);
+}
+
+/** Asserts the gateway's error shape with `service` (default `dashboard`), and returns the body. */
+export async function expectError(res: Response, status: number, code: string, service = "dashboard"): Promise<ErrorBody> {
+  const text = await res.text();
+  expect(res.status, text).toBe(status);
+  expect(res.headers.get("Content-Type")).toMatch(/^application\/json/);
+  const body = JSON.parse(text) as ErrorBody;
+  expect(body).toMatchObject({ code, service });
+  expect(typeof body.error).toBe("string");
+  expect(typeof body.duration_ms).toBe("number");
+  expect(body.request_id).toBe(res.headers.get("X-Request-Id"));
+  expect(text).not.toMatch(/\bat .*\.(ts|js):\d+/);
+  return body;
+}
+
+/** Polls `read` until `done` (for writes the gateway makes after its response). */
+export async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, tries = 100, intervalMs = 50): Promise<T> {
+  let value = await read();
+  for (let i = 0; i < tries && !done(value); i++) {
+    await new Promise((r) => setTimeout(r, intervalMs));
+    value = await read();
+  }
+  return value;
+}
+
+/** Calls the gateway directly with the admin key (to inspect what the dashboard did). */
+export function gatewayAdmin(path: string): Promise<Response> {
+  return SELF.fetch(`https://gateway.test${path}`, { headers: { "X-API-Key": ADMIN_KEY } });
+}

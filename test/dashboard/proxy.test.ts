@@ -1,0 +1,187 @@
+/**
+ * The gateway proxy, /api/gw/*, against the real gateway: which key each path
+ * gets (seen in the gateway's own request log), what passes in each
+ * direction, and that no server-held key ever reaches the browser or a log line.
+ */
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { createDashboardApp } from "../../dashboard/functions/_lib/app";
+import { keyIdOf, sha256 } from "../../workers/gateway/src/auth/api-keys";
+import { ADMIN_KEY, CALLER_KEY, SESSION_SECRET, type DashboardApp, dashEnv, expectError, gatewayAdmin, json, pollUntil, send, signIn } from "./helpers";
+
+afterEach(() => vi.restoreAllMocks());
+
+let app: DashboardApp;
+let cookie: string;
+let adminId: string;
+let callerId: string;
+beforeAll(async () => {
+  app = createDashboardApp();
+  cookie = await signIn(app);
+  adminId = keyIdOf(await sha256(ADMIN_KEY));
+  callerId = keyIdOf(await sha256(CALLER_KEY));
+});
+
+const signedIn = (init: RequestInit = {}): RequestInit => ({ ...init, headers: { ...(init.headers as Record<string, string>), Cookie: cookie } });
+
+/** The gateway's request-log row for `id` (written after its response, so polled). */
+async function logged(id: string): Promise<{ key_id: string; path: string; status: number }> {
+  const res = await pollUntil(() => gatewayAdmin(`/v1/requests/${id}`), (r) => r.status === 200);
+  expect(res.status).toBe(200);
+  return (await res.json()) as { key_id: string; path: string; status: number };
+}
+
+describe("signed out", () => {
+  it("every /api/gw path is 401 in the gateway's error shape and nothing reaches the gateway", async () => {
+    for (const [method, path] of [["GET", "/api/gw/v1/stats"], ["GET", "/api/gw/agents"], ["POST", "/api/gw/execute"], ["GET", "/api/gw/nope"]] as const) {
+      const res = await send(app, path, { method, headers: { "X-Request-Id": `dash-anon-${method}-${path.length}` } });
+      const body = await expectError(res, 401, "UNAUTHORIZED");
+      expect(body.details).toEqual({ auth_mode: "login" });
+    }
+    const never = await pollUntil(() => gatewayAdmin("/v1/requests/dash-anon-GET-15"), (r) => r.status === 200, 5);
+    expect(never.status).toBe(404);
+  });
+
+  it("a key the browser sends is no credential for the dashboard", async () => {
+    await expectError(await send(app, "/api/gw/v1/stats", { headers: { "X-API-Key": ADMIN_KEY, Authorization: `Bearer ${ADMIN_KEY}` } }), 401, "UNAUTHORIZED");
+  });
+});
+
+describe("admin paths get GATEWAY_ADMIN_KEY", () => {
+  it("GET /api/gw/v1/stats answers the gateway's stats; the gateway logged the admin key's principal", async () => {
+    const res = await send(app, "/api/gw/v1/stats", signedIn({ headers: { "X-Request-Id": "dash-stats-1" } }));
+    const text = await res.text();
+    expect(res.status, text).toBe(200);
+    expect(res.headers.get("X-Request-Id")).toBe("dash-stats-1");
+    expect(res.headers.get("Content-Type")).toMatch(/^application\/json/);
+    const body = JSON.parse(text) as { agents: Record<string, unknown>; generated_at: string };
+    expect(Object.keys(body.agents).sort()).toEqual(["agent-custom", "agent-demo"]);
+    expect(await logged("dash-stats-1")).toMatchObject({ key_id: adminId, path: "/v1/stats", status: 200 });
+  });
+
+  it("the browser's own X-API-Key is dropped, not forwarded", async () => {
+    const res = await send(app, "/api/gw/v1/stats", signedIn({ headers: { "X-Request-Id": "dash-stats-2", "X-API-Key": CALLER_KEY, Authorization: `Bearer ${CALLER_KEY}` } }));
+    expect(res.status).toBe(200);
+    expect((await logged("dash-stats-2")).key_id).toBe(adminId);
+  });
+
+  it("GET /api/gw/metrics passes the Prometheus text through", async () => {
+    const res = await send(app, "/api/gw/metrics", signedIn());
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Content-Type")).toMatch(/^text\/plain/);
+    expect(await res.text()).toContain("gateway_build_info");
+  });
+
+  it("POST and PATCH reach the key API with the body; the audit log names the signed-in person, not what the browser claims", async () => {
+    const created = await send(app, "/api/gw/v1/keys", signedIn(json("POST", { name: "from-dashboard", scopes: ["agent-demo:echo"] }, { "X-Zahara-On-Behalf-Of": "mallory" })));
+    const body = (await created.json()) as { key: { id: string; name: string }; secret: string };
+    expect(created.status).toBe(201);
+    // The new key's secret is shown once, as the gateway answers it: that is the point of creating one.
+    expect(body.secret).toMatch(/^zk_/);
+    const patched = await send(app, `/api/gw/v1/keys/${body.key.id}`, signedIn(json("PATCH", { name: "renamed" })));
+    expect(patched.status).toBe(200);
+    expect(((await patched.json()) as { key: { name: string } }).key.name).toBe("renamed");
+    const audit = (await (await send(app, `/api/gw/v1/audit?target=${body.key.id}`, signedIn())).json()) as { entries: { action: string; actor: string; details: Record<string, unknown> }[] };
+    expect(audit.entries.map((e) => [e.action, e.actor, e.details.on_behalf_of])).toEqual([
+      ["key.update", adminId, adminId],
+      ["key.create", adminId, adminId],
+    ]);
+  });
+
+  it("passes the gateway's errors, status and Retry-After through (an isolated agent: 503 CIRCUIT_OPEN)", async () => {
+    const opened = await send(app, "/api/gw/v1/agents/agent-demo/breaker/open", signedIn(json("POST", { reason: "dashboard test" })));
+    expect(opened.status).toBe(200);
+    // chaos: agent-demo is the only agent offering it, so no fallback answers instead.
+    const res = await send(app, "/api/gw/agents/agent-demo/execute", signedIn(json("POST", { task: "chaos", parameters: {} })));
+    const body = await expectError(res, 503, "CIRCUIT_OPEN", "gateway");
+    expect(Number(res.headers.get("Retry-After"))).toBeGreaterThan(0);
+    expect(body.request_id).toBe(res.headers.get("X-Request-Id"));
+    await expectError(await send(app, "/api/gw/v1/requests/no-such-id", signedIn()), 404, "REQUEST_NOT_FOUND", "gateway");
+  });
+});
+
+describe("caller paths get GATEWAY_CALLER_KEY", () => {
+  it("GET /api/gw/agents lists the agents; the gateway logged the caller key's principal", async () => {
+    const res = await send(app, "/api/gw/agents", signedIn({ headers: { "X-Request-Id": "dash-agents-1" } }));
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { agents: { name: string }[] };
+    expect(body.agents.map((a) => a.name).sort()).toEqual(["agent-custom", "agent-demo"]);
+    expect(await logged("dash-agents-1")).toMatchObject({ key_id: callerId, path: "/agents" });
+  });
+
+  it("POST /api/gw/execute runs a capability on the real agent, keeping the request id", async () => {
+    const res = await send(app, "/api/gw/execute", signedIn(json("POST", { task: "echo", agent: "agent-demo", parameters: { hello: "dashboard" } }, { "X-Request-Id": "dash-exec-1" })));
+    const body = (await res.json()) as { result: unknown; agent: string; request_id: string };
+    expect(res.status).toBe(200);
+    expect(body).toMatchObject({ agent: "agent-demo", request_id: "dash-exec-1" });
+    expect(JSON.stringify(body.result)).toContain("dashboard");
+    expect(res.headers.get("X-Request-Id")).toBe("dash-exec-1");
+    expect((await logged("dash-exec-1")).key_id).toBe(callerId);
+  });
+
+  it("forwards X-Timeout-Ms (a slow capability under a 300 ms deadline: 504)", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const res = await send(app, "/api/gw/execute", signedIn(json("POST", { task: "chaos", agent: "agent-demo", parameters: { delay_ms: 3000 } }, { "X-Timeout-Ms": "300" })));
+    await expectError(res, 504, "UPSTREAM_TIMEOUT", "gateway");
+  });
+
+  it("GET /api/gw/health answers the gateway's health", async () => {
+    const res = await send(app, "/api/gw/health", signedIn());
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: "ok", agents: { "agent-demo": { status: "ok" } } });
+  });
+});
+
+describe("what the proxy refuses", () => {
+  it("methods other than GET, POST, PATCH: 405 with Allow", async () => {
+    for (const method of ["PUT", "DELETE"]) {
+      const res = await send(app, "/api/gw/v1/keys", signedIn({ method }));
+      await expectError(res, 405, "METHOD_NOT_ALLOWED");
+      expect(res.headers.get("Allow")).toMatch(/GET.*PATCH.*POST/);
+    }
+  });
+
+  it("paths outside the gateway's API, and encoded separators: 404 from the dashboard", async () => {
+    for (const path of ["/api/gw", "/api/gw/", "/api/gw/admin", "/api/gw/v1x/stats", "/api/gw/agentsx", "/api/gw/agents%2F..%2Fv1%2Fstats", "/api/gw/agents/%2E%2Fx", "/api/gw/health/../v1/stats/.x", "/api/gw//v1/stats"]) {
+      const res = await send(app, path, signedIn());
+      if (res.status === 200) throw new Error(`${path} was proxied`);
+      await expectError(res, 404, "NOT_FOUND");
+    }
+  });
+
+  it("a missing server key is a 500 (logged), never a call without a key", async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" ")));
+    const res = await send(app, "/api/gw/v1/stats", signedIn({ headers: { "X-Request-Id": "dash-nokey-1" } }), dashEnv({ GATEWAY_ADMIN_KEY: "" }));
+    await expectError(res, 500, "INTERNAL_ERROR");
+    expect(lines.join("\n")).toContain("GATEWAY_ADMIN_KEY is not set");
+    expect((await pollUntil(() => gatewayAdmin("/v1/requests/dash-nokey-1"), (r) => r.status === 200, 5)).status).toBe(404);
+  });
+
+  it("a gateway that cannot be reached is 502 UPSTREAM_UNREACHABLE", async () => {
+    const broken = { fetch: () => Promise.reject(new Error("connection refused")) } as unknown as Fetcher;
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    await expectError(await send(app, "/api/gw/v1/stats", signedIn(), dashEnv({ GATEWAY: broken })), 502, "UPSTREAM_UNREACHABLE");
+  });
+});
+
+describe("secrecy", () => {
+  it("no server-held key or session secret appears in any answer or any log line, even at debug level", async () => {
+    const lines: string[] = [];
+    for (const m of ["log", "info", "warn", "error", "debug"] as const) vi.spyOn(console, m).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" ")));
+    const env = dashEnv({ LOG_LEVEL: "debug" });
+    const answers: string[] = [];
+    const record = async (res: Response) => answers.push(`${res.status} ${JSON.stringify([...res.headers])} ${await res.text()}`);
+    await record(await send(app, "/api/login", json("POST", { admin_key: ADMIN_KEY }), env));
+    await record(await send(app, "/api/login", json("POST", { admin_key: CALLER_KEY }), env));
+    for (const path of ["/api/session", "/api/gw/v1/stats", "/api/gw/agents", "/api/gw/health", "/api/gw/v1/keys", "/api/gw/v1/audit", "/api/gw/nope", "/api/gw/v1/requests?limit=5"]) {
+      await record(await send(app, path, signedIn(), env));
+    }
+    await record(await send(app, "/api/gw/execute", signedIn(json("POST", { task: "echo", agent: "agent-demo", parameters: {} })), env));
+    expect(lines.some((l) => l.includes('"service":"dashboard"') && l.includes("request completed"))).toBe(true);
+    const sessionValue = cookie.split("=")[1] as string;
+    for (const secret of [ADMIN_KEY, CALLER_KEY, SESSION_SECRET, sessionValue]) {
+      expect(answers.join("\n")).not.toContain(secret);
+      expect(lines.join("\n")).not.toContain(secret);
+    }
+  });
+});

@@ -1,0 +1,50 @@
+/**
+ * Dashboard Functions tests, in workerd. The tests import the dashboard's API
+ * app (dashboard/functions/_lib/app.ts) and call it with real Requests and an
+ * env whose GATEWAY binding is the real gateway Worker: the gateway is this
+ * project's main Worker (`SELF`), configured from its wrangler.toml, with the
+ * real agent bundles behind it, exactly as in the gateway tests. The only
+ * double is the identity provider's JWKS endpoint (Cloudflare Access's certs).
+ */
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineProject } from "vitest/config";
+import { startJwksServer } from "../doubles/jwks-server.ts";
+import { ROOT, TEST_ADMIN_KEY, TEST_KEY, agentWorker } from "../workers-shared.ts";
+
+const migrations = await readD1Migrations(path.join(ROOT, "migrations/request-log"));
+const accessMigrations = await readD1Migrations(path.join(ROOT, "migrations/access"));
+// Cloudflare Access's `/cdn-cgi/access/certs`, played by the JWKS double (access.test.ts publishes keys there).
+const jwks = await startJwksServer();
+
+export default defineProject({
+  plugins: [
+    cloudflareTest({
+      main: path.join(ROOT, "workers/gateway/src/index.ts"),
+      wrangler: { configPath: path.join(ROOT, "wrangler.toml") },
+      miniflare: {
+        bindings: {
+          GATEWAY_API_KEYS: TEST_KEY,
+          ADMIN_API_KEYS: TEST_ADMIN_KEY,
+          GATEWAY_TIMEOUT_MS: "5000",
+          // Small, so the login throttle test needs few attempts.
+          AUTH_FAILURE_LIMIT: "3",
+          LOG_LEVEL: "error",
+          TEST_MIGRATIONS: migrations,
+          TEST_ACCESS_MIGRATIONS: accessMigrations,
+          TEST_JWKS_URL: jwks.url,
+        },
+        workers: [agentWorker("agent-demo", { CHAOS_ENABLED: "true" }), agentWorker("agent-custom", {})],
+      },
+    }),
+  ],
+  test: {
+    name: "dashboard",
+    testTimeout: 15_000,
+    root: ROOT,
+    include: ["test/dashboard/**/*.test.ts"],
+    globalSetup: [path.join(ROOT, "test/global-setup.ts")],
+    // The gateway's per-file D1 migrations and per-test guard reset.
+    setupFiles: [path.join(ROOT, "test/gateway/setup.ts")],
+  },
+});
