@@ -1,19 +1,24 @@
 /**
  * `npm run dev`: the whole platform locally in workerd. Creates `.dev.vars`
- * from `.dev.vars.example` when missing, compiles the manifests, then starts
+ * from `.dev.vars.example` when missing (and `dashboard/.dev.vars` from
+ * `dashboard/.dev.vars.example`), compiles the manifests, then starts
  * agent-demo (:3001, chaos on), agent-custom (:3002) and the gateway (:8000)
  * with `wrangler dev`; the gateway reaches the agents through service
- * bindings resolved by wrangler's local dev registry. Ctrl-C stops all.
- * Before that it applies the request log's D1 migrations to the local
- * database (`wrangler dev` applies none by itself).
+ * bindings resolved by wrangler's local dev registry. Before that it applies
+ * the D1 migrations to the local databases (`wrangler dev` applies none by
+ * itself). Once the gateway answers, it builds the dashboard (`vite build`)
+ * and serves it with its Pages Functions on :8788 (`wrangler pages dev`),
+ * whose GATEWAY service binding resolves through the same registry.
+ * Ctrl-C stops all.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { access, appendFile, copyFile, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
+const vite = path.join(root, "node_modules", ".bin", "vite");
 
 /** One Worker to run: its config, port and extra `--var`s. */
 interface DevWorker {
@@ -31,15 +36,16 @@ const workers: DevWorker[] = [
   { name: "gateway", config: "wrangler.toml", port: 8000, inspectorPort: 9230 },
 ];
 
-/** Creates `.dev.vars` from the example, or appends variables the example gained since. */
-async function ensureDevVars(): Promise<void> {
-  const target = path.join(root, ".dev.vars");
-  const example = path.join(root, ".dev.vars.example");
+/** Creates `<dir>/.dev.vars` from its example, or appends variables the example gained since. */
+async function ensureDevVars(dir: string, note: string): Promise<void> {
+  const target = path.join(root, dir, ".dev.vars");
+  const example = path.join(root, dir, ".dev.vars.example");
+  const shown = path.join(dir, ".dev.vars");
   try {
     await access(target);
   } catch {
     await copyFile(example, target);
-    console.log("[dev] created .dev.vars from .dev.vars.example (dev API key: zahara-dev-key, admin key: zahara-dev-admin-key)");
+    console.log(`[dev] created ${shown} from ${shown}.example (${note})`);
     return;
   }
   const names = (text: string) => new Set(text.split("\n").map((l) => /^([A-Z][A-Z0-9_]*)=/.exec(l)?.[1]).filter(Boolean));
@@ -50,7 +56,7 @@ async function ensureDevVars(): Promise<void> {
   });
   if (missing.length > 0) {
     await appendFile(target, `\n${missing.join("\n")}\n`);
-    console.log(`[dev] added to .dev.vars: ${missing.map((l) => l.split("=")[0]).join(", ")}`);
+    console.log(`[dev] added to ${shown}: ${missing.map((l) => l.split("=")[0]).join(", ")}`);
   }
 }
 
@@ -105,24 +111,75 @@ function start(worker: DevWorker): ChildProcess {
   return child;
 }
 
-await ensureDevVars();
+/** The dashboard: Pages dev server for dashboard/dist with the Functions in dashboard/functions. */
+const DASHBOARD = { name: "dashboard", port: 8788, inspectorPort: 9233 };
+
+/** Builds the dashboard front end into dashboard/dist; exits on failure. */
+function buildDashboard(): void {
+  try {
+    execFileSync(vite, ["build", "-c", "dashboard/vite.config.ts", "--logLevel", "warn"], { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
+  } catch {
+    console.error("[dev] the dashboard build failed");
+    process.exit(1);
+  }
+}
+
+/**
+ * `wrangler pages dev` run in dashboard/, so it reads dashboard/wrangler.toml, functions/ and
+ * .dev.vars (dashboard/package.json makes dashboard/ the Pages project root; see its description).
+ */
+function startDashboard(): ChildProcess {
+  const args = ["pages", "dev", "dist", "--port", String(DASHBOARD.port), "--inspector-port", String(DASHBOARD.inspectorPort), "--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
+  const child = spawn(wrangler, args, {
+    cwd: path.join(root, "dashboard"),
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", FORCE_COLOR: "0" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  prefixLines(DASHBOARD.name, child.stdout!, process.stdout);
+  prefixLines(DASHBOARD.name, child.stderr!, process.stderr);
+  return child;
+}
+
+/** Resolves once the gateway answers /health (or after 60 s, to start the dashboard anyway). */
+async function gatewayReady(): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline && !stopping) {
+    try {
+      const res = await fetch("http://127.0.0.1:8000/health", { signal: AbortSignal.timeout(2000) });
+      await res.body?.cancel();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+await ensureDevVars(".", "dev API key: zahara-dev-key, admin key: zahara-dev-admin-key");
+await ensureDevVars("dashboard", "the dashboard's gateway keys and session secret");
 await applyLocalMigrations();
-const children = workers.map(start);
+buildDashboard();
+const children: { name: string; child: ChildProcess }[] = workers.map((w) => ({ name: w.name, child: start(w) }));
 let stopping = false;
 const stop = (code: number) => {
   if (stopping) return;
   stopping = true;
-  for (const child of children) child.kill("SIGTERM");
+  for (const { child } of children) child.kill("SIGTERM");
   setTimeout(() => process.exit(code), 1500).unref();
 };
-process.on("SIGINT", () => stop(0));
-process.on("SIGTERM", () => stop(0));
-children.forEach((child, i) =>
+const watch = ({ name, child }: { name: string; child: ChildProcess }) =>
   child.on("exit", (code) => {
     if (!stopping) {
-      console.error(`[dev] ${workers[i]?.name} exited with code ${code}; stopping the others`);
+      console.error(`[dev] ${name} exited with code ${code}; stopping the others`);
       stop(code ?? 1);
     }
-  }),
-);
-console.log("[dev] gateway http://localhost:8000 · agent-demo http://localhost:3001 · agent-custom http://localhost:3002");
+  });
+process.on("SIGINT", () => stop(0));
+process.on("SIGTERM", () => stop(0));
+children.forEach(watch);
+await gatewayReady();
+if (!stopping) {
+  const dashboard = { name: DASHBOARD.name, child: startDashboard() };
+  children.push(dashboard);
+  watch(dashboard);
+  console.log("[dev] gateway http://localhost:8000 · agent-demo http://localhost:3001 · agent-custom http://localhost:3002 · dashboard http://localhost:8788 (admin key: zahara-dev-admin-key)");
+}
