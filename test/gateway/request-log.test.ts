@@ -284,6 +284,22 @@ describe("request log: GET /v1/requests", () => {
     expect((await walk("agent=no-such-agent", 10)).ids).toEqual([]);
   });
 
+  it("kind=calls keeps only agent calls (execute routes), not admin or listing requests", async () => {
+    const id = `kind-${crypto.randomUUID()}`;
+    await SELF.fetch(`${BASE}/agents`, { headers: { "X-API-Key": KEY, "X-Request-Id": `${id}-list` } });
+    await SELF.fetch(`${BASE}/agents/agent-demo/execute`, {
+      method: "POST",
+      headers: { "X-API-Key": KEY, "X-Request-Id": `${id}-call`, "Content-Type": "application/json" },
+      body: JSON.stringify({ task: "echo", parameters: {} }),
+    });
+    const both = await pollUntil(async () => (await walk("", 200)).ids, (ids) => ids.includes(`${id}-list`) && ids.includes(`${id}-call`));
+    expect(both).toEqual(expect.arrayContaining([`${id}-list`, `${id}-call`]));
+    const calls = (await walk("kind=calls", 200)).ids;
+    expect(calls).toContain(`${id}-call`);
+    expect(calls).not.toContain(`${id}-list`);
+    await expectError(await admin("/v1/requests?kind=some"), 400, "INVALID_REQUEST");
+  });
+
   it("without filters, walks the whole log once (rows logged during the walk are newer than its cursor)", async () => {
     const before = (await db().prepare("SELECT request_id FROM requests").all<{ request_id: string }>()).results.map((r) => r.request_id);
     const all = await walk("", 7);

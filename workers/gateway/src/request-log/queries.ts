@@ -11,6 +11,8 @@ export interface RequestFilter {
   status?: readonly [number, number];
   /** Only requests at or after this time (epoch ms). */
   since?: number;
+  /** Only calls to agents (`POST /execute`, `POST /agents/:agent/execute`), not admin or listing requests. */
+  callsOnly?: boolean;
   /** Rows per page. */
   limit: number;
   /** Position after which the page starts (the last row of the previous page). */
@@ -86,6 +88,7 @@ export async function listRequests(db: D1Database, filter: RequestFilter): Promi
     where.push("r.ts >= ?");
     args.push(filter.since);
   }
+  if (filter.callsOnly) where.push("(r.path = '/execute' OR (r.path LIKE '/agents/%/execute'))");
   if (filter.after !== undefined) {
     where.push("(r.ts < ? OR (r.ts = ? AND r.request_id < ?))");
     args.push(filter.after.ts, filter.after.ts, filter.after.requestId);

@@ -14,7 +14,7 @@ import type { RequestLogBindings } from "../request-log/writer";
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
 
-const QUERY_FIELDS = new Set(["agent", "status", "since", "cursor", "limit"]);
+const QUERY_FIELDS = new Set(["agent", "status", "since", "cursor", "limit", "kind"]);
 
 type LogContext = Context<{ Bindings: RequestLogBindings }>;
 
@@ -28,7 +28,11 @@ export function parseRequestFilter(query: Record<string, string>): RequestFilter
   for (const name of Object.keys(query)) {
     if (!QUERY_FIELDS.has(name)) fields.push({ field: name, message: "Unknown query parameter" });
   }
-  const { agent, status, since, cursor, limit } = query;
+  const { agent, status, since, cursor, limit, kind } = query;
+  if (kind !== undefined) {
+    if (kind === "calls") filter.callsOnly = true;
+    else if (kind !== "all") fields.push({ field: "kind", message: "expected calls (agent calls only) or all" });
+  }
   if (agent !== undefined) {
     if (agent.length < 1 || agent.length > 253) fields.push({ field: "agent", message: "expected an agent name (1-253 characters)" });
     else filter.agent = agent;
