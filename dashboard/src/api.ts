@@ -197,6 +197,6 @@ export const api = {
   health: (opts?: CallOptions) => call<GatewayHealth>("GET", "/api/gw/health", undefined, opts),
   agents: (opts?: CallOptions) => call<{ agents: AgentSummary[] }>("GET", "/api/gw/agents", undefined, opts),
   stats: (opts?: CallOptions) => call<GatewayStats>("GET", "/api/gw/v1/stats", undefined, opts),
-  requests: (query: { agent?: string; status?: string; since?: string; limit?: number; cursor?: string } = {}, opts?: CallOptions) =>
+  requests: (query: { agent?: string; status?: string; since?: string; kind?: "calls" | "all"; limit?: number; cursor?: string } = {}, opts?: CallOptions) =>
     call<{ requests: RequestLogEntry[]; next_cursor: string | null }>("GET", "/api/gw/v1/requests", undefined, { ...opts, query: { ...opts?.query, ...query } }),
 };

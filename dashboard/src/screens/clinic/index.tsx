@@ -79,7 +79,7 @@ function Overview() {
         <section class="panel" aria-labelledby="charts-title">
           <h2 id="charts-title">Last minute, sampled every {REFRESH_MS / 1000} s while this page is open</h2>
           <div class="chart-grid">
-            <LineChart title="Requests per second" series={series((v) => v.rate)} format={(v) => v.toFixed(1)} />
+            <LineChart title="Requests per second" series={series((v) => v.rate)} format={(v) => (v < 1 ? v.toFixed(2) : v.toFixed(1))} />
             <LineChart title="Error rate" series={series((v) => v.error)} format={(v) => `${(v * 100).toFixed(0)}%`} />
             {agents.map((a) => (
               <LineChart

@@ -34,7 +34,7 @@ export function LineChart({ title, series, format, height = 160 }: LineChartProp
     return (
       <figure class="chart">
         <figcaption>{title}</figcaption>
-        <p class="muted chart__empty">Collecting samples…</p>
+        <p class="muted chart__empty">{ts.length < 2 ? "Collecting samples…" : "No requests in the last minute"}</p>
       </figure>
     );
   }

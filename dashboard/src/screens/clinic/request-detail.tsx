@@ -22,18 +22,26 @@ interface RequestDetailData {
 export interface RequestDetailProps {
   requestId: string;
   jaegerUiUrl: string | null;
+  /** Shown inside another screen (the Wizard's result): no back link, a smaller heading. */
+  embedded?: boolean;
 }
 
 /** The detail view. */
-export function RequestDetail({ requestId, jaegerUiUrl }: RequestDetailProps) {
+export function RequestDetail({ requestId, jaegerUiUrl, embedded = false }: RequestDetailProps) {
   const res = usePoll((signal) => api.gateway.get<RequestDetailData>(`/v1/requests/${encodeURIComponent(requestId)}`, { signal }), 0, [requestId]);
   const r = res.data;
   return (
     <section class="panel" aria-labelledby="request-title">
-      <p>
-        <a href={href("clinic")}>← Back to the Clinic</a>
-      </p>
-      <h2 id="request-title">Request {requestId}</h2>
+      {embedded ? (
+        <h3 id="request-title">In the request log</h3>
+      ) : (
+        <>
+          <p>
+            <a href={href("clinic")}>← Back to the Clinic</a>
+          </p>
+          <h2 id="request-title">Request {requestId}</h2>
+        </>
+      )}
       {res.loading ? <p class="muted">Loading…</p> : null}
       {res.error ? (
         <p class="error" role="alert">

@@ -16,17 +16,18 @@ export function RequestLog({ agents }: RequestLogProps) {
   const [agent, setAgent] = useState("");
   const [status, setStatus] = useState("");
   const [since, setSince] = useState("1h");
+  const [callsOnly, setCallsOnly] = useState(true);
   const [cursors, setCursors] = useState<string[]>([]);
   const cursor = cursors[cursors.length - 1];
   const sinceMs = SINCE[since];
   const page = usePoll(
     (signal) =>
       api.requests(
-        { ...(agent ? { agent } : {}), ...(status ? { status } : {}), ...(sinceMs !== undefined ? { since: String(Date.now() - sinceMs) } : {}), limit: 25, ...(cursor ? { cursor } : {}) },
+        { ...(agent ? { agent } : {}), ...(status ? { status } : {}), kind: callsOnly ? "calls" : "all", ...(sinceMs !== undefined ? { since: String(Date.now() - sinceMs) } : {}), limit: 25, ...(cursor ? { cursor } : {}) },
         { signal },
       ),
     cursor ? 0 : 5000,
-    [agent, status, since, cursor],
+    [agent, status, since, callsOnly, cursor],
   );
   const reset = () => setCursors([]);
   const rows: RequestLogEntry[] = page.data?.requests ?? [];
@@ -64,6 +65,10 @@ export function RequestLog({ agents }: RequestLogProps) {
             <option value="24h">24 hours</option>
             <option value="all">Everything kept</option>
           </select>
+        </label>
+        <label class="filters__check">
+          <input type="checkbox" checked={callsOnly} onChange={(e) => (setCallsOnly(e.currentTarget.checked), reset())} />
+          Agent calls only
         </label>
       </form>
       {page.error ? (

@@ -202,5 +202,5 @@ function LoggedTimeline({ requestId, jaegerUiUrl }: { requestId: string; jaegerU
   }, [requestId]);
   if (ready === undefined) return <p class="muted">Waiting for the request log…</p>;
   if (!ready) return <p class="muted">The request log has no entry for this request yet; find it later in the Clinic.</p>;
-  return <RequestDetail requestId={requestId} jaegerUiUrl={jaegerUiUrl} />;
+  return <RequestDetail requestId={requestId} jaegerUiUrl={jaegerUiUrl} embedded />;
 }
