@@ -168,8 +168,21 @@ async function failingRunOpensBreaker(page: Page): Promise<void> {
 async function builder(page: Page): Promise<void> {
   await page.goto(`${DASHBOARD}/#/builder`);
   await page.getByRole("heading", { name: "Builder", level: 1 }).waitFor();
-  check(true, "the Builder opens");
+  const status = page.locator(".builder-status");
+  await waitForText(status, /^Valid/, 20_000);
+  check(true, "the Builder opens on a manifest that validates");
   await screenshot(page, "builder");
+  const name = page.locator("#builder-name");
+  await name.fill("Bad Name!");
+  await waitForText(status, /problems? to fix/, 10_000);
+  check((await page.locator(".builder-problems").count()) > 0, "a bad name is flagged live, at its field");
+  await screenshot(page, "builder-invalid");
+  await name.fill("agent-demo");
+  await waitForText(status, /^Valid/, 10_000);
+  await page.getByRole("button", { name: "Run the simulation" }).click();
+  await page.getByText(/^Simulated [\d,]+ requests in/).waitFor({ timeout: 60_000 });
+  check(await page.getByText("Success for callers").isVisible(), "the resilience simulator runs the manifest's settings and shows what callers get");
+  await screenshot(page, "builder-simulation");
 }
 
 async function main(): Promise<void> {
