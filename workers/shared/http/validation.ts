@@ -1,6 +1,7 @@
-/** Turns zod validation issues into the `details.fields` of a 400 error. */
+/** Turns zod validation issues into the `details.fields` of a 400 error, and parses a JSON body with a schema. */
 import type { $ZodError } from "zod/v4/core";
 import { type ErrorCode, ZaharaError } from "../errors";
+import { readJsonBody } from "./json-body";
 
 /** One invalid field: a dotted path (`parameters.items[0].name`) and why. */
 export interface FieldIssue {
@@ -41,4 +42,29 @@ export function validationError(
     message: message ? `${message}: ${summary}` : undefined,
     details: { fields },
   });
+}
+
+/** A schema `parseJsonBody` can use (any zod or zod/mini schema). */
+export interface BodySchema<T> {
+  safeParse(value: unknown): { success: true; data: T } | { success: false; error: $ZodError };
+}
+
+/** Options for {@link parseJsonBody}. */
+export interface ParseBodyOptions {
+  /** Largest body accepted (413 past it). */
+  maxBytes: number;
+  /** A request with no body (or `Content-Length: 0`) is parsed as `{}` instead of being refused. */
+  optional?: boolean;
+}
+
+/**
+ * Reads `request`'s JSON body ({@link readJsonBody}: 415 unless JSON, 413
+ * past `maxBytes`, 400 if malformed) and validates it with `schema`; 400
+ * `INVALID_REQUEST` naming each bad field otherwise.
+ */
+export async function parseJsonBody<T>(request: Request, schema: BodySchema<T>, { maxBytes, optional = false }: ParseBodyOptions): Promise<T> {
+  const empty = optional && (request.body === null || request.headers.get("Content-Length") === "0");
+  const parsed = schema.safeParse(empty ? {} : await readJsonBody(request, maxBytes));
+  if (!parsed.success) throw validationError(parsed.error, { message: "Invalid request body" });
+  return parsed.data;
 }

@@ -7,9 +7,8 @@ import { trace } from "@opentelemetry/api";
 import type { Context } from "hono";
 import * as z from "zod/mini";
 import { ZaharaError } from "../../../shared/errors";
-import { readJsonBody } from "../../../shared/http/json-body";
 import { elapsedMs } from "../../../shared/http/request-context";
-import { validationError } from "../../../shared/http/validation";
+import { parseJsonBody } from "../../../shared/http/validation";
 import { type GatewayVars, resolveGatewayConfig } from "../config";
 import { authorizeCall } from "../auth/authenticate";
 import { type AgentRegistry, serviceBinding } from "../registry";
@@ -112,10 +111,8 @@ export interface ExecuteDeps {
 /** Creates the `POST /execute` handler (routing by task, or by `agent` in the body). */
 export function executeHandler(deps: ExecuteDeps) {
   return async function executeRoute(c: GatewayContext): Promise<Response> {
-    const raw = await readJsonBody(c.req.raw, resolveGatewayConfig(c.env).maxBodyBytes);
-    const body = ExecuteBodySchema.safeParse(raw);
-    if (!body.success) throw validationError(body.error, { message: "Invalid request body" });
-    return execute(c, deps, body.data.task, body.data.parameters, body.data.agent);
+    const body = await parseJsonBody(c.req.raw, ExecuteBodySchema, { maxBytes: resolveGatewayConfig(c.env).maxBodyBytes });
+    return execute(c, deps, body.task, body.parameters, body.agent);
   };
 }
 
@@ -124,9 +121,7 @@ export function agentExecuteHandler(deps: ExecuteDeps) {
   return async function agentExecuteRoute(c: GatewayContext): Promise<Response> {
     const agentName = c.req.param("agent") ?? "";
     deps.registry.agent(agentName);
-    const raw = await readJsonBody(c.req.raw, resolveGatewayConfig(c.env).maxBodyBytes);
-    const body = AgentExecuteBodySchema.safeParse(raw);
-    if (!body.success) throw validationError(body.error, { message: "Invalid request body" });
-    return execute(c, deps, body.data.task, body.data.parameters, agentName);
+    const body = await parseJsonBody(c.req.raw, AgentExecuteBodySchema, { maxBytes: resolveGatewayConfig(c.env).maxBodyBytes });
+    return execute(c, deps, body.task, body.parameters, agentName);
   };
 }

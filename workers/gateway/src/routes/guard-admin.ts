@@ -17,15 +17,17 @@ import * as z from "zod/mini";
 import type { UpstreamGuard } from "../../../../durable-objects/upstream-guard/src";
 import type { GuardConfig, GuardSnapshot } from "../../../../durable-objects/upstream-guard/src/types";
 import { ZaharaError } from "../../../shared/errors";
-import { readJsonBody } from "../../../shared/http/json-body";
-import { validationError } from "../../../shared/http/validation";
+import { parseJsonBody } from "../../../shared/http/validation";
 import { TimeoutError, withTimeout } from "../../../shared/timeout";
 import { type AuditEntry, auditStatement } from "../audit/audit-log";
 import { resolveGatewayConfig } from "../config";
 import type { AgentRegistry } from "../registry";
 import type { GuardNamespace } from "../resilience/guard-client";
 import type { ResilienceCatalog } from "../resilience/plans";
+import { type BreakerChange, guardView } from "../admin/guard-view";
 import { type KeyRouteBindings, auditOf, withKeyStore } from "./keys";
+
+export type { BreakerChange, GuardView } from "../admin/guard-view";
 
 /** Longest wait for the guard (one read, or a read and a change). */
 export const GUARD_ADMIN_TIMEOUT_MS = 2000;
@@ -51,49 +53,6 @@ export interface GuardAdminBindings extends KeyRouteBindings {
 }
 
 type GuardAdminContext = Context<{ Bindings: GuardAdminBindings }>;
-type BreakerState = GuardSnapshot["breaker"]["state"];
-
-/** A guard snapshot as the API returns it (snake_case, ISO times). */
-export interface GuardView {
-  agent: string;
-  /** When the guard took the snapshot. */
-  at: string;
-  breaker: { state: BreakerState; retry_after_ms: number; consecutive_failures: number; open_until: string | null };
-  /** Concurrency permits held now. */
-  in_flight: number;
-  /** The per-agent rate limit now; null when the agent has none. */
-  rate_limit: { limit: number; remaining: number; retry_after_ms: number; reset_ms: number } | null;
-  /** Today's (UTC) tokens against the agent's daily budget; null when it has none. */
-  tokens: { day: string; used: number; reserved: number; remaining: number } | null;
-  retry_budget: { requests: number; retries: number; available: number };
-  /** The latest breaker transitions, oldest first. */
-  transitions: { from: BreakerState; to: BreakerState; at: string; cause: string }[];
-}
-
-/** What a breaker change did: the state read just before it and the state after it. */
-export interface BreakerChange {
-  reason: string | null;
-  from: BreakerState;
-  to: BreakerState;
-}
-
-const iso = (ms: number) => new Date(ms).toISOString();
-
-/** Renders a {@link GuardSnapshot} for the API. */
-export function guardView(s: GuardSnapshot): GuardView {
-  const b = s.breaker;
-  const r = s.rateLimit;
-  return {
-    agent: s.agent,
-    at: iso(s.at),
-    breaker: { state: b.state, retry_after_ms: b.retryAfterMs, consecutive_failures: b.consecutiveFailures, open_until: b.openUntil === undefined ? null : iso(b.openUntil) },
-    in_flight: s.inFlight,
-    rate_limit: r ? { limit: r.limit, remaining: r.remaining, retry_after_ms: r.retryAfterMs, reset_ms: r.resetMs } : null,
-    tokens: s.tokens ? { day: s.tokens.day, used: s.tokens.used, reserved: s.tokens.reserved, remaining: s.tokens.remaining } : null,
-    retry_budget: { requests: s.retryBudget.requests, retries: s.retryBudget.retries, available: s.retryBudget.available },
-    transitions: s.transitions.map((t) => ({ from: t.from, to: t.to, at: iso(t.at), cause: t.cause })),
-  };
-}
 
 const BreakerChangeSchema = z.strictObject({
   reason: z.optional(
@@ -102,11 +61,8 @@ const BreakerChangeSchema = z.strictObject({
 });
 
 /** The optional `{ "reason": string }` of a breaker change; no body is `{}`. 400 (or 413/415) in the error shape otherwise. */
-async function changeBody(c: GuardAdminContext): Promise<{ reason?: string }> {
-  const empty = c.req.raw.body === null || c.req.header("Content-Length") === "0";
-  const parsed = BreakerChangeSchema.safeParse(empty ? {} : await readJsonBody(c.req.raw, MAX_BODY_BYTES));
-  if (!parsed.success) throw validationError(parsed.error, { message: "Invalid request body" });
-  return parsed.data;
+function changeBody(c: GuardAdminContext): Promise<{ reason?: string }> {
+  return parseJsonBody(c.req.raw, BreakerChangeSchema, { maxBytes: MAX_BODY_BYTES, optional: true });
 }
 
 type GuardStub = DurableObjectStub<UpstreamGuard>;

@@ -6,8 +6,7 @@
  */
 import { type Context, Hono } from "hono";
 import { ZaharaError } from "../../../shared/errors";
-import { readJsonBody } from "../../../shared/http/json-body";
-import { validationError } from "../../../shared/http/validation";
+import { parseJsonBody } from "../../../shared/http/validation";
 import { type KeySettings, type KeyView, getKey, insertKey, listKeys, revokeKey, rotateKey, updateKey } from "../auth/key-store";
 import { displayPrefix, generateKeyId, generateSecret, sha256, toHex } from "../auth/api-keys";
 import { clientAddress } from "../auth/throttle";
@@ -22,6 +21,9 @@ export interface KeyRouteBindings {
   ACCESS_DB?: D1Database;
   UPSTREAM_GUARD?: DurableObjectNamespace<UpstreamGuard>;
 }
+
+/** Largest body a key request may send. */
+const MAX_KEY_BODY_BYTES = 16_384;
 
 /** How long `GET /v1/keys/:id/usage` waits for each agent's guard. */
 export const USAGE_TIMEOUT_MS = 2000;
@@ -84,12 +86,6 @@ async function existing(c: KeyContext, db: D1Database, id: string, now: number):
   return key;
 }
 
-async function body<T>(c: KeyContext, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: Parameters<typeof validationError>[0] } }, empty: boolean): Promise<T> {
-  const raw = empty && (c.req.header("Content-Length") === "0" || !c.req.header("Content-Type")) ? {} : await readJsonBody(c.req.raw, 16_384);
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw validationError(parsed.error, { message: "Invalid request body" });
-  return parsed.data;
-}
 
 const settingsOf = (k: KeyView): KeySettings => ({ name: k.name, scopes: k.scopes, rateLimit: k.rate_limit, dailyTokenBudget: k.daily_token_budget, expiresAt: k.expires_at });
 const described = (s: KeySettings) => ({ name: s.name, scopes: s.scopes, rate_limit: s.rateLimit, daily_token_budget: s.dailyTokenBudget, expires_at: s.expiresAt });
@@ -100,7 +96,7 @@ export function keyRoutes(registry: AgentRegistry, now: () => number = Date.now)
   const routes = new Hono<{ Bindings: KeyRouteBindings }>();
 
   routes.post("/", async function createKey(c) {
-    const input = await body(c, CreateKeySchema, false);
+    const input = await parseJsonBody(c.req.raw, CreateKeySchema, { maxBytes: MAX_KEY_BODY_BYTES });
     const at = now();
     const settings = resolveSettings(input, EMPTY, catalog, at);
     const secret = generateSecret();
@@ -165,7 +161,7 @@ export function keyRoutes(registry: AgentRegistry, now: () => number = Date.now)
 
   routes.patch("/:id", async function updateKeyRoute(c) {
     const id = keyId(c);
-    const input = await body(c, UpdateKeySchema, false);
+    const input = await parseJsonBody(c.req.raw, UpdateKeySchema, { maxBytes: MAX_KEY_BODY_BYTES });
     const at = now();
     const key = await withKeyStore(c, "update", async (db) => {
       const current = await existing(c, db, id, at);
@@ -178,7 +174,7 @@ export function keyRoutes(registry: AgentRegistry, now: () => number = Date.now)
 
   routes.post("/:id/rotate", async function rotateKeyRoute(c) {
     const id = keyId(c);
-    const { grace_seconds: grace = DEFAULT_GRACE_SECONDS } = await body(c, RotateKeySchema, true);
+    const { grace_seconds: grace = DEFAULT_GRACE_SECONDS } = await parseJsonBody(c.req.raw, RotateKeySchema, { maxBytes: MAX_KEY_BODY_BYTES, optional: true });
     const at = now();
     const secret = generateSecret();
     const prefix = displayPrefix(secret);
