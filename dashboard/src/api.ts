@@ -10,6 +10,9 @@
  * a key the server adds. Use `api.gateway.get("/v1/stats")` for any gateway
  * path, or the typed helpers below.
  */
+import type { StatsWindow } from "../../durable-objects/upstream-guard/src/metrics";
+import type { GuardView } from "../../workers/gateway/src/admin/guard-view";
+import type { RequestView as RequestLogEntry, TimelineEntry } from "../../workers/gateway/src/request-log/rows";
 
 /** The error shape shared by the gateway and the dashboard. */
 export interface ApiError {
@@ -56,6 +59,11 @@ export interface CallOptions {
 }
 
 // --- Gateway payloads the screens are likely to need (see the root README's HTTP API). ---
+// Where the gateway declares a payload's type without runtime imports, it is imported from there.
+
+// StatsWindow: one window of `GET /v1/stats`. RequestLogEntry: one row of `GET /v1/requests`.
+// TimelineEntry: one entry of a request's timeline (`GET /v1/requests/:id`). GuardView: `GET /v1/agents/:agent/guard` → `guard`.
+export type { StatsWindow, RequestLogEntry, TimelineEntry, GuardView };
 
 /** `GET /health`. */
 export interface GatewayHealth {
@@ -82,39 +90,11 @@ export interface AgentSummary {
   [field: string]: unknown;
 }
 
-/** One window of `GET /v1/stats`. */
-export interface StatsWindow {
-  requests: number;
-  rate_per_s: number;
-  error_rate: number | null;
-  p50_ms: number | null;
-  p95_ms: number | null;
-  p99_ms: number | null;
-}
-
 /** `GET /v1/stats`. */
 export interface GatewayStats {
   agents: Record<string, { breaker: { state: string; transitions: { from: string; to: string; at: number; cause: string }[] }; windows: Record<"1m" | "5m" | "60m", StatsWindow> }>;
   unavailable?: string[];
   generated_at: string;
-}
-
-/** One row of `GET /v1/requests`. */
-export interface RequestLogEntry {
-  request_id: string;
-  ts: number;
-  time: string;
-  key_id: string | null;
-  agent: string | null;
-  served_by: string | null;
-  task: string | null;
-  method: string;
-  path: string;
-  status: number;
-  code: string | null;
-  duration_ms: number;
-  trace_id: string | null;
-  attempts: number;
 }
 
 // --- Transport ---

@@ -4,19 +4,7 @@
  * breaker's history (from the guard's snapshot and `/v1/stats`).
  */
 import { useState } from "preact/hooks";
-import { type StatsWindow, api } from "../../api";
-
-/** `GET /v1/agents/:agent/guard` → `guard`. */
-export interface GuardView {
-  agent: string;
-  at: string;
-  breaker: { state: string; retry_after_ms: number; consecutive_failures: number; open_until: string | null };
-  in_flight: number;
-  rate_limit: { limit: number; remaining: number; retry_after_ms: number; reset_ms: number } | null;
-  tokens: { day: string; used: number; reserved: number; remaining: number } | null;
-  retry_budget: { requests: number; retries: number; available: number };
-  transitions: { from: string; to: string; at: string; cause: string }[];
-}
+import { type GuardView, type StatsWindow, api } from "../../api";
 
 const STATE_LABEL: Record<string, string> = { closed: "Closed", open: "Open", half_open: "Half-open", isolated: "Isolated (forced open)" };
 

@@ -5,10 +5,10 @@
  * (`#/clinic/request/<id>`).
  */
 import { useEffect, useState } from "preact/hooks";
-import { api } from "../../api";
+import { type GuardView, api } from "../../api";
 import { ScreenHeader } from "../../components/screen-header";
 import type { ScreenProps } from "../../screens";
-import { type GuardView, AgentCard } from "./agent-card";
+import { AgentCard } from "./agent-card";
 import "./clinic.css";
 import { LineChart } from "./line-chart";
 import { RequestDetail } from "./request-detail";

@@ -1,22 +1,11 @@
 /** One request: its outcome, its waterfall (backoffs, attempts, refusals, gateway time) and a link to its trace in Jaeger. */
-import { api } from "../../api";
+import { type RequestLogEntry, api } from "../../api";
 import { href } from "../../router";
 import { usePoll } from "./use-poll";
 import { type TimelineEntry, layoutWaterfall } from "./waterfall";
 
-interface RequestDetailData {
-  request_id: string;
-  time: string;
-  status: number;
-  code: string | null;
-  agent: string | null;
-  served_by: string | null;
-  task: string | null;
-  key_id: string | null;
-  duration_ms: number;
-  trace_id: string | null;
-  timeline: TimelineEntry[];
-}
+/** `GET /v1/requests/:id`: the request and its attempt timeline. */
+type RequestDetailData = RequestLogEntry & { timeline: TimelineEntry[] };
 
 /** Props of {@link RequestDetail}. */
 export interface RequestDetailProps {

@@ -4,18 +4,9 @@
  * what the attempts and sleeps do not account for is gateway time
  * (authentication, admission round trips, routing, writing the answer).
  */
+import type { TimelineEntry } from "../../api";
 
-/** One timeline entry as `GET /v1/requests/:id` returns it. */
-export interface TimelineEntry {
-  n: number;
-  agent: string;
-  attempt: number;
-  status: number;
-  code: string | null;
-  admission: string;
-  latency_ms: number;
-  backoff_ms: number;
-}
+export type { TimelineEntry };
 
 /** One bar: where it starts and how long it lasts, in ms from the request's start. */
 export interface Bar {

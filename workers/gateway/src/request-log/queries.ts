@@ -2,7 +2,9 @@
  * Request log, read side: the filtered, keyset-paginated list (newest first)
  * and one request with its attempt timeline.
  */
-import type { AttemptRow, RequestRow } from "./writer";
+import type { RequestRow, RequestView, TimelineEntry } from "./rows";
+
+export type { RequestView, TimelineEntry } from "./rows";
 
 /** Filters and page of `GET /v1/requests` (already validated). */
 export interface RequestFilter {
@@ -24,17 +26,6 @@ export interface Cursor {
   ts: number;
   requestId: string;
 }
-
-/** A request as the API returns it. */
-export interface RequestView extends RequestRow {
-  /** `ts` as an ISO 8601 string. */
-  time: string;
-  /** How many attempts the resilient call made (0 when none was made). */
-  attempts: number;
-}
-
-/** One entry of a request's timeline. */
-export type TimelineEntry = Omit<AttemptRow, "request_id">;
 
 /** One page of requests. */
 export interface RequestPage {

@@ -12,6 +12,9 @@ import { createMiddleware } from "hono/factory";
 import type { Logger } from "../../../shared/logger";
 import { withTimeout } from "../../../shared/timeout";
 import type { AttemptRecord } from "../resilience/executor";
+import type { AttemptRow, RequestRow } from "./rows";
+
+export type { AttemptRow, RequestRow } from "./rows";
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -23,36 +26,6 @@ declare module "hono" {
 /** The bindings the request log uses. */
 export interface RequestLogBindings {
   REQUEST_LOG?: D1Database;
-}
-
-/** One request as stored in `requests`. */
-export interface RequestRow {
-  request_id: string;
-  /** Epoch ms when the request entered the gateway. */
-  ts: number;
-  key_id: string | null;
-  agent: string | null;
-  served_by: string | null;
-  task: string | null;
-  method: string;
-  path: string;
-  status: number;
-  code: string | null;
-  duration_ms: number;
-  trace_id: string | null;
-}
-
-/** One attempt as stored in `request_attempts` (`n` is its order in the request, from 1). */
-export interface AttemptRow {
-  request_id: string;
-  n: number;
-  agent: string;
-  attempt: number;
-  status: number;
-  code: string | null;
-  admission: string;
-  latency_ms: number;
-  backoff_ms: number;
 }
 
 /** A request and its attempts: what one batch writes. */
