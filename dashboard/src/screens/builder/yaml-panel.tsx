@@ -122,7 +122,7 @@ export function YamlPanel({ yaml, issues, unplaced, onApply }: YamlPanelProps) {
               {issues.length - unplaced.length} problem{issues.length - unplaced.length === 1 ? " is" : "s are"} shown next to {issues.length - unplaced.length === 1 ? "its field" : "their fields"}; {issues.length - unplaced.length === 1 ? "its line is" : "their lines are"} marked below.
             </p>
           ) : null}
-          <ol class="builder-source" ref={listRef} aria-label="The manifest YAML, problem lines marked">
+          <ol class="builder-source" ref={listRef} aria-label="The manifest YAML, problem lines marked" tabIndex={0}>
             {lines.map((l, n) => {
               const messages = bad.get(n + 1);
               return (

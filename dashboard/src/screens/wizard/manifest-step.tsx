@@ -86,7 +86,7 @@ export function ManifestStep({ onValid }: ManifestStepProps) {
               </li>
             ))}
           </ul>
-          <ol class="source" aria-label="The manifest, problem lines marked">
+          <ol class="source" aria-label="The manifest, problem lines marked" tabIndex={0}>
             {lines.map((l, n) => (
               <li key={n} class={bad.has(n + 1) ? "source__bad" : ""} value={n + 1}>
                 <code>{l || " "}</code>
