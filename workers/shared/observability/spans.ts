@@ -4,22 +4,34 @@
  * API, so without a registered provider (tracing off, unit tests) every call
  * is a cheap no-op.
  */
-import { type Attributes, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
+import { type Attributes, INVALID_SPAN_CONTEXT, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
 
 const TRACER = "zahara";
 
-/** Runs `fn` inside a child span `name`; an exception sets status ERROR and is recorded, then rethrown. */
+/**
+ * Runs `fn` inside a child span `name`; an exception sets status ERROR and is
+ * recorded, then rethrown. Tracing never fails the work: if the tracer
+ * cannot start a span (e.g. called outside an instrumented request), `fn`
+ * runs with a non-recording span.
+ */
 export async function inSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>): Promise<T> {
-  return trace.getTracer(TRACER).startActiveSpan(name, { attributes }, async (span) => {
-    try {
-      return await fn(span);
-    } catch (error) {
-      markError(span, error);
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
+  let started = false;
+  try {
+    return await trace.getTracer(TRACER).startActiveSpan(name, { attributes }, async (span) => {
+      started = true;
+      try {
+        return await fn(span);
+      } catch (error) {
+        markError(span, error);
+        throw error;
+      } finally {
+        span.end();
+      }
+    });
+  } catch (error) {
+    if (started) throw error;
+    return fn(trace.wrapSpanContext(INVALID_SPAN_CONTEXT));
+  }
 }
 
 /** Sets status ERROR with a message (never a stack or secret) and records the exception. */
