@@ -1,6 +1,7 @@
 /**
  * The agent runtime: turns a manifest plus capability handlers into a Hono
  * app with `GET /`, `GET /health`, `GET /capabilities` and `POST /run`.
+ * Every response lists the agent's own spans in `Server-Timing`.
  */
 import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
@@ -13,6 +14,7 @@ import type { AgentRuntimeEnv } from "./env";
 import { idempotency } from "./idempotency";
 import { TRY_SCRIPT, renderAgentPage } from "./page";
 import { runHandler } from "./run";
+import { serverTiming } from "./timings";
 
 /** Creates the Hono app of one agent. */
 export function createAgentApp<E extends AgentRuntimeEnv>(
@@ -23,6 +25,7 @@ export function createAgentApp<E extends AgentRuntimeEnv>(
   const page = renderAgentPage(manifest, info);
   const app = new Hono<{ Bindings: E }>();
   app.use(requestContext({ service: info.name, secrets: (env) => (typeof env.LLM_API_KEY === "string" ? [env.LLM_API_KEY] : []) }));
+  app.use(serverTiming());
   app.use(
     secureHeaders({
       contentSecurityPolicy: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], scriptSrc: ["'self'"] },

@@ -9,6 +9,7 @@ import type { Logger } from "../../shared/logger";
 import type { ZaharaAgentManifest } from "../../shared/manifest";
 import type { AgentRuntimeEnv } from "./env";
 import { compileJsonSchema } from "./json-schema";
+import type { Timings } from "./timings";
 
 /** Token usage reported with a result (OpenAI naming). */
 export interface TokenUsage {
@@ -32,6 +33,11 @@ export interface CapabilityContext<E extends AgentRuntimeEnv = AgentRuntimeEnv> 
   signal: AbortSignal;
   manifest: ZaharaAgentManifest;
   capability: CapabilityInfo;
+  /**
+   * The request's steps: wrap I/O in `timings.measure("name", fn)` and the
+   * step shows in the trace and in the gateway's waterfall for the request.
+   */
+  timings: Timings;
 }
 
 /** Implementation of one capability. Throw `ZaharaError` for expected failures. */

@@ -99,6 +99,7 @@ export function idempotency<E extends AgentRuntimeEnv>({ timeoutMs = DEFAULT_STO
     c.set("runBody", body);
     const logger = c.get("logger").child({ idempotency_key: key });
     const logFields = c.get("logFields");
+    const timings = c.get("timings");
 
     let store: Store;
     let begun: BeginResult;
@@ -106,8 +107,9 @@ export function idempotency<E extends AgentRuntimeEnv>({ timeoutMs = DEFAULT_STO
     try {
       const bodyHash = await runBodyHash(body);
       store = namespace.get(namespace.idFromName(key));
-      pending = Promise.resolve(store.begin(bodyHash, Date.now()));
-      begun = await withTimeout(pending, timeoutMs, storeTimeout(timeoutMs));
+      const started = Promise.resolve(store.begin(bodyHash, Date.now()));
+      pending = started;
+      begun = await timings.measure("idempotency", () => withTimeout(started, timeoutMs, storeTimeout(timeoutMs)), { desc: "begin", describe: (r) => `begin: ${r.kind}` });
     } catch (err) {
       logger.warn("idempotency check failed; running without dedupe", { error: describe(err) });
       logFields.idempotency = "unavailable";
@@ -126,7 +128,8 @@ export function idempotency<E extends AgentRuntimeEnv>({ timeoutMs = DEFAULT_STO
     const { token } = begun;
     const complete = async (status: number, text: string, contentType: string): Promise<void> => {
       try {
-        await withTimeout(Promise.resolve(store.complete(token, status, text, contentType, Date.now())), timeoutMs, storeTimeout(timeoutMs));
+        const work = () => withTimeout(Promise.resolve(store.complete(token, status, text, contentType, Date.now())), timeoutMs, storeTimeout(timeoutMs));
+        await timings.measure("idempotency", work, { desc: "record outcome" });
       } catch (err) {
         logger.warn("idempotency store failed to record the outcome", { status, error: describe(err) });
       }

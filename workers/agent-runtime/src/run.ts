@@ -54,13 +54,11 @@ export function runHandler<E extends AgentRuntimeEnv>({ manifest, capabilities }
       const checked = cap.input.safeParse(parameters);
       if (!checked.success) throw validationError(checked.error, { code: "INVALID_PARAMETERS", prefix: "parameters", message: "Invalid parameters" });
     }
-    const output = await cap.handler(parameters, {
-      env: c.env,
-      requestId: c.get("requestId"),
-      logger: c.get("logger"),
-      signal: c.req.raw.signal,
-      manifest,
-      capability: cap.info,
+    const timings = c.get("timings");
+    const context = { env: c.env, requestId: c.get("requestId"), logger: c.get("logger"), signal: c.req.raw.signal, manifest, capability: cap.info, timings };
+    const output = await timings.measure("capability", async () => cap.handler(parameters, context), {
+      desc: `${task} (${cap.kind})`,
+      attributes: { capability: task, "capability.kind": cap.kind },
     });
     if (cap.output) {
       const checked = cap.output.safeParse(output.result);

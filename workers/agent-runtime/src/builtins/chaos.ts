@@ -43,7 +43,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 /** The `chaos` capability handler; `random` is injectable for tests. */
 export function createChaos(random: () => number = Math.random): CapabilityHandler {
-  return async function chaos(parameters, { env, manifest, signal }) {
+  return async function chaos(parameters, { env, manifest, signal, timings }) {
     if (!chaosEnabled(manifest, env)) {
       throw new ZaharaError("CAPABILITY_DISABLED", {
         message: "The chaos capability is disabled; enable it with extensions.zahara.chaos.enabled or CHAOS_ENABLED=true",
@@ -54,7 +54,7 @@ export function createChaos(random: () => number = Math.random): CapabilityHandl
     if (!parsed.success) throw validationError(parsed.error, { code: "INVALID_PARAMETERS", prefix: "parameters" });
     const { fail_status, delay_ms = 0, retry_after_s } = parsed.data;
     const failRate = parsed.data.fail_rate ?? (fail_status !== undefined ? 1 : 0);
-    await sleep(delay_ms, signal);
+    if (delay_ms > 0) await timings.measure("chaos", () => sleep(delay_ms, signal), { desc: `injected delay of ${delay_ms} ms` });
     const failed = fail_status !== undefined && random() < failRate;
     if (failed) {
       throw new ZaharaError("CHAOS_INJECTED", {

@@ -40,13 +40,18 @@ export const llmCapability: CapabilityHandler = async function llmCapability(par
     });
   }
   const schema = context.capability.output_schema;
-  const answer = await chat(target, {
+  const request = {
     messages: [
-      { role: "system", content: systemPrompt(context) },
-      { role: "user", content: JSON.stringify(parameters) },
+      { role: "system" as const, content: systemPrompt(context) },
+      { role: "user" as const, content: JSON.stringify(parameters) },
     ],
     ...(schema ? { schema: { name: context.capability.name, schema } } : {}),
     signal: context.signal,
+  };
+  const answer = await context.timings.measure("llm", () => chat(target, request), {
+    desc: `${target.provider} ${target.model}`,
+    attributes: { "gen_ai.system": target.provider, "gen_ai.request.model": target.model },
+    describe: (a) => `${target.provider} ${target.model}${a.usage ? `, ${a.usage.total_tokens} tokens` : ""}`,
   });
   context.logger.debug("llm answered", { provider: target.provider, model: target.model, usage: answer.usage });
   const result = schema ? parseModelJson(answer.content) : { text: answer.content };
