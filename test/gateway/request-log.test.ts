@@ -32,6 +32,8 @@ interface ApiAttempt {
   latency_ms: number;
   backoff_ms: number;
 }
+/** A timeline entry: an attempt with the agent's own spans. */
+type TimelineAttempt = ApiAttempt & { n: number; spans: { name: string; start: number; dur: number; desc?: string }[] };
 
 /** Rows whose request id starts with `prefix`. */
 async function rowsWithPrefix(prefix: string): Promise<StoredRequest[]> {
@@ -210,17 +212,30 @@ describe("request log: nothing lost", () => {
     await untilRows(P, N);
     const res = await admin(`/v1/requests/${P}breaker-fallback-1`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as StoredRequest & { time: string; attempts: number; timeline: ApiAttempt[] };
+    const body = (await res.json()) as StoredRequest & { time: string; attempts: number; timeline: TimelineAttempt[] };
     expect(body).toMatchObject({ request_id: `${P}breaker-fallback-1`, status: 200, agent: "agent-demo", served_by: "agent-custom", task: "echo", attempts: 2 });
     expect(new Date(body.time).getTime()).toBe(body.ts);
     expect(body.timeline).toMatchObject([
       { n: 1, agent: "agent-demo", attempt: 1, status: 0, admission: "circuit_open", backoff_ms: 0 },
       { n: 2, agent: "agent-custom", attempt: 1, status: 200, admission: "admitted", backoff_ms: 0 },
     ]);
-    const retried = (await (await admin(`/v1/requests/${P}agent-500-retried-1`)).json()) as { timeline: ApiAttempt[] };
+    // The agent's own spans (its Server-Timing): none for a refused attempt; the served one lists its steps.
+    expect(body.timeline[0]!.spans).toEqual([]);
+    const served = body.timeline[1]!.spans;
+    expect(served.map((s) => s.name)).toEqual(expect.arrayContaining(["idempotency", "capability", "total"]));
+    expect(served.find((s) => s.name === "idempotency")).toMatchObject({ desc: "begin: new" });
+    expect(served.find((s) => s.name === "capability")).toMatchObject({ desc: "echo (code)" });
+    const total = served.find((s) => s.name === "total")!;
+    for (const s of served) expect(s.start + s.dur).toBeLessThanOrEqual(total.dur + 1);
+    expect(total.dur).toBeLessThanOrEqual(body.timeline[1]!.latency_ms + 1);
+
+    const retried = (await (await admin(`/v1/requests/${P}agent-500-retried-1`)).json()) as { timeline: TimelineAttempt[] };
     expect(retried.timeline.map(({ agent, attempt, status, admission, backoff_ms }) => ({ agent, attempt, status, admission, backoff_ms }))).toEqual(
       outcomes.get(`${P}agent-500-retried-1`)!.attempts!.map(({ agent, attempt, status, admission, backoff_ms }) => ({ agent, attempt, status, admission, backoff_ms: Math.round(backoff_ms) })),
     );
+    // A failed step is marked; the caller's error details never carry the agent's spans.
+    for (const a of retried.timeline) expect(a.spans.find((s) => s.name === "capability")).toMatchObject({ desc: "chaos (code), failed" });
+    for (const a of outcomes.get(`${P}agent-500-retried-1`)!.attempts!) expect(a).not.toHaveProperty("spans");
     await expectError(await admin(`/v1/requests/${P}never-sent`), 404, "REQUEST_NOT_FOUND");
     await expectError(await admin("/v1/requests/bad%20id"), 400, "INVALID_REQUEST");
   });
@@ -237,7 +252,7 @@ describe("request log: GET /v1/requests", () => {
   }));
   const entry = (id: string, ts: number, status: number, agent = AGENT): RequestLogEntry => ({
     request: { request_id: id, ts, key_id: "key_000000000000", agent, served_by: agent, task: "echo", method: "POST", path: "/execute", status, code: status >= 400 ? "X" : null, duration_ms: 5, trace_id: null },
-    attempts: [{ request_id: id, n: 1, agent, attempt: 1, status, code: null, admission: "admitted", latency_ms: 4, backoff_ms: 0 }],
+    attempts: [{ request_id: id, n: 1, agent, attempt: 1, status, code: null, admission: "admitted", latency_ms: 4, backoff_ms: 0, spans: null }],
   });
 
   beforeAll(async () => {
@@ -382,7 +397,7 @@ describe("request log: retention (cron trigger)", () => {
     const stmts = ages.flatMap((age, i) =>
       insertStatements(db(), {
         request: { request_id: `${prefix}${i}`, ts: now - age, key_id: null, agent: "agent-demo", served_by: null, task: "echo", method: "POST", path: "/execute", status: 200, code: null, duration_ms: 1, trace_id: null },
-        attempts: [1, 2].map((n) => ({ request_id: `${prefix}${i}`, n, agent: "agent-demo", attempt: n, status: 200, code: null, admission: "admitted", latency_ms: 1, backoff_ms: 0 })),
+        attempts: [1, 2].map((n) => ({ request_id: `${prefix}${i}`, n, agent: "agent-demo", attempt: n, status: 200, code: null, admission: "admitted", latency_ms: 1, backoff_ms: 0, spans: null })),
       }),
     );
     await db().batch(stmts);

@@ -6,6 +6,7 @@
  */
 import type { AgentInfo } from "../../shared/agents";
 import { ZaharaError, isErrorBody } from "../../shared/errors";
+import { SERVER_TIMING_HEADER, type TimingEntry, parseServerTiming } from "../../shared/observability/server-timing";
 import { REQUEST_ID_HEADER } from "../../shared/request-id";
 
 /** Header carrying the 1-based attempt number to the agent. */
@@ -30,10 +31,10 @@ export interface AgentCall {
 /** How an attempt failed: the agent answered an error, could not be reached, ran out of time, or the caller left. */
 export type FailureKind = "http" | "network" | "timeout" | "cancelled";
 
-/** What one attempt produced. */
+/** What one attempt produced; `spans` are the agent's own steps from its `Server-Timing` (when it answered). */
 export type AttemptResult =
-  | { ok: true; status: number; result: unknown; usage?: unknown; latencyMs: number }
-  | { ok: false; kind: FailureKind; status: number; error: ZaharaError; retryAfter: string | null; latencyMs: number };
+  | { ok: true; status: number; result: unknown; usage?: unknown; latencyMs: number; spans?: TimingEntry[] }
+  | { ok: false; kind: FailureKind; status: number; error: ZaharaError; retryAfter: string | null; latencyMs: number; spans?: TimingEntry[] };
 
 const RELAYED_HEADERS = ["Retry-After", "Allow"];
 
@@ -88,12 +89,14 @@ export async function callAgent(call: AgentCall): Promise<AttemptResult> {
     });
     const body = await readJson(res);
     const latencyMs = Date.now() - started;
+    const timing = parseServerTiming(res.headers.get(SERVER_TIMING_HEADER));
+    const spans = timing.length > 0 ? { spans: timing } : {};
     if (res.ok && typeof body === "object" && body !== null && "result" in body) {
       const { result, usage } = body as { result: unknown; usage?: unknown };
-      return usage === undefined ? { ok: true, status: res.status, result, latencyMs } : { ok: true, status: res.status, result, usage, latencyMs };
+      return { ok: true, status: res.status, result, ...(usage === undefined ? {} : { usage }), latencyMs, ...spans };
     }
     const status = res.ok ? 502 : res.status;
-    return { ok: false, kind: "http", status, error: httpError(agent, res, body), retryAfter: res.headers.get("Retry-After"), latencyMs };
+    return { ok: false, kind: "http", status, error: httpError(agent, res, body), retryAfter: res.headers.get("Retry-After"), latencyMs, ...spans };
   } catch (err) {
     const latencyMs = Date.now() - started;
     if (timeout.signal.aborted) {

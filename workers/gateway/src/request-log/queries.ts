@@ -2,7 +2,7 @@
  * Request log, read side: the filtered, keyset-paginated list (newest first)
  * and one request with its attempt timeline.
  */
-import type { RequestRow, RequestView, TimelineEntry } from "./rows";
+import type { AgentSpan, AttemptRow, RequestRow, RequestView, TimelineEntry } from "./rows";
 
 export type { RequestView, TimelineEntry } from "./rows";
 
@@ -100,16 +100,30 @@ export async function listRequests(db: D1Database, filter: RequestFilter): Promi
   };
 }
 
-/** One request with its attempts in order, or null when it is not in the log. */
+function parseSpans(text: string | null): AgentSpan[] {
+  if (!text) return [];
+  try {
+    const spans: unknown = JSON.parse(text);
+    return Array.isArray(spans) ? (spans as AgentSpan[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+function timelineEntry({ spans, ...attempt }: Omit<AttemptRow, "request_id">): TimelineEntry {
+  return { ...attempt, spans: parseSpans(spans) };
+}
+
+/** One request with its attempts in order (each with the agent's spans), or null when it is not in the log. */
 export async function getRequest(db: D1Database, requestId: string): Promise<(RequestView & { timeline: TimelineEntry[] }) | null> {
   const [request, attempts] = await db.batch([
     db.prepare(`SELECT ${COLUMNS} FROM requests r WHERE r.request_id = ?`).bind(requestId),
     db
-      .prepare("SELECT n, agent, attempt, status, code, admission, latency_ms, backoff_ms FROM request_attempts WHERE request_id = ? ORDER BY n")
+      .prepare("SELECT n, agent, attempt, status, code, admission, latency_ms, backoff_ms, spans FROM request_attempts WHERE request_id = ? ORDER BY n")
       .bind(requestId),
   ]);
   const row = (request?.results as RequestRow[] | undefined)?.[0];
   if (!row) return null;
-  const timeline = (attempts?.results ?? []) as TimelineEntry[];
+  const timeline = ((attempts?.results ?? []) as Omit<AttemptRow, "request_id">[]).map(timelineEntry);
   return { ...view({ ...row, attempts: timeline.length }), timeline };
 }

@@ -3,6 +3,10 @@
  * no runtime imports, so the dashboard can import them as the contract of
  * `GET /v1/requests` and `GET /v1/requests/:id`.
  */
+import type { TimingEntry } from "../../../shared/observability/server-timing";
+
+/** One of the agent's own steps within an attempt (from its `Server-Timing`), in ms from the attempt's start. */
+export type AgentSpan = TimingEntry;
 
 /** One request as stored in `requests`. */
 export interface RequestRow {
@@ -32,6 +36,8 @@ export interface AttemptRow {
   admission: string;
   latency_ms: number;
   backoff_ms: number;
+  /** The agent's spans as JSON text ({@link AgentSpan}[]), or null. */
+  spans: string | null;
 }
 
 /** A request as the API returns it. */
@@ -42,5 +48,5 @@ export interface RequestView extends RequestRow {
   attempts: number;
 }
 
-/** One entry of a request's timeline. */
-export type TimelineEntry = Omit<AttemptRow, "request_id">;
+/** One entry of a request's timeline, with the agent's spans parsed (empty when it sent none). */
+export type TimelineEntry = Omit<AttemptRow, "request_id" | "spans"> & { spans: AgentSpan[] };

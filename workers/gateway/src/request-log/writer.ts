@@ -86,6 +86,7 @@ export function entryFromContext(c: Context, now = Date.now()): RequestLogEntry 
     admission: a.admission,
     latency_ms: Math.round(a.latency_ms),
     backoff_ms: Math.round(a.backoff_ms),
+    spans: a.spans && a.spans.length > 0 ? JSON.stringify(a.spans) : null,
   }));
   return { request, attempts };
 }
@@ -107,10 +108,10 @@ export function insertStatements(db: D1Database, { request: r, attempts }: Reque
     ...attempts.map((a) =>
       db
         .prepare(
-          `INSERT INTO request_attempts (request_id, n, agent, attempt, status, code, admission, latency_ms, backoff_ms)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO request_attempts (request_id, n, agent, attempt, status, code, admission, latency_ms, backoff_ms, spans)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .bind(a.request_id, a.n, a.agent, a.attempt, a.status, a.code, a.admission, a.latency_ms, a.backoff_ms),
+        .bind(a.request_id, a.n, a.agent, a.attempt, a.status, a.code, a.admission, a.latency_ms, a.backoff_ms, a.spans),
     ),
   ];
 }

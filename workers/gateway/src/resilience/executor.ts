@@ -13,6 +13,7 @@ import type { AdmitResult, RateLimitReport } from "../../../../durable-objects/u
 import { ZaharaError } from "../../../shared/errors";
 import type { Logger } from "../../../shared/logger";
 import { inSpan, markError } from "../../../shared/observability/spans";
+import type { TimingEntry } from "../../../shared/observability/server-timing";
 import { type AttemptResult, totalTokens } from "../dispatch";
 import { fullJitterMs, parseRetryAfterMs } from "./backoff";
 import { breakerOutcome, isRetryable } from "./classify";
@@ -31,6 +32,13 @@ export interface AttemptRecord {
   latency_ms: number;
   /** Sleep taken before this attempt. */
   backoff_ms: number;
+  /** The agent's own steps (its `Server-Timing`), for the request log; never sent to callers. */
+  spans?: TimingEntry[];
+}
+
+/** The attempts as error details show them: without the agent's internal spans. */
+export function attemptsForDetails(attempts: readonly AttemptRecord[]): AttemptRecord[] {
+  return attempts.map(({ spans: _spans, ...rest }) => rest);
 }
 
 type AdmitRejectReason = Extract<AdmitResult, { admitted: false }>["reason"];
@@ -97,7 +105,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 function timeoutError(agent: string, deadline: Deadline, attempts: AttemptRecord[]): ZaharaError {
   return new ZaharaError("UPSTREAM_TIMEOUT", {
     message: `Agent "${agent}" did not answer within the ${deadline.ms} ms deadline`,
-    details: { agent, timeout_ms: deadline.ms, attempts },
+    details: { agent, timeout_ms: deadline.ms, attempts: attemptsForDetails(attempts) },
   });
 }
 
@@ -107,7 +115,7 @@ function failureError(agent: string, last: Extract<AttemptResult, { ok: false }>
   const count = attempts.filter((a) => a.admission === "admitted" || a.admission === "guard_unavailable").length;
   return new ZaharaError(last.kind === "network" ? "UPSTREAM_UNREACHABLE" : "UPSTREAM_FAILED", {
     message: count > 1 ? `Agent "${agent}" failed ${count} attempts` : last.error.message,
-    details: { ...last.error.details, agent, attempts, ...extra },
+    details: { ...last.error.details, agent, attempts: attemptsForDetails(attempts), ...extra },
   });
 }
 
@@ -161,6 +169,7 @@ async function runAgent(plan: AgentPlan, deadline: Deadline, rt: ExecutorRuntime
       admission: degraded ? "guard_unavailable" : "admitted",
       latency_ms: result.latencyMs,
       backoff_ms: backoff,
+      ...(result.spans ? { spans: result.spans } : {}),
     });
     if (result.ok) {
       const value: ExecutionSuccess = { servedBy: plan.agent, result: result.result, attempts: all };
