@@ -6,7 +6,8 @@ import { DASHBOARD } from "../platform";
 
 /**
  * Two chaos runs answering 500 open agent-demo's breaker; checks the Clinic's
- * badge, its request log and a failed request's waterfall (audits the Clinic
+ * badge, its request log and a failed request's waterfall with the agent's
+ * own spans (audits the Clinic
  * and the request page), then closes the breaker from the Clinic.
  */
 export async function failingRunOpensBreaker(page: Page): Promise<void> {
@@ -45,6 +46,9 @@ export async function failingRunOpensBreaker(page: Page): Promise<void> {
   await page.getByRole("link", { name: failed[0] }).click();
   await page.getByRole("heading", { name: "Waterfall" }).waitFor();
   check((await page.locator(".waterfall__row--attempt").count()) >= 2, "a failed request's waterfall shows its retried attempts");
+  const agentSpans = page.locator(".waterfall__row--agent-span");
+  check((await agentSpans.count()) >= 2, "the waterfall shows the agent's own spans inside its attempts");
+  check(/capability: chaos \(code\), failed/.test((await agentSpans.allTextContents()).join("\n")), "the agent's failed capability span is labelled");
   await screenshot(page, "clinic-request");
   await audit(page, "clinic-request");
   await page.goto(`${DASHBOARD}/#/clinic`);

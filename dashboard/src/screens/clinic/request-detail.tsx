@@ -1,4 +1,4 @@
-/** One request: its outcome, its waterfall (backoffs, attempts, refusals, gateway time) and a link to its trace in Jaeger. */
+/** One request: its outcome, its waterfall (backoffs, attempts with the agent's spans, refusals, gateway time) and a link to its trace in Jaeger. */
 import { type RequestLogEntry, api } from "../../api";
 import { href } from "../../router";
 import { usePoll } from "./use-poll";
@@ -28,7 +28,7 @@ export function RequestDetail({ requestId, jaegerUiUrl, embedded = false }: Requ
           <p>
             <a href={href("clinic")}>← Back to the Clinic</a>
           </p>
-          <h2 id="request-title">Request {requestId}</h2>
+          <h1 id="request-title" class="request-title">Request {requestId}</h1>
         </>
       )}
       {res.loading ? <p class="muted">Loading…</p> : null}
@@ -63,7 +63,7 @@ function Waterfall({ data: r, jaegerUiUrl }: { data: RequestDetailData; jaegerUi
       {bars.length === 0 ? <p class="muted">No attempt was made (the request was answered by the gateway itself).</p> : null}
       <ol class="waterfall" aria-label={`Waterfall, ${total} ms in all`}>
         {bars.map((b, i) => (
-          <li key={i} class={`waterfall__row waterfall__row--${b.kind}${b.failed ? " waterfall__row--failed" : ""}`}>
+          <li key={i} class={`waterfall__row waterfall__row--${b.kind}${b.depth > 0 ? " waterfall__row--nested" : ""}${b.failed ? " waterfall__row--failed" : ""}`}>
             <span class="waterfall__label">{b.label}</span>
             <span class="waterfall__track" aria-hidden="true">
               <span class="waterfall__bar" style={{ left: `${(b.start / total) * 100}%`, width: b.duration === 0 ? "2px" : `${Math.max(0.5, (b.duration / total) * 100)}%` }} />
@@ -71,7 +71,10 @@ function Waterfall({ data: r, jaegerUiUrl }: { data: RequestDetailData; jaegerUi
           </li>
         ))}
       </ol>
-      {!jaegerUiUrl ? <p class="muted">Set JAEGER_UI_URL on the dashboard to link each request to its trace, with the agent's own spans.</p> : null}
+      <p class="muted">
+        Indented rows are the agent's own spans, as it reported them (Server-Timing).
+        {!jaegerUiUrl ? " Set JAEGER_UI_URL on the dashboard to link each request to its full trace." : null}
+      </p>
     </>
   );
 }
