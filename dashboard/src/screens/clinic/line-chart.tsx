@@ -22,7 +22,8 @@ export interface LineChartProps {
 }
 
 const W = 480;
-const PAD = { left: 48, right: 8, top: 8, bottom: 20 };
+// The plot stretches to its box (lines keep their width); the axis labels are HTML beside it, so they never stretch or clip.
+const PAD = { left: 4, right: 8, top: 8, bottom: 8 };
 
 /** Renders the chart; an empty state when there are fewer than two samples. */
 export function LineChart({ title, series, format, height = 160 }: LineChartProps) {
@@ -44,15 +45,13 @@ export function LineChart({ title, series, format, height = 160 }: LineChartProp
   const y = (v: number) => height - PAD.bottom - (v / vMax) * (height - PAD.top - PAD.bottom);
   const path = (s: Series) => {
     let d = "";
-    let pen = false;
-    for (const p of s.points) {
-      if (p.v === null) {
-        pen = false;
-        continue;
-      }
-      d += `${pen ? "L" : "M"}${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`;
-      pen = true;
-    }
+    s.points.forEach((p, i) => {
+      if (p.v === null) return;
+      const pen = i > 0 && s.points[i - 1]?.v !== null;
+      const lone = !pen && (i === s.points.length - 1 || s.points[i + 1]?.v === null);
+      // A sample with no neighbour is drawn as a short dash, so it is visible.
+      d += lone ? `M${(x(p.t) - 3).toFixed(1)},${y(p.v).toFixed(1)}h6` : `${pen ? "L" : "M"}${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`;
+    });
     return d;
   };
   return (
@@ -60,19 +59,25 @@ export function LineChart({ title, series, format, height = 160 }: LineChartProp
       <figcaption>
         {title} <span class="muted">(now: {latest})</span>
       </figcaption>
-      <svg viewBox={`0 0 ${W} ${height}`} role="img" aria-label={`${title}. Latest: ${latest}`} preserveAspectRatio="none">
-        {[0, 0.5, 1].map((f) => (
-          <g key={f}>
-            <line x1={PAD.left} x2={W - PAD.right} y1={y(vMax * f)} y2={y(vMax * f)} class="chart__grid" />
-            <text x={PAD.left - 4} y={y(vMax * f) + 4} text-anchor="end" class="chart__label">
+      <div class="chart__plot">
+        <div class="chart__axis" aria-hidden="true">
+          {/* Invisible: gives the axis the width of its longest label. */}
+          <span class="chart__sizer">{[1, 0.5, 0].map((f) => format(vMax * f)).reduce((a, b) => (b.length > a.length ? b : a))}</span>
+          {[1, 0.5, 0].map((f) => (
+            <span key={f} class="chart__label" style={{ top: `${(y(vMax * f) / height) * 100}%` }}>
               {format(vMax * f)}
-            </text>
-          </g>
-        ))}
-        {series.map((s) => (
-          <path key={s.name} d={path(s)} fill="none" stroke={s.color} stroke-width="2" />
-        ))}
-      </svg>
+            </span>
+          ))}
+        </div>
+        <svg viewBox={`0 0 ${W} ${height}`} role="img" aria-label={`${title}. Latest: ${latest}`} preserveAspectRatio="none">
+          {[0, 0.5, 1].map((f) => (
+            <line key={f} x1={PAD.left} x2={W - PAD.right} y1={y(vMax * f)} y2={y(vMax * f)} class="chart__grid" vector-effect="non-scaling-stroke" />
+          ))}
+          {series.map((s) => (
+            <path key={s.name} d={path(s)} fill="none" stroke={s.color} stroke-width="2" stroke-linecap="round" vector-effect="non-scaling-stroke" />
+          ))}
+        </svg>
+      </div>
       <ul class="chart__legend">
         {series.map((s) => (
           <li key={s.name}>

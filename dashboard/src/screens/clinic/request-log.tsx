@@ -80,7 +80,7 @@ export function RequestLog({ agents }: RequestLogProps) {
       {page.data && rows.length === 0 ? <p class="muted">No requests match these filters.</p> : null}
       {rows.length > 0 ? (
         <div class="table-wrap">
-          <table class="table">
+          <table class="table table--stack">
             <thead>
               <tr>
                 <th scope="col">Time</th>
@@ -95,18 +95,18 @@ export function RequestLog({ agents }: RequestLogProps) {
             <tbody>
               {rows.map((r) => (
                 <tr key={r.request_id} class={r.status >= 500 ? "row--bad" : r.status >= 400 ? "row--warn" : ""}>
-                  <td>
+                  <td data-label="Time">
                     <time dateTime={r.time}>{new Date(r.ts).toLocaleTimeString()}</time>
                   </td>
-                  <td>
+                  <td data-label="Status">
                     {r.status}
                     {r.code ? <span class="muted"> {r.code}</span> : null}
                   </td>
-                  <td>{r.served_by && r.served_by !== r.agent ? `${r.agent ?? "—"} → ${r.served_by}` : (r.agent ?? "—")}</td>
-                  <td>{r.task ?? "—"}</td>
-                  <td>{r.attempts}</td>
-                  <td>{r.duration_ms} ms</td>
-                  <td>
+                  <td data-label="Agent">{r.served_by && r.served_by !== r.agent ? `${r.agent ?? "—"} → ${r.served_by}` : (r.agent ?? "—")}</td>
+                  <td data-label="Task">{r.task ?? "—"}</td>
+                  <td data-label="Attempts">{r.attempts}</td>
+                  <td data-label="Duration">{r.duration_ms} ms</td>
+                  <td data-label="Request id">
                     <a href={href("clinic", "request", r.request_id)}>{r.request_id}</a>
                   </td>
                 </tr>
