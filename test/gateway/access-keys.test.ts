@@ -276,7 +276,9 @@ describe("secrecy", () => {
     const lines: string[] = [];
     for (const m of ["log", "info", "warn", "error", "debug"] as const) vi.spyOn(console, m).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" ")));
     const ctx = createExecutionContext();
-    const debugEnv = { ...env, LOG_LEVEL: "debug" } as Env;
+    // Spans go to the steady receiver: tracing tests in other files switch the shared one to fail or down.
+    const steady = env as unknown as { TEST_OTLP_STEADY_ENDPOINT: string; TEST_OTLP_STEADY_CONTROL_URL: string };
+    const debugEnv = { ...env, LOG_LEVEL: "debug", OTEL_EXPORTER_OTLP_ENDPOINT: steady.TEST_OTLP_STEADY_ENDPOINT } as Env;
     const ids: string[] = [];
     const bodies: string[] = [];
     const send = async (headers: Record<string, string>, task = "echo") => {
@@ -305,7 +307,7 @@ describe("secrecy", () => {
       500, // up to 10 s: the writes run after the responses, slowly on a loaded machine
     );
     expect(rows).toHaveLength(ids.length);
-    const control = (env as unknown as { TEST_OTLP_CONTROL_URL: string }).TEST_OTLP_CONTROL_URL;
+    const control = steady.TEST_OTLP_STEADY_CONTROL_URL;
     const spans = await pollUntil(
       async () => await (await fetch(`${control}/spans`)).text(),
       (text) => ids.every((id) => text.includes(id)),

@@ -16,6 +16,8 @@ const llm = await startOpenAiDouble();
 // Every Worker exports its spans here (OTLP/HTTP JSON); tracing tests read them back and switch its faults.
 const otlp = await startOtlpReceiver();
 const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_TIMEOUT: "3000" };
+// A second receiver that no test switches to a fault mode, for tests that read spans while others (in parallel files) break the first.
+const steadyOtlp = await startOtlpReceiver();
 // The D1 migrations (request log, access control), applied by setup.ts in each test file (storage is per file).
 const migrations = await readD1Migrations(path.join(ROOT, "migrations/request-log"));
 const accessMigrations = await readD1Migrations(path.join(ROOT, "migrations/access"));
@@ -44,6 +46,8 @@ export default defineProject({
           TEST_JWKS_URL: jwks.url,
           ...tracing,
           TEST_OTLP_CONTROL_URL: otlp.controlUrl,
+          TEST_OTLP_STEADY_ENDPOINT: steadyOtlp.url,
+          TEST_OTLP_STEADY_CONTROL_URL: steadyOtlp.controlUrl,
         },
         workers: [
           agentWorker("agent-demo", { CHAOS_ENABLED: "true", LLM_BASE_URL: llm.url, LLM_API_KEY: llm.apiKey, ...tracing }),
