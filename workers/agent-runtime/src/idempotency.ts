@@ -107,13 +107,17 @@ export function idempotency<E extends AgentRuntimeEnv>({ timeoutMs = DEFAULT_STO
     try {
       const bodyHash = await runBodyHash(body);
       store = namespace.get(namespace.idFromName(key));
+      c.get("doCalls").awaited++;
       const started = Promise.resolve(store.begin(bodyHash, Date.now()));
       pending = started;
       begun = await timings.measure("idempotency", () => withTimeout(started, timeoutMs, storeTimeout(timeoutMs)), { desc: "begin", describe: (r) => `begin: ${r.kind}` });
     } catch (err) {
       logger.warn("idempotency check failed; running without dedupe", { error: describe(err) });
       logFields.idempotency = "unavailable";
-      if (err instanceof TimeoutError && pending) releaseLate(c, pending, (token) => store.complete(token, 503, "", "", Date.now()));
+      if (err instanceof TimeoutError && pending) {
+        c.get("doCalls").background++;
+        releaseLate(c, pending, (token) => store.complete(token, 503, "", "", Date.now()));
+      }
       return next();
     }
 
@@ -127,6 +131,7 @@ export function idempotency<E extends AgentRuntimeEnv>({ timeoutMs = DEFAULT_STO
 
     const { token } = begun;
     const complete = async (status: number, text: string, contentType: string): Promise<void> => {
+      c.get("doCalls").awaited++;
       try {
         const work = () => withTimeout(Promise.resolve(store.complete(token, status, text, contentType, Date.now())), timeoutMs, storeTimeout(timeoutMs));
         await timings.measure("idempotency", work, { desc: "record outcome" });

@@ -18,7 +18,19 @@ declare module "hono" {
     logFields: LogFields;
     /** Machine code of the error response, once one is rendered (for the request log). */
     errorCode?: string;
+    /** Durable Object calls this request made (logged with the request). */
+    doCalls: DurableObjectCalls;
   }
+}
+
+/**
+ * Durable Object round trips of one request, counted where they are made:
+ * `awaited` ones delay the answer (the hot path), `background` ones run in
+ * `waitUntil` after it. The request's log line carries both.
+ */
+export interface DurableObjectCalls {
+  awaited: number;
+  background: number;
 }
 
 /** Bindings every Zahara Worker understands (all optional). */

@@ -42,6 +42,8 @@ export function requestContext({ service, secrets = () => [] }: RequestContextOp
     c.set("service", service);
     c.set("logger", logger);
     c.set("logFields", {});
+    const doCalls = { awaited: 0, background: 0 };
+    c.set("doCalls", doCalls);
     await next();
     c.header(REQUEST_ID_HEADER, requestId);
     const status = c.res.status;
@@ -53,6 +55,8 @@ export function requestContext({ service, secrets = () => [] }: RequestContextOp
       status,
       duration_ms: elapsedMs(startedAt),
       ...c.get("logFields"),
+      // Background calls still running are counted when they start, so the line is complete.
+      ...(doCalls.awaited + doCalls.background > 0 ? { do_calls: doCalls.awaited, do_calls_background: doCalls.background } : {}),
     });
   });
 }

@@ -56,7 +56,7 @@ export function authenticate(authenticator: Authenticator) {
 
 async function throttle(c: Context<{ Bindings: AuthBindings }>, config: { failureLimit: number; failureWindowMs: number }): Promise<void> {
   const address = clientAddress(c.req.raw.headers);
-  const decision = await recordAuthFailure(c.env.AUTH_THROTTLE, address, { limit: config.failureLimit, windowMs: config.failureWindowMs }, c.get("logger"));
+  const decision = await recordAuthFailure(c.env.AUTH_THROTTLE, address, { limit: config.failureLimit, windowMs: config.failureWindowMs }, c.get("logger"), c.get("doCalls"));
   if (decision?.limited) {
     c.get("logger").warn("failed authentications limited", { client_ip: address });
     throw new ZaharaError("TOO_MANY_AUTH_FAILURES", {

@@ -4,6 +4,7 @@
  * throttle cannot answer in time, the failure is answered with a plain 401.
  */
 import type { AuthThrottle, ThrottleDecision } from "../../../../durable-objects/auth-throttle/src";
+import type { DurableObjectCalls } from "../../../shared/http/context";
 import type { Logger } from "../../../shared/logger";
 import { withTimeout } from "../../../shared/timeout";
 
@@ -21,8 +22,10 @@ export async function recordAuthFailure(
   address: string,
   config: { limit: number; windowMs: number },
   logger: Logger,
+  calls?: DurableObjectCalls,
 ): Promise<ThrottleDecision | undefined> {
   if (!namespace) return undefined;
+  if (calls) calls.awaited++;
   try {
     const stub = namespace.get(namespace.idFromName(address));
     return await withTimeout(stub.recordFailure(config), THROTTLE_TIMEOUT_MS, "auth throttle");

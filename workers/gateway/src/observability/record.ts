@@ -67,6 +67,7 @@ export function recordRequests() {
     };
     try {
       c.executionCtx.waitUntil(Promise.all([...records].map(([agent, record]) => send(agent, record))));
+      c.get("doCalls").background += records.size;
     } catch {
       // No execution context (a direct app.fetch without one): nothing to record with.
     }

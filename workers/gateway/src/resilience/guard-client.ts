@@ -13,6 +13,7 @@
  */
 import type { UpstreamGuard } from "../../../../durable-objects/upstream-guard/src";
 import type { AdmitRequest, AdmitResult, ReportRequest } from "../../../../durable-objects/upstream-guard/src/types";
+import type { DurableObjectCalls } from "../../../shared/http/context";
 import type { Logger } from "../../../shared/logger";
 import { TimeoutError, withTimeout } from "../../../shared/timeout";
 
@@ -39,11 +40,12 @@ function unavailableReason(err: unknown): GuardUnavailable["reason"] {
   return typeof err === "object" && err !== null && (err as { overloaded?: unknown }).overloaded === true ? "overloaded" : "error";
 }
 
-/** Creates the client for `agent`'s guard (one stub, reused across attempts). */
-export function guardClient(namespace: GuardNamespace, agent: string, logger: Logger): GuardClient {
+/** Creates the client for `agent`'s guard (one stub, reused across attempts); `calls` counts its round trips. */
+export function guardClient(namespace: GuardNamespace, agent: string, logger: Logger, calls?: DurableObjectCalls): GuardClient {
   const stub = namespace.get(namespace.idFromName(agent));
   return {
     async admit(request, timeoutMs) {
+      if (calls) calls.awaited++;
       try {
         return await withTimeout(stub.admit(request) as Promise<AdmitResult>, Math.max(1, Math.min(timeoutMs, ADMIT_TIMEOUT_MS)));
       } catch (err) {
@@ -56,6 +58,7 @@ export function guardClient(namespace: GuardNamespace, agent: string, logger: Lo
       }
     },
     async report(request) {
+      if (calls) calls.background++;
       try {
         await stub.report(request);
       } catch (err) {

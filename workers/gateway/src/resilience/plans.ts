@@ -5,6 +5,7 @@
  */
 import type { KeyLimits } from "../../../../durable-objects/upstream-guard/src/types";
 import type { AgentInfo } from "../../../shared/agents";
+import type { DurableObjectCalls } from "../../../shared/http/context";
 import type { Logger } from "../../../shared/logger";
 import type { ZaharaAgentManifest } from "../../../shared/manifest";
 import { callAgent } from "../dispatch";
@@ -45,12 +46,16 @@ export interface PlanRequest {
   task: string;
   parameters: Record<string, unknown>;
   requestId: string;
+  /** The agent-facing idempotency key, when the caller sent one. */
+  idempotencyKey?: string;
   keyId?: string;
   /** The key's own limits (a managed key's rate limit and daily token budget), enforced per agent with `keyId`. */
   keyLimits?: KeyLimits;
   gatewayTimeoutMs: number;
   logger: Logger;
   signal?: AbortSignal;
+  /** Counts the guard's round trips for the request's log line. */
+  doCalls?: DurableObjectCalls;
 }
 
 /** A guard that is never there: every admission fails open (no retries). */
@@ -61,7 +66,7 @@ const NO_GUARD: GuardClient = {
 
 function planFor(req: PlanRequest, agent: AgentInfo, binding: Fetcher): AgentPlan {
   const settings = req.catalog.settings(agent.name, req.gatewayTimeoutMs);
-  const guard = req.env.UPSTREAM_GUARD ? guardClient(req.env.UPSTREAM_GUARD, agent.name, req.logger) : NO_GUARD;
+  const guard = req.env.UPSTREAM_GUARD ? guardClient(req.env.UPSTREAM_GUARD, agent.name, req.logger, req.doCalls) : NO_GUARD;
   const budgeted = settings.guard.maxTokensPerDay !== undefined || (req.keyId !== undefined && req.keyLimits?.maxTokensPerDay !== undefined);
   const estimate = budgeted ? settings.tokenEstimate : 0;
   return {
@@ -77,7 +82,17 @@ function planFor(req: PlanRequest, agent: AgentInfo, binding: Fetcher): AgentPla
       ...(req.keyId !== undefined && req.keyLimits ? { keyLimits: req.keyLimits } : {}),
     }),
     call: (attempt, timeoutMs) =>
-      callAgent({ agent, binding, task: req.task, parameters: req.parameters, requestId: req.requestId, attempt, timeoutMs, ...(req.signal ? { signal: req.signal } : {}) }),
+      callAgent({
+        agent,
+        binding,
+        task: req.task,
+        parameters: req.parameters,
+        requestId: req.requestId,
+        ...(req.idempotencyKey !== undefined ? { idempotencyKey: req.idempotencyKey } : {}),
+        attempt,
+        timeoutMs,
+        ...(req.signal ? { signal: req.signal } : {}),
+      }),
   };
 }
 
