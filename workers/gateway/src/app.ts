@@ -39,7 +39,7 @@ export interface GatewayAppOptions {
 const SECRET_VARS = ["GATEWAY_API_KEYS", "ADMIN_API_KEYS", "METRICS_SCRAPE_TOKEN", "JWT_HS256_SECRET", "OTEL_EXPORTER_OTLP_HEADERS"];
 
 /** Headers a browser may send and read across origins. */
-const CORS_ALLOW_HEADERS = ["Content-Type", "X-API-Key", "X-Request-Id", "X-Timeout-Ms", "Authorization", "X-Zahara-On-Behalf-Of"];
+const CORS_ALLOW_HEADERS = ["Content-Type", "X-API-Key", "X-Request-Id", "X-Timeout-Ms", "Authorization", "X-Zahara-On-Behalf-Of", "Idempotency-Key"];
 const CORS_EXPOSE_HEADERS = ["X-Request-Id", "Retry-After", "RateLimit", "RateLimit-Policy", "Idempotent-Replayed"];
 
 /** Creates the gateway app. */

@@ -1,8 +1,8 @@
 /**
  * One upstream attempt: calls an agent's `POST /run` over its service binding
- * (no public URL hop) with the request id, `Idempotency-Key` and attempt
- * number, under the time left, and describes what happened without throwing,
- * so the retry loop can classify it.
+ * (no public URL hop) with the request id, the attempt number and, when the
+ * caller asked for deduplication, `Idempotency-Key`, under the time left, and
+ * describes what happened without throwing, so the retry loop can classify it.
  */
 import type { AgentInfo } from "../../shared/agents";
 import { ZaharaError, isErrorBody } from "../../shared/errors";
@@ -11,8 +11,10 @@ import { REQUEST_ID_HEADER } from "../../shared/request-id";
 
 /** Header carrying the 1-based attempt number to the agent. */
 export const ATTEMPT_HEADER = "X-Zahara-Attempt";
-/** Header carrying the idempotency key (the request id) to the agent. */
+/** Header carrying the idempotency key (the caller's, scoped; see idempotency.ts) to the agent. */
 export const IDEMPOTENCY_HEADER = "Idempotency-Key";
+/** Header an agent sets on a replayed answer; relayed to the caller. */
+export const REPLAYED_HEADER = "Idempotent-Replayed";
 
 /** One call to an agent. */
 export interface AgentCall {
@@ -21,6 +23,8 @@ export interface AgentCall {
   task: string;
   parameters: Record<string, unknown>;
   requestId: string;
+  /** The agent-facing idempotency key; none when the caller sent no `Idempotency-Key`. */
+  idempotencyKey?: string;
   attempt: number;
   /** Milliseconds left for this attempt. */
   timeoutMs: number;
@@ -33,7 +37,7 @@ export type FailureKind = "http" | "network" | "timeout" | "cancelled";
 
 /** What one attempt produced; `spans` are the agent's own steps from its `Server-Timing` (when it answered). */
 export type AttemptResult =
-  | { ok: true; status: number; result: unknown; usage?: unknown; latencyMs: number; spans?: TimingEntry[] }
+  | { ok: true; status: number; result: unknown; usage?: unknown; latencyMs: number; spans?: TimingEntry[]; replayed?: boolean }
   | { ok: false; kind: FailureKind; status: number; error: ZaharaError; retryAfter: string | null; latencyMs: number; spans?: TimingEntry[] };
 
 const RELAYED_HEADERS = ["Retry-After", "Allow"];
@@ -69,7 +73,7 @@ function httpError(agent: AgentInfo, res: Response, body: unknown): ZaharaError 
 
 /** Makes one attempt; never throws. */
 export async function callAgent(call: AgentCall): Promise<AttemptResult> {
-  const { agent, binding, task, parameters, requestId, attempt, timeoutMs, signal } = call;
+  const { agent, binding, task, parameters, requestId, idempotencyKey, attempt, timeoutMs, signal } = call;
   const started = Date.now();
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(), Math.max(0, timeoutMs));
@@ -81,7 +85,7 @@ export async function callAgent(call: AgentCall): Promise<AttemptResult> {
         "Content-Type": "application/json",
         Accept: "application/json",
         [REQUEST_ID_HEADER]: requestId,
-        [IDEMPOTENCY_HEADER]: requestId,
+        ...(idempotencyKey !== undefined ? { [IDEMPOTENCY_HEADER]: idempotencyKey } : {}),
         [ATTEMPT_HEADER]: String(attempt),
       },
       body: JSON.stringify({ task, parameters }),
@@ -93,7 +97,8 @@ export async function callAgent(call: AgentCall): Promise<AttemptResult> {
     const spans = timing.length > 0 ? { spans: timing } : {};
     if (res.ok && typeof body === "object" && body !== null && "result" in body) {
       const { result, usage } = body as { result: unknown; usage?: unknown };
-      return { ok: true, status: res.status, result, ...(usage === undefined ? {} : { usage }), latencyMs, ...spans };
+      const replayed = res.headers.get(REPLAYED_HEADER) === "true" ? { replayed: true } : {};
+      return { ok: true, status: res.status, result, ...(usage === undefined ? {} : { usage }), latencyMs, ...spans, ...replayed };
     }
     const status = res.ok ? 502 : res.status;
     return { ok: false, kind: "http", status, error: httpError(agent, res, body), retryAfter: res.headers.get("Retry-After"), latencyMs, ...spans };

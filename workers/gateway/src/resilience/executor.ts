@@ -85,6 +85,8 @@ export interface ExecutionSuccess {
   usage?: unknown;
   attempts: AttemptRecord[];
   rateLimit?: RateLimitReport;
+  /** The agent replayed a stored answer (same Idempotency-Key and body). */
+  replayed?: boolean;
 }
 
 type AgentRun =
@@ -174,6 +176,7 @@ async function runAgent(plan: AgentPlan, deadline: Deadline, rt: ExecutorRuntime
     if (result.ok) {
       const value: ExecutionSuccess = { servedBy: plan.agent, result: result.result, attempts: all };
       if (result.usage !== undefined) value.usage = result.usage;
+      if (result.replayed) value.replayed = true;
       if (rateLimit) value.rateLimit = rateLimit;
       return { kind: "success", value };
     }

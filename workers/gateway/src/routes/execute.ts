@@ -11,6 +11,8 @@ import { elapsedMs } from "../../../shared/http/request-context";
 import { parseJsonBody } from "../../../shared/http/validation";
 import { type GatewayVars, resolveGatewayConfig } from "../config";
 import { authorizeCall } from "../auth/authenticate";
+import { REPLAYED_HEADER } from "../dispatch";
+import { IDEMPOTENCY_KEY_HEADER, agentIdempotencyKey } from "../idempotency";
 import { type AgentRegistry, serviceBinding } from "../registry";
 import { type AttemptRecord, executeResilient, sleep } from "../resilience/executor";
 import type { GuardNamespace } from "../resilience/guard-client";
@@ -66,6 +68,7 @@ async function execute(c: GatewayContext, deps: ExecuteDeps, task: string, param
   }
   const config = resolveGatewayConfig(c.env);
   const timeoutMs = resolveDeadlineMs(config.timeoutMs, c.req.header(TIMEOUT_HEADER), agent.timeout_seconds);
+  const idempotencyKey = await agentIdempotencyKey(c.req.header(IDEMPOTENCY_KEY_HEADER), principal.id);
   const plans = buildPlans(
     {
       env: c.env,
@@ -75,11 +78,13 @@ async function execute(c: GatewayContext, deps: ExecuteDeps, task: string, param
       task,
       parameters,
       requestId: c.get("requestId"),
+      ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
       keyId: principal.id,
       ...(principal.limits && (principal.limits.rateLimit || principal.limits.maxTokensPerDay !== undefined) ? { keyLimits: principal.limits } : {}),
       gatewayTimeoutMs: config.timeoutMs,
       logger: c.get("logger"),
       signal: c.req.raw.signal,
+      doCalls: c.get("doCalls"),
     },
     binding,
   );
@@ -91,6 +96,7 @@ async function execute(c: GatewayContext, deps: ExecuteDeps, task: string, param
   logFields.served_by = out.servedBy;
   logFields.attempts = out.attempts.length;
   for (const [name, value] of Object.entries(rateLimitHeadersOf(out.rateLimit))) c.header(name, value);
+  if (out.replayed) c.header(REPLAYED_HEADER, "true");
   return c.json({
     result: out.result,
     agent: agent.name,
