@@ -10,7 +10,10 @@
  * - `down` → the collector's port is closed (connection refused)
  *
  * Control API: `GET /spans` (flattened spans), `DELETE /spans`,
- * `PUT /mode/<mode>`, `GET /stats` (exports received per mode).
+ * `PUT /mode/<mode>`, `GET /stats` (exports received per mode, and spans).
+ *
+ * With `keepSpans: false` (benchmarks) it only counts spans, so a long run
+ * costs little memory and CPU in the process that also generates load.
  */
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -93,11 +96,17 @@ function listen(server: Server, port = 0): Promise<number> {
   });
 }
 
+/** Options of {@link startOtlpReceiver}. */
+export interface OtlpReceiverOptions {
+  /** Keep the received spans for `GET /spans` (default true); false only counts them. */
+  keepSpans?: boolean;
+}
+
 /** Starts the receiver and its control server on free local ports. */
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+export async function startOtlpReceiver({ keepSpans = true }: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
   let mode: CollectorMode = "ok";
   const spans: ReceivedSpan[] = [];
-  const stats: Record<string, number> = { ok: 0, fail: 0, slow: 0 };
+  const stats: Record<string, number> = { ok: 0, fail: 0, slow: 0, spans: 0 };
   const sockets = new Set<Socket>();
   const held = new Set<ServerResponse>();
 
@@ -124,7 +133,9 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     }
     stats.ok = (stats.ok ?? 0) + 1;
     try {
-      spans.push(...flatten(JSON.parse(text)));
+      const received = flatten(JSON.parse(text));
+      stats.spans = (stats.spans ?? 0) + received.length;
+      if (keepSpans) spans.push(...received);
     } catch {
       res.writeHead(400).end();
       return;

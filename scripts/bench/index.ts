@@ -1,0 +1,106 @@
+/**
+ * `npm run bench`: what the gateway costs. Bundles the Workers as a deploy
+ * does, runs them in workerd through Miniflare, and measures agent-demo's
+ * `echo` called (a) directly, (b) through the gateway with everything on
+ * (managed-key auth, guard admission, tracing to a live OTLP receiver, logs,
+ * the D1 request log), (c) as (b) with the collector down and (d) hanging —
+ * each at concurrency 1 and 32, side by side in one run. Prints a Markdown
+ * table and writes `dist/bench/result.json` and `dist/bench/result.md`;
+ * `--readme` also replaces the table in README.md.
+ *
+ * Settings: BENCH_DURATION_S (default 10), BENCH_WARMUP_S (default 3),
+ * BENCH_CONCURRENCY (default "1,32").
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildBench } from "./build";
+import { type LoadTarget, runLoad } from "./load";
+import { startPlatform } from "./platform";
+import { type BenchResult, type RoundTrips, SCENARIOS, type Scenario, countRoundTrips, evaluateTargets, markdown } from "./report";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const out = path.join(root, "dist", "bench");
+const durationS = Number(process.env.BENCH_DURATION_S ?? 10);
+const warmupS = Number(process.env.BENCH_WARMUP_S ?? 3);
+const concurrency = (process.env.BENCH_CONCURRENCY ?? "1,32").split(",").map(Number);
+const README_START = "<!-- bench:start -->";
+const README_END = "<!-- bench:end -->";
+
+async function setMode(controlUrl: string, mode: "ok" | "down" | "slow"): Promise<void> {
+  const res = await fetch(`${controlUrl}/mode/${mode}`, { method: "PUT" });
+  if (!res.ok) throw new Error(`collector mode ${mode}: ${res.status}`);
+}
+
+async function main(): Promise<void> {
+  process.env.WRANGLER_SEND_METRICS = "false";
+  console.error("bench: bundling the Workers (wrangler deploy --dry-run)…");
+  const build = buildBench(root, path.join(out, "build"));
+  console.error("bench: starting workerd…");
+  const platform = await startPlatform(root, build, path.join(out, "build", "state"));
+  const body = JSON.stringify({ task: "echo", parameters: { text: "hello" } });
+  const json = { "Content-Type": "application/json" };
+  const targets: Record<Scenario, LoadTarget> = {
+    direct: { url: new URL("/run", platform.agentUrl).toString(), headers: json, body },
+    gateway: { url: new URL("/agents/agent-demo/execute", platform.gatewayUrl).toString(), headers: { ...json, "X-API-Key": platform.callerKey }, body },
+    collectorDown: { url: "", headers: {}, body: "" },
+    collectorHung: { url: "", headers: {}, body: "" },
+  };
+  targets.collectorDown = targets.gateway;
+  targets.collectorHung = targets.gateway;
+  const mode: Record<Scenario, "ok" | "down" | "slow"> = { direct: "ok", gateway: "ok", collectorDown: "down", collectorHung: "slow" };
+  const runs = { direct: {}, gateway: {}, collectorDown: {}, collectorHung: {} } as BenchResult["runs"];
+  const gatewayLines: Record<string, unknown>[] = [];
+  try {
+    for (const c of concurrency) {
+      for (const scenario of Object.keys(SCENARIOS) as Scenario[]) {
+        await setMode(platform.otlp.controlUrl, mode[scenario]);
+        await runLoad(targets[scenario], c, warmupS);
+        platform.takeLogs();
+        const result = await runLoad(targets[scenario], c, durationS);
+        // Let the request log lines of the last requests arrive before taking them.
+        await new Promise((r) => setTimeout(r, 500));
+        const lines = platform.takeLogs();
+        if (scenario === "gateway") gatewayLines.push(...lines);
+        runs[scenario][String(c)] = result;
+        console.error(`bench: ${SCENARIOS[scenario]}, c=${c}: ${result.rps.toFixed(1)} req/s, p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms`);
+      }
+      await setMode(platform.otlp.controlUrl, "ok");
+    }
+    const roundTrips: RoundTrips = countRoundTrips(gatewayLines);
+    const spansExported = ((await (await fetch(`${platform.otlp.controlUrl}/stats`)).json()) as { spans: number }).spans;
+    const cpus = os.cpus();
+    const partial = {
+      at: new Date().toISOString(),
+      machine: { cpus: cpus.length, cpuModel: cpus[0]?.model.trim() ?? "unknown", node: process.versions.node, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
+      settings: { durationS, warmupS, concurrency },
+      runs,
+      roundTrips,
+      spansExported,
+      gzipBytes: build.gzipBytes,
+    };
+    const result: BenchResult = { ...partial, targets: evaluateTargets(partial, Math.max(...concurrency)) };
+    const table = markdown(result);
+    mkdirSync(out, { recursive: true });
+    writeFileSync(path.join(out, "result.json"), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(path.join(out, "result.md"), `${table}\n`);
+    console.log(table);
+    if (process.argv.includes("--readme")) {
+      const readme = path.join(root, "README.md");
+      const text = readFileSync(readme, "utf8");
+      const start = text.indexOf(README_START);
+      const end = text.indexOf(README_END);
+      if (start === -1 || end < start) throw new Error(`README.md has no ${README_START} … ${README_END} block`);
+      writeFileSync(readme, `${text.slice(0, start + README_START.length)}\n${table}\n${text.slice(end)}`);
+      console.error("bench: README.md updated");
+    }
+  } finally {
+    await platform.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

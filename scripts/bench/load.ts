@@ -1,0 +1,60 @@
+/**
+ * One load run with autocannon. autocannon's own histogram keeps whole
+ * milliseconds, too coarse for a sub-millisecond overhead target, so every
+ * response time (float ms from its `response` event) is kept here and the
+ * percentiles are computed from all of them.
+ */
+import autocannon from "autocannon";
+
+/** What to send. */
+export interface LoadTarget {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** The result of one run. */
+export interface LoadResult {
+  connections: number;
+  durationS: number;
+  requests: number;
+  rps: number;
+  latencyMs: { p50: number; p95: number; p99: number; mean: number };
+  /** Responses by status class, e.g. `{ "2xx": 1000 }`; errors are connection errors and timeouts. */
+  statuses: Record<string, number>;
+  errors: number;
+}
+
+/** The q-quantile (0..1) of sorted values, nearest rank. */
+export function quantile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank] as number;
+}
+
+/** Runs `connections` concurrent clients (one request in flight each) for `durationS` seconds. */
+export async function runLoad(target: LoadTarget, connections: number, durationS: number): Promise<LoadResult> {
+  const times: number[] = [];
+  const statuses: Record<string, number> = {};
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const options = { url: target.url, method: "POST" as const, headers: target.headers, body: target.body, connections, pipelining: 1, duration: durationS, timeout: 30 };
+    const instance = autocannon(options, (err, res) => (err ? reject(err as Error) : resolve(res)));
+    instance.on("response", (_client, status, _bytes, responseTime) => {
+      times.push(responseTime);
+      const cls = `${Math.floor(status / 100)}xx`;
+      statuses[cls] = (statuses[cls] ?? 0) + 1;
+    });
+  });
+  const sorted = Float64Array.from(times).sort();
+  const mean = times.reduce((a, b) => a + b, 0) / Math.max(1, times.length);
+  const elapsedS = result.duration > 0 ? result.duration : durationS;
+  return {
+    connections,
+    durationS: elapsedS,
+    requests: times.length,
+    rps: times.length / elapsedS,
+    latencyMs: { p50: quantile(sorted, 0.5), p95: quantile(sorted, 0.95), p99: quantile(sorted, 0.99), mean },
+    statuses,
+    errors: result.errors + result.timeouts,
+  };
+}

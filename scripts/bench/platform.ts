@@ -1,0 +1,129 @@
+/**
+ * The platform under test: the bundled gateway, agent-demo and agent-custom
+ * in one workerd through Miniflare, with their bindings read from their own
+ * wrangler configs (Durable Objects and D1 persisted to SQLite files, as in
+ * local dev), the gateway and agent-demo each on a direct socket (no dev
+ * proxy, no Miniflare entry router in front), tracing to a local OTLP
+ * receiver, and every log line kept for counting.
+ */
+import { readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
+import { Miniflare, type WorkerOptions } from "miniflare";
+import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
+import { type OtlpReceiver, startOtlpReceiver } from "../../test/doubles/otlp-receiver";
+import { BENCH_WORKERS, type BenchBuild } from "./build";
+
+/** Keys of the bench gateway (bootstrap admin key; the load uses a managed key created through the API). */
+export const BENCH_ADMIN_KEY = "bench-admin-key";
+
+/** A running platform. */
+export interface BenchPlatform {
+  /** `POST <gateway>/agents/agent-demo/execute` goes through everything. */
+  gatewayUrl: URL;
+  /** `POST <agent>/run` is agent-demo alone. */
+  agentUrl: URL;
+  /** A managed key (`zk_…`) allowed to call agent-demo's echo. */
+  callerKey: string;
+  otlp: OtlpReceiver;
+  /** Structured log lines (parsed JSON) seen since the last {@link BenchPlatform.takeLogs}. */
+  takeLogs(): Record<string, unknown>[];
+  close(): Promise<void>;
+}
+
+function workerOptions(build: BenchBuild, name: string, config: string, bindings: Record<string, string>): WorkerOptions {
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(build.tree, config));
+  return {
+    ...(workerOptions as WorkerOptions),
+    name: `zahara-${name}`,
+    modules: true,
+    scriptPath: path.join(build.dist, name, "index.js"),
+    bindings: { ...(workerOptions.bindings as Record<string, string>), ...bindings },
+  } as WorkerOptions;
+}
+
+async function migrate(mf: Miniflare, root: string, binding: string, dir: string): Promise<void> {
+  const db = await mf.getD1Database(binding, "zahara-gateway");
+  for (const file of readdirSync(path.join(root, dir)).filter((f) => f.endsWith(".sql")).sort()) {
+    for (const sql of unstable_splitSqlQuery(readFileSync(path.join(root, dir, file), "utf8"))) await db.prepare(sql).run();
+  }
+}
+
+/** Variations of the platform, for measuring what each part costs. */
+export interface PlatformOptions {
+  /** Opens workerd's inspector on this port (CPU profiles). */
+  inspectorPort?: number;
+  /** Vars set on every Worker (e.g. `LOG_LEVEL`, `OTEL_EXPORTER_OTLP_ENDPOINT: ""` for tracing off). */
+  vars?: Record<string, string>;
+  /** Gateway D1 or Durable Object bindings to leave out (e.g. `REQUEST_LOG`, `UPSTREAM_GUARD`). */
+  withoutGatewayBindings?: string[];
+}
+
+function without<T>(record: Record<string, T> | undefined, names: string[]): Record<string, T> | undefined {
+  return record && Object.fromEntries(Object.entries(record).filter(([k]) => !names.includes(k)));
+}
+
+/** Starts the platform with its state under `stateDir` (fresh each run). */
+export async function startPlatform(root: string, build: BenchBuild, stateDir: string, options: PlatformOptions = {}): Promise<BenchPlatform> {
+  const { inspectorPort, vars = {}, withoutGatewayBindings = [] } = options;
+  const otlp = await startOtlpReceiver({ keepSpans: false });
+  const logs: Record<string, unknown>[] = [];
+  const readLines = (stream: Readable) =>
+    createInterface({ input: stream }).on("line", (line) => {
+      if (!line.startsWith("{")) return;
+      try {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // not one of our structured lines
+      }
+    });
+  const common = { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_TRACES_SAMPLER_ARG: "1", LOG_LEVEL: "info" };
+  const workers = BENCH_WORKERS.map((w) => {
+    const extra: Record<string, string> = w.name === "gateway" ? { GATEWAY_API_KEYS: "", ADMIN_API_KEYS: BENCH_ADMIN_KEY, METRICS_SCRAPE_TOKEN: "" } : {};
+    const worker = workerOptions(build, w.name, w.config, { ...common, ...extra, ...vars });
+    if (w.name === "gateway" && withoutGatewayBindings.length > 0) {
+      const d1 = without(worker.d1Databases as Record<string, unknown>, withoutGatewayBindings);
+      const dos = without(worker.durableObjects as Record<string, unknown>, withoutGatewayBindings);
+      Object.assign(worker, { d1Databases: d1, durableObjects: dos });
+    }
+    return w.name === "agent-custom" ? worker : { ...worker, unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] };
+  });
+  const mf = new Miniflare({
+    workers,
+    defaultPersistRoot: stateDir,
+    durableObjectsPersist: process.env.BENCH_PERSIST !== "0",
+    d1Persist: process.env.BENCH_PERSIST !== "0",
+    host: "127.0.0.1",
+    port: 0,
+    ...(inspectorPort ? { inspectorPort } : {}),
+    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
+      readLines(stdout);
+      readLines(stderr);
+    },
+  });
+  await mf.ready;
+  if (!withoutGatewayBindings.includes("REQUEST_LOG")) await migrate(mf, root, "REQUEST_LOG", "migrations/request-log");
+  await migrate(mf, root, "ACCESS_DB", "migrations/access");
+  const gatewayUrl = await mf.unsafeGetDirectURL("zahara-gateway");
+  const agentUrl = await mf.unsafeGetDirectURL("zahara-agent-demo");
+
+  const res = await fetch(new URL("/v1/keys", gatewayUrl), {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-API-Key": BENCH_ADMIN_KEY },
+    body: JSON.stringify({ name: "bench", scopes: ["agent-demo:echo"] }),
+  });
+  if (res.status !== 201) throw new Error(`creating the bench key failed: ${res.status} ${await res.text()}`);
+  const { secret } = (await res.json()) as { secret: string };
+  return {
+    gatewayUrl,
+    agentUrl,
+    callerKey: secret,
+    otlp,
+    takeLogs: () => logs.splice(0, logs.length),
+    async close() {
+      await mf.dispose();
+      await otlp.close();
+    },
+  };
+}
