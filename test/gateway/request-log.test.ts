@@ -241,6 +241,26 @@ describe("request log: nothing lost", () => {
   });
 });
 
+describe("request log: writing attempts", () => {
+  it("stores any number of attempts (ten per INSERT, under D1's 100 parameters), in order, with their spans", async () => {
+    const id = `many-${crypto.randomUUID()}`;
+    const attempts: AttemptRow[] = Array.from({ length: 23 }, (_, i) => ({
+      request_id: id, n: i + 1, agent: "agent-demo", attempt: i + 1, status: 503, code: "X", admission: "admitted", latency_ms: i, backoff_ms: 1, spans: i === 22 ? '[{"name":"total","start":0,"dur":1}]' : null,
+    }));
+    const request: RequestRow = { request_id: id, ts: Date.now(), key_id: null, agent: "agent-demo", served_by: null, task: "echo", method: "POST", path: "/execute", status: 502, code: "UPSTREAM_FAILED", duration_ms: 300, trace_id: null };
+    const statements = insertStatements(db(), { request, attempts, freshId: true });
+    expect(statements).toHaveLength(4); // the request row and three INSERTs of attempts; no DELETE for a fresh id
+    await db().batch(statements);
+    const body = (await (await admin(`/v1/requests/${id}`)).json()) as { attempts: number; timeline: TimelineAttempt[] };
+    expect(body.attempts).toBe(23);
+    expect(body.timeline.map((a) => a.n)).toEqual(attempts.map((a) => a.n));
+    expect(body.timeline[22]!.spans).toEqual([{ name: "total", start: 0, dur: 1 }]);
+    // A reused id replaces the earlier attempts.
+    await db().batch(insertStatements(db(), { request, attempts: attempts.slice(0, 2) }));
+    expect(((await (await admin(`/v1/requests/${id}`)).json()) as { attempts: number }).attempts).toBe(2);
+  });
+});
+
 describe("request log: GET /v1/requests", () => {
   const AGENT = "seed-agent";
   const T0 = Date.UTC(2001, 0, 1);

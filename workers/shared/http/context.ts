@@ -8,6 +8,8 @@ declare module "hono" {
   interface ContextVariableMap {
     /** The request id (caller's if valid, else a fresh UUIDv4). */
     requestId: string;
+    /** True when the request id was generated here (the caller sent none, or an invalid one). */
+    requestIdGenerated: boolean;
     /** `Date.now()` when the request entered the Worker. */
     startedAt: number;
     /** Request-scoped structured logger (already carries `request_id`). */

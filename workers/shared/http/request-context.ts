@@ -39,6 +39,7 @@ export function requestContext({ service, secrets = () => [] }: RequestContextOp
     });
     c.set("startedAt", startedAt);
     c.set("requestId", requestId);
+    c.set("requestIdGenerated", requestId !== c.req.header(REQUEST_ID_HEADER));
     c.set("service", service);
     c.set("logger", logger);
     c.set("logFields", {});
