@@ -3,8 +3,9 @@
  * does, runs them in workerd through Miniflare, and measures agent-demo's
  * `echo` called (a) directly, (b) through the gateway with everything on
  * (managed-key auth, guard admission, tracing to a live OTLP receiver, logs,
- * the D1 request log), (c) as (b) with the collector down and (d) hanging —
- * each at concurrency 1 and 32, side by side in one run. Prints a Markdown
+ * the D1 request log), (c) as (b) with the collector down and (d) hanging,
+ * and (e) as (b) with an Idempotency-Key — each at concurrency 1 and 32,
+ * side by side in one run. Prints a Markdown
  * table and writes `dist/bench/result.json` and `dist/bench/result.md`;
  * `--readme` also replaces the table in README.md.
  *
@@ -46,12 +47,15 @@ async function main(): Promise<void> {
     gateway: { url: new URL("/agents/agent-demo/execute", platform.gatewayUrl).toString(), headers: { ...json, "X-API-Key": platform.callerKey }, body },
     collectorDown: { url: "", headers: {}, body: "" },
     collectorHung: { url: "", headers: {}, body: "" },
+    withKey: { url: "", headers: {}, body: "" },
   };
   targets.collectorDown = targets.gateway;
   targets.collectorHung = targets.gateway;
-  const mode: Record<Scenario, "ok" | "down" | "slow"> = { direct: "ok", gateway: "ok", collectorDown: "down", collectorHung: "slow" };
-  const runs = { direct: {}, gateway: {}, collectorDown: {}, collectorHung: {} } as BenchResult["runs"];
+  targets.withKey = { ...targets.gateway, uniqueHeader: "Idempotency-Key" };
+  const mode: Record<Scenario, "ok" | "down" | "slow"> = { direct: "ok", gateway: "ok", collectorDown: "down", collectorHung: "slow", withKey: "ok" };
+  const runs = { direct: {}, gateway: {}, collectorDown: {}, collectorHung: {}, withKey: {} } as BenchResult["runs"];
   const gatewayLines: Record<string, unknown>[] = [];
+  const withKeyLines: Record<string, unknown>[] = [];
   try {
     for (const c of concurrency) {
       for (const scenario of Object.keys(SCENARIOS) as Scenario[]) {
@@ -63,6 +67,7 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, 500));
         const lines = platform.takeLogs();
         if (scenario === "gateway") gatewayLines.push(...lines);
+        if (scenario === "withKey") withKeyLines.push(...lines);
         runs[scenario][String(c)] = result;
         console.error(`bench: ${SCENARIOS[scenario]}, c=${c}: ${result.rps.toFixed(1)} req/s, p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms`);
       }
@@ -77,6 +82,7 @@ async function main(): Promise<void> {
       settings: { durationS, warmupS, concurrency },
       runs,
       roundTrips,
+      roundTripsWithKey: countRoundTrips(withKeyLines),
       spansExported,
       gzipBytes: build.gzipBytes,
     };

@@ -11,6 +11,8 @@ export interface LoadTarget {
   url: string;
   headers: Record<string, string>;
   body: string;
+  /** A header given a fresh UUID on every request (e.g. `Idempotency-Key`). */
+  uniqueHeader?: string;
 }
 
 /** The result of one run. */
@@ -37,7 +39,21 @@ export async function runLoad(target: LoadTarget, connections: number, durationS
   const times: number[] = [];
   const statuses: Record<string, number> = {};
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const options = { url: target.url, method: "POST" as const, headers: target.headers, body: target.body, connections, pipelining: 1, duration: durationS, timeout: 30 };
+    const unique = target.uniqueHeader;
+    const requests = unique
+      ? [{ setupRequest: (req: autocannon.Request) => ({ ...req, headers: { ...req.headers, [unique]: crypto.randomUUID() } }) }]
+      : undefined;
+    const options = {
+      url: target.url,
+      method: "POST" as const,
+      headers: target.headers,
+      body: target.body,
+      connections,
+      pipelining: 1,
+      duration: durationS,
+      timeout: 30,
+      ...(requests ? { requests } : {}),
+    };
     const instance = autocannon(options, (err, res) => (err ? reject(err as Error) : resolve(res)));
     instance.on("response", (_client, status, _bytes, responseTime) => {
       times.push(responseTime);

@@ -27,6 +27,17 @@ interface ProfileNode {
 interface Profile {
   nodes: ProfileNode[];
   samples?: number[];
+  timeDeltas?: number[];
+}
+
+/** Milliseconds the isolate spent running (every sample not idle), from the sample time deltas. */
+function busyMs(profile: Profile): number {
+  const idle = new Set(profile.nodes.filter((n) => n.callFrame.functionName === "(idle)").map((n) => n.id));
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  let us = 0;
+  for (let i = 0; i < samples.length; i++) if (!idle.has(samples[i] as number)) us += deltas[i] ?? 0;
+  return us / 1000;
 }
 
 /** A minimal DevTools protocol session over the inspector's WebSocket. */
@@ -86,7 +97,8 @@ async function main(): Promise<void> {
     for (const { name, s } of sessions) {
       const { profile } = (await s.send("Profiler.stop")) as { profile: Profile };
       writeFileSync(path.join(out, `${name}.cpuprofile`), JSON.stringify(profile));
-      console.log(`\n${name} (dist/bench/${name}.cpuprofile), self time:`);
+      const busy = busyMs(profile);
+      console.log(`\n${name} (dist/bench/${name}.cpuprofile): busy ${busy.toFixed(0)} ms, ${(busy / Math.max(1, result.requests)).toFixed(2)} ms per gateway request; self time:`);
       for (const line of topSelf(profile, 25)) console.log(`  ${line}`);
       s.close();
     }

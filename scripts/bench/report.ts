@@ -10,6 +10,7 @@ export const SCENARIOS = {
   gateway: "(b) through the gateway, everything on",
   collectorDown: "(c) as (b), collector down (connection refused)",
   collectorHung: "(d) as (b), collector hanging (accepts, never answers)",
+  withKey: "(e) as (b), with a fresh Idempotency-Key per request",
 } as const;
 
 /** Scenario key. */
@@ -17,6 +18,8 @@ export type Scenario = keyof typeof SCENARIOS;
 
 /** Durable Object round trips per gateway request, from its log line and its agent's. */
 export interface RoundTrips {
+  /** The scenario the requests came from. */
+  scenario?: string;
   requests: number;
   /** Awaited before the answer (the hot path), per request. */
   awaited: number;
@@ -55,6 +58,8 @@ export interface BenchResult {
   settings: { durationS: number; warmupS: number; concurrency: number[] };
   runs: Record<Scenario, Record<string, LoadResult>>;
   roundTrips: RoundTrips;
+  /** The same count for (e), requests with an Idempotency-Key. */
+  roundTripsWithKey: RoundTrips;
   spansExported: number;
   gzipBytes: Record<string, number>;
   targets: { name: string; value: string; target: string; met: boolean }[];
@@ -102,7 +107,7 @@ export function markdown(r: BenchResult): string {
   out.push(`| throughput d/b (collector hanging / up) | ${ratio("collectorHung", "gateway")} |`);
   const added = r.settings.concurrency.map((c) => `${f2(r.runs.gateway[String(c)]!.latencyMs.p50 - r.runs.direct[String(c)]!.latencyMs.p50)} ms`).join(" | ");
   out.push(`| added p50 latency (b − a) | ${added} |`);
-  out.push("", `Durable Object round trips per gateway request (counted from ${r.roundTrips.requests} request log lines): **${f2(r.roundTrips.awaited)} awaited** (hot path), ${f2(r.roundTrips.background)} in the background. Spans exported: ${r.spansExported}.`);
+  out.push("", `Durable Object round trips per gateway request (counted from ${r.roundTrips.requests} request log lines of (b)): **${f2(r.roundTrips.awaited)} awaited** (hot path), ${f2(r.roundTrips.background)} in the background. With an Idempotency-Key (e, ${r.roundTripsWithKey.requests} requests): ${f2(r.roundTripsWithKey.awaited)} awaited, ${f2(r.roundTripsWithKey.background)} in the background. Spans exported: ${r.spansExported}.`);
   out.push("", "| Bundle | gzip |", "|---|---:|");
   for (const [name, bytes] of Object.entries(r.gzipBytes)) out.push(`| ${name} | ${(bytes / 1000).toFixed(1)} KB (${(bytes / 1024).toFixed(1)} KiB) |`);
   out.push("", "| Target | Measured | Target | Met |", "|---|---:|---:|:---:|");
