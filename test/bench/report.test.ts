@@ -1,0 +1,57 @@
+/** The bench's arithmetic: nearest-rank percentiles, round trips joined by request id, and the targets. */
+import { describe, expect, it } from "vitest";
+import { type LoadResult, quantile } from "../../scripts/bench/load";
+import { type BenchResult, countRoundTrips, evaluateTargets, markdown } from "../../scripts/bench/report";
+
+const done = (service: string, id: string, extra: Record<string, unknown> = {}) => ({ message: "request completed", service, request_id: id, path: service === "gateway" ? "/agents/agent-demo/execute" : "/run", ...extra });
+
+function load(rps: number, p50: number): LoadResult {
+  return { connections: 1, durationS: 10, requests: rps * 10, rps, latencyMs: { p50, p95: p50, p99: p50, mean: p50 }, statuses: { "2xx": rps * 10 }, errors: 0 };
+}
+
+describe("bench report", () => {
+  it("quantile is nearest rank over sorted values", () => {
+    const sorted = Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(quantile(sorted, 0.5)).toBe(5);
+    expect(quantile(sorted, 0.95)).toBe(10);
+    expect(quantile(sorted, 0.01)).toBe(1);
+    expect(Number.isNaN(quantile(new Float64Array(), 0.5))).toBe(true);
+  });
+
+  it("joins gateway and agent lines by request id and averages over the gateway's requests", () => {
+    const lines = [
+      done("gateway", "a", { do_calls: 1, do_calls_background: 2 }),
+      done("agent-demo", "a", { do_calls: 2 }),
+      done("gateway", "b", { do_calls: 1, do_calls_background: 2 }),
+      done("agent-demo", "b"),
+      { message: "retrying upstream", service: "gateway", request_id: "b", do_calls: 9 },
+      done("gateway", "c", { path: "/v1/keys", do_calls: 5 }),
+    ];
+    expect(countRoundTrips(lines)).toEqual({ requests: 2, awaited: 2, background: 2 });
+  });
+
+  it("evaluates each target against its threshold", () => {
+    const runs = {
+      direct: { "1": load(500, 1.0), "32": load(1000, 30) },
+      gateway: { "1": load(400, 1.8), "32": load(750, 40) },
+      collectorDown: { "1": load(400, 1.8), "32": load(700, 40) },
+      collectorHung: { "1": load(400, 1.8), "32": load(740, 40) },
+      withKey: { "1": load(300, 3), "32": load(500, 60) },
+    };
+    const partial = {
+      at: "t",
+      machine: { cpus: 2, cpuModel: "x", node: "20", memoryGiB: 24 },
+      settings: { durationS: 10, warmupS: 3, concurrency: [1, 32] },
+      runs,
+      roundTrips: { requests: 10, awaited: 1, background: 2 },
+      roundTripsWithKey: { requests: 10, awaited: 3, background: 2 },
+      spansExported: 0,
+      gzipBytes: { gateway: 150_001 },
+    } satisfies Omit<BenchResult, "targets">;
+    const targets = evaluateTargets(partial, 32);
+    expect(targets.map((t) => t.met)).toEqual([true, true, true, false, false]);
+    expect(targets[0]!.value).toBe("0.80 ms");
+    expect(targets[3]!.value).toBe("93.3%");
+    expect(markdown({ ...partial, targets })).toContain("| gateway bundle, gzip | 150.0 KB | ≤ 150 KB | **no** |");
+  });
+});
