@@ -30,6 +30,18 @@ async function setClock(stub: DurableObjectStub<UpstreamGuard>, at: number) {
 }
 
 describe("UpstreamGuard Durable Object", () => {
+  it("settle applies a request's last report and its record in one call, as report then recordRequest would", async () => {
+    const { config, stub } = freshGuard({ maxConcurrent: 4 });
+    await setClock(stub, T0);
+    await stub.admit(admitRequest(config, 1));
+    expect((await stub.snapshot(config)).inFlight).toBe(1);
+    await stub.settle({ config, callId: "req-1#1", outcome: "success", tokens: 42 }, { capability: "echo", outcome: { status: 200, durationMs: 12 }, retries: 0 });
+    const metrics = await stub.metrics(config);
+    expect(metrics.inFlight).toBe(0);
+    expect(metrics.counters.tokens).toBe(42);
+    expect(metrics.counters.requests).toEqual({ echo: { "200": 1 } });
+  });
+
   it("9. 50 simultaneous failure reports make exactly one closed→open transition", async () => {
     const { config, stub } = freshGuard();
     const t0 = T0;

@@ -80,6 +80,16 @@ export class UpstreamGuard extends DurableObject {
     this.saveMetrics();
   }
 
+  /**
+   * A request's last outcome report and its record in one call (one event,
+   * one commit): what the gateway sends after a successful request instead
+   * of {@link report} then {@link recordRequest}.
+   */
+  async settle(report: ReportRequest, record: RequestRecord): Promise<void> {
+    await this.report(report);
+    this.recordRequest(record);
+  }
+
   /** The cumulative counters with the breaker state, rate-limit headroom and in-flight permits now. */
   metrics(config: GuardConfig): GuardMetrics {
     const now = this.clock();

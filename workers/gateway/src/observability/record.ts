@@ -1,8 +1,9 @@
 /**
  * Records each execute request in the agents' UpstreamGuards once the
- * response is known: one `recordRequest` RPC per agent involved, sent with
- * `waitUntil` after the response, so it never delays or fails the caller
- * (a failure is logged and dropped).
+ * response is known: one RPC per agent involved, sent with `waitUntil` after
+ * the response, so it never delays or fails the caller (a failure is logged
+ * and dropped). A successful attempt's outcome report travels in the same
+ * call (`settle`), so a served request costs the guard one background call.
  *
  * Attribution: the request itself (final HTTP status to the caller, whole
  * duration) counts for the agent it was routed to, even when a fallback
@@ -14,7 +15,7 @@
 import { createMiddleware } from "hono/factory";
 import type { RequestRecord } from "../../../../durable-objects/upstream-guard/src/types";
 import { elapsedMs } from "../../../shared/http/request-context";
-import type { AttemptRecord } from "../resilience/executor";
+import type { AttemptRecord, DeferredReport } from "../resilience/executor";
 import type { GuardNamespace } from "../resilience/guard-client";
 
 /** The execution timeline as the execute routes leave it. */
@@ -23,6 +24,8 @@ export interface ExecutionSummary {
   /** The agent routed to. */
   agent?: string;
   task?: string;
+  /** Successful attempts' reports, sent here with the records (one guard call per agent). */
+  deferredReports?: DeferredReport[];
 }
 
 /** The record for each agent with something to count in one request (pure): the routed agent first. */
@@ -56,18 +59,25 @@ export function recordRequests() {
     const namespace = c.env.UPSTREAM_GUARD;
     if (!execution || !namespace) return;
     const records = requestRecords(execution, c.res.status, elapsedMs(c.get("startedAt")));
-    if (records.size === 0) return;
+    const reports = new Map((execution.deferredReports ?? []).map((d) => [d.agent, d.report]));
+    const agents = new Set([...records.keys(), ...reports.keys()]);
+    if (agents.size === 0) return;
     const logger = c.get("logger");
-    const send = async (agent: string, record: RequestRecord) => {
+    const send = async (agent: string) => {
+      const stub = namespace.get(namespace.idFromName(agent));
+      const record = records.get(agent);
+      const report = reports.get(agent);
       try {
-        await namespace.get(namespace.idFromName(agent)).recordRequest(record);
+        if (record && report) await stub.settle(report, record);
+        else if (report) await stub.report(report);
+        else if (record) await stub.recordRequest(record);
       } catch (err) {
-        logger.warn("recording request metrics failed", { agent, error: err instanceof Error ? err.message : String(err) });
+        logger.warn(report ? "upstream guard report failed" : "recording request metrics failed", { agent, error: err instanceof Error ? err.message : String(err) });
       }
     };
     try {
-      c.executionCtx.waitUntil(Promise.all([...records].map(([agent, record]) => send(agent, record))));
-      c.get("doCalls").background += records.size;
+      c.executionCtx.waitUntil(Promise.all([...agents].map(send)));
+      c.get("doCalls").background += agents.size;
     } catch {
       // No execution context (a direct app.fetch without one): nothing to record with.
     }

@@ -9,7 +9,7 @@
  * the guard is unavailable. A fallback is tried when the agent's breaker is
  * open or its retries are exhausted.
  */
-import type { AdmitResult, RateLimitReport } from "../../../../durable-objects/upstream-guard/src/types";
+import type { AdmitResult, RateLimitReport, ReportRequest } from "../../../../durable-objects/upstream-guard/src/types";
 import { ZaharaError } from "../../../shared/errors";
 import type { Logger } from "../../../shared/logger";
 import { inSpan, markError } from "../../../shared/observability/spans";
@@ -45,8 +45,12 @@ type AdmitRejectReason = Extract<AdmitResult, { admitted: false }>["reason"];
 
 declare module "hono" {
   interface ContextVariableMap {
-    /** The resilient call's timeline, the routed agent and the task (set by the execute routes), for the request log, traces and metrics. */
-    execution: { attempts: AttemptRecord[]; agent?: string; task?: string };
+    /**
+     * The resilient call's timeline, the routed agent and the task (set by the
+     * execute routes), for the request log, traces and metrics; and the
+     * outcome reports deferred to travel with the request's record.
+     */
+    execution: { attempts: AttemptRecord[]; agent?: string; task?: string; deferredReports?: DeferredReport[] };
   }
 }
 
@@ -61,8 +65,22 @@ export interface AgentPlan {
   call(attempt: number, timeoutMs: number): Promise<AttemptResult>;
 }
 
+/** A successful attempt's outcome report, left for the caller to send with the request's record. */
+export interface DeferredReport {
+  agent: string;
+  report: ReportRequest;
+}
+
 /** Clock, sleep, randomness and background work: injectable for tests. */
 export interface ExecutorRuntime {
+  /**
+   * When set, a successful attempt's report (the agent's last for the
+   * request) is handed here instead of sent, so it can go to the guard in
+   * one call with the request's record (see observability/record.ts).
+   * Failed attempts are always reported at once: a retry's admission must
+   * see them.
+   */
+  deferReport?: (deferred: DeferredReport) => void;
   now(): number;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   random(): number;
@@ -161,7 +179,9 @@ async function runAgent(plan: AgentPlan, deadline: Deadline, rt: ExecutorRuntime
     if (!degraded) {
       const tokens = result.ok ? totalTokens(result.usage) : 0;
       const keyId = request.keyId !== undefined ? { keyId: request.keyId } : {};
-      rt.waitUntil(plan.guard.report({ config: request.config, callId: request.callId, outcome: breakerOutcome(result), tokens, ...keyId }));
+      const report: ReportRequest = { config: request.config, callId: request.callId, outcome: breakerOutcome(result), tokens, ...keyId };
+      if (result.ok && rt.deferReport) rt.deferReport({ agent: plan.agent, report });
+      else rt.waitUntil(plan.guard.report(report));
     }
     record({
       agent: plan.agent,

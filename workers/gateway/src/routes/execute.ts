@@ -14,7 +14,7 @@ import { authorizeCall } from "../auth/authenticate";
 import { REPLAYED_HEADER } from "../dispatch";
 import { IDEMPOTENCY_KEY_HEADER, agentIdempotencyKey } from "../idempotency";
 import { type AgentRegistry, serviceBinding } from "../registry";
-import { type AttemptRecord, executeResilient, sleep } from "../resilience/executor";
+import { type AttemptRecord, type DeferredReport, type ExecutorRuntime, executeResilient, sleep } from "../resilience/executor";
 import type { GuardNamespace } from "../resilience/guard-client";
 import { type ResilienceCatalog, buildPlans } from "../resilience/plans";
 import { rateLimitHeadersOf } from "../resilience/rejections";
@@ -89,9 +89,18 @@ async function execute(c: GatewayContext, deps: ExecuteDeps, task: string, param
     binding,
   );
   trace.getActiveSpan()?.setAttributes({ "zahara.request_id": c.get("requestId"), "agent.id": agent.name, capability: task });
-  const execution: { attempts: AttemptRecord[]; agent: string; task: string } = { attempts: [], agent: agent.name, task };
+  const execution: { attempts: AttemptRecord[]; agent: string; task: string; deferredReports: DeferredReport[] } = { attempts: [], agent: agent.name, task, deferredReports: [] };
   c.set("execution", execution);
-  const runtime = { now: Date.now, sleep, random: Math.random, waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p), signal: c.req.raw.signal, logger: c.get("logger") };
+  const runtime: ExecutorRuntime = {
+    now: Date.now,
+    sleep,
+    random: Math.random,
+    waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p),
+    signal: c.req.raw.signal,
+    logger: c.get("logger"),
+    // Sent with the request's record after the response, in one guard call (observability/record.ts).
+    deferReport: (d) => void execution.deferredReports.push(d),
+  };
   const out = await executeResilient(plans, { at: c.get("startedAt") + timeoutMs, ms: timeoutMs }, runtime, execution.attempts);
   logFields.served_by = out.servedBy;
   logFields.attempts = out.attempts.length;
