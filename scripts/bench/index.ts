@@ -9,22 +9,24 @@
  * table and writes `dist/bench/result.json` and `dist/bench/result.md`;
  * `--readme` also replaces the table in README.md.
  *
- * Settings: BENCH_DURATION_S (default 10), BENCH_WARMUP_S (default 3),
- * BENCH_CONCURRENCY (default "1,32").
+ * Settings: BENCH_DURATION_S (default 12, per scenario and concurrency,
+ * split into BENCH_ROUNDS interleaved rounds, default 3), BENCH_WARMUP_S
+ * (default 3), BENCH_CONCURRENCY (default "1,32").
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildBench } from "./build";
-import { type LoadTarget, runLoad } from "./load";
+import { type LoadRun, type LoadTarget, poolRuns, runLoad } from "./load";
 import { startPlatform } from "./platform";
 import { type BenchResult, type RoundTrips, SCENARIOS, type Scenario, countRoundTrips, evaluateTargets, markdown } from "./report";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const out = path.join(root, "dist", "bench");
-const durationS = Number(process.env.BENCH_DURATION_S ?? 10);
+const durationS = Number(process.env.BENCH_DURATION_S ?? 12);
 const warmupS = Number(process.env.BENCH_WARMUP_S ?? 3);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const concurrency = (process.env.BENCH_CONCURRENCY ?? "1,32").split(",").map(Number);
 const README_START = "<!-- bench:start -->";
 const README_END = "<!-- bench:end -->";
@@ -58,19 +60,23 @@ async function main(): Promise<void> {
   const withKeyLines: Record<string, unknown>[] = [];
   try {
     for (const c of concurrency) {
-      for (const scenario of Object.keys(SCENARIOS) as Scenario[]) {
-        await setMode(platform.otlp.controlUrl, mode[scenario]);
-        await runLoad(targets[scenario], c, warmupS);
-        platform.takeLogs();
-        const result = await runLoad(targets[scenario], c, durationS);
-        // Let the request log lines of the last requests arrive before taking them.
-        await new Promise((r) => setTimeout(r, 500));
-        const lines = platform.takeLogs();
-        if (scenario === "gateway") gatewayLines.push(...lines);
-        if (scenario === "withKey") withKeyLines.push(...lines);
-        runs[scenario][String(c)] = result;
-        console.error(`bench: ${SCENARIOS[scenario]}, c=${c}: ${result.rps.toFixed(1)} req/s, p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms`);
+      const done: Partial<Record<Scenario, LoadRun[]>> = {};
+      for (let round = 1; round <= rounds; round++) {
+        for (const scenario of Object.keys(SCENARIOS) as Scenario[]) {
+          await setMode(platform.otlp.controlUrl, mode[scenario]);
+          if (round === 1) await runLoad(targets[scenario], c, warmupS);
+          platform.takeLogs();
+          const run = await runLoad(targets[scenario], c, durationS / rounds);
+          // Let the request log lines of the last requests arrive before taking them.
+          await new Promise((r) => setTimeout(r, 500));
+          const lines = platform.takeLogs();
+          if (scenario === "gateway") gatewayLines.push(...lines);
+          if (scenario === "withKey") withKeyLines.push(...lines);
+          (done[scenario] ??= []).push(run);
+          console.error(`bench: ${SCENARIOS[scenario]}, c=${c}, round ${round}/${rounds}: ${run.rps.toFixed(1)} req/s, p50 ${run.latencyMs.p50.toFixed(2)} ms`);
+        }
       }
+      for (const scenario of Object.keys(SCENARIOS) as Scenario[]) runs[scenario][String(c)] = poolRuns(done[scenario] ?? []);
       await setMode(platform.otlp.controlUrl, "ok");
     }
     const roundTrips: RoundTrips = countRoundTrips(gatewayLines);
@@ -79,7 +85,7 @@ async function main(): Promise<void> {
     const partial = {
       at: new Date().toISOString(),
       machine: { cpus: cpus.length, cpuModel: cpus[0]?.model.trim() ?? "unknown", node: process.versions.node, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
-      settings: { durationS, warmupS, concurrency },
+      settings: { durationS, warmupS, concurrency, rounds },
       runs,
       roundTrips,
       roundTripsWithKey: countRoundTrips(withKeyLines),

@@ -27,6 +27,50 @@ export interface LoadResult {
   errors: number;
 }
 
+/** One run with its raw response times (ms), to pool with other rounds. */
+export interface LoadRun extends LoadResult {
+  times: Float64Array;
+}
+
+function summarize(connections: number, elapsedS: number, times: Float64Array, statuses: Record<string, number>, errors: number): LoadRun {
+  const sorted = Float64Array.from(times).sort();
+  const mean = sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length);
+  return {
+    connections,
+    durationS: elapsedS,
+    requests: sorted.length,
+    rps: sorted.length / elapsedS,
+    latencyMs: { p50: quantile(sorted, 0.5), p95: quantile(sorted, 0.95), p99: quantile(sorted, 0.99), mean },
+    statuses,
+    errors,
+    times: sorted,
+  };
+}
+
+/**
+ * Pools rounds of the same scenario: requests/s over their total time,
+ * percentiles over all their response times. Rounds of different scenarios
+ * are interleaved, so drift on a noisy machine hits every scenario alike.
+ */
+export function poolRuns(runs: readonly LoadRun[]): LoadResult {
+  const statuses: Record<string, number> = {};
+  for (const r of runs) for (const [k, n] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + n;
+  const times = new Float64Array(runs.reduce((n, r) => n + r.times.length, 0));
+  let at = 0;
+  for (const r of runs) {
+    times.set(r.times, at);
+    at += r.times.length;
+  }
+  const { times: _times, ...pooled } = summarize(
+    runs[0]?.connections ?? 0,
+    runs.reduce((s, r) => s + r.durationS, 0),
+    times,
+    statuses,
+    runs.reduce((s, r) => s + r.errors, 0),
+  );
+  return pooled;
+}
+
 /** The q-quantile (0..1) of sorted values, nearest rank. */
 export function quantile(sorted: Float64Array, q: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -35,7 +79,7 @@ export function quantile(sorted: Float64Array, q: number): number {
 }
 
 /** Runs `connections` concurrent clients (one request in flight each) for `durationS` seconds. */
-export async function runLoad(target: LoadTarget, connections: number, durationS: number): Promise<LoadResult> {
+export async function runLoad(target: LoadTarget, connections: number, durationS: number): Promise<LoadRun> {
   const times: number[] = [];
   const statuses: Record<string, number> = {};
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
@@ -61,16 +105,6 @@ export async function runLoad(target: LoadTarget, connections: number, durationS
       statuses[cls] = (statuses[cls] ?? 0) + 1;
     });
   });
-  const sorted = Float64Array.from(times).sort();
-  const mean = times.reduce((a, b) => a + b, 0) / Math.max(1, times.length);
   const elapsedS = result.duration > 0 ? result.duration : durationS;
-  return {
-    connections,
-    durationS: elapsedS,
-    requests: times.length,
-    rps: times.length / elapsedS,
-    latencyMs: { p50: quantile(sorted, 0.5), p95: quantile(sorted, 0.95), p99: quantile(sorted, 0.99), mean },
-    statuses,
-    errors: result.errors + result.timeouts,
-  };
+  return summarize(connections, elapsedS, Float64Array.from(times), statuses, result.errors + result.timeouts);
 }

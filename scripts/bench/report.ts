@@ -55,7 +55,7 @@ export function countRoundTrips(lines: Line[]): RoundTrips {
 export interface BenchResult {
   at: string;
   machine: { cpus: number; cpuModel: string; node: string; memoryGiB: number };
-  settings: { durationS: number; warmupS: number; concurrency: number[] };
+  settings: { durationS: number; warmupS: number; concurrency: number[]; rounds: number };
   runs: Record<Scenario, Record<string, LoadResult>>;
   roundTrips: RoundTrips;
   /** The same count for (e), requests with an Idempotency-Key. */
@@ -90,7 +90,7 @@ export function evaluateTargets(r: Omit<BenchResult, "targets">, high: number): 
 /** The Markdown report. */
 export function markdown(r: BenchResult): string {
   const out: string[] = [];
-  out.push(`Run ${r.at} on ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}; ${r.settings.durationS} s per run after ${r.settings.warmupS} s of warm-up; workerd through Miniflare, load from autocannon in the same machine.`, "");
+  out.push(`Run ${r.at} on ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}; ${r.settings.durationS} s per scenario and concurrency in ${r.settings.rounds} interleaved rounds, after ${r.settings.warmupS} s of warm-up; workerd through Miniflare, load from autocannon on the same machine.`, "");
   out.push("| Scenario | Concurrency | Requests/s | p50 ms | p95 ms | p99 ms | Non-2xx | Errors |", "|---|---:|---:|---:|---:|---:|---:|---:|");
   for (const c of r.settings.concurrency) {
     for (const [key, label] of Object.entries(SCENARIOS) as [Scenario, string][]) {

@@ -1,6 +1,6 @@
 /** The bench's arithmetic: nearest-rank percentiles, round trips joined by request id, and the targets. */
 import { describe, expect, it } from "vitest";
-import { type LoadResult, quantile } from "../../scripts/bench/load";
+import { type LoadResult, type LoadRun, poolRuns, quantile } from "../../scripts/bench/load";
 import { type BenchResult, countRoundTrips, evaluateTargets, markdown } from "../../scripts/bench/report";
 
 const done = (service: string, id: string, extra: Record<string, unknown> = {}) => ({ message: "request completed", service, request_id: id, path: service === "gateway" ? "/agents/agent-demo/execute" : "/run", ...extra });
@@ -16,6 +16,17 @@ describe("bench report", () => {
     expect(quantile(sorted, 0.95)).toBe(10);
     expect(quantile(sorted, 0.01)).toBe(1);
     expect(Number.isNaN(quantile(new Float64Array(), 0.5))).toBe(true);
+  });
+
+  it("pools interleaved rounds: requests/s over their total time, percentiles over all response times", () => {
+    const run = (times: number[], durationS: number): LoadRun => ({ ...load(times.length / durationS, 0), durationS, requests: times.length, times: Float64Array.from(times).sort(), statuses: { "2xx": times.length } });
+    const pooled = poolRuns([run([1, 2, 3, 4], 2), run([10, 20, 30, 40, 50, 60], 2)]);
+    expect(pooled.requests).toBe(10);
+    expect(pooled.rps).toBe(2.5);
+    expect(pooled.latencyMs.p50).toBe(10);
+    expect(pooled.latencyMs.p99).toBe(60);
+    expect(pooled.statuses).toEqual({ "2xx": 10 });
+    expect(pooled).not.toHaveProperty("times");
   });
 
   it("joins gateway and agent lines by request id and averages over the gateway's requests", () => {
@@ -41,7 +52,7 @@ describe("bench report", () => {
     const partial = {
       at: "t",
       machine: { cpus: 2, cpuModel: "x", node: "20", memoryGiB: 24 },
-      settings: { durationS: 10, warmupS: 3, concurrency: [1, 32] },
+      settings: { durationS: 10, warmupS: 3, concurrency: [1, 32], rounds: 1 },
       runs,
       roundTrips: { requests: 10, awaited: 1, background: 2 },
       roundTripsWithKey: { requests: 10, awaited: 3, background: 2 },
