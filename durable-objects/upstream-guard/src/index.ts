@@ -87,7 +87,8 @@ export class UpstreamGuard extends DurableObject {
    */
   async settle(report: ReportRequest, record: RequestRecord): Promise<void> {
     await this.report(report);
-    this.recordRequest(record);
+    // Awaited through a promise so that a failure (even of a patched, async recordRequest) reaches the caller, never unhandled here.
+    await Promise.resolve(this.recordRequest(record));
   }
 
   /** The cumulative counters with the breaker state, rate-limit headroom and in-flight permits now. */
