@@ -64,10 +64,10 @@ export function recordRequests() {
     if (agents.size === 0) return;
     const logger = c.get("logger");
     const send = async (agent: string) => {
-      const stub = namespace.get(namespace.idFromName(agent));
       const record = records.get(agent);
       const report = reports.get(agent);
       try {
+        const stub = namespace.get(namespace.idFromName(agent));
         if (record && report) await stub.settle(report, record);
         else if (report) await stub.report(report);
         else if (record) await stub.recordRequest(record);
