@@ -14,15 +14,10 @@ import type { BeginResult, IdempotencyStore } from "../../../durable-objects/ide
 import { MAX_STORED_BODY_BYTES, isStorableStatus } from "../../../durable-objects/idempotency-store/src/record";
 import { ZaharaError } from "../../shared/errors";
 import { parseMaxBodyBytes, readJsonBody } from "../../shared/http/json-body";
+import { IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER } from "../../shared/idempotency-headers";
 import { TimeoutError, withTimeout } from "../../shared/timeout";
 import type { AgentRuntimeEnv } from "./env";
 import { RunRequestSchema } from "./run";
-
-/** Request header naming the idempotency key. */
-export const IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
-
-/** Response header set on a replayed response. */
-export const REPLAYED_HEADER = "Idempotent-Replayed";
 
 /** A valid key: 1–255 visible ASCII characters. */
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7E]{1,255}$/;

@@ -6,15 +6,12 @@
  */
 import type { AgentInfo } from "../../shared/agents";
 import { ZaharaError, isErrorBody } from "../../shared/errors";
+import { IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER } from "../../shared/idempotency-headers";
 import { SERVER_TIMING_HEADER, type TimingEntry, parseServerTiming } from "../../shared/observability/server-timing";
 import { REQUEST_ID_HEADER } from "../../shared/request-id";
 
 /** Header carrying the 1-based attempt number to the agent. */
 export const ATTEMPT_HEADER = "X-Zahara-Attempt";
-/** Header carrying the idempotency key (the caller's, scoped; see idempotency.ts) to the agent. */
-export const IDEMPOTENCY_HEADER = "Idempotency-Key";
-/** Header an agent sets on a replayed answer; relayed to the caller. */
-export const REPLAYED_HEADER = "Idempotent-Replayed";
 
 /** One call to an agent. */
 export interface AgentCall {
@@ -85,7 +82,7 @@ export async function callAgent(call: AgentCall): Promise<AttemptResult> {
         "Content-Type": "application/json",
         Accept: "application/json",
         [REQUEST_ID_HEADER]: requestId,
-        ...(idempotencyKey !== undefined ? { [IDEMPOTENCY_HEADER]: idempotencyKey } : {}),
+        ...(idempotencyKey !== undefined ? { [IDEMPOTENCY_KEY_HEADER]: idempotencyKey } : {}),
         [ATTEMPT_HEADER]: String(attempt),
       },
       body: JSON.stringify({ task, parameters }),

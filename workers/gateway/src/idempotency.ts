@@ -11,16 +11,14 @@
  * case, and only then, a capability may run twice.
  */
 import { ZaharaError } from "../../shared/errors";
-
-/** The request header (the IETF httpapi draft's name, as Stripe and others use it). */
-export const IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
+import { IDEMPOTENCY_KEY_HEADER } from "../../shared/idempotency-headers";
+import { sha256, toHex } from "./auth/api-keys";
 
 /** A caller's key: 1–200 visible ASCII characters. */
 export const CALLER_KEY_PATTERN = /^[\x21-\x7E]{1,200}$/;
 
 async function principalTag(principalId: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(principalId));
-  return [...new Uint8Array(digest, 0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex((await sha256(principalId)).subarray(0, 8));
 }
 
 /**
