@@ -30,7 +30,8 @@ export function requestContext({ service, secrets = () => [] }: RequestContextOp
   if (!service || typeof service !== "string") throw new TypeError("requestContext: `service` is required");
   return createMiddleware<{ Bindings: BaseBindings }>(async function requestContext(c, next) {
     const startedAt = Date.now();
-    const requestId = resolveRequestId(c.req.header(REQUEST_ID_HEADER));
+    const given = c.req.header(REQUEST_ID_HEADER);
+    const requestId = resolveRequestId(given);
     const logger = createLogger({
       service,
       level: c.env?.LOG_LEVEL,
@@ -39,7 +40,7 @@ export function requestContext({ service, secrets = () => [] }: RequestContextOp
     });
     c.set("startedAt", startedAt);
     c.set("requestId", requestId);
-    c.set("requestIdGenerated", requestId !== c.req.header(REQUEST_ID_HEADER));
+    c.set("requestIdGenerated", requestId !== given);
     c.set("service", service);
     c.set("logger", logger);
     c.set("logFields", {});
