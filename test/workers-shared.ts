@@ -5,6 +5,7 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { readD1Migrations } from "@cloudflare/vitest-pool-workers";
 
 /** Repository root. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -38,5 +39,16 @@ export function agentWorker(name: "agent-demo" | "agent-custom", bindings: Recor
     bindings: { LOG_LEVEL: "error", MAX_BODY_BYTES: "1048576", LLM_BACKEND: "openai", ...bindings },
     // As in the agents' wrangler configs: the bundle exports IdempotencyStore (SQLite-backed).
     durableObjects: { IDEMPOTENCY: { className: "IdempotencyStore", useSQLite: true } },
+  };
+}
+
+/**
+ * The gateway's D1 migrations (request log, access control) as the bindings
+ * test/gateway/setup.ts applies in each test file (D1 storage is per file).
+ */
+export async function gatewayMigrationBindings() {
+  return {
+    TEST_MIGRATIONS: await readD1Migrations(path.join(ROOT, "migrations/request-log")),
+    TEST_ACCESS_MIGRATIONS: await readD1Migrations(path.join(ROOT, "migrations/access")),
   };
 }

@@ -7,13 +7,12 @@
  * double is the identity provider's JWKS endpoint (Cloudflare Access's certs).
  */
 import path from "node:path";
-import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineProject } from "vitest/config";
 import { startJwksServer } from "../doubles/jwks-server.ts";
-import { ROOT, TEST_ADMIN_KEY, TEST_KEY, agentWorker } from "../workers-shared.ts";
+import { ROOT, TEST_ADMIN_KEY, TEST_KEY, agentWorker, gatewayMigrationBindings } from "../workers-shared.ts";
 
-const migrations = await readD1Migrations(path.join(ROOT, "migrations/request-log"));
-const accessMigrations = await readD1Migrations(path.join(ROOT, "migrations/access"));
+const migrations = await gatewayMigrationBindings();
 // Cloudflare Access's `/cdn-cgi/access/certs`, played by the JWKS double (access.test.ts publishes keys there).
 const jwks = await startJwksServer();
 
@@ -30,8 +29,7 @@ export default defineProject({
           // Small, so the login throttle test needs few attempts.
           AUTH_FAILURE_LIMIT: "3",
           LOG_LEVEL: "error",
-          TEST_MIGRATIONS: migrations,
-          TEST_ACCESS_MIGRATIONS: accessMigrations,
+          ...migrations,
           TEST_JWKS_URL: jwks.url,
         },
         workers: [agentWorker("agent-demo", { CHAOS_ENABLED: "true" }), agentWorker("agent-custom", {})],

@@ -10,9 +10,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { sha256, toHex } from "../../workers/gateway/src/auth/api-keys";
 import type { KeyView } from "../../workers/gateway/src/auth/key-store";
 import worker from "../../workers/gateway/src/index";
-import { BASE, KEY, expectError, pollUntil } from "./helpers";
+import { ADMIN_KEY, BASE, KEY, expectError, pollUntil } from "./helpers";
 
-const ADMIN_KEY = "test-admin-key";
 /** The revocation bound configured in wrangler.toml (AUTH_CACHE_TTL_MS). */
 const TTL_MS = Number(env.AUTH_CACHE_TTL_MS);
 

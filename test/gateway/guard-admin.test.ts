@@ -11,10 +11,8 @@ import type { UpstreamGuard } from "../../durable-objects/upstream-guard/src";
 import { sha256, toHex } from "../../workers/gateway/src/auth/api-keys";
 import { GUARD_ADMIN_TIMEOUT_MS, type BreakerChange, type GuardView } from "../../workers/gateway/src/routes/guard-admin";
 import { configOf, guardOf } from "./guards";
-import { BASE, KEY, expectError, post } from "./helpers";
+import { ADMIN_KEY, BASE, KEY, expectError, post } from "./helpers";
 
-/** ADMIN_API_KEYS of the gateway tests (test/workers-shared.ts TEST_ADMIN_KEY). */
-const ADMIN_KEY = "test-admin-key";
 /** The admin's principal id: `key_` and 12 hex digits of the key's SHA-256. */
 let adminId = "";
 

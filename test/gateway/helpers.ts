@@ -7,6 +7,8 @@ import type { ErrorBody } from "../../workers/shared/errors";
 export const KEY = "test-key-primary";
 /** Key configured only as its SHA-256. */
 export const HASHED_KEY = "test-key-hashed";
+/** Admin key (ADMIN_API_KEYS of the gateway tests; test/workers-shared.ts TEST_ADMIN_KEY). */
+export const ADMIN_KEY = "test-admin-key";
 
 /** Base URL for requests to the gateway under test. */
 export const BASE = "https://gateway.test";

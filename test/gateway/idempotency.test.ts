@@ -7,10 +7,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../../workers/gateway/src/index";
-import { BASE, HASHED_KEY, KEY, expectError, get, pollUntil, post } from "./helpers";
-
-/** ADMIN_API_KEYS of the gateway tests (test/workers-shared.ts TEST_ADMIN_KEY). */
-const ADMIN_KEY = "test-admin-key";
+import { ADMIN_KEY, BASE, HASHED_KEY, KEY, expectError, get, pollUntil, post } from "./helpers";
 
 interface Timeline {
   timeline: { agent: string; status: number; spans: { name: string; desc?: string }[] }[];

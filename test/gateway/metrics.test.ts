@@ -11,9 +11,8 @@ import type { UpstreamGuard } from "../../durable-objects/upstream-guard/src";
 import type { GuardMetrics } from "../../durable-objects/upstream-guard/src/types";
 import { COLLECT_TIMEOUT_MS } from "../../workers/gateway/src/observability/collect";
 import { configOf, guardOf } from "./guards";
-import { BASE, KEY, expectError, pollUntil, post } from "./helpers";
+import { ADMIN_KEY, BASE, KEY, expectError, pollUntil, post } from "./helpers";
 
-const ADMIN_KEY = "test-admin-key";
 const SCRAPE_TOKEN = "test-scrape-token";
 
 /** The settings the gateway under test uses for `agent` (GATEWAY_TIMEOUT_MS is 5000 in tests). */

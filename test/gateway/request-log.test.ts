@@ -10,10 +10,8 @@ import { decodeCursor, encodeCursor } from "../../workers/gateway/src/request-lo
 import { DEFAULT_RETENTION_DAYS, purgeOldRequests, retentionDays, runRetention } from "../../workers/gateway/src/request-log/retention";
 import { type AttemptRow, type RequestLogEntry, type RequestRow, insertStatements, traceIdFromTraceparent } from "../../workers/gateway/src/request-log/writer";
 import { configOf, guardOf } from "./guards";
-import { BASE, HASHED_KEY, KEY, expectError, get, pollUntil, post } from "./helpers";
+import { ADMIN_KEY, BASE, HASHED_KEY, KEY, expectError, get, pollUntil, post } from "./helpers";
 
-/** ADMIN_API_KEYS of the gateway tests (test/workers-shared.ts TEST_ADMIN_KEY). */
-const ADMIN_KEY = "test-admin-key";
 const admin = (path: string) => get(path, { "X-API-Key": ADMIN_KEY });
 const db = () => env.REQUEST_LOG;
 

@@ -9,9 +9,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { UpstreamGuard } from "../../durable-objects/upstream-guard/src";
 import type { GuardStats } from "../../durable-objects/upstream-guard/src/types";
 import { configOf, guardOf } from "./guards";
-import { BASE, KEY, expectError, pollUntil, post } from "./helpers";
+import { ADMIN_KEY, BASE, KEY, expectError, pollUntil, post } from "./helpers";
 
-const ADMIN_KEY = "test-admin-key";
 const stats = (headers: Record<string, string> = { "X-API-Key": ADMIN_KEY }) => SELF.fetch(`${BASE}/v1/stats`, { headers });
 
 interface StatsBody {

@@ -7,7 +7,7 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ReceivedSpan } from "../doubles/otlp-receiver";
-import { get, pollUntil, post } from "./helpers";
+import { ADMIN_KEY, get, pollUntil, post } from "./helpers";
 
 const control = (env as unknown as { TEST_OTLP_CONTROL_URL: string }).TEST_OTLP_CONTROL_URL;
 
@@ -71,7 +71,7 @@ describe("tracing", () => {
     expect(descends(trace, agentRoot, attempt)).toBe(true);
     // The request log row names the same trace (written after the response: poll).
     const readLogged = async (): Promise<{ trace_id?: string | null }> => {
-      const r = await get(`/v1/requests/${id}`, { "X-API-Key": "test-admin-key" });
+      const r = await get(`/v1/requests/${id}`, { "X-API-Key": ADMIN_KEY });
       return r.status === 200 ? ((await r.json()) as { trace_id?: string | null }) : (await r.arrayBuffer(), {});
     };
     const logged = await pollUntil(readLogged, (l) => Boolean(l.trace_id));

@@ -4,13 +4,13 @@
  * LLM is a local OpenAI-compatible server (the only test double).
  */
 import path from "node:path";
-import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineProject } from "vitest/config";
 import { startFileSink } from "../doubles/file-sink.ts";
 import { startJwksServer } from "../doubles/jwks-server.ts";
 import { startOpenAiDouble } from "../doubles/openai-server.ts";
 import { startOtlpReceiver } from "../doubles/otlp-receiver.ts";
-import { ROOT, TEST_ADMIN_KEY, TEST_HASHED_KEY_SHA256, TEST_KEY, TEST_SCRAPE_TOKEN, agentWorker } from "../workers-shared.ts";
+import { ROOT, TEST_ADMIN_KEY, TEST_HASHED_KEY_SHA256, TEST_KEY, TEST_SCRAPE_TOKEN, agentWorker, gatewayMigrationBindings } from "../workers-shared.ts";
 
 const llm = await startOpenAiDouble();
 // Every Worker exports its spans here (OTLP/HTTP JSON); tracing tests read them back and switch its faults.
@@ -19,8 +19,7 @@ const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_TIME
 // A second receiver that no test switches to a fault mode, for tests that read spans while others (in parallel files) break the first.
 const steadyOtlp = await startOtlpReceiver();
 // The D1 migrations (request log, access control), applied by setup.ts in each test file (storage is per file).
-const migrations = await readD1Migrations(path.join(ROOT, "migrations/request-log"));
-const accessMigrations = await readD1Migrations(path.join(ROOT, "migrations/access"));
+const migrations = await gatewayMigrationBindings();
 // Tests hand files to Node through it (metrics.test.ts writes dist/metrics-sample.prom for promtool).
 const sink = await startFileSink(path.join(ROOT, "dist"));
 // An identity provider's JWKS endpoint: jwt-auth.test.ts publishes its public keys here and points JWT_JWKS_URL at it.
@@ -40,8 +39,7 @@ export default defineProject({
           MAX_BODY_BYTES: "4096",
           GATEWAY_TIMEOUT_MS: "5000",
           LOG_LEVEL: "error",
-          TEST_MIGRATIONS: migrations,
-          TEST_ACCESS_MIGRATIONS: accessMigrations,
+          ...migrations,
           TEST_FILE_SINK_URL: sink.url,
           TEST_JWKS_URL: jwks.url,
           ...tracing,
