@@ -19,13 +19,13 @@ const out = path.join(root, "dist", "bench");
 const durationS = Number(process.env.BENCH_DURATION_S ?? 5);
 const warmupS = Number(process.env.BENCH_WARMUP_S ?? 2);
 
-const VARIANTS: { name: string; options: PlatformOptions; persist?: boolean }[] = [
+const VARIANTS: { name: string; options: PlatformOptions }[] = [
   { name: "everything on", options: {} },
   { name: "tracing off", options: { vars: { OTEL_EXPORTER_OTLP_ENDPOINT: "" } } },
   { name: "logs at error level", options: { vars: { LOG_LEVEL: "error" } } },
   { name: "no D1 request log", options: { withoutGatewayBindings: ["REQUEST_LOG"] } },
   { name: "no upstream guard (fails open)", options: { withoutGatewayBindings: ["UPSTREAM_GUARD"] } },
-  { name: "state in memory (no SQLite files)", options: {}, persist: false },
+  { name: "state in memory (no SQLite files)", options: { persist: false } },
 ];
 
 async function main(): Promise<void> {
@@ -35,7 +35,6 @@ async function main(): Promise<void> {
   const json = { "Content-Type": "application/json" };
   const rows: { name: string; c1: LoadResult; c32: LoadResult }[] = [];
   for (const [i, v] of VARIANTS.entries()) {
-    if (v.persist === false) process.env.BENCH_PERSIST = "0";
     const state = path.join(out, "build", `state-${i}`);
     rmSync(state, { recursive: true, force: true });
     const platform = await startPlatform(root, build, state, v.options);
@@ -52,7 +51,6 @@ async function main(): Promise<void> {
       console.error(`breakdown: ${row.name}: c=1 p50 ${row.c1.latencyMs.p50.toFixed(2)} ms, c=32 ${row.c32.rps.toFixed(1)} req/s`);
     } finally {
       await platform.close();
-      delete process.env.BENCH_PERSIST;
     }
   }
   const lines = ["| Variant | c=1 p50 ms | c=1 req/s | c=32 req/s | c=32 p50 ms |", "|---|---:|---:|---:|---:|"];

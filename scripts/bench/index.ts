@@ -41,19 +41,17 @@ async function main(): Promise<void> {
   console.error("bench: bundling the Workers (wrangler deploy --dry-run)…");
   const build = buildBench(root, path.join(out, "build"));
   console.error("bench: starting workerd…");
-  const platform = await startPlatform(root, build, path.join(out, "build", "state"));
+  const platform = await startPlatform(root, build, path.join(out, "build", "state"), { persist: process.env.BENCH_PERSIST !== "0" });
   const body = JSON.stringify({ task: "echo", parameters: { text: "hello" } });
   const json = { "Content-Type": "application/json" };
+  const gateway: LoadTarget = { url: new URL("/agents/agent-demo/execute", platform.gatewayUrl).toString(), headers: { ...json, "X-API-Key": platform.callerKey }, body };
   const targets: Record<Scenario, LoadTarget> = {
     direct: { url: new URL("/run", platform.agentUrl).toString(), headers: json, body },
-    gateway: { url: new URL("/agents/agent-demo/execute", platform.gatewayUrl).toString(), headers: { ...json, "X-API-Key": platform.callerKey }, body },
-    collectorDown: { url: "", headers: {}, body: "" },
-    collectorHung: { url: "", headers: {}, body: "" },
-    withKey: { url: "", headers: {}, body: "" },
+    gateway,
+    collectorDown: gateway,
+    collectorHung: gateway,
+    withKey: { ...gateway, uniqueHeader: "Idempotency-Key" },
   };
-  targets.collectorDown = targets.gateway;
-  targets.collectorHung = targets.gateway;
-  targets.withKey = { ...targets.gateway, uniqueHeader: "Idempotency-Key" };
   const mode: Record<Scenario, "ok" | "down" | "slow"> = { direct: "ok", gateway: "ok", collectorDown: "down", collectorHung: "slow", withKey: "ok" };
   const runs = { direct: {}, gateway: {}, collectorDown: {}, collectorHung: {}, withKey: {} } as BenchResult["runs"];
   const gatewayLines: Record<string, unknown>[] = [];

@@ -58,6 +58,8 @@ export interface PlatformOptions {
   vars?: Record<string, string>;
   /** Gateway D1 or Durable Object bindings to leave out (e.g. `REQUEST_LOG`, `UPSTREAM_GUARD`). */
   withoutGatewayBindings?: string[];
+  /** Durable Objects and D1 in SQLite files under the state directory (default), or in memory. */
+  persist?: boolean;
 }
 
 function without<T>(record: Record<string, T> | undefined, names: string[]): Record<string, T> | undefined {
@@ -66,7 +68,7 @@ function without<T>(record: Record<string, T> | undefined, names: string[]): Rec
 
 /** Starts the platform with its state under `stateDir` (fresh each run). */
 export async function startPlatform(root: string, build: BenchBuild, stateDir: string, options: PlatformOptions = {}): Promise<BenchPlatform> {
-  const { inspectorPort, vars = {}, withoutGatewayBindings = [] } = options;
+  const { inspectorPort, vars = {}, withoutGatewayBindings = [], persist = true } = options;
   const otlp = await startOtlpReceiver({ keepSpans: false });
   const logs: Record<string, unknown>[] = [];
   const readLines = (stream: Readable) =>
@@ -92,8 +94,8 @@ export async function startPlatform(root: string, build: BenchBuild, stateDir: s
   const mf = new Miniflare({
     workers,
     defaultPersistRoot: stateDir,
-    durableObjectsPersist: process.env.BENCH_PERSIST !== "0",
-    d1Persist: process.env.BENCH_PERSIST !== "0",
+    durableObjectsPersist: persist,
+    d1Persist: persist,
     host: "127.0.0.1",
     port: 0,
     ...(inspectorPort ? { inspectorPort } : {}),

@@ -84,8 +84,7 @@ async function main(): Promise<void> {
     };
     await runLoad(target, connections, 2);
     const targets = (await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json`)).json()) as { id: string; title: string; webSocketDebuggerUrl: string }[];
-    console.error("inspector targets:", targets.map((t) => t.title).join(", "));
-    const sessions = await Promise.all(targets.filter((t) => t.title.includes("zahara-")).map(async (t) => ({ name: t.title, s: await session(t.webSocketDebuggerUrl) })));
+    const sessions = await Promise.all(targets.filter((t) => t.title.includes("zahara-")).map(async (t) => ({ name: t.title.slice(t.title.indexOf("zahara-")), s: await session(t.webSocketDebuggerUrl) })));
     for (const { s } of sessions) {
       await s.send("Profiler.enable");
       await s.send("Profiler.setSamplingInterval", { interval: 200 });
