@@ -91,6 +91,7 @@ export async function startOpenAiDouble(apiKey = "test-llm-key"): Promise<OpenAi
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("error", () => {}); // the caller went away mid-request (its runtime stopped): nothing to answer
     req.on("end", () => {
       const send = (status: number, json: unknown, headers: Record<string, string> = {}) => {
         res.writeHead(status, { "Content-Type": "application/json", ...headers });

@@ -115,7 +115,12 @@ export async function startOtlpReceiver({ keepSpans = true }: OtlpReceiverOption
       res.writeHead(404).end();
       return;
     }
-    const text = await readBody(req);
+    let text: string;
+    try {
+      text = await readBody(req);
+    } catch {
+      return; // the exporter went away mid-request (its runtime stopped): nothing to answer
+    }
     if (mode === "fail") {
       stats.fail = (stats.fail ?? 0) + 1;
       res.writeHead(500, { "Content-Type": "application/json" }).end('{"error":"collector failure"}');
