@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
-import { parseDocument } from "yaml";
+import { type Document, parseDocument } from "yaml";
 
 /** Where the bench's copy of the tree and its bundles live. */
 export interface BenchBuild {
@@ -33,14 +33,22 @@ export const BENCH_LIMITS = { requestsPerMinute: 1_000_000, burst: 100_000, conc
 
 const COPIED = ["package.json", "tsconfig.json", "wrangler.toml", "workers", "durable-objects", "scripts/manifests-compile.ts", "manifests"];
 
-/** agent-demo's manifest with the limits raised; everything else as shipped. */
-function benchManifest(text: string): string {
-  const doc = parseDocument(text);
+/** Raises agent-demo's rate and concurrency limits to {@link BENCH_LIMITS} in its parsed manifest. */
+export function raiseLimits(doc: Document): void {
   doc.setIn(["spec", "safety", "rate_limiting", "requests_per_minute"], BENCH_LIMITS.requestsPerMinute);
   doc.setIn(["spec", "safety", "rate_limiting", "burst_limit"], BENCH_LIMITS.burst);
   doc.setIn(["spec", "constraints", "performance", "maxConcurrentRequests"], BENCH_LIMITS.concurrency);
   doc.setIn(["extensions", "zahara", "resilience", "rate_limit_per_key"], { requests_per_minute: BENCH_LIMITS.requestsPerMinute, burst: BENCH_LIMITS.burst });
-  return doc.toString();
+}
+
+/** Options of {@link buildBench}. */
+export interface BuildOptions {
+  /** Minification off (CPU profiles with real function names). */
+  readable?: boolean;
+  /** Edits agent-demo's parsed manifest in the copy (default {@link raiseLimits}). */
+  editManifest?: (doc: Document) => void;
+  /** Skips bundling from the real tree (the shipped sizes stay 0). */
+  skipShippedSizes?: boolean;
 }
 
 function jsFiles(dir: string): string[] {
@@ -48,11 +56,10 @@ function jsFiles(dir: string): string[] {
 }
 
 /**
- * Copies the tree to `<out>/tree`, raises agent-demo's limits, and bundles
- * every Worker into `<out>/dist`; `readable` turns minification off (for CPU
- * profiles with real function names).
+ * Copies the tree to `<out>/tree`, edits agent-demo's manifest there (by
+ * default raising its limits), and bundles every Worker into `<out>/dist`.
  */
-export function buildBench(root: string, out: string, { readable = false }: { readable?: boolean } = {}): BenchBuild {
+export function buildBench(root: string, out: string, { readable = false, editManifest = raiseLimits, skipShippedSizes = false }: BuildOptions = {}): BenchBuild {
   const tree = path.join(out, "tree");
   const dist = path.join(out, "dist");
   rmSync(out, { recursive: true, force: true });
@@ -60,7 +67,9 @@ export function buildBench(root: string, out: string, { readable = false }: { re
   for (const entry of COPIED) cpSync(path.join(root, entry), path.join(tree, entry), { recursive: true, filter: (src) => !src.includes(`${path.sep}generated${path.sep}`) });
   symlinkSync(path.join(root, "node_modules"), path.join(tree, "node_modules"), "dir");
   const manifest = path.join(tree, "manifests", "agent-demo.ossa.yaml");
-  writeFileSync(manifest, benchManifest(readFileSync(manifest, "utf8")));
+  const doc = parseDocument(readFileSync(manifest, "utf8"));
+  editManifest(doc);
+  writeFileSync(manifest, doc.toString());
 
   const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
   const env = { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_LOG: "error" };
@@ -69,6 +78,10 @@ export function buildBench(root: string, out: string, { readable = false }: { re
   const gzipBytes: Record<string, number> = {};
   for (const w of BENCH_WORKERS) {
     bundle(tree, w.config, path.join(dist, w.name), readable ? ["--minify=false"] : []);
+    if (skipShippedSizes) {
+      gzipBytes[w.name] = 0;
+      continue;
+    }
     // Sizes are of what ships: the same Worker bundled from the real tree.
     const shipped = path.join(out, "shipped", w.name);
     bundle(root, w.config, shipped);

@@ -32,7 +32,8 @@ export interface BenchPlatform {
   close(): Promise<void>;
 }
 
-function workerOptions(build: BenchBuild, name: string, config: string, bindings: Record<string, string>): WorkerOptions {
+/** Miniflare options of one bundled Worker: its wrangler config's bindings, `bindings` on top. */
+export function workerOptions(build: BenchBuild, name: string, config: string, bindings: Record<string, string>): WorkerOptions {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(build.tree, config));
   return {
     ...(workerOptions as WorkerOptions),
@@ -43,7 +44,8 @@ function workerOptions(build: BenchBuild, name: string, config: string, bindings
   } as WorkerOptions;
 }
 
-async function migrate(mf: Miniflare, root: string, binding: string, dir: string): Promise<void> {
+/** Applies the `.sql` files of `dir` (sorted) to the gateway's D1 `binding`. */
+export async function migrate(mf: Miniflare, root: string, binding: string, dir: string): Promise<void> {
   const db = await mf.getD1Database(binding, "zahara-gateway");
   for (const file of readdirSync(path.join(root, dir)).filter((f) => f.endsWith(".sql")).sort()) {
     for (const sql of unstable_splitSqlQuery(readFileSync(path.join(root, dir, file), "utf8"))) await db.prepare(sql).run();
