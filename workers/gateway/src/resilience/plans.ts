@@ -52,6 +52,12 @@ export interface PlanRequest {
   /** The key's own limits (a managed key's rate limit and daily token budget), enforced per agent with `keyId`. */
   keyLimits?: KeyLimits;
   gatewayTimeoutMs: number;
+  /**
+   * Whether the caller may call the task on a fallback agent (its scopes and
+   * `agents` claim); a fallback it may not call is skipped, so a fallback never
+   * widens a credential. The gateway always passes it; absent = no check.
+   */
+  mayCall?: (agent: string) => boolean;
   logger: Logger;
   signal?: AbortSignal;
   /** Counts the guard's round trips for the request's log line. */
@@ -98,14 +104,15 @@ function planFor(req: PlanRequest, agent: AgentInfo, binding: Fetcher): AgentPla
 
 /**
  * The plans for a request, primary first. Fallbacks that do not offer the
- * task or are not bound here are skipped (logged), never fatal.
+ * task, are not bound here, or that the caller may not call are skipped
+ * (logged), never fatal.
  */
 export function buildPlans(req: PlanRequest, primaryBinding: Fetcher): AgentPlan[] {
   const plans = [planFor(req, req.agent, primaryBinding)];
   for (const name of req.catalog.settings(req.agent.name, req.gatewayTimeoutMs).fallbacks) {
     const fallback = req.registry.agents.find((a) => a.name === name);
     const binding = fallback && serviceBinding(req.env, fallback.binding);
-    if (!fallback || !binding || !fallback.capabilities.some((c) => c.name === req.task)) {
+    if (!fallback || !binding || !fallback.capabilities.some((c) => c.name === req.task) || (req.mayCall && !req.mayCall(fallback.name))) {
       req.logger.debug("fallback skipped", { agent: req.agent.name, fallback: name });
       continue;
     }

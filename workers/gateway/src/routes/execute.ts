@@ -11,6 +11,7 @@ import { elapsedMs } from "../../../shared/http/request-context";
 import { parseJsonBody } from "../../../shared/http/validation";
 import { type GatewayVars, resolveGatewayConfig } from "../config";
 import { authorizeCall } from "../auth/authenticate";
+import { allowsCall } from "../auth/scopes";
 import { IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER } from "../../../shared/idempotency-headers";
 import { agentIdempotencyKey } from "../idempotency";
 import { type AgentRegistry, serviceBinding } from "../registry";
@@ -82,6 +83,8 @@ async function execute(c: GatewayContext, deps: ExecuteDeps, task: string, param
       keyId: principal.id,
       ...(principal.limits && (principal.limits.rateLimit || principal.limits.maxTokensPerDay !== undefined) ? { keyLimits: principal.limits } : {}),
       gatewayTimeoutMs: config.timeoutMs,
+      // A fallback serves only a caller that may call the task on it too.
+      mayCall: (name) => allowsCall(principal, name, task),
       logger: c.get("logger"),
       signal: c.req.raw.signal,
       doCalls: c.get("doCalls"),
