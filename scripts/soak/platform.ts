@@ -1,0 +1,132 @@
+/**
+ * The platform the soak runs against: the real bundles (built as a deploy
+ * builds them, see scripts/bench/build.ts) in workerd through Miniflare,
+ * with every Durable Object and D1 database persisted to SQLite files under
+ * one state directory, as `wrangler dev` keeps them. `restart()` disposes
+ * the runtime and starts a new one on the same files: nothing in memory
+ * survives, so whatever the guard still knows afterwards was persisted.
+ * agent-demo runs with chaos on and its LLM pointed at the OpenAI double;
+ * traces go to a local OTLP receiver (tracing on, as by default).
+ */
+import { rmSync } from "node:fs";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
+import { Miniflare, type WorkerOptions } from "miniflare";
+import { type OpenAiDouble, startOpenAiDouble } from "../../test/doubles/openai-server";
+import { type OtlpReceiver, startOtlpReceiver } from "../../test/doubles/otlp-receiver";
+import { BENCH_WORKERS, type BenchBuild } from "../bench/build";
+import { migrate, workerOptions } from "../bench/platform";
+
+/** The soak gateway's bootstrap admin key and scrape token (local only, never deployed). */
+export const SOAK_ADMIN_KEY = "soak-admin-key";
+export const SOAK_SCRAPE_TOKEN = "soak-scrape-token";
+
+/** The managed key the load uses, with limits of its own so per-key state is exercised. */
+export const SOAK_KEY_SETTINGS = {
+  name: "soak",
+  scopes: ["agent-demo:chaos", "agent-demo:summarize"],
+  rate_limit: { requests_per_minute: 1_000_000, burst: 100_000 },
+  daily_token_budget: 1_000_000_000,
+} as const;
+
+/** The gateway's request log, as Miniflare hands it to Node. */
+export type D1Database = Awaited<ReturnType<Miniflare["getD1Database"]>>;
+
+/** A running soak platform. */
+export interface SoakPlatform {
+  /** The gateway's direct URL now (a new port after each restart). */
+  gatewayUrl(): URL;
+  /** The managed key's secret and id. */
+  callerKey: string;
+  keyId: string;
+  /** Sends an admin (or scrape-token, for `/metrics`) request to the gateway. */
+  admin(pathname: string, init?: RequestInit): Promise<Response>;
+  /** The gateway's request log. */
+  requestLog(): Promise<D1Database>;
+  /** Structured log lines (parsed JSON) seen since the last call. */
+  takeLogs(): Record<string, unknown>[];
+  /** Disposes the runtime and starts it again on the same state; resolves with the time it took. */
+  restart(): Promise<number>;
+  close(): Promise<void>;
+}
+
+function options(build: BenchBuild, stateDir: string, otlp: OtlpReceiver, llm: OpenAiDouble, onLine: (line: string) => void): ConstructorParameters<typeof Miniflare>[0] {
+  const common = { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_TRACES_SAMPLER_ARG: "1", LOG_LEVEL: "info" };
+  const perWorker: Record<string, Record<string, string>> = {
+    gateway: { GATEWAY_API_KEYS: "", ADMIN_API_KEYS: SOAK_ADMIN_KEY, METRICS_SCRAPE_TOKEN: SOAK_SCRAPE_TOKEN },
+    "agent-demo": { CHAOS_ENABLED: "true", LLM_BASE_URL: llm.url, LLM_API_KEY: llm.apiKey },
+    "agent-custom": { LLM_BASE_URL: llm.url, LLM_API_KEY: llm.apiKey },
+  };
+  const workers: WorkerOptions[] = BENCH_WORKERS.map((w) => {
+    const worker = workerOptions(build, w.name, w.config, { ...common, ...perWorker[w.name] });
+    return w.name === "gateway" ? { ...worker, unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] } : worker;
+  });
+  const read = (stream: Readable) => createInterface({ input: stream }).on("line", onLine);
+  return {
+    workers,
+    defaultPersistRoot: stateDir,
+    durableObjectsPersist: true,
+    d1Persist: true,
+    host: "127.0.0.1",
+    port: 0,
+    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
+      read(stdout);
+      read(stderr);
+    },
+  };
+}
+
+/** Starts the platform on a fresh `stateDir`: migrates D1 and creates the soak's managed key. */
+export async function startSoakPlatform(root: string, build: BenchBuild, stateDir: string): Promise<SoakPlatform> {
+  rmSync(stateDir, { recursive: true, force: true });
+  const otlp = await startOtlpReceiver({ keepSpans: false });
+  const llm = await startOpenAiDouble();
+  const logs: Record<string, unknown>[] = [];
+  const onLine = (line: string) => {
+    if (!line.startsWith("{")) return;
+    try {
+      logs.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // not one of our structured lines
+    }
+  };
+  let mf = new Miniflare(options(build, stateDir, otlp, llm, onLine));
+  let url = await mf.unsafeGetDirectURL("zahara-gateway");
+  await migrate(mf, root, "REQUEST_LOG", "migrations/request-log");
+  await migrate(mf, root, "ACCESS_DB", "migrations/access");
+
+  const admin = (pathname: string, init: RequestInit = {}) => {
+    const headers: Record<string, string> = pathname.startsWith("/metrics") ? { Authorization: `Bearer ${SOAK_SCRAPE_TOKEN}` } : { "X-API-Key": SOAK_ADMIN_KEY };
+    if (init.body !== undefined) headers["Content-Type"] = "application/json";
+    return fetch(new URL(pathname, url), { ...init, headers });
+  };
+  const res = await admin("/v1/keys", { method: "POST", body: JSON.stringify(SOAK_KEY_SETTINGS) });
+  if (res.status !== 201) throw new Error(`creating the soak key failed: ${res.status} ${await res.text()}`);
+  const created = (await res.json()) as { secret: string; key: { id: string } };
+
+  return {
+    gatewayUrl: () => url,
+    callerKey: created.secret,
+    keyId: created.key.id,
+    admin,
+    requestLog: () => mf.getD1Database("REQUEST_LOG", "zahara-gateway"),
+    takeLogs: () => logs.splice(0, logs.length),
+    async restart() {
+      const started = performance.now();
+      await mf.dispose();
+      mf = new Miniflare(options(build, stateDir, otlp, llm, onLine));
+      url = await mf.unsafeGetDirectURL("zahara-gateway");
+      return performance.now() - started;
+    },
+    async close() {
+      await mf.dispose();
+      await Promise.all([otlp.close(), llm.close()]);
+    },
+  };
+}
+
+/** Where a run keeps its state: `<out>/state`. */
+export function stateDirOf(out: string): string {
+  return path.join(out, "state");
+}
