@@ -156,6 +156,42 @@ describe("UpstreamGuard Durable Object", () => {
     expect((await stub.snapshot(config)).tokens).toMatchObject({ day: "2030-01-02", used: 0, reserved: 400 });
   });
 
+  it("22. (guard) token reservations whose reports never come expire with the permit lease, for the agent and the key", async () => {
+    const { config, stub } = freshGuard({ maxTokensPerDay: 1000, maxConcurrent: 10, leaseMs: 10_000 });
+    const t0 = T0;
+    await setClock(stub, t0);
+    const key = { keyId: "k1", keyLimits: { maxTokensPerDay: 800 }, estimateTokens: 400 };
+    // Two admitted attempts whose gateway isolate dies: no report ever comes.
+    for (const n of [1, 2]) expect(await stub.admit(admitRequest(config, n, key))).toMatchObject({ admitted: true });
+    expect(await stub.admit(admitRequest(config, 3, key))).toMatchObject({ admitted: false, reason: "token_budget" });
+    expect((await stub.snapshot(config)).tokens).toMatchObject({ used: 0, reserved: 800, remaining: 200 });
+    expect((await stub.keyUsage("k1")).tokens).toMatchObject({ used: 0, reserved: 800, remaining: 0 });
+    // Still held just before the lease ends...
+    await setClock(stub, t0 + 9_999);
+    expect((await stub.snapshot(config)).tokens).toMatchObject({ reserved: 800 });
+    // ...and gone at its end, with no alarm needed (expired reservations are not counted), for the agent and the key.
+    await setClock(stub, t0 + 10_000);
+    expect((await stub.snapshot(config)).tokens).toMatchObject({ used: 0, reserved: 0, remaining: 1000 });
+    expect((await stub.keyUsage("k1")).tokens).toMatchObject({ used: 0, reserved: 0, remaining: 800 });
+    // The alarm (armed for the lost permits) frees the permits and drops the agent's expired reservations from SQLite.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const stored = await runInDurableObject(stub, (_i: UpstreamGuard, state) => state.storage.sql.exec<{ v: string }>("SELECT v FROM state WHERE k = 'tokens'").one().v);
+    expect(JSON.parse(stored)).toMatchObject({ used: 0, reservations: [] });
+    expect((await stub.snapshot(config)).inFlight).toBe(0);
+    // The budget is available again, and the new reservations are leases too.
+    for (const n of [4, 5]) expect(await stub.admit(admitRequest(config, n, key))).toMatchObject({ admitted: true });
+    expect((await stub.snapshot(config)).tokens).toMatchObject({ reserved: 800, remaining: 200 });
+    const keyRow = await runInDurableObject(stub, (_i: UpstreamGuard, state) => state.storage.sql.exec<{ tokens: string }>("SELECT tokens FROM key_limits WHERE key_id = 'k1'").one().tokens);
+    expect(JSON.parse(keyRow).reservations).toEqual([
+      ["req-4#1", 400, t0 + 20_000],
+      ["req-5#1", 400, t0 + 20_000],
+    ]);
+    // A report that comes after its lease (a slow call, not a lost one) still counts its usage on both budgets.
+    await stub.report({ config, callId: "req-1#1", outcome: "success", tokens: 150, keyId: "k1" });
+    expect((await stub.snapshot(config)).tokens).toMatchObject({ used: 150, reserved: 800, remaining: 50 });
+    expect((await stub.keyUsage("k1")).tokens).toMatchObject({ used: 150, reserved: 800, remaining: 0 });
+  });
+
   it("20. a refused attempt consumes nothing anywhere (rate, key rate, permits, tokens)", async () => {
     const { config, stub } = freshGuard({
       rateLimit: { limit: 600, periodMs: 60_000, burst: 3 },

@@ -25,11 +25,12 @@ function config(overrides: Partial<GuardConfig> = {}): GuardConfig {
   };
 }
 
-/** A guard plus per-key cells kept as JSON, the way the Durable Object keeps them in SQLite. */
+/** A guard plus per-key cells kept as JSON, the way the Durable Object keeps them in SQLite (and leases the key's reservations alike). */
 function harness(c: GuardConfig) {
   const guard = new Guard(c);
   const cells = new Map<string, KeyCellState>();
-  const limiter = (keyId: string, limits: KeyLimits | undefined, attempt: number) => new KeyLimiter(keyLimitsFor(c, limits, attempt), viaJson(cells.get(keyId) ?? {}));
+  const limiter = (keyId: string, limits: KeyLimits | undefined, attempt: number) =>
+    new KeyLimiter(keyLimitsFor(c, limits, attempt), viaJson(cells.get(keyId) ?? {}), c.leaseMs);
   const save = (keyId: string, key: KeyLimiter) => cells.set(keyId, { ...cells.get(keyId), ...viaJson(key.toJSON()) });
   return {
     guard,
@@ -47,7 +48,7 @@ function harness(c: GuardConfig) {
       save(keyId, key);
     },
     usage(now: number, keyId: string, limits: KeyLimits) {
-      return new KeyLimiter(keyLimitsFor(c, limits, 1), viaJson(cells.get(keyId) ?? {})).usage(now);
+      return new KeyLimiter(keyLimitsFor(c, limits, 1), viaJson(cells.get(keyId) ?? {}), c.leaseMs).usage(now);
     },
   };
 }
@@ -131,6 +132,35 @@ describe("per-key limits (KeyLimiter in the Guard)", () => {
     expect(h.usage(MIDNIGHT, "k1", limits).tokens).toEqual({ day: "2026-05-02", used: 0, reserved: 1000, remaining: 0 });
   });
 
+  it("a key's unsettled reservations are leases: after leaseMs its budget is free again (a late report still counts)", () => {
+    const h = harness(config({ maxTokensPerDay: 10_000, leaseMs: 10_000 }));
+    const limits: KeyLimits = { maxTokensPerDay: 1000 };
+    expect(h.admit(T0, "k1", "lost#1", { keyLimits: limits, estimateTokens: 600 }).admitted).toBe(true);
+    expect(h.admit(T0 + 1, "k1", "slow#1", { keyLimits: limits, estimateTokens: 400 }).admitted).toBe(true);
+    expect(h.cells.get("k1")?.tokens?.reservations).toEqual([
+      ["lost#1", 600, T0 + 10_000],
+      ["slow#1", 400, T0 + 10_001],
+    ]);
+    expect(h.admit(T0 + 9_999, "k1", "a#1", { keyLimits: limits, estimateTokens: 100 })).toMatchObject({ admitted: false, reason: "key_token_budget" });
+    // The reports never come: once the leases end, neither the key nor the agent counts the reservations.
+    expect(h.usage(T0 + 10_001, "k1", limits).tokens).toEqual({ day: "2026-05-01", used: 0, reserved: 0, remaining: 1000 });
+    expect(h.guard.snapshot(T0 + 10_001).tokens).toEqual({ day: "2026-05-01", used: 0, reserved: 0, remaining: 10_000 });
+    expect(h.admit(T0 + 10_001, "k1", "b#1", { keyLimits: limits, estimateTokens: 900 }).admitted).toBe(true);
+    expect(h.cells.get("k1")?.tokens?.reservations).toEqual([["b#1", 900, T0 + 20_001]]); // the expired ones dropped on the way
+    // A report after the lease (the call was slow, not lost) still counts its usage on both budgets.
+    h.report(T0 + 12_000, "k1", "slow#1", limits, 350);
+    expect(h.usage(T0 + 12_000, "k1", limits).tokens).toEqual({ day: "2026-05-01", used: 350, reserved: 900, remaining: 0 });
+    expect(h.guard.snapshot(T0 + 12_000).tokens).toEqual({ day: "2026-05-01", used: 350, reserved: 900, remaining: 8750 });
+    // A budget lowered to 0 keeps the stored snapshot as it was; its reading ignores expired reservations too.
+    expect(h.usage(T0 + 12_000, "k1", { maxTokensPerDay: 0 }).tokens).toEqual({ day: "2026-05-01", used: 350, reserved: 900, remaining: 0 });
+    expect(h.usage(T0 + 20_001, "k1", { maxTokensPerDay: 0 }).tokens).toEqual({ day: "2026-05-01", used: 350, reserved: 0, remaining: 0 });
+    // Legacy [id, tokens] pairs in a stored key row are held (no expiry) until settled or the day ends.
+    h.cells.set("k2", { tokens: { day: "2026-05-01", used: 0, reservations: [["old#1", 700]] } });
+    expect(h.usage(T0 + HOUR, "k2", limits).tokens).toMatchObject({ reserved: 700, remaining: 300 });
+    expect(h.usage(T0 + HOUR, "k2", { maxTokensPerDay: 0 }).tokens).toMatchObject({ reserved: 700 });
+    expect(h.usage(MIDNIGHT, "k2", limits).tokens).toMatchObject({ reserved: 0, remaining: 1000 });
+  });
+
   it("keys are isolated: one key's spent budget and rate cell leave another's untouched", () => {
     const h = harness(config({ keyRateLimit: { limit: 60, periodMs: 60_000, burst: 2 } }));
     const limits: KeyLimits = { maxTokensPerDay: 500 };
@@ -165,26 +195,29 @@ describe("per-key limits (KeyLimiter in the Guard)", () => {
     expect(h.usage(T0, "k1", {})).toEqual({});
   });
 
-  it("10. key cells survive a toJSON/restore round trip", () => {
-    const c = config();
-    const limits: KeyLimits = { rateLimit: { limit: 30, periodMs: 60_000, burst: 3 }, maxTokensPerDay: 5_000 };
-    const rand = mulberry32(1207);
-    let live = new KeyLimiter(limits);
-    let now = T0;
-    for (let i = 0; i < 3_000; i++) {
-      now += Math.floor(rand() * 300_000);
-      const restored = new KeyLimiter(limits, viaJson(live.toJSON()));
-      const id = `call${Math.floor(rand() * 8)}`;
-      const op = Math.floor(rand() * 3);
-      const tokens = Math.floor(rand() * 900);
-      if (op === 0) {
-        const [a, b] = [restored, live].map((k) => new Guard(c).admit(now, { config: c, callId: id, attempt: 1, estimateTokens: tokens, keyId: "k" }, k));
-        expect(a).toEqual(b);
-      } else if (op === 1) [restored, live].forEach((k) => k.settle(now, id, tokens));
-      else [restored, live].forEach((k) => k.settle(now, id, 0));
-      expect(restored.usage(now)).toEqual(live.usage(now));
-      expect(restored.toJSON()).toEqual(live.toJSON());
-      if (rand() < 0.5) live = restored;
+  it("10. key cells survive a toJSON/restore round trip (with and without leases)", () => {
+    for (const leaseMs of [undefined, 400_000]) {
+      const c = config();
+      const limits: KeyLimits = { rateLimit: { limit: 30, periodMs: 60_000, burst: 3 }, maxTokensPerDay: 5_000 };
+      const rand = mulberry32(1207);
+      let live = new KeyLimiter(limits, {}, leaseMs);
+      let now = T0;
+      for (let i = 0; i < 3_000; i++) {
+        now += Math.floor(rand() * 300_000);
+        const restored = new KeyLimiter(limits, viaJson(live.toJSON()), leaseMs);
+        const id = `call${Math.floor(rand() * 8)}`;
+        const op = Math.floor(rand() * 3);
+        const tokens = Math.floor(rand() * 900);
+        if (op === 0) {
+          const [a, b] = [restored, live].map((k) => new Guard(c).admit(now, { config: c, callId: id, attempt: 1, estimateTokens: tokens, keyId: "k" }, k));
+          expect(a).toEqual(b);
+        } else if (op === 1) [restored, live].forEach((k) => k.settle(now, id, tokens));
+        else [restored, live].forEach((k) => k.settle(now, id, 0));
+        expect(restored.usage(now)).toEqual(live.usage(now));
+        expect(restored.toJSON()).toEqual(live.toJSON());
+        if (rand() < 0.5) live = restored;
+      }
+      expect(live.toJSON().tokens?.reservations.every((r) => r.length === (leaseMs === undefined ? 2 : 3))).toBe(true);
     }
   });
 });

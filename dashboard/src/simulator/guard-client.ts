@@ -53,7 +53,7 @@ export class SimulatedGuard implements GuardClient {
     const limits = keyLimitsFor(request.config, request.keyLimits, request.attempt);
     if (!limits.rateLimit && limits.maxTokensPerDay === undefined) return undefined;
     const tat = limits.rateLimit ? this.keyTats.get(request.keyId) : undefined;
-    return new KeyLimiter(limits, tat !== undefined ? { tat } : {});
+    return new KeyLimiter(limits, tat !== undefined ? { tat } : {}, request.config.leaseMs);
   }
 
   private collect(): void {

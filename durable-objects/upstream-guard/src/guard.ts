@@ -41,7 +41,8 @@ export class Guard {
     const concurrencyConfig = config.maxConcurrent ? { maxConcurrent: config.maxConcurrent, leaseMs: config.leaseMs } : undefined;
     this.concurrency =
       concurrencyConfig && (state.concurrency ? ConcurrencyLimiter.restore(concurrencyConfig, state.concurrency) : new ConcurrencyLimiter(concurrencyConfig));
-    const tokenConfig = config.maxTokensPerDay ? { maxTokensPerDay: config.maxTokensPerDay } : undefined;
+    // A reservation whose report never comes expires with the permit's lease, not at UTC midnight.
+    const tokenConfig = config.maxTokensPerDay ? { maxTokensPerDay: config.maxTokensPerDay, leaseMs: config.leaseMs } : undefined;
     this.tokens = tokenConfig && (state.tokens ? TokenBudget.restore(tokenConfig, state.tokens) : new TokenBudget(tokenConfig));
     this.retries = state.retries ? RetryBudget.restore(config.retryBudget, state.retries) : new RetryBudget(config.retryBudget);
   }
@@ -128,12 +129,20 @@ export class Guard {
     key?.settle(now, request.callId, request.tokens);
   }
 
-  /** Drops expired permits (a holder that died never leaks one). */
+  /** Drops expired permits and token reservations (a holder that died never leaks either). */
   expire(now: number): void {
     this.concurrency?.expire(now);
+    this.tokens?.expire(now);
   }
 
-  /** When the earliest permit lease expires, for the alarm. */
+  /**
+   * When the earliest permit lease expires, for the alarm. Token reservation
+   * leases are left out on purpose: the budgets expire them lazily (`usage`
+   * and `reserve` ignore expired ones, `reserve` drops them), so an alarm would
+   * change no decision or reading, only tidy the stored snapshot earlier, at
+   * the cost of an extra wake-up per lease. The keys' budgets (one SQLite row
+   * per key) are likewise expired when next read or written.
+   */
   nextExpiry(): number | undefined {
     return this.concurrency?.nextExpiry();
   }

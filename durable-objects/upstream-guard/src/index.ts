@@ -49,7 +49,8 @@ export class UpstreamGuard extends DurableObject {
   async admit(request: AdmitRequest): Promise<AdmitResult> {
     const now = this.clock();
     const guard = this.load(request.config);
-    const key = request.keyId !== undefined ? this.keyLimiter(request.keyId, keyLimitsFor(request.config, request.keyLimits, request.attempt)) : undefined;
+    const key =
+      request.keyId !== undefined ? this.keyLimiter(request.keyId, keyLimitsFor(request.config, request.keyLimits, request.attempt), request.config.leaseMs) : undefined;
     const result = guard.admit(now, request, key);
     if (result.admitted && key && request.keyId !== undefined) this.saveKey(now, request.keyId, key, request.keyLimits);
     this.persist(guard);
@@ -64,7 +65,7 @@ export class UpstreamGuard extends DurableObject {
     // The key's budget as last admitted (settling depends on the reservation, not on the size; a budget of 0 reserves nothing).
     const keyRow = request.keyId !== undefined ? this.store.keyLimits(request.keyId) : undefined;
     const max = keyRow?.limits.maxTokensPerDay;
-    const key = keyRow && max ? new KeyLimiter({ maxTokensPerDay: max }, keyRow.tokens ? { tokens: keyRow.tokens } : {}) : undefined;
+    const key = keyRow && max ? new KeyLimiter({ maxTokensPerDay: max }, keyRow.tokens ? { tokens: keyRow.tokens } : {}, request.config.leaseMs) : undefined;
     guard.report(now, request, key);
     if (key && keyRow && request.keyId !== undefined) this.saveKey(now, request.keyId, key, keyRow.limits);
     this.persist(guard);
@@ -138,6 +139,7 @@ export class UpstreamGuard extends DurableObject {
     const key = new KeyLimiter(
       { ...(rateLimit ? { rateLimit } : {}), ...(max !== undefined ? { maxTokensPerDay: max } : {}) },
       { ...(tat !== undefined ? { tat } : {}), ...(row?.tokens ? { tokens: row.tokens } : {}) },
+      config?.leaseMs,
     );
     return { agent: config?.agent ?? this.ctx.id.name ?? "", keyId, ...key.usage(now) };
   }
@@ -170,7 +172,11 @@ export class UpstreamGuard extends DurableObject {
     this.store.createSchema();
   }
 
-  /** Expires lost permits, refilled per-key cells and per-key rows from earlier days, then re-arms for the next expiry. */
+  /**
+   * Expires lost permits (and the agent's lost token reservations, in passing),
+   * refilled per-key cells and per-key rows from earlier days, then re-arms for
+   * the next expiry. Token leases do not arm it: see {@link Guard.nextExpiry}.
+   */
   override async alarm(): Promise<void> {
     const now = this.clock();
     this.alarmAt = null;
@@ -191,12 +197,12 @@ export class UpstreamGuard extends DurableObject {
     await this.scheduleAlarm(now);
   }
 
-  /** `keyId`'s cells under `limits`, restored from SQLite; undefined when the key has no limit here. */
-  private keyLimiter(keyId: string, limits: KeyLimits): KeyLimiter | undefined {
+  /** `keyId`'s cells under `limits`, restored from SQLite (its reservations leased for `leaseMs`); undefined when the key has no limit here. */
+  private keyLimiter(keyId: string, limits: KeyLimits, leaseMs: number): KeyLimiter | undefined {
     if (!limits.rateLimit && limits.maxTokensPerDay === undefined) return undefined;
     const tat = limits.rateLimit ? this.store.keyTat(keyId) : undefined;
     const tokens = limits.maxTokensPerDay !== undefined ? this.store.keyLimits(keyId)?.tokens : undefined;
-    return new KeyLimiter(limits, { ...(tat !== undefined ? { tat } : {}), ...(tokens ? { tokens } : {}) });
+    return new KeyLimiter(limits, { ...(tat !== undefined ? { tat } : {}), ...(tokens ? { tokens } : {}) }, leaseMs);
   }
 
   /** Writes `keyId`'s cells back: the rate cell if it has one, and its limits row when it has limits of its own. */

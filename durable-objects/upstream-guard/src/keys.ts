@@ -1,15 +1,17 @@
 /**
  * One API key's limits inside one agent's guard: its rate-limit cell (GCRA,
  * under the key's own limit or the agent's per-key default) and its daily
- * token budget (reserve, then settle). Pure: the Durable Object restores a
- * {@link KeyLimiter} from SQLite for each call that names a key, {@link Guard}
- * checks and commits it with the agent's policies, and the Durable Object
- * writes {@link KeyLimiter.toJSON} back.
+ * token budget (reserve, then settle; an unsettled reservation is a lease
+ * that expires after `GuardConfig.leaseMs`, like the agent's). Pure: the
+ * Durable Object restores a {@link KeyLimiter} from SQLite for each call that
+ * names a key, {@link Guard} checks and commits it with the agent's policies,
+ * and the Durable Object writes {@link KeyLimiter.toJSON} back.
  */
 import {
   Gcra,
   TokenBudget,
   msUntilUtcMidnight,
+  reservedInSnapshot,
   utcDay,
   type RateLimitConfig,
   type RateLimitDecision,
@@ -50,14 +52,19 @@ export class KeyLimiter {
   /** With a budget of 0 nothing is reserved: the stored snapshot is kept as it was. */
   private readonly kept: TokenBudgetSnapshot | undefined;
 
-  /** Validates the limits (`RangeError`) and restores the cells (`TypeError` on a malformed snapshot). */
-  constructor(limits: KeyLimits, state: KeyCellState = {}) {
+  /**
+   * Validates the limits (`RangeError`) and restores the cells (`TypeError` on
+   * a malformed snapshot). `leaseMs` (`GuardConfig.leaseMs`) is how long a
+   * reservation this limiter makes lives unsettled; without it, reservations
+   * are held until settled or the day ends.
+   */
+  constructor(limits: KeyLimits, state: KeyCellState = {}, leaseMs?: number) {
     const max = limits.maxTokensPerDay;
     if (max !== undefined) requireNonNegative("keyLimits.maxTokensPerDay", max);
     this.rateLimit = limits.rateLimit;
     this.rate = limits.rateLimit && new Gcra(limits.rateLimit, state.tat ?? 0);
     this.maxTokensPerDay = max;
-    const config = { maxTokensPerDay: max ?? 0 };
+    const config = { maxTokensPerDay: max ?? 0, ...(leaseMs !== undefined ? { leaseMs } : {}) };
     this.budget = max ? (state.tokens ? TokenBudget.restore(config, state.tokens) : new TokenBudget(config)) : undefined;
     this.kept = max === 0 ? state.tokens : undefined;
   }
@@ -68,13 +75,13 @@ export class KeyLimiter {
     return { ...(this.rate ? { tat: this.rate.toJSON().tat } : {}), ...(tokens ? { tokens } : {}) };
   }
 
-  /** Today's budget figures at `now` (nothing remains with a budget of 0); undefined without a budget. */
+  /** Today's budget figures at `now`, expired reservations not counted (nothing remains with a budget of 0); undefined without a budget. */
   tokenUsage(now: number): TokenUsage | undefined {
     if (this.budget) return this.budget.usage(now);
     if (this.maxTokensPerDay === undefined) return undefined;
     const day = utcDay(now);
     const today = this.kept?.day === day ? this.kept : undefined;
-    const reserved = today ? today.reservations.reduce((sum, [, tokens]) => sum + tokens, 0) : 0;
+    const reserved = today ? reservedInSnapshot(today, now) : 0;
     return { day, used: today?.used ?? 0, reserved, remaining: 0, resetsInMs: msUntilUtcMidnight(now) };
   }
 

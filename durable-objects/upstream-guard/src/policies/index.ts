@@ -18,6 +18,7 @@ export { ConcurrencyLimiter, type ConcurrencyAdmission, type ConcurrencyConfig, 
 export {
   TokenBudget,
   msUntilUtcMidnight,
+  reservedInSnapshot,
   utcDay,
   type TokenBudgetConfig,
   type TokenBudgetSnapshot,

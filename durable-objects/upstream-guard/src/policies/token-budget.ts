@@ -2,14 +2,23 @@
  * Daily LLM token budget (per UTC day). A call reserves its estimated tokens
  * before it starts and settles with the actual usage when it ends, so
  * concurrent calls cannot jointly overshoot the budget by more than the
- * estimation error. Pure: time is passed in as `now` (ms since the epoch).
+ * estimation error. With `leaseMs`, a reservation is a lease like a
+ * concurrency permit: if its settlement never comes (the caller died), it
+ * stops counting `leaseMs` after it was made instead of holding budget until
+ * UTC midnight. Pure: time is passed in as `now` (ms since the epoch).
  */
-import { requirePositive, requireNonNegative, snapshotEntries, snapshotNumber } from "./validate";
+import { requirePositive, requireNonNegative, snapshotNumber } from "./validate";
 
 /** At most `maxTokensPerDay` tokens (used + reserved) per UTC day. */
 export interface TokenBudgetConfig {
   /** Tokens per UTC day (> 0). */
   maxTokensPerDay: number;
+  /**
+   * Lifetime of an unsettled reservation in ms (> 0), like a concurrency
+   * permit's lease: longer than the slowest legitimate call. Absent: a
+   * reservation is held until it is settled or released, or the day ends.
+   */
+  leaseMs?: number;
 }
 
 /** Result of {@link TokenBudget.reserve}. */
@@ -28,11 +37,23 @@ export interface TokenUsage {
   resetsInMs: number;
 }
 
-/** Persisted form: the day the counters belong to, usage, and `[id, tokens]` reservations. */
+/**
+ * Persisted form: the day the counters belong to, usage, and reservations as
+ * `[id, tokens, expiresAt]` triples (`expiresAt` in epoch ms). A `[id, tokens]`
+ * pair is a reservation without expiry: made without `leaseMs`, or persisted
+ * before reservations were leases (held until settled, released or the day ends).
+ */
 export interface TokenBudgetSnapshot {
   day: string;
   used: number;
-  reservations: [string, number][];
+  reservations: ([string, number, number] | [string, number])[];
+}
+
+/** One reservation: its tokens and, when it is a lease, when it stops counting. */
+interface Reservation {
+  tokens: number;
+  /** Epoch ms; the reservation no longer counts at `now >= expiresAt`. Undefined: no expiry. */
+  expiresAt: number | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -51,46 +72,64 @@ export function msUntilUtcMidnight(now: number): number {
 export class TokenBudget {
   private day = "";
   private used = 0;
-  private reservations = new Map<string, number>();
+  private reservations = new Map<string, Reservation>();
 
-  /** Validates `config` (`RangeError` unless maxTokensPerDay > 0). */
+  /** Validates `config` (`RangeError` unless maxTokensPerDay > 0 and leaseMs, when given, > 0). */
   constructor(private readonly config: TokenBudgetConfig) {
     requirePositive("maxTokensPerDay", config.maxTokensPerDay);
+    if (config.leaseMs !== undefined) requirePositive("leaseMs", config.leaseMs);
   }
 
-  /** Rebuilds a budget from {@link TokenBudget.toJSON} output. */
+  /**
+   * Rebuilds a budget from {@link TokenBudget.toJSON} output (`TypeError` on a
+   * malformed snapshot). Legacy `[id, tokens]` pairs restore as reservations
+   * without expiry: when they were made is unknown, so they keep the old
+   * behaviour and are held until settled, released or the day rolls over.
+   */
   static restore(config: TokenBudgetConfig, snapshot: TokenBudgetSnapshot): TokenBudget {
     const budget = new TokenBudget(config);
     if (typeof snapshot.day !== "string") throw new TypeError("snapshot.day must be a string");
     budget.day = snapshot.day;
     budget.used = snapshotNumber("used", snapshot.used);
-    budget.reservations = snapshotEntries("reservations", snapshot.reservations);
+    budget.reservations = snapshotReservations(snapshot.reservations);
     return budget;
   }
 
   /** Plain JSON snapshot. */
   toJSON(): TokenBudgetSnapshot {
-    return { day: this.day, used: this.used, reservations: [...this.reservations] };
+    return {
+      day: this.day,
+      used: this.used,
+      reservations: [...this.reservations].map(([id, { tokens, expiresAt }]) => (expiresAt === undefined ? [id, tokens] : [id, tokens, expiresAt])),
+    };
   }
 
   /**
-   * Reserves `estimate` tokens (clamped to maxTokensPerDay) under `id`;
-   * reserving an id again replaces its reservation. Denied when used +
-   * reserved + estimate > max, with retryAfterMs = ms until next UTC midnight.
+   * Drops expired reservations, then reserves `estimate` tokens (clamped to
+   * maxTokensPerDay) under `id` until now + leaseMs; reserving an id again
+   * replaces (and renews) its reservation. Denied when used + reserved +
+   * estimate > max, with retryAfterMs = ms until next UTC midnight (an upper
+   * bound: a settlement, release or expiry may free budget sooner).
    */
   reserve(now: number, id: string, estimate: number): TokenReservation {
     requireNonNegative("estimate", estimate);
     this.rollover(now);
+    this.expire(now);
     const tokens = Math.min(estimate, this.config.maxTokensPerDay);
-    const others = this.reserved() - (this.reservations.get(id) ?? 0);
+    const others = this.reserved(now) - (this.reservations.get(id)?.tokens ?? 0);
     if (this.used + others + tokens > this.config.maxTokensPerDay) {
       return { allowed: false, remaining: this.remainingAfter(others), retryAfterMs: msUntilUtcMidnight(now) };
     }
-    this.reservations.set(id, tokens);
+    const expiresAt = this.config.leaseMs === undefined ? undefined : now + this.config.leaseMs;
+    this.reservations.set(id, { tokens, expiresAt });
     return { allowed: true, remaining: this.remainingAfter(others + tokens) };
   }
 
-  /** Replaces `id`'s reservation by the actual usage (counted even above the estimate); an unknown id just adds `actual`. */
+  /**
+   * Replaces `id`'s reservation by the actual usage (counted even above the
+   * estimate); an unknown id (never reserved, released, or expired and
+   * dropped) just adds `actual`: the call did happen.
+   */
   settle(now: number, id: string, actual: number): void {
     requireNonNegative("actual", actual);
     this.rollover(now);
@@ -103,12 +142,24 @@ export class TokenBudget {
     this.reservations.delete(id);
   }
 
-  /** Today's usage at `now`, as if rolled over (does not change anything). */
+  /** Drops reservations whose lease has expired (expiresAt <= `now`); returns how many. */
+  expire(now: number): number {
+    let dropped = 0;
+    for (const [id, { expiresAt }] of this.reservations) {
+      if (expiresAt !== undefined && expiresAt <= now) {
+        this.reservations.delete(id);
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
+  /** Today's usage at `now`, as if rolled over and expired (does not change anything: expired reservations are just not counted). */
   usage(now: number): TokenUsage {
     const day = utcDay(now);
     const stale = day > this.day;
     const used = stale ? 0 : this.used;
-    const reserved = stale ? 0 : this.reserved();
+    const reserved = stale ? 0 : this.reserved(now);
     return {
       day,
       used,
@@ -128,13 +179,41 @@ export class TokenBudget {
     }
   }
 
-  private reserved(): number {
+  /** Tokens held at `now` by unexpired reservations. */
+  private reserved(now: number): number {
     let total = 0;
-    for (const tokens of this.reservations.values()) total += tokens;
+    for (const r of this.reservations.values()) if (live(r, now)) total += r.tokens;
     return total;
   }
 
   private remainingAfter(reserved: number): number {
     return Math.max(0, this.config.maxTokensPerDay - this.used - reserved);
   }
+}
+
+function live(r: Reservation, now: number): boolean {
+  return r.expiresAt === undefined || r.expiresAt > now;
+}
+
+/** Tokens still held at `now` by the reservations of a snapshot (expired ones and ones without expiry handled as in {@link TokenBudget}). */
+export function reservedInSnapshot(snapshot: TokenBudgetSnapshot, now: number): number {
+  let total = 0;
+  for (const r of snapshotReservations(snapshot.reservations).values()) if (live(r, now)) total += r.tokens;
+  return total;
+}
+
+const RESERVATIONS_SHAPE = "snapshot.reservations must be an array of [id, tokens, expiresAt] triples or legacy [id, tokens] pairs";
+
+/** Reads `snapshot.reservations`: `[id, tokens, expiresAt]` triples and legacy `[id, tokens]` pairs (no expiry). */
+function snapshotReservations(value: unknown): Map<string, Reservation> {
+  if (!Array.isArray(value)) throw new TypeError(RESERVATIONS_SHAPE);
+  const map = new Map<string, Reservation>();
+  for (const entry of value as unknown[]) {
+    if (!Array.isArray(entry) || (entry.length !== 2 && entry.length !== 3) || typeof entry[0] !== "string") throw new TypeError(RESERVATIONS_SHAPE);
+    const id = entry[0];
+    const tokens = snapshotNumber(`reservations[${id}]`, entry[1]);
+    const expiresAt = entry.length === 3 ? snapshotNumber(`reservations[${id}].expiresAt`, entry[2]) : undefined;
+    map.set(id, { tokens, expiresAt });
+  }
+  return map;
 }

@@ -33,7 +33,7 @@ export function snapshotNumber(field: string, value: unknown): number {
   return value;
 }
 
-/** Reads a `[id, number][]` snapshot field into a Map (leases, reservations). */
+/** Reads a `[id, number][]` snapshot field into a Map (concurrency leases, breaker probes). */
 export function snapshotEntries(field: string, value: unknown): Map<string, number> {
   if (!Array.isArray(value)) throw new TypeError(`snapshot.${field} must be an array of [id, number] pairs`);
   const map = new Map<string, number>();
