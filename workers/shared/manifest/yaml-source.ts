@@ -3,7 +3,7 @@
  * document, and mapping data paths back to line/column positions. Uses only
  * the `yaml` package, so it runs in Cloudflare Workers as well as in Node.
  */
-import { type Document, LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments } from "yaml";
+import { type Document, LineCounter, Parser, isAlias, isMap, isScalar, isSeq, parseAllDocuments } from "yaml";
 
 /** A 1-based line/column position in the source text. */
 export interface SourcePosition {
@@ -48,15 +48,55 @@ function jsonProblem(text: string): { message: string; offset?: number } | undef
 }
 
 /**
+ * Deepest nesting of mappings and lists a manifest may have (the repo's
+ * manifests, JSON Schemas included, nest under 15 deep). `yaml` composes
+ * documents recursively: 2 KB of `[[[[…` overflow the stack, and in V8 a
+ * second such overflow can abort the whole process (a fatal "RegExpCompiler
+ * Allocation failed"), so deeper text is refused before it is composed.
+ */
+export const MAX_NESTING_DEPTH = 100;
+
+const COLLECTION_TOKENS = new Set(["block-map", "block-seq", "flow-collection"]);
+
+/** Longest run of indentation and `- `/`? ` indicators a line may start with (block nesting needs one of those per level). */
+const MAX_INDENT = 250;
+
+/**
+ * How deeply collections nest in `text`, from `yaml`'s concrete syntax tree
+ * (walked without recursion); stops once past `limit`. The parser itself
+ * recurses when a block collection ends, so text with a line indented past
+ * {@link MAX_INDENT} (a thousand levels would overflow) counts as too deep
+ * before it is parsed.
+ */
+export function yamlNestingDepth(text: string, limit = MAX_NESTING_DEPTH): number {
+  if (text.split(/\r\n|\r|\n/).some((line) => (/^[ \t?-]*/.exec(line)?.[0].length ?? 0) > MAX_INDENT)) return Infinity;
+  let max = 0;
+  const stack: [object, number][] = Array.from(new Parser().parse(text), (token): [object, number] => [token, 0]);
+  for (let top = stack.pop(); top !== undefined && max <= limit; top = stack.pop()) {
+    const [node, outer] = top;
+    const depth = COLLECTION_TOKENS.has((node as { type?: string }).type ?? "") ? outer + 1 : outer;
+    max = Math.max(max, depth);
+    for (const child of Object.values(node)) if (typeof child === "object" && child !== null) stack.push([child as object, depth]);
+  }
+  return max;
+}
+
+/**
  * Parses `text` as a single YAML 1.2 document. Files named `*.json` must be
  * strict JSON (then parsed the same way, for positions); others may be YAML
  * or JSON. Unquoted timestamps such as `2025-10-31` become dates, as in
  * PyYAML and js-yaml, so they fail where the schema wants a string; `<<`
  * merge keys are honoured. Syntax errors and any document count other than
- * one are reported with positions. Duplicate keys do not stop parsing (the
- * last value wins, as in PyYAML) but are listed in `duplicateKeys`.
+ * one are reported with positions; text nested deeper than
+ * {@link MAX_NESTING_DEPTH} is refused unparsed, and alias expansion is
+ * bounded (`maxAliasCount`, against billion-laughs documents). Duplicate
+ * keys do not stop parsing (the last value wins, as in PyYAML) but are
+ * listed in `duplicateKeys`.
  */
 export function parseYamlSource(text: string, fileName: string): ParseSourceResult {
+  if (yamlNestingDepth(text) > MAX_NESTING_DEPTH) {
+    return { ok: false, problems: [{ message: `Mappings and lists nested more than ${MAX_NESTING_DEPTH} levels deep; not read` }] };
+  }
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, {
     lineCounter,
@@ -103,7 +143,7 @@ export function parseYamlSource(text: string, fileName: string): ParseSourceResu
     };
   }
   try {
-    const data: unknown = doc.toJS();
+    const data: unknown = doc.toJS({ maxAliasCount: 100 }); // yaml's default, kept explicit: it stops alias bombs
     const duplicateKeys = findDuplicateKeys(doc.contents, []).map(({ path, offset }) => ({
       path,
       ...(offset === undefined ? {} : { position: position(offset) }),
