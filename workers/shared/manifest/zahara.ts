@@ -140,8 +140,9 @@ function checkCapabilities(manifest: OssaAgentManifest): ZaharaIssue[] {
  * Checks the Zahara deployment rules on a manifest that already passed
  * `OssaManifestSchema`: kind Agent, `extensions.zahara` present, at least one
  * `type: function` tool with a unique snake_case name, convertible
- * `input_schema`/`output_schema`, and a `spec.role` or
- * `spec.prompts.system.template`. Returns [] when the manifest is deployable.
+ * `input_schema`/`output_schema`, a `spec.role` or
+ * `spec.prompts.system.template`, and no negative `timeoutSeconds`.
+ * Returns [] when the manifest is deployable.
  */
 export function checkZaharaAgent(manifest: OssaManifest): ZaharaIssue[] {
   const issues: ZaharaIssue[] = [];
@@ -153,6 +154,11 @@ export function checkZaharaAgent(manifest: OssaManifest): ZaharaIssue[] {
     return issues;
   }
   issues.push(...checkCapabilities(manifest));
+  // OSSA allows any number; the gateway caps deadlines with it and sizes guard leases from it (a negative one expires them at once).
+  const timeout = manifest.spec.constraints?.performance?.timeoutSeconds;
+  if (timeout !== undefined && timeout < 0) {
+    issues.push({ path: ["spec", "constraints", "performance", "timeoutSeconds"], message: `Invalid timeoutSeconds ${timeout}: a Zahara agent's timeout must not be negative` });
+  }
   const template = manifest.spec.prompts?.system?.template;
   if (manifest.spec.role === undefined && (template === undefined || template.trim() === "")) {
     issues.push({ path: ["spec", "role"], message: "Required: a Zahara agent needs spec.role or spec.prompts.system.template" });
