@@ -13,7 +13,8 @@
  * produces (numbers and JSON in their canonical spelling), exactly; for any
  * state, the generated YAML is a fixed point (tests in test/builder).
  */
-import { parseDocument } from "yaml";
+import { Scalar, parseDocument, visit } from "yaml";
+import { MAX_NESTING_DEPTH, yamlNestingDepth } from "../../../../workers/shared/manifest/yaml-source";
 import { FALLBACKS_PATH, FIELDS, type FieldDef, type FieldKind, TOOLS_PATH } from "./fields";
 import { type DocPath, isPlainObject, reconcile, valueAt } from "./yaml-reconcile";
 
@@ -73,11 +74,13 @@ const NUMBER_TEXT = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
 /**
  * The manifest value of a field's text: undefined when empty; a number or a
  * boolean when the text is one; otherwise the text itself, for the schema
- * to report.
+ * to report. A number too large for a double (`1e400`) stays text (as
+ * Infinity it would be written `.inf` and read back as "Infinity"), and
+ * `-0` is 0 (it would be read back as "0"), so the YAML is a fixed point.
  */
 export function valueOfText(kind: FieldKind, text: string): unknown {
   if (text === "") return undefined;
-  if (kind === "number" && NUMBER_TEXT.test(text)) return Number(text);
+  if (kind === "number" && NUMBER_TEXT.test(text) && Number.isFinite(Number(text))) return Number(text) + 0;
   if (kind === "boolean" && (text === "true" || text === "false")) return text === "true";
   return text;
 }
@@ -89,11 +92,23 @@ export function jsonTextOf(value: unknown): string {
   return JSON.stringify(value, null, 2);
 }
 
-/** A schema value from JSON text: undefined when blank, the parsed JSON, or the text itself when it is not JSON. */
+/**
+ * A schema value from JSON text: undefined when blank, the parsed JSON, or
+ * the text itself when it is not JSON, is a JSON string (`"1"` would read
+ * back as the text `1`, then as a number), or has a number too large for a
+ * double (`1e400` would be written `.inf` and read back as `null`).
+ * Numbers are read as JSON.stringify writes them (`-0` is 0).
+ */
 export function valueOfJsonText(text: string): unknown {
   if (text.trim() === "") return undefined;
+  let finite = true;
   try {
-    return JSON.parse(text) as unknown;
+    const value = JSON.parse(text, (_, v: unknown) => {
+      if (typeof v !== "number") return v;
+      finite &&= Number.isFinite(v);
+      return v + 0; // -0 is written -0 but read back as 0 (JSON.stringify)
+    }) as unknown;
+    return finite && typeof value !== "string" ? value : text;
   } catch {
     return text;
   }
@@ -123,9 +138,16 @@ function problemsOf(doc: ReturnType<typeof parseDocument>): YamlProblem[] {
 
 /** Reads a form from YAML (or JSON) text. An empty text is an empty form over an empty document. */
 export function formFromYaml(text: string): FormFromYaml {
+  if (yamlNestingDepth(text) > MAX_NESTING_DEPTH) return { ok: false, problems: [{ message: `Mappings and lists nested more than ${MAX_NESTING_DEPTH} levels deep`, line: 1 }] };
   const doc = parseDocument(text);
   if (doc.errors.length > 0) return { ok: false, problems: problemsOf(doc) };
-  const root: unknown = doc.toJS();
+  let root: unknown;
+  try {
+    root = doc.toJS(); // throws on an alias bomb ("Excessive alias count…", yaml's maxAliasCount)
+    doc.toString(TO_STRING); // throws on what yaml reads but will not write, such as an anchor `&\0`
+  } catch (error) {
+    return { ok: false, problems: [{ message: error instanceof Error ? error.message : String(error) }] };
+  }
   if (root !== null && root !== undefined && !isPlainObject(root)) return { ok: false, problems: [{ message: "A manifest is a YAML mapping (key: value lines), not a list or a single value", line: 1 }] };
   const values: Record<string, string> = {};
   for (const f of FIELDS) values[f.id] = textOfValue(valueAt(doc, f.path));
@@ -181,6 +203,16 @@ export function yamlFromForm(form: BuilderForm): string {
   if (doc.errors.length > 0) throw new Error(`The base document does not parse: ${doc.errors[0]?.message ?? ""}`);
   for (const { path, value } of formEntries(form)) reconcile(doc, path, value);
   if (doc.contents === null) return "";
+  // `yaml` writes a whitespace-only string with a newline (or kept as a `|` block) as a block that reads back
+  // changed, and a new "" key as `? ""` that is written `"":` once read back: such strings are quoted.
+  visit(doc, {
+    Pair(_, pair) {
+      if (pair.key === "") pair.key = new Scalar(""); // set by setIn as a bare string
+    },
+    Scalar(_, node) {
+      if (typeof node.value === "string" && /^[ \t\n]*$/.test(node.value) && node.type !== "QUOTE_SINGLE") node.type = "QUOTE_DOUBLE";
+    },
+  });
   return doc.toString(TO_STRING);
 }
 
