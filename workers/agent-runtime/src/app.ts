@@ -14,7 +14,13 @@ import type { AgentRuntimeEnv } from "./env";
 import { idempotency } from "./idempotency";
 import { TRY_SCRIPT, renderAgentPage } from "./page";
 import { runHandler } from "./run";
+import { otlpHeaderSecrets } from "../../shared/observability/tracing-config";
 import { serverTiming } from "./timings";
+
+/** Every secret value in an agent's env, redacted from its logs: the LLM key and the OTLP headers. */
+function agentSecrets(env: Record<string, unknown>): string[] {
+  return [...(typeof env.LLM_API_KEY === "string" ? [env.LLM_API_KEY] : []), ...otlpHeaderSecrets(env.OTEL_EXPORTER_OTLP_HEADERS as string | undefined)];
+}
 
 /** Creates the Hono app of one agent. */
 export function createAgentApp<E extends AgentRuntimeEnv>(
@@ -24,7 +30,7 @@ export function createAgentApp<E extends AgentRuntimeEnv>(
   const info = agentInfo(manifest);
   const page = renderAgentPage(manifest, info);
   const app = new Hono<{ Bindings: E }>();
-  app.use(requestContext({ service: info.name, secrets: (env) => (typeof env.LLM_API_KEY === "string" ? [env.LLM_API_KEY] : []) }));
+  app.use(requestContext({ service: info.name, secrets: agentSecrets }));
   app.use(serverTiming());
   app.use(
     secureHeaders({

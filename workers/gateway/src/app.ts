@@ -9,6 +9,7 @@ import { secureHeaders } from "hono/secure-headers";
 import { notFound, onError } from "../../shared/http/error-handler";
 import { requestContext } from "../../shared/http/request-context";
 import { currentTraceId } from "../../shared/observability/spans";
+import { otlpHeaderSecrets } from "../../shared/observability/tracing-config";
 import type { ZaharaAgentManifest } from "../../shared/manifest";
 import { authenticate, requireScope } from "./auth/authenticate";
 import { Authenticator } from "./auth/authenticator";
@@ -36,7 +37,12 @@ export interface GatewayAppOptions {
 }
 
 /** Secrets redacted from every log line (the presented credential is added per request by `authenticate`). */
-const SECRET_VARS = ["GATEWAY_API_KEYS", "ADMIN_API_KEYS", "METRICS_SCRAPE_TOKEN", "JWT_HS256_SECRET", "OTEL_EXPORTER_OTLP_HEADERS"];
+const SECRET_VARS = ["GATEWAY_API_KEYS", "ADMIN_API_KEYS", "METRICS_SCRAPE_TOKEN", "JWT_HS256_SECRET"];
+
+/** Every secret value in the gateway's env, redacted from its logs (OTLP headers value by value too). */
+function gatewaySecrets(env: Record<string, unknown>): string[] {
+  return [...SECRET_VARS.flatMap((name) => splitList(env[name] as string | undefined)), ...otlpHeaderSecrets(env.OTEL_EXPORTER_OTLP_HEADERS as string | undefined)];
+}
 
 /** Headers a browser may send and read across origins. */
 const CORS_ALLOW_HEADERS = ["Content-Type", "X-API-Key", "X-Request-Id", "X-Timeout-Ms", "Authorization", "X-Zahara-On-Behalf-Of", "Idempotency-Key"];
@@ -47,7 +53,7 @@ export function createGatewayApp({ manifests, version, authenticator = new Authe
   const registry = new AgentRegistry(manifests);
   const deps = { registry, catalog: new ResilienceCatalog(manifests) };
   const app = new Hono<{ Bindings: Env }>();
-  app.use(requestContext({ service: "gateway", secrets: (env) => SECRET_VARS.flatMap((name) => splitList(env[name] as string | undefined)) }));
+  app.use(requestContext({ service: "gateway", secrets: gatewaySecrets }));
   app.use(async function traceContext(c, next) {
     // The trace this request belongs to (set by the tracing wiring), for the request log and log lines.
     const traceId = currentTraceId();

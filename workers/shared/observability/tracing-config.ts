@@ -46,6 +46,23 @@ export function parseOtlpHeaders(value: string | undefined): Record<string, stri
   return headers;
 }
 
+/**
+ * The secret parts of `OTEL_EXPORTER_OTLP_HEADERS`, for log redaction: the
+ * setting as written, each decoded header value, and the credential after an
+ * auth scheme (`Bearer <token>`), so a header logged in any of these forms
+ * is redacted.
+ */
+export function otlpHeaderSecrets(value: string | undefined): string[] {
+  if (!value?.trim()) return [];
+  const out = [value];
+  for (const header of Object.values(parseOtlpHeaders(value))) {
+    out.push(header);
+    const token = /^[A-Za-z][\w.-]*\s+(\S+)$/.exec(header)?.[1];
+    if (token) out.push(token);
+  }
+  return out;
+}
+
 /** Resolves the tracing settings of a Worker from its environment. */
 export function resolveTracingConfig(env: TracingVars): TracingConfig {
   const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
