@@ -51,6 +51,19 @@ describe("body limit", () => {
     expect(state.pulled).toBeLessThanOrEqual(LIMIT / 1024 + 2);
   });
 
+  it("a body cut short (the connection lost before its Content-Length arrived) is a 400, not a 500", async () => {
+    const part = new TextEncoder().encode('{"task":"echo","agent":"agent-demo","param');
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.enqueue(part);
+        controller.error(new Error("Network connection lost."));
+      },
+    });
+    const req = new Request(`${BASE}/execute`, { method: "POST", headers: { "Content-Type": "application/json", "X-API-Key": KEY }, body: stream });
+    const body = await expectError(await worker.fetch(req, env, ctx), 400, "INVALID_REQUEST");
+    expect(body.error).toMatch(/ended before it was complete/);
+  });
+
   it("refuses a declared Content-Length over the limit before reading the body", async () => {
     const res = await SELF.fetch(`${BASE}/execute`, {
       method: "POST",

@@ -28,14 +28,28 @@ function tooLarge(maxBytes: number): ZaharaError {
   });
 }
 
-/** Reads at most `maxBytes` of `body`, throwing 413 as soon as more arrive. */
+/** The body stopped before it was complete: the client closed the connection short of its `Content-Length`. */
+function incomplete(): ZaharaError {
+  return new ZaharaError("INVALID_REQUEST", { message: "Request body ended before it was complete (fewer bytes arrived than its Content-Length declared)" });
+}
+
+/**
+ * Reads at most `maxBytes` of `body`, throwing 413 as soon as more arrive,
+ * and 400 `INVALID_REQUEST` when the stream fails (a connection lost mid-body).
+ */
 export async function readLimited(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array> {
   if (!body) return new Uint8Array();
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      throw incomplete();
+    }
+    const { done, value } = chunk;
     if (done) break;
     total += value.byteLength;
     if (total > maxBytes) {
@@ -56,7 +70,8 @@ export async function readLimited(body: ReadableStream<Uint8Array> | null, maxBy
 /**
  * Reads and parses a JSON body. Errors: 415 `UNSUPPORTED_MEDIA_TYPE` when the
  * content type is not JSON, 413 `PAYLOAD_TOO_LARGE` over `maxBytes`, 400
- * `INVALID_JSON` for an empty, non-UTF-8 or unparsable body.
+ * `INVALID_JSON` for an empty, non-UTF-8 or unparsable body, 400
+ * `INVALID_REQUEST` for a body cut short.
  */
 export async function readJsonBody(request: Request, maxBytes: number = DEFAULT_MAX_BODY_BYTES): Promise<unknown> {
   if (!isJsonContentType(request.headers.get("Content-Type"))) {
