@@ -23,6 +23,7 @@ import { type PersistedState, awaitRequestLog, pollGuard, readGuard, readPersist
 import { FULL_PHASES, SOAK_DEADLINE_MS, scalePhases, totalRequests } from "./phases";
 import { type SoakPlatform, startSoakPlatform, stateDirOf } from "./platform";
 import { markdown, phaseRows } from "./report";
+import { checkRawHttp, probeRawHttp } from "./raw-http";
 import { runPhases } from "./runner";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -60,6 +61,15 @@ async function main(): Promise<void> {
   const platform = await startSoakPlatform(root, build, stateDirOf(out));
   const prefix = `soak-${Date.now().toString(36)}`;
   const restarts: { mode: "drained" | "hard"; before: PersistedState; after: PersistedState; ms: number; cut: number }[] = [];
+  // Before the load: requests with a lying Content-Length over a raw socket, then one well-formed request.
+  const marker = `zz${Math.random().toString(16).slice(2, 14)}`;
+  const raw = await probeRawHttp(platform.gatewayUrl(), platform.callerKey, marker);
+  const after = await fetch(new URL("/agents/agent-demo/execute", platform.gatewayUrl()), {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-API-Key": platform.callerKey },
+    body: JSON.stringify({ task: "chaos", parameters: {} }),
+  });
+  const rawChecks = checkRawHttp(raw, marker, after.status === 200);
   const poller = pollGuard(platform);
   const started = Date.now();
   let answered = 0;
@@ -89,6 +99,7 @@ async function main(): Promise<void> {
     const { transitions, failures } = await poller.stop();
     const logged = await awaitRequestLog(platform, prefix, expected);
     const checks: Check[] = [
+      ...rawChecks,
       ...checkResponses(expected, responses),
       checkRequestLog(responses, logged),
       checkAttempts(logged),
