@@ -7,7 +7,9 @@
  * shows up in the Clinic (then closed from the Clinic); the Builder, its
  * simulator, its YAML round trip and its download. Saves a screenshot of each
  * state at 1280 px and 390 px in dist/screenshots/, and audits the main ones
- * with axe-core (WCAG 2.1 A/AA) at both widths.
+ * with axe-core (WCAG 2.1 A/AA) at both widths. The page's security headers
+ * are checked at sign-in, and any Content Security Policy violation in any
+ * flow fails the run (csp.ts).
  *
  * `npm run test:browser` (starts `npm run dev` unless ZAHARA_DASHBOARD_URL
  * points at a running one). Exits non-zero on the first failed check, or at
@@ -21,6 +23,7 @@ import path from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { violationsFound } from "./a11y";
 import { VIEWPORTS, check } from "./checks";
+import { watchCspViolations } from "./csp";
 import { builder, builderYaml } from "./flows/builder";
 import { failingRunOpensBreaker } from "./flows/clinic";
 import { signIn } from "./flows/sign-in";
@@ -46,9 +49,12 @@ async function main(): Promise<void> {
     page.setDefaultTimeout(10_000);
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
+    const cspViolations = await watchCspViolations(page);
     for (const [name, flow] of FLOWS) {
       console.log(name);
       await flow(page);
+      const seen = cspViolations();
+      check(seen.length === 0, `no Content Security Policy violation so far${seen.length ? `: ${seen.join("; ")}` : ""}`);
     }
     check(errors.length === 0, `no uncaught errors in the page${errors.length ? `: ${errors.join("; ")}` : ""}`);
     const violations = violationsFound();

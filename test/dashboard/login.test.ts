@@ -160,4 +160,24 @@ describe("the session", () => {
     await expectError(await send(app, "/api/nothing-here", { headers: { Cookie: cookie } }), 404, "NOT_FOUND");
     await expectError(await send(app, "/api", { headers: { Cookie: cookie } }), 404, "NOT_FOUND");
   });
+
+  it("every API answer (200, 401, 404, proxied) is no-store, nosniff, never framed, sends no referrer and runs nothing", async () => {
+    const app = createDashboardApp();
+    const cookie = await signIn(app);
+    const answers = [
+      await send(app, "/api/session", { headers: { Cookie: cookie } }),
+      await send(app, "/api/session"),
+      await send(app, "/api/nothing-here", { headers: { Cookie: cookie } }),
+      await send(app, "/api/gw/v1/stats", { headers: { Cookie: cookie } }),
+    ];
+    expect(answers.map((r) => r.status)).toEqual([200, 401, 404, 200]);
+    for (const res of answers) {
+      expect(res.headers.get("Cache-Control")).toBe("no-store");
+      expect(res.headers.get("X-Content-Type-Options")).toBe("nosniff");
+      expect(res.headers.get("Content-Security-Policy")).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(res.headers.get("X-Frame-Options")).toBe("DENY");
+      expect(res.headers.get("Referrer-Policy")).toBe("no-referrer");
+      await res.body?.cancel();
+    }
+  });
 });

@@ -70,9 +70,16 @@ export const sameOrigin = createMiddleware<DashboardHono>(async function sameOri
   await next();
 });
 
-/** Adds the headers every API answer carries: never cached, never sniffed. */
+/**
+ * Adds the headers every API answer carries: never cached, never sniffed, never framed, no
+ * referrer, and a CSP that lets the JSON run or load nothing. Pages applies dashboard/public/_headers
+ * to the static pages only, never to the Functions' answers, so these are set here.
+ */
 export const apiHeaders = createMiddleware<DashboardHono>(async function apiHeaders(c, next) {
   await next();
   c.header("Cache-Control", "no-store");
   c.header("X-Content-Type-Options", "nosniff");
+  c.header("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+  c.header("X-Frame-Options", "DENY");
+  c.header("Referrer-Policy", "no-referrer");
 });

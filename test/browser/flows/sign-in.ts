@@ -1,12 +1,13 @@
-/** The sign-in flow: a wrong key refused, then the admin key with the keyboard alone; the skip link and the nav by Tab. */
+/** The sign-in flow: the page's security headers; a wrong key refused, then the admin key with the keyboard alone; the skip link and the nav by Tab. */
 import type { Page } from "playwright-core";
 import { audit } from "../a11y";
 import { check, screenshot } from "../checks";
+import { checkDocumentHeaders } from "../csp";
 import { ADMIN_KEY, DASHBOARD } from "../platform";
 
-/** Signs in with the dev admin key (keyboard only), checking the sign-in page, its refusal and the keyboard path through the nav. */
+/** Signs in with the dev admin key (keyboard only), checking the page's headers, the sign-in page, its refusal and the keyboard path through the nav. */
 export async function signIn(page: Page): Promise<void> {
-  await page.goto(`${DASHBOARD}/`);
+  await checkDocumentHeaders(await page.goto(`${DASHBOARD}/`));
   await page.getByLabel("Admin key").waitFor();
   await screenshot(page, "login");
   await audit(page, "login");

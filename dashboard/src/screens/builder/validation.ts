@@ -12,7 +12,7 @@ let loading: Promise<ManifestModule> | undefined;
 
 /** The manifest module (one import, shared by every caller). */
 export function manifestModule(): Promise<ManifestModule> {
-  loading ??= import("../../../../workers/shared/manifest").catch((error: unknown) => {
+  loading ??= import("../../manifest").catch((error: unknown) => {
     loading = undefined;
     throw error;
   });

@@ -15,7 +15,7 @@ export interface LoadedManifest {
 
 /** Validates `text` with the project's schema (loaded on first use, so the rest of the dashboard stays small). */
 export async function validateManifest(text: string, fileName: string) {
-  const { loadZaharaAgentManifest } = await import("../../../../workers/shared/manifest");
+  const { loadZaharaAgentManifest } = await import("../../manifest");
   return loadZaharaAgentManifest(text, fileName);
 }
 
