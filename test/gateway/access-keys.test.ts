@@ -10,18 +10,10 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { sha256, toHex } from "../../workers/gateway/src/auth/api-keys";
 import type { KeyView } from "../../workers/gateway/src/auth/key-store";
 import worker from "../../workers/gateway/src/index";
-import { ADMIN_KEY, BASE, KEY, expectError, pollUntil } from "./helpers";
+import { ADMIN_KEY, BASE, KEY, admin, expectError, pollUntil } from "./helpers";
 
 /** The revocation bound configured in wrangler.toml (AUTH_CACHE_TTL_MS). */
 const TTL_MS = Number(env.AUTH_CACHE_TTL_MS);
-
-function admin(method: string, path: string, body?: unknown): Promise<Response> {
-  return SELF.fetch(`${BASE}${path}`, {
-    method,
-    headers: { "X-API-Key": ADMIN_KEY, ...(body !== undefined ? { "Content-Type": "application/json" } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-}
 
 async function createKey(body: Record<string, unknown>): Promise<{ key: KeyView; secret: string }> {
   const res = await admin("POST", "/v1/keys", { name: "test", scopes: ["*"], ...body });

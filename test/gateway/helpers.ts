@@ -22,6 +22,15 @@ export function post(path: string, body: unknown, headers: Record<string, string
   });
 }
 
+/** Sends a request with the admin key (and a JSON body when given). */
+export function admin(method: string, path: string, body?: unknown): Promise<Response> {
+  return SELF.fetch(`${BASE}${path}`, {
+    method,
+    headers: { "X-API-Key": ADMIN_KEY, ...(body !== undefined ? { "Content-Type": "application/json" } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+}
+
 /** Sends a GET to the gateway with the test key. */
 export function get(path: string, headers: Record<string, string> = {}): Promise<Response> {
   return SELF.fetch(`${BASE}${path}`, { headers: { "X-API-Key": KEY, ...headers } });

@@ -9,15 +9,7 @@ import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { KeyView } from "../../workers/gateway/src/auth/key-store";
 import { configOf, guardOf } from "./guards";
-import { ADMIN_KEY, BASE, KEY, expectError, post } from "./helpers";
-
-function admin(method: string, path: string, body?: unknown): Promise<Response> {
-  return SELF.fetch(`${BASE}${path}`, {
-    method,
-    headers: { "X-API-Key": ADMIN_KEY, ...(body !== undefined ? { "Content-Type": "application/json" } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-}
+import { ADMIN_KEY, BASE, KEY, admin, expectError, post } from "./helpers";
 
 async function createKey(body: Record<string, unknown>): Promise<{ key: KeyView; secret: string }> {
   const res = await admin("POST", "/v1/keys", { name: "security", ...body });
