@@ -13,10 +13,11 @@
  * split into BENCH_ROUNDS interleaved rounds, default 3), BENCH_WARMUP_S
  * (default 3), BENCH_CONCURRENCY (default "1,32").
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { replaceReadmeBlock } from "../readme-block";
 import { buildBench } from "./build";
 import { type LoadRun, type LoadTarget, poolRuns, runLoad } from "./load";
 import { startPlatform } from "./platform";
@@ -28,8 +29,6 @@ const durationS = Number(process.env.BENCH_DURATION_S ?? 12);
 const warmupS = Number(process.env.BENCH_WARMUP_S ?? 3);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const concurrency = (process.env.BENCH_CONCURRENCY ?? "1,32").split(",").map(Number);
-const README_START = "<!-- bench:start -->";
-const README_END = "<!-- bench:end -->";
 
 async function setMode(controlUrl: string, mode: "ok" | "down" | "slow"): Promise<void> {
   const res = await fetch(`${controlUrl}/mode/${mode}`, { method: "PUT" });
@@ -97,12 +96,7 @@ async function main(): Promise<void> {
     writeFileSync(path.join(out, "result.md"), `${table}\n`);
     console.log(table);
     if (process.argv.includes("--readme")) {
-      const readme = path.join(root, "README.md");
-      const text = readFileSync(readme, "utf8");
-      const start = text.indexOf(README_START);
-      const end = text.indexOf(README_END);
-      if (start === -1 || end < start) throw new Error(`README.md has no ${README_START} … ${README_END} block`);
-      writeFileSync(readme, `${text.slice(0, start + README_START.length)}\n${table}\n${text.slice(end)}`);
+      replaceReadmeBlock(root, "bench", table);
       console.error("bench: README.md updated");
     }
   } finally {
