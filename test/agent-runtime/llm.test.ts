@@ -1,8 +1,9 @@
 /** LLM-backed capabilities against the local OpenAI-compatible server; configuration and provider failures. */
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { WorkersAiBinding } from "../../workers/agent-runtime/src";
 import { resolveEnvRef } from "../../workers/agent-runtime/src/llm/config";
-import { expectError } from "../gateway/helpers";
+import { expectError, pollUntil } from "../gateway/helpers";
 import { agentFrom, demoManifest } from "./helpers";
 
 describe("LLM capability", () => {
@@ -36,6 +37,25 @@ describe("LLM capability", () => {
   it("a slow provider → 504 LLM_TIMEOUT after LLM_TIMEOUT_MS", async () => {
     const agent = agentFrom(demoManifest(), {}, { LLM_TIMEOUT_MS: "200" });
     await expectError(await agent.run("summarize", { text: "__slow__" }), 504, "LLM_TIMEOUT", "agent-demo");
+  });
+
+  it("a provider answer over LLM_MAX_RESPONSE_BYTES → 502 LLM_PROVIDER_ERROR, read no further than the cap", async () => {
+    const stats = async () => (await (await fetch(`${env.LLM_BASE_URL}/__huge_stats__`)).json()) as { started: number; cut: number; completed: number; max_bytes_sent: number };
+    const before = await stats();
+    const agent = agentFrom(demoManifest(), {}, { LLM_MAX_RESPONSE_BYTES: "65536" });
+    const res = await agent.run("summarize", { text: "__huge__" });
+    const text = await res.clone().text();
+    const body = await expectError(res, 502, "LLM_PROVIDER_ERROR", "agent-demo");
+    expect(body.error).toMatch(/sent a response over 65536 bytes$/);
+    expect(body.details).toEqual({ max_response_bytes: 65536 });
+    // The provider's body is never relayed.
+    expect(text).not.toContain("xxxx");
+    // The double (64 MiB offered, written as fast as it is read) saw the connection cut before the end.
+    const after = await pollUntil(stats, (s) => s.cut > before.cut);
+    expect(after.started).toBe(before.started + 1);
+    expect(after.cut).toBe(before.cut + 1);
+    expect(after.completed).toBe(before.completed);
+    expect(after.max_bytes_sent).toBeLessThan(64 * 1024 * 1024);
   });
 
   it("a capability without output schema returns the text", async () => {

@@ -9,11 +9,15 @@
  * - `__wrong_shape__`  → 200 whose JSON misses the schema's required fields
  * - `__echo_prompt__`  → 200 whose first string field holds the system prompt
  * - `__slow__`         → answers after 2 s
+ * - `__huge__`         → 200 streaming a 64 MiB completion in 16 KiB chunks (no
+ *                        Content-Length), written only as fast as the client reads
  * - otherwise          → 200 with JSON generated from the requested schema
  *
- * Requests without `Authorization: Bearer <apiKey>` get 401.
+ * Requests without `Authorization: Bearer <apiKey>` get 401. `GET /v1/__huge_stats__`
+ * (no key) tells how the huge answers went: how many started, were cut by the
+ * client before their end, or were sent whole, and the most bytes written to one.
  */
-import { type Server, createServer } from "node:http";
+import { type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 
 /** A running double. */
@@ -86,8 +90,57 @@ function answer(body: {
   return { status: 200, json: completion(content, model) };
 }
 
+/** Size of the `__huge__` answer and of each chunk written. */
+export const HUGE_ANSWER_BYTES = 64 * 1024 * 1024;
+const HUGE_CHUNK = Buffer.alloc(16 * 1024, "x");
+
+/** How the `__huge__` answers went (served at `GET /v1/__huge_stats__`). */
+export interface HugeStats {
+  started: number;
+  /** Connections the client closed before the answer's end. */
+  cut: number;
+  /** Answers written to their end. */
+  completed: number;
+  /** The most bytes written to one answer. */
+  max_bytes_sent: number;
+}
+
+/**
+ * Streams a completion whose content is ~64 MiB of "x", one chunk at a time and
+ * only after the previous one drained, so it stops soon after the client stops reading.
+ */
+function streamHuge(res: ServerResponse, model: string, stats: HugeStats) {
+  stats.started++;
+  const [prefix = "", suffix = ""] = JSON.stringify(completion("@@", model)).split("@@");
+  let sent = 0;
+  let closed = false;
+  const note = () => void (stats.max_bytes_sent = Math.max(stats.max_bytes_sent, sent));
+  res.on("close", () => {
+    closed = true;
+    note();
+    if (!res.writableFinished) stats.cut++;
+  });
+  res.writeHead(200, { "Content-Type": "application/json" });
+  res.write(prefix);
+  sent += Buffer.byteLength(prefix);
+  const pump = () => {
+    while (!closed && sent < HUGE_ANSWER_BYTES) {
+      const drained = res.write(HUGE_CHUNK);
+      sent += HUGE_CHUNK.byteLength;
+      if (!drained) return void res.once("drain", pump);
+    }
+    if (closed) return;
+    res.end(suffix, () => {
+      stats.completed++;
+      note();
+    });
+  };
+  pump();
+}
+
 /** Starts the double on 127.0.0.1 at a free port. */
 export async function startOpenAiDouble(apiKey = "test-llm-key"): Promise<OpenAiDouble> {
+  const huge: HugeStats = { started: 0, cut: 0, completed: 0, max_bytes_sent: 0 };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -97,6 +150,7 @@ export async function startOpenAiDouble(apiKey = "test-llm-key"): Promise<OpenAi
         res.writeHead(status, { "Content-Type": "application/json", ...headers });
         res.end(JSON.stringify(json));
       };
+      if (req.method === "GET" && req.url === "/v1/__huge_stats__") return send(200, huge);
       if (req.method !== "POST" || req.url !== "/v1/chat/completions") return send(404, { error: { message: "not found" } });
       if (req.headers.authorization !== `Bearer ${apiKey}`) {
         return send(401, { error: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" } });
@@ -107,6 +161,7 @@ export async function startOpenAiDouble(apiKey = "test-llm-key"): Promise<OpenAi
       } catch {
         return send(400, { error: { message: "invalid JSON" } });
       }
+      if (body.messages?.some((m) => m.role === "user" && m.content.includes("__huge__"))) return streamHuge(res, body.model ?? "unknown", huge);
       const out = answer(body);
       const slow = body.messages?.some((m) => m.content.includes("__slow__"));
       setTimeout(() => send(out.status, out.json, out.headers), slow ? 2000 : 0);

@@ -3,6 +3,7 @@
  * vars and secrets) resolved into typed settings with defaults.
  */
 import { DEFAULT_MAX_BODY_BYTES, parseMaxBodyBytes } from "../../shared/http/json-body";
+import { DEFAULT_MAX_RESPONSE_BYTES } from "./dispatch";
 
 /** Default deadline for a whole `/execute` request. */
 export const DEFAULT_GATEWAY_TIMEOUT_MS = 10_000;
@@ -14,6 +15,7 @@ export const DEFAULT_CORS_ORIGINS = ["http://localhost:8788"];
 export interface GatewayVars {
   GATEWAY_API_KEYS?: string;
   MAX_BODY_BYTES?: string;
+  MAX_RESPONSE_BYTES?: string;
   CORS_ORIGINS?: string;
   GATEWAY_TIMEOUT_MS?: string;
   LOG_LEVEL?: string;
@@ -22,6 +24,8 @@ export interface GatewayVars {
 /** Gateway settings resolved with defaults. */
 export interface GatewayConfig {
   maxBodyBytes: number;
+  /** Largest agent response body read per attempt; over it the attempt is a 502 `UPSTREAM_FAILED`. */
+  maxResponseBytes: number;
   /** Allowed CORS origins; `["*"]` allows any. */
   corsOrigins: string[];
   timeoutMs: number;
@@ -45,6 +49,7 @@ export function resolveGatewayConfig(env: GatewayVars): GatewayConfig {
   const origins = splitList(env.CORS_ORIGINS);
   return {
     maxBodyBytes: env.MAX_BODY_BYTES ? parseMaxBodyBytes(env.MAX_BODY_BYTES) : DEFAULT_MAX_BODY_BYTES,
+    maxResponseBytes: positiveInt(env.MAX_RESPONSE_BYTES, DEFAULT_MAX_RESPONSE_BYTES),
     corsOrigins: origins.length > 0 ? origins : DEFAULT_CORS_ORIGINS,
     timeoutMs: positiveInt(env.GATEWAY_TIMEOUT_MS, DEFAULT_GATEWAY_TIMEOUT_MS),
   };

@@ -6,6 +6,7 @@
  */
 import type { AgentInfo } from "../../shared/agents";
 import { ZaharaError, isErrorBody } from "../../shared/errors";
+import { readLimited } from "../../shared/http/json-body";
 import { IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER } from "../../shared/idempotency-headers";
 import { SERVER_TIMING_HEADER, type TimingEntry, parseServerTiming } from "../../shared/observability/server-timing";
 import { REQUEST_ID_HEADER } from "../../shared/request-id";
@@ -27,10 +28,18 @@ export interface AgentCall {
   timeoutMs: number;
   /** The caller's abort signal (client gone). */
   signal?: AbortSignal;
+  /** Largest agent response body read (`MAX_RESPONSE_BYTES`); default {@link DEFAULT_MAX_RESPONSE_BYTES}. */
+  maxResponseBytes?: number;
 }
 
-/** How an attempt failed: the agent answered an error, could not be reached, ran out of time, or the caller left. */
-export type FailureKind = "http" | "network" | "timeout" | "cancelled";
+/** Default cap on an agent's response body: 8 MiB. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * How an attempt failed: the agent answered an error, answered a body over
+ * the response cap, could not be reached, ran out of time, or the caller left.
+ */
+export type FailureKind = "http" | "oversize" | "network" | "timeout" | "cancelled";
 
 /** What one attempt produced; `spans` are the agent's own steps from its `Server-Timing` (when it answered). */
 export type AttemptResult =
@@ -39,12 +48,40 @@ export type AttemptResult =
 
 const RELAYED_HEADERS = ["Retry-After", "Allow"];
 
-async function readJson(res: Response): Promise<unknown> {
+/** The agent's body went past the cap: reading stopped there and the rest was cancelled. */
+const OVERSIZE = Symbol("oversize");
+
+/**
+ * Reads the agent's JSON body, at most `maxBytes` of it, stopping (and
+ * cancelling the rest) as soon as more arrive: a declared `Content-Length`
+ * over the cap is refused before any byte is read. A body that is not JSON,
+ * or a stream that fails, reads as `undefined`.
+ */
+async function readJson(res: Response, maxBytes: number): Promise<unknown> {
+  const declared = res.headers.get("Content-Length");
+  if (declared !== null && Number(declared) > maxBytes) {
+    await res.body?.cancel().catch(() => undefined);
+    return OVERSIZE;
+  }
+  let bytes: Uint8Array;
   try {
-    return await res.json();
+    bytes = await readLimited(res.body, maxBytes);
+  } catch (err) {
+    return err instanceof ZaharaError && err.code === "PAYLOAD_TOO_LARGE" ? OVERSIZE : undefined;
+  }
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
   } catch {
     return undefined;
   }
+}
+
+function oversizeError(agent: AgentInfo, res: Response, maxBytes: number): ZaharaError {
+  // Nothing of the body is kept or relayed: only its status and the cap.
+  return new ZaharaError("UPSTREAM_FAILED", {
+    message: `The response of agent "${agent.name}" exceeded ${maxBytes} bytes`,
+    details: { agent: agent.name, agent_status: res.status, max_response_bytes: maxBytes },
+  });
 }
 
 function httpError(agent: AgentInfo, res: Response, body: unknown): ZaharaError {
@@ -71,6 +108,7 @@ function httpError(agent: AgentInfo, res: Response, body: unknown): ZaharaError 
 /** Makes one attempt; never throws. */
 export async function callAgent(call: AgentCall): Promise<AttemptResult> {
   const { agent, binding, task, parameters, requestId, idempotencyKey, attempt, timeoutMs, signal } = call;
+  const maxResponseBytes = call.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const started = Date.now();
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(), Math.max(0, timeoutMs));
@@ -88,10 +126,13 @@ export async function callAgent(call: AgentCall): Promise<AttemptResult> {
       body: JSON.stringify({ task, parameters }),
       signal: combined,
     });
-    const body = await readJson(res);
+    const body = await readJson(res, maxResponseBytes);
     const latencyMs = Date.now() - started;
     const timing = parseServerTiming(res.headers.get(SERVER_TIMING_HEADER));
     const spans = timing.length > 0 ? { spans: timing } : {};
+    if (body === OVERSIZE) {
+      return { ok: false, kind: "oversize", status: 502, error: oversizeError(agent, res, maxResponseBytes), retryAfter: null, latencyMs, ...spans };
+    }
     if (res.ok && typeof body === "object" && body !== null && "result" in body) {
       const { result, usage } = body as { result: unknown; usage?: unknown };
       const replayed = res.headers.get(REPLAYED_HEADER) === "true" ? { replayed: true } : {};

@@ -4,6 +4,7 @@
  * or the provider's raw error text (which may echo a key) in an error.
  */
 import { ZaharaError } from "../../../shared/errors";
+import { readLimited } from "../../../shared/http/json-body";
 import type { TokenUsage } from "../capability";
 import type { LlmTarget, OpenAiTarget, WorkersAiTarget } from "./config";
 
@@ -65,6 +66,42 @@ function isTimeout(err: unknown): boolean {
   return err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
 }
 
+/**
+ * Reads the provider's JSON answer, at most `target.maxResponseBytes` of it:
+ * reading stops (and the rest is cancelled) as soon as more arrive, and a
+ * declared `Content-Length` over the cap is refused unread. Over the cap is
+ * 502 `LLM_PROVIDER_ERROR`, like an answer that is not JSON: the provider broke
+ * the protocol (its answer is bounded by `max_tokens`), whereas
+ * `LLM_BAD_OUTPUT` means a well-formed answer whose content fails the schema.
+ * None of the body is kept or relayed.
+ */
+async function readProviderJson(target: OpenAiTarget, res: Response): Promise<unknown> {
+  const max = target.maxResponseBytes;
+  const oversize = () =>
+    new ZaharaError("LLM_PROVIDER_ERROR", {
+      message: `LLM provider ${target.provider} sent a response over ${max} bytes`,
+      details: { max_response_bytes: max },
+    });
+  const declared = res.headers.get("Content-Length");
+  if (declared !== null && Number(declared) > max) {
+    await res.body?.cancel().catch(() => undefined);
+    throw oversize();
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await readLimited(res.body, max);
+  } catch (err) {
+    if (err instanceof ZaharaError && err.code === "PAYLOAD_TOO_LARGE") throw oversize();
+    // The stream failed mid-body (the connection was lost, or the timeout fired): as before, not JSON.
+    throw new ZaharaError("LLM_PROVIDER_ERROR", { message: `LLM provider ${target.provider} sent a response that is not JSON` });
+  }
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+  } catch {
+    throw new ZaharaError("LLM_PROVIDER_ERROR", { message: `LLM provider ${target.provider} sent a response that is not JSON` });
+  }
+}
+
 async function openAiChat(target: OpenAiTarget, req: ChatRequest): Promise<ChatAnswer> {
   const body: Record<string, unknown> = { model: target.model, messages: req.messages };
   if (target.temperature !== undefined) body.temperature = target.temperature;
@@ -88,12 +125,7 @@ async function openAiChat(target: OpenAiTarget, req: ChatRequest): Promise<ChatA
     await res.body?.cancel();
     throw providerStatusError(target, res.status, res.headers.get("Retry-After"));
   }
-  let data: unknown;
-  try {
-    data = await res.json();
-  } catch {
-    throw new ZaharaError("LLM_PROVIDER_ERROR", { message: `LLM provider ${target.provider} sent a response that is not JSON` });
-  }
+  const data = await readProviderJson(target, res);
   const choice = (data as { choices?: { message?: { content?: unknown } }[] }).choices?.[0];
   const content = choice?.message?.content;
   if (typeof content !== "string") {

@@ -24,6 +24,9 @@ const KEYLESS_PROVIDERS = new Set(["ollama", "custom"]);
 /** Default time to wait for the provider. */
 export const DEFAULT_LLM_TIMEOUT_MS = 30_000;
 
+/** Default cap on the provider's response body: 4 MiB. */
+export const DEFAULT_LLM_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+
 /** A resolved OpenAI-compatible chat-completions target. */
 export interface OpenAiTarget {
   backend: "openai";
@@ -34,6 +37,8 @@ export interface OpenAiTarget {
   temperature?: number;
   maxTokens?: number;
   timeoutMs: number;
+  /** Largest response body read from the provider (`LLM_MAX_RESPONSE_BYTES`). */
+  maxResponseBytes: number;
 }
 
 /** A resolved Workers AI target. */
@@ -87,5 +92,7 @@ export function resolveLlmTarget(manifest: ZaharaAgentManifest, env: AgentRuntim
   if (!baseUrl) return null;
   const apiKey = env.LLM_API_KEY?.trim() || undefined;
   if (!apiKey && !KEYLESS_PROVIDERS.has(provider) && !env.LLM_BASE_URL) return null;
-  return { backend: "openai", baseUrl, model, ...(apiKey ? { apiKey } : {}), ...common };
+  const maxResponse = Number(env.LLM_MAX_RESPONSE_BYTES);
+  const maxResponseBytes = Number.isSafeInteger(maxResponse) && maxResponse > 0 ? maxResponse : DEFAULT_LLM_MAX_RESPONSE_BYTES;
+  return { backend: "openai", baseUrl, model, ...(apiKey ? { apiKey } : {}), ...common, maxResponseBytes };
 }

@@ -52,6 +52,8 @@ export interface PlanRequest {
   /** The key's own limits (a managed key's rate limit and daily token budget), enforced per agent with `keyId`. */
   keyLimits?: KeyLimits;
   gatewayTimeoutMs: number;
+  /** Largest agent response body read per attempt (`MAX_RESPONSE_BYTES`); default 8 MiB. */
+  maxResponseBytes?: number;
   /**
    * Whether the caller may call the task on a fallback agent (its scopes and
    * `agents` claim); a fallback it may not call is skipped, so a fallback never
@@ -98,6 +100,7 @@ function planFor(req: PlanRequest, agent: AgentInfo, binding: Fetcher): AgentPla
         attempt,
         timeoutMs,
         ...(req.signal ? { signal: req.signal } : {}),
+        ...(req.maxResponseBytes !== undefined ? { maxResponseBytes: req.maxResponseBytes } : {}),
       }),
   };
 }

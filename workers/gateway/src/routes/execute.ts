@@ -83,6 +83,7 @@ async function execute(c: GatewayContext, deps: ExecuteDeps, task: string, param
       keyId: principal.id,
       ...(principal.limits && (principal.limits.rateLimit || principal.limits.maxTokensPerDay !== undefined) ? { keyLimits: principal.limits } : {}),
       gatewayTimeoutMs: config.timeoutMs,
+      maxResponseBytes: config.maxResponseBytes,
       // A fallback serves only a caller that may call the task on it too.
       mayCall: (name) => allowsCall(principal, name, task),
       logger: c.get("logger"),
