@@ -63,19 +63,20 @@ async function main(): Promise<void> {
   const platform = await startSoakPlatform(root, build, stateDirOf(out));
   const prefix = `soak-${Date.now().toString(36)}`;
   const restarts: { mode: "drained" | "hard"; before: PersistedState; after: PersistedState; ms: number; cut: number }[] = [];
-  // Before the load: requests with a lying Content-Length over a raw socket, then one well-formed request.
-  const marker = `zz${Math.random().toString(16).slice(2, 14)}`;
-  const raw = await probeRawHttp(platform.gatewayUrl(), platform.callerKey, marker);
-  const after = await fetch(new URL("/agents/agent-demo/execute", platform.gatewayUrl()), {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "X-API-Key": platform.callerKey },
-    body: JSON.stringify({ task: "chaos", parameters: {} }),
-  });
-  const rawChecks = checkRawHttp(raw, marker, after.status === 200);
   const poller = pollGuard(platform);
-  const started = Date.now();
   let answered = 0;
   try {
+    // Before the load: requests with a lying Content-Length over a raw socket, then one well-formed request.
+    const marker = `zz${Math.random().toString(16).slice(2, 14)}`;
+    const raw = await probeRawHttp(platform.gatewayUrl(), platform.callerKey, marker);
+    const after = await fetch(new URL("/agents/agent-demo/execute", platform.gatewayUrl()), {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-API-Key": platform.callerKey },
+      body: JSON.stringify({ task: "chaos", parameters: {} }),
+    });
+    await after.body?.cancel();
+    const rawChecks = checkRawHttp(raw, marker, after.status === 200);
+    const started = Date.now();
     const { responses, windows } = await runPhases(phases, {
       gatewayUrl: platform.gatewayUrl,
       callerKey: platform.callerKey,
