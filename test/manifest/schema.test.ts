@@ -246,6 +246,11 @@ describe("Zahara agent rules", () => {
     expect(jsonSchemaProblem({ not: { type: "string" } })).toContain("not is not supported");
     expect(jsonSchemaProblem(["object"])).toBe("Invalid JSON Schema: expected an object");
   });
+
+  it("jsonSchemaProblem quotes at most 200 characters of the converter's message (it can echo a long value whole)", () => {
+    const problem = jsonSchemaProblem({ type: "object", properties: { reason: "a".repeat(2500) } });
+    expect(problem).toMatch(/^Unsupported JSON Schema: .{1,200}…$/s);
+  });
 });
 
 describe("loader", () => {

@@ -105,9 +105,14 @@ export function jsonSchemaProblem(schema: unknown): string | undefined {
     z.fromJSONSchema(schema as z.core.JSONSchema.JSONSchema | boolean, { registry: z.registry() });
     return undefined;
   } catch (error) {
-    return `Unsupported JSON Schema: ${error instanceof Error ? error.message : String(error)}`;
+    // The converter's message can quote the offending value whole (a long string where a subschema belongs): keep it short.
+    const detail = error instanceof Error ? error.message : String(error);
+    return `Unsupported JSON Schema: ${detail.length > MAX_PROBLEM_DETAIL ? `${detail.slice(0, MAX_PROBLEM_DETAIL)}…` : detail}`;
   }
 }
+
+/** Longest part of a converter's error message an issue quotes. */
+const MAX_PROBLEM_DETAIL = 200;
 
 function checkCapabilities(manifest: OssaAgentManifest): ZaharaIssue[] {
   const issues: ZaharaIssue[] = [];
