@@ -181,9 +181,7 @@ export class TokenBudget {
 
   /** Tokens held at `now` by unexpired reservations. */
   private reserved(now: number): number {
-    let total = 0;
-    for (const r of this.reservations.values()) if (live(r, now)) total += r.tokens;
-    return total;
+    return heldAt(this.reservations.values(), now);
   }
 
   private remainingAfter(reserved: number): number {
@@ -191,15 +189,16 @@ export class TokenBudget {
   }
 }
 
-function live(r: Reservation, now: number): boolean {
-  return r.expiresAt === undefined || r.expiresAt > now;
+/** Tokens held at `now` by `reservations`: those without expiry, and leases not yet expired. */
+function heldAt(reservations: Iterable<Reservation>, now: number): number {
+  let total = 0;
+  for (const r of reservations) if (r.expiresAt === undefined || r.expiresAt > now) total += r.tokens;
+  return total;
 }
 
 /** Tokens still held at `now` by the reservations of a snapshot (expired ones and ones without expiry handled as in {@link TokenBudget}). */
 export function reservedInSnapshot(snapshot: TokenBudgetSnapshot, now: number): number {
-  let total = 0;
-  for (const r of snapshotReservations(snapshot.reservations).values()) if (live(r, now)) total += r.tokens;
-  return total;
+  return heldAt(snapshotReservations(snapshot.reservations).values(), now);
 }
 
 const RESERVATIONS_SHAPE = "snapshot.reservations must be an array of [id, tokens, expiresAt] triples or legacy [id, tokens] pairs";
