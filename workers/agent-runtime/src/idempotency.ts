@@ -13,7 +13,7 @@ import { createMiddleware } from "hono/factory";
 import type { BeginResult, IdempotencyStore } from "../../../durable-objects/idempotency-store/src";
 import { MAX_STORED_BODY_BYTES, isStorableStatus } from "../../../durable-objects/idempotency-store/src/record";
 import { ZaharaError } from "../../shared/errors";
-import { parseMaxBodyBytes, readJsonBody } from "../../shared/http/json-body";
+import { parseByteLimit, readJsonBody } from "../../shared/http/json-body";
 import { IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER } from "../../shared/idempotency-headers";
 import { TimeoutError, withTimeout } from "../../shared/timeout";
 import type { AgentRuntimeEnv } from "./env";
@@ -90,7 +90,7 @@ export function idempotency<E extends AgentRuntimeEnv>({ timeoutMs = DEFAULT_STO
     const namespace = c.env.IDEMPOTENCY;
     if (!namespace) return next();
 
-    const body = await readJsonBody(c.req.raw, parseMaxBodyBytes(c.env.MAX_BODY_BYTES));
+    const body = await readJsonBody(c.req.raw, parseByteLimit(c.env.MAX_BODY_BYTES));
     c.set("runBody", body);
     const logger = c.get("logger").child({ idempotency_key: key });
     const logFields = c.get("logFields");

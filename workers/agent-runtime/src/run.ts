@@ -7,7 +7,7 @@ import { trace } from "@opentelemetry/api";
 import type { Context } from "hono";
 import { z } from "zod";
 import { ZaharaError } from "../../shared/errors";
-import { parseMaxBodyBytes, readJsonBody } from "../../shared/http/json-body";
+import { parseByteLimit, readJsonBody } from "../../shared/http/json-body";
 import { elapsedMs } from "../../shared/http/request-context";
 import { validationError } from "../../shared/http/validation";
 import type { ZaharaAgentManifest } from "../../shared/manifest";
@@ -37,7 +37,7 @@ export interface RunDeps<E extends AgentRuntimeEnv> {
 export function runHandler<E extends AgentRuntimeEnv>({ manifest, capabilities }: RunDeps<E>) {
   return async function run(c: Context<{ Bindings: E }>): Promise<Response> {
     const preread = c.get("runBody");
-    const raw = preread !== undefined ? preread : await readJsonBody(c.req.raw, parseMaxBodyBytes(c.env.MAX_BODY_BYTES));
+    const raw = preread !== undefined ? preread : await readJsonBody(c.req.raw, parseByteLimit(c.env.MAX_BODY_BYTES));
     const body = RunRequestSchema.safeParse(raw);
     if (!body.success) throw validationError(body.error, { message: "Invalid run request" });
     const { task, parameters } = body.data;

@@ -2,7 +2,7 @@
  * Gateway configuration: the environment as given (strings from `wrangler.toml`
  * vars and secrets) resolved into typed settings with defaults.
  */
-import { DEFAULT_MAX_BODY_BYTES, parseMaxBodyBytes } from "../../shared/http/json-body";
+import { parseByteLimit } from "../../shared/http/json-body";
 import { DEFAULT_MAX_RESPONSE_BYTES } from "./dispatch";
 
 /** Default deadline for a whole `/execute` request. */
@@ -48,8 +48,8 @@ export function splitList(value: string | undefined): string[] {
 export function resolveGatewayConfig(env: GatewayVars): GatewayConfig {
   const origins = splitList(env.CORS_ORIGINS);
   return {
-    maxBodyBytes: env.MAX_BODY_BYTES ? parseMaxBodyBytes(env.MAX_BODY_BYTES) : DEFAULT_MAX_BODY_BYTES,
-    maxResponseBytes: positiveInt(env.MAX_RESPONSE_BYTES, DEFAULT_MAX_RESPONSE_BYTES),
+    maxBodyBytes: parseByteLimit(env.MAX_BODY_BYTES),
+    maxResponseBytes: parseByteLimit(env.MAX_RESPONSE_BYTES, DEFAULT_MAX_RESPONSE_BYTES),
     corsOrigins: origins.length > 0 ? origins : DEFAULT_CORS_ORIGINS,
     timeoutMs: positiveInt(env.GATEWAY_TIMEOUT_MS, DEFAULT_GATEWAY_TIMEOUT_MS),
   };

@@ -6,7 +6,7 @@
  */
 import type { AgentInfo } from "../../shared/agents";
 import { ZaharaError, isErrorBody } from "../../shared/errors";
-import { readLimited } from "../../shared/http/json-body";
+import { readUpstreamJson } from "../../shared/http/json-body";
 import { IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER } from "../../shared/idempotency-headers";
 import { SERVER_TIMING_HEADER, type TimingEntry, parseServerTiming } from "../../shared/observability/server-timing";
 import { REQUEST_ID_HEADER } from "../../shared/request-id";
@@ -51,29 +51,10 @@ const RELAYED_HEADERS = ["Retry-After", "Allow"];
 /** The agent's body went past the cap: reading stopped there and the rest was cancelled. */
 const OVERSIZE = Symbol("oversize");
 
-/**
- * Reads the agent's JSON body, at most `maxBytes` of it, stopping (and
- * cancelling the rest) as soon as more arrive: a declared `Content-Length`
- * over the cap is refused before any byte is read. A body that is not JSON,
- * or a stream that fails, reads as `undefined`.
- */
+/** Reads the agent's JSON body under the cap: {@link OVERSIZE} past it; `undefined` when it is not JSON or the stream failed. */
 async function readJson(res: Response, maxBytes: number): Promise<unknown> {
-  const declared = res.headers.get("Content-Length");
-  if (declared !== null && Number(declared) > maxBytes) {
-    await res.body?.cancel().catch(() => undefined);
-    return OVERSIZE;
-  }
-  let bytes: Uint8Array;
-  try {
-    bytes = await readLimited(res.body, maxBytes);
-  } catch (err) {
-    return err instanceof ZaharaError && err.code === "PAYLOAD_TOO_LARGE" ? OVERSIZE : undefined;
-  }
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
-  } catch {
-    return undefined;
-  }
+  const read = await readUpstreamJson(res, maxBytes);
+  return read.ok ? read.value : read.tooLarge ? OVERSIZE : undefined;
 }
 
 function oversizeError(agent: AgentInfo, res: Response, maxBytes: number): ZaharaError {

@@ -1,7 +1,8 @@
 /**
- * Reads a JSON request body with a byte limit enforced while streaming: a
- * declared `Content-Length` over the limit is refused before any byte is
- * read, and an undeclared (chunked) body is cut off as soon as it passes it.
+ * Reads a JSON body (a caller's request, or an upstream's answer) with a byte
+ * limit enforced while streaming: a declared `Content-Length` over the limit
+ * is refused before any byte is read, and an undeclared (chunked) body is cut
+ * off as soon as it passes it.
  */
 import { ZaharaError } from "../errors";
 
@@ -15,10 +16,10 @@ export function isJsonContentType(value: string | null | undefined): boolean {
   return !!value && JSON_CONTENT_TYPE.test(value.trim());
 }
 
-/** Parses a positive integer byte limit, falling back to {@link DEFAULT_MAX_BODY_BYTES}. */
-export function parseMaxBodyBytes(value: string | undefined): number {
+/** Parses a positive integer byte limit (a var such as `MAX_BODY_BYTES`), falling back to `fallback`. */
+export function parseByteLimit(value: string | undefined, fallback: number = DEFAULT_MAX_BODY_BYTES): number {
   const n = Number(value);
-  return Number.isSafeInteger(n) && n > 0 ? n : DEFAULT_MAX_BODY_BYTES;
+  return Number.isSafeInteger(n) && n > 0 ? n : fallback;
 }
 
 function tooLarge(maxBytes: number): ZaharaError {
@@ -34,10 +35,18 @@ function incomplete(): ZaharaError {
 }
 
 /**
- * Reads at most `maxBytes` of `body`, throwing 413 as soon as more arrive,
- * and 400 `INVALID_REQUEST` when the stream fails (a connection lost mid-body).
+ * Reads at most `maxBytes` of a request's or response's body: 413 at once
+ * (the body cancelled unread) when its `Content-Length` declares more, 413 as
+ * soon as more arrive, and 400 `INVALID_REQUEST` when the stream fails (a
+ * connection lost mid-body).
  */
-export async function readLimited(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array> {
+export async function readLimited(message: { body: ReadableStream<Uint8Array> | null; headers: Headers }, maxBytes: number): Promise<Uint8Array> {
+  const { body } = message;
+  const declared = message.headers.get("Content-Length");
+  if (declared !== null && Number(declared) > maxBytes) {
+    await body?.cancel().catch(() => undefined);
+    throw tooLarge(maxBytes);
+  }
   if (!body) return new Uint8Array();
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
@@ -79,9 +88,7 @@ export async function readJsonBody(request: Request, maxBytes: number = DEFAULT_
       message: "Content-Type must be application/json",
     });
   }
-  const declared = request.headers.get("Content-Length");
-  if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes);
-  const bytes = await readLimited(request.body, maxBytes);
+  const bytes = await readLimited(request, maxBytes);
   if (bytes.byteLength === 0) throw new ZaharaError("INVALID_JSON", { message: "Request body is empty" });
   let text: string;
   try {
@@ -94,5 +101,28 @@ export async function readJsonBody(request: Request, maxBytes: number = DEFAULT_
   } catch (err) {
     const detail = err instanceof SyntaxError ? err.message : "parse error";
     throw new ZaharaError("INVALID_JSON", { message: `Request body is not valid JSON: ${detail}` });
+  }
+}
+
+/** An upstream's JSON answer read with a cap: its value, or why there is none. */
+export type UpstreamJson = { ok: true; value: unknown } | { ok: false; tooLarge: boolean };
+
+/**
+ * Reads an upstream's answer (an agent's, an LLM provider's) with
+ * {@link readLimited}: over `maxBytes` is `tooLarge`; a stream that failed or
+ * a body that is not JSON is `tooLarge: false`. Nothing of the body is kept
+ * on failure, so callers can never relay it.
+ */
+export async function readUpstreamJson(res: Response, maxBytes: number): Promise<UpstreamJson> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readLimited(res, maxBytes);
+  } catch (err) {
+    return { ok: false, tooLarge: err instanceof ZaharaError && err.code === "PAYLOAD_TOO_LARGE" };
+  }
+  try {
+    return { ok: true, value: JSON.parse(new TextDecoder().decode(bytes)) as unknown };
+  } catch {
+    return { ok: false, tooLarge: false };
   }
 }

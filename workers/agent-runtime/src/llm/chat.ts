@@ -4,7 +4,7 @@
  * or the provider's raw error text (which may echo a key) in an error.
  */
 import { ZaharaError } from "../../../shared/errors";
-import { readLimited } from "../../../shared/http/json-body";
+import { readUpstreamJson } from "../../../shared/http/json-body";
 import type { TokenUsage } from "../capability";
 import type { LlmTarget, OpenAiTarget, WorkersAiTarget } from "./config";
 
@@ -77,29 +77,13 @@ function isTimeout(err: unknown): boolean {
  */
 async function readProviderJson(target: OpenAiTarget, res: Response): Promise<unknown> {
   const max = target.maxResponseBytes;
-  const oversize = () =>
-    new ZaharaError("LLM_PROVIDER_ERROR", {
-      message: `LLM provider ${target.provider} sent a response over ${max} bytes`,
-      details: { max_response_bytes: max },
-    });
-  const declared = res.headers.get("Content-Length");
-  if (declared !== null && Number(declared) > max) {
-    await res.body?.cancel().catch(() => undefined);
-    throw oversize();
+  const read = await readUpstreamJson(res, max);
+  if (read.ok) return read.value;
+  if (read.tooLarge) {
+    throw new ZaharaError("LLM_PROVIDER_ERROR", { message: `LLM provider ${target.provider} sent a response over ${max} bytes`, details: { max_response_bytes: max } });
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = await readLimited(res.body, max);
-  } catch (err) {
-    if (err instanceof ZaharaError && err.code === "PAYLOAD_TOO_LARGE") throw oversize();
-    // The stream failed mid-body (the connection was lost, or the timeout fired): as before, not JSON.
-    throw new ZaharaError("LLM_PROVIDER_ERROR", { message: `LLM provider ${target.provider} sent a response that is not JSON` });
-  }
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
-  } catch {
-    throw new ZaharaError("LLM_PROVIDER_ERROR", { message: `LLM provider ${target.provider} sent a response that is not JSON` });
-  }
+  // Not JSON, or the stream failed mid-body (the connection was lost, or the timeout fired).
+  throw new ZaharaError("LLM_PROVIDER_ERROR", { message: `LLM provider ${target.provider} sent a response that is not JSON` });
 }
 
 async function openAiChat(target: OpenAiTarget, req: ChatRequest): Promise<ChatAnswer> {

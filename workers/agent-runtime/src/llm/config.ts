@@ -2,6 +2,7 @@
  * LLM configuration as given (the manifest's `spec.llm` plus env vars) and as
  * resolved (a concrete endpoint, model and key, or `null` when not configured).
  */
+import { parseByteLimit } from "../../../shared/http/json-body";
 import type { ZaharaAgentManifest } from "../../../shared/manifest";
 import type { AgentRuntimeEnv, WorkersAiBinding } from "../env";
 
@@ -92,7 +93,6 @@ export function resolveLlmTarget(manifest: ZaharaAgentManifest, env: AgentRuntim
   if (!baseUrl) return null;
   const apiKey = env.LLM_API_KEY?.trim() || undefined;
   if (!apiKey && !KEYLESS_PROVIDERS.has(provider) && !env.LLM_BASE_URL) return null;
-  const maxResponse = Number(env.LLM_MAX_RESPONSE_BYTES);
-  const maxResponseBytes = Number.isSafeInteger(maxResponse) && maxResponse > 0 ? maxResponse : DEFAULT_LLM_MAX_RESPONSE_BYTES;
+  const maxResponseBytes = parseByteLimit(env.LLM_MAX_RESPONSE_BYTES, DEFAULT_LLM_MAX_RESPONSE_BYTES);
   return { backend: "openai", baseUrl, model, ...(apiKey ? { apiKey } : {}), ...common, maxResponseBytes };
 }
