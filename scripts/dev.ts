@@ -100,7 +100,8 @@ async function applyLocalMigrations(): Promise<void> {
 
 function start(worker: DevWorker): ChildProcess {
   const args = ["dev", "-c", worker.config, "--port", String(worker.port), "--inspector-port", String(worker.inspectorPort), "--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
-  for (const v of worker.vars ?? []) args.push("--var", v);
+  // Every Worker runs as local development (the gateway's .dev.vars says so too, for a bare `wrangler dev`).
+  for (const v of ["ZAHARA_ENV:development", ...(worker.vars ?? [])]) args.push("--var", v);
   const child = spawn(wrangler, args, {
     cwd: root,
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", FORCE_COLOR: "0" },

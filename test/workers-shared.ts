@@ -36,7 +36,7 @@ export function agentWorker(name: "agent-demo" | "agent-custom", bindings: Recor
     scriptPath: path.join(ROOT, "dist", name, "index.js"),
     compatibilityDate: COMPATIBILITY_DATE,
     compatibilityFlags: ["nodejs_compat"],
-    bindings: { LOG_LEVEL: "error", MAX_BODY_BYTES: "1048576", LLM_BACKEND: "openai", ...bindings },
+    bindings: { LOG_LEVEL: "error", MAX_BODY_BYTES: "1048576", LLM_BACKEND: "openai", ZAHARA_ENV: "development", ...bindings },
     // As in the agents' wrangler configs: the bundle exports IdempotencyStore (SQLite-backed).
     durableObjects: { IDEMPOTENCY: { className: "IdempotencyStore", useSQLite: true } },
   };

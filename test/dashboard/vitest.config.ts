@@ -29,6 +29,9 @@ export default defineProject({
           // Small, so the login throttle test needs few attempts.
           AUTH_FAILURE_LIMIT: "3",
           LOG_LEVEL: "error",
+          // Local development, as under `npm run dev` (short test keys accepted); the tests address gateway.test.
+          ZAHARA_ENV: "development",
+          DEV_ALLOWED_HOSTS: "gateway.test",
           ...migrations,
           TEST_JWKS_URL: jwks.url,
         },

@@ -39,6 +39,9 @@ export default defineProject({
           MAX_BODY_BYTES: "4096",
           GATEWAY_TIMEOUT_MS: "5000",
           LOG_LEVEL: "error",
+          // Local development, as under `npm run dev` (short test keys accepted); the tests address gateway.test.
+          ZAHARA_ENV: "development",
+          DEV_ALLOWED_HOSTS: "gateway.test",
           ...migrations,
           TEST_FILE_SINK_URL: sink.url,
           TEST_JWKS_URL: jwks.url,
