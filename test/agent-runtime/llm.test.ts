@@ -15,7 +15,10 @@ describe("LLM capability", () => {
 
   it("not configured → 503 LLM_NOT_CONFIGURED, not a crash", async () => {
     const agent = agentFrom(demoManifest(), {}, { LLM_BASE_URL: "", LLM_API_KEY: undefined });
-    const body = await expectError(await agent.run("summarize", { text: "hi" }), 503, "LLM_NOT_CONFIGURED", "agent-demo");
+    const res = await agent.run("summarize", { text: "hi" });
+    // A setting, not a transient fault: the gateway neither retries it nor counts it against the breaker.
+    expect(res.headers.get("X-Zahara-Fault")).toBe("permanent");
+    const body = await expectError(res, 503, "LLM_NOT_CONFIGURED", "agent-demo");
     expect(body.error).toMatch(/LLM_BASE_URL/);
   });
 
@@ -23,15 +26,24 @@ describe("LLM capability", () => {
     const agent = agentFrom(demoManifest(), {}, { LLM_API_KEY: "sk-wrong-key-for-test" });
     const res = await agent.run("summarize", { text: "hi" });
     const text = await res.clone().text();
+    expect(res.headers.get("X-Zahara-Fault")).toBe("permanent");
     const body = await expectError(res, 502, "LLM_PROVIDER_ERROR", "agent-demo");
     expect(body.error).toMatch(/rejected the credentials \(HTTP 401\)/);
     expect(text).not.toContain("sk-wrong");
     expect(text).not.toContain("Incorrect API key");
   });
 
-  it("an unreachable provider → 502 LLM_PROVIDER_ERROR", async () => {
+  it("an unreachable provider → 502 LLM_PROVIDER_ERROR, the agent's fault (no X-Zahara-Fault)", async () => {
     const agent = agentFrom(demoManifest(), {}, { LLM_BASE_URL: "http://127.0.0.1:9/v1" });
-    await expectError(await agent.run("summarize", { text: "hi" }), 502, "LLM_PROVIDER_ERROR", "agent-demo");
+    const res = await agent.run("summarize", { text: "hi" });
+    expect(res.headers.get("X-Zahara-Fault")).toBeNull();
+    await expectError(res, 502, "LLM_PROVIDER_ERROR", "agent-demo");
+  });
+
+  it("output the input drove off the schema → 502 LLM_BAD_OUTPUT marked as the caller's fault", async () => {
+    const res = await agentFrom(demoManifest()).run("summarize", { text: "__wrong_shape__" });
+    expect(res.headers.get("X-Zahara-Fault")).toBe("caller");
+    await expectError(res, 502, "LLM_BAD_OUTPUT", "agent-demo");
   });
 
   it("a slow provider → 504 LLM_TIMEOUT after LLM_TIMEOUT_MS", async () => {

@@ -7,6 +7,7 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ReceivedSpan } from "../doubles/otlp-receiver";
+import { configOf } from "./guards";
 import { ADMIN_KEY, get, pollUntil, post } from "./helpers";
 
 const control = (env as unknown as { TEST_OTLP_CONTROL_URL: string }).TEST_OTLP_CONTROL_URL;
@@ -72,7 +73,7 @@ describe("tracing", () => {
     // The request log row names the same trace (written after the response: poll).
     const readLogged = async (): Promise<{ trace_id?: string | null }> => {
       const r = await get(`/v1/requests/${id}`, { "X-API-Key": ADMIN_KEY });
-      return r.status === 200 ? ((await r.json()) as { trace_id?: string | null }) : (await r.arrayBuffer(), {});
+      return r.status === 200 ? ((await r.json()) as { requests: { trace_id?: string | null }[] }).requests[0]! : (await r.arrayBuffer(), {});
     };
     const logged = await pollUntil(readLogged, (l) => Boolean(l.trace_id));
     expect(logged.trace_id).toBe(root.traceId);
@@ -98,8 +99,9 @@ describe("tracing", () => {
     it(`a collector that is ${fault === "down" ? "down" : fault === "slow" ? "slow (> 10 s)" : "answering 500"} costs callers nothing`, async () => {
       await setMode(fault);
       const started = Date.now();
-      // 20 at once: agent-custom's burst (its rate limit would refuse more, which is not what this tests).
-      const ids = Array.from({ length: 20 }, (_, i) => `fault-${fault}-${i}-${crypto.randomUUID().slice(0, 8)}`);
+      // As many at once as a key's burst on agent-custom (its rate limit would refuse more, which is not what this tests).
+      const burst = configOf("agent-custom").keyRateLimit?.burst ?? 20;
+      const ids = Array.from({ length: burst }, (_, i) => `fault-${fault}-${i}-${crypto.randomUUID().slice(0, 8)}`);
       const results = await Promise.all(
         ids.map(async (id) => {
           const t0 = Date.now();

@@ -66,6 +66,24 @@ export interface ErrorBody {
   details?: Record<string, unknown>;
 }
 
+/**
+ * Whose fault a server error is, when it is not the agent's own transient
+ * failure: `caller` (the request made it fail: an input the LLM provider
+ * refused, output a prompt drove off its schema) or `permanent` (a setting
+ * is missing or wrong; retrying changes nothing). An agent sends it in the
+ * {@link FAULT_HEADER}; the gateway neither retries such an answer nor
+ * counts it against the agent's circuit breaker.
+ */
+export type ErrorFault = "caller" | "permanent";
+
+/** Header carrying an error's {@link ErrorFault} from an agent to the gateway. */
+export const FAULT_HEADER = "X-Zahara-Fault";
+
+/** Reads a {@link FAULT_HEADER} value; undefined for anything else. */
+export function parseFault(value: string | null | undefined): ErrorFault | undefined {
+  return value === "caller" || value === "permanent" ? value : undefined;
+}
+
 /** Options for {@link ZaharaError}. */
 export interface ZaharaErrorOptions {
   /** Human message; defaults to the catalogue's message for the code. */
@@ -84,6 +102,8 @@ export interface ZaharaErrorOptions {
   upstreamCode?: string;
   /** Request id a relayed upstream error carried (it saw the same id when propagation works). */
   requestId?: string;
+  /** Whose fault a server error is when not the agent's own (see {@link ErrorFault}). */
+  fault?: ErrorFault;
 }
 
 /**
@@ -103,6 +123,8 @@ export class ZaharaError extends Error {
   readonly service: string | undefined;
   /** Request id reported by the upstream that originated a relayed error. */
   readonly requestId: string | undefined;
+  /** Whose fault it is, when not the agent's own transient failure. */
+  readonly fault: ErrorFault | undefined;
 
   constructor(code: ErrorCode, options: ZaharaErrorOptions = {}) {
     const entry = ERROR_CATALOG[code];
@@ -114,6 +136,7 @@ export class ZaharaError extends Error {
     this.headers = options.headers ?? {};
     this.service = options.service;
     this.requestId = options.requestId;
+    this.fault = options.fault;
   }
 
   /**

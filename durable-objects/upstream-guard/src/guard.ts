@@ -88,8 +88,11 @@ export class Guard {
       keyReport = { scope: "key", config: key.rateLimit, decision };
       if (!decision.allowed) return reject("key_rate_limited", decision.retryAfterMs, keyReport);
     }
-    if (this.concurrency && this.config.maxConcurrent !== undefined && this.concurrency.inFlight(now) >= this.config.maxConcurrent) {
-      return reject("concurrency", Math.min(1000, Math.max(1, (this.concurrency.nextExpiry() ?? now + 1000) - now)));
+    const owner = this.permitOwner(request);
+    if (this.concurrency && this.config.maxConcurrent !== undefined) {
+      const wait = Math.min(1000, Math.max(1, (this.concurrency.nextExpiry() ?? now + 1000) - now));
+      if (this.concurrency.inFlight(now) >= this.config.maxConcurrent) return reject("concurrency", wait);
+      if (owner && !this.concurrency.ownerHasRoom(now, request.callId, owner)) return reject("key_concurrency", wait);
     }
     const estimate = this.tokens ? Math.min(request.estimateTokens, this.config.maxTokensPerDay ?? Infinity) : 0;
     if (this.tokens) {
@@ -109,18 +112,25 @@ export class Guard {
     } else {
       this.retries.tryRetry(now);
     }
-    this.concurrency?.tryAcquire(now, request.callId);
+    this.concurrency?.tryAcquire(now, request.callId, owner);
     this.tokens?.reserve(now, request.callId, estimate);
     key?.reserve(now, request.callId, keyEstimate);
     const rateLimit = pickTighter(agentReport, keyReport);
     return { admitted: true, probe: admission.probe, breaker: admission.state, ...(rateLimit ? { rateLimit } : {}) };
   }
 
+  /** The calling key as a permit owner with its fair share of the agent's permits, when both are known. */
+  private permitOwner(request: AdmitRequest): { id: string; max: number } | undefined {
+    const max = this.config.keyMaxConcurrent;
+    return request.keyId !== undefined && max !== undefined ? { id: request.keyId, max } : undefined;
+  }
+
   /** Applies one attempt's outcome: breaker, permit release, token settlement (the key's too). Idempotent per callId. */
   report(now: number, request: ReportRequest, key?: KeyLimiter): void {
-    if (request.outcome === "success") this.breaker.onSuccess(now, request.callId);
-    else if (request.outcome === "failure") this.breaker.onFailure(now, request.callId);
-    else this.breaker.onNeutral(now, request.callId);
+    // The caller is the breaker's principal: one caller's failures alone cannot open it while others call.
+    if (request.outcome === "success") this.breaker.onSuccess(now, request.callId, request.keyId);
+    else if (request.outcome === "failure") this.breaker.onFailure(now, request.callId, request.keyId);
+    else this.breaker.onNeutral(now, request.callId, request.keyId);
     this.concurrency?.release(request.callId);
     if (this.tokens) {
       if (request.tokens && request.tokens > 0) this.tokens.settle(now, request.callId, request.tokens);

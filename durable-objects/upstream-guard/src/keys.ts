@@ -21,6 +21,18 @@ import {
 import { requireNonNegative } from "./policies/validate";
 import type { GuardConfig, KeyLimits, KeyUsage } from "./types";
 
+/**
+ * A key's rate limit, never above the agent's own (`agent`): the lower rate
+ * and the lower burst. A key may not be promised more than the agent takes.
+ */
+export function capRate(key: RateLimitConfig, agent: RateLimitConfig | undefined): RateLimitConfig {
+  if (!agent) return key;
+  const faster = key.limit / key.periodMs > agent.limit / agent.periodMs;
+  const burst = Math.min(key.burst, agent.burst);
+  if (!faster && burst === key.burst) return key;
+  return { ...(faster ? { limit: agent.limit, periodMs: agent.periodMs } : { limit: key.limit, periodMs: key.periodMs }), burst };
+}
+
 /** A key's persisted cells: the GCRA theoretical arrival time and the token budget snapshot. */
 export interface KeyCellState {
   tat?: number;
@@ -33,7 +45,8 @@ export interface KeyCellState {
  * retries skip rate limits), and the key's daily token budget.
  */
 export function keyLimitsFor(config: GuardConfig, limits: KeyLimits | undefined, attempt: number): KeyLimits {
-  const rateLimit = attempt <= 1 ? (limits?.rateLimit ?? config.keyRateLimit) : undefined;
+  const own = attempt <= 1 ? (limits?.rateLimit ?? config.keyRateLimit) : undefined;
+  const rateLimit = own && capRate(own, config.rateLimit);
   return {
     ...(rateLimit ? { rateLimit } : {}),
     ...(limits?.maxTokensPerDay !== undefined ? { maxTokensPerDay: limits.maxTokensPerDay } : {}),

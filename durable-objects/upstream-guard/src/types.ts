@@ -27,6 +27,8 @@ export interface GuardConfig {
   keyRateLimit?: RateLimitConfig;
   /** OSSA `maxConcurrentRequests`; absent = unlimited. */
   maxConcurrent?: number;
+  /** Permits one API key may hold at once (its fair share of `maxConcurrent`); absent = no per-key cap. */
+  keyMaxConcurrent?: number;
   /** OSSA `maxTokensPerDay`; absent = unlimited. */
   maxTokensPerDay?: number;
   retryBudget: RetryBudgetConfig;
@@ -49,7 +51,7 @@ export interface KeyLimits {
 /** One admission request: one upstream attempt. */
 export interface AdmitRequest {
   config: GuardConfig;
-  /** Unique per attempt (`<request id>#<attempt>`): names the permit, probe and token reservations. */
+  /** A gateway nonce per attempt, never caller-chosen: names the permit, probe and token reservations. */
   callId: string;
   /** Authenticated key id, for the per-key rate limit and token budget. */
   keyId?: string;
@@ -67,6 +69,7 @@ export type RejectReason =
   | "rate_limited"
   | "key_rate_limited"
   | "concurrency"
+  | "key_concurrency"
   | "token_budget"
   | "key_token_budget"
   | "retry_budget";
@@ -93,7 +96,10 @@ export interface ReportRequest {
   outcome: AttemptOutcome;
   /** Tokens the agent reported using; settles the reservations. */
   tokens?: number;
-  /** The key the attempt was admitted for (as in its {@link AdmitRequest}), so its token reservation is settled too. */
+  /**
+   * The key the attempt was admitted for (as in its {@link AdmitRequest}), so its token reservation is settled
+   * too. It is also the breaker's principal: one caller's failures alone cannot open the breaker while others call.
+   */
   keyId?: string;
 }
 

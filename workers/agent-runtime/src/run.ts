@@ -64,7 +64,10 @@ export function runHandler<E extends AgentRuntimeEnv>({ manifest, capabilities }
       const checked = cap.output.safeParse(output.result);
       if (!checked.success) {
         const fields = checked.error.issues.map((i) => ({ field: ["result", ...i.path].join("."), message: i.message }));
-        throw new ZaharaError(cap.kind === "llm" ? "LLM_BAD_OUTPUT" : "INVALID_OUTPUT", { details: { fields } });
+        // An LLM's output follows its input (prompt injection can break any schema): the caller's fault. A code
+        // capability's output is the agent's own bug, counted against it.
+        if (cap.kind === "llm") throw new ZaharaError("LLM_BAD_OUTPUT", { details: { fields }, fault: "caller" });
+        throw new ZaharaError("INVALID_OUTPUT", { details: { fields } });
       }
     }
     if (output.usage) c.get("logFields").usage = output.usage;

@@ -4,6 +4,7 @@
  */
 import { parseByteLimit } from "../../shared/http/json-body";
 import { DEFAULT_MAX_RESPONSE_BYTES } from "./dispatch";
+import { DEFAULT_BREAKER_TIMEOUT_FLOOR_MS } from "./resilience/classify";
 
 /** Default deadline for a whole `/execute` request. */
 export const DEFAULT_GATEWAY_TIMEOUT_MS = 10_000;
@@ -18,6 +19,7 @@ export interface GatewayVars {
   MAX_RESPONSE_BYTES?: string;
   CORS_ORIGINS?: string;
   GATEWAY_TIMEOUT_MS?: string;
+  BREAKER_TIMEOUT_FLOOR_MS?: string;
   LOG_LEVEL?: string;
 }
 
@@ -29,6 +31,8 @@ export interface GatewayConfig {
   /** Allowed CORS origins; `["*"]` allows any. */
   corsOrigins: string[];
   timeoutMs: number;
+  /** An attempt given less than this cannot count as the agent timing out (capped by the agent's deadline). */
+  breakerTimeoutFloorMs: number;
 }
 
 function positiveInt(value: string | undefined, fallback: number): number {
@@ -52,5 +56,6 @@ export function resolveGatewayConfig(env: GatewayVars): GatewayConfig {
     maxResponseBytes: parseByteLimit(env.MAX_RESPONSE_BYTES, DEFAULT_MAX_RESPONSE_BYTES),
     corsOrigins: origins.length > 0 ? origins : DEFAULT_CORS_ORIGINS,
     timeoutMs: positiveInt(env.GATEWAY_TIMEOUT_MS, DEFAULT_GATEWAY_TIMEOUT_MS),
+    breakerTimeoutFloorMs: positiveInt(env.BREAKER_TIMEOUT_FLOOR_MS, DEFAULT_BREAKER_TIMEOUT_FLOOR_MS),
   };
 }

@@ -5,7 +5,7 @@
  * describes what happened without throwing, so the retry loop can classify it.
  */
 import type { AgentInfo } from "../../shared/agents";
-import { ZaharaError, isErrorBody } from "../../shared/errors";
+import { type ErrorFault, FAULT_HEADER, ZaharaError, isErrorBody, parseFault } from "../../shared/errors";
 import { readUpstreamJson } from "../../shared/http/json-body";
 import { IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER } from "../../shared/idempotency-headers";
 import { SERVER_TIMING_HEADER, type TimingEntry, parseServerTiming } from "../../shared/observability/server-timing";
@@ -41,10 +41,24 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
  */
 export type FailureKind = "http" | "oversize" | "network" | "timeout" | "cancelled";
 
-/** What one attempt produced; `spans` are the agent's own steps from its `Server-Timing` (when it answered). */
+/**
+ * What one attempt produced; `spans` are the agent's own steps from its `Server-Timing` (when it answered).
+ * A failure may carry the agent's `fault` (its {@link FAULT_HEADER}: the caller's input, or a setting) and,
+ * for a timeout, `budgetMs`: how long the attempt was given.
+ */
 export type AttemptResult =
   | { ok: true; status: number; result: unknown; usage?: unknown; latencyMs: number; spans?: TimingEntry[]; replayed?: boolean }
-  | { ok: false; kind: FailureKind; status: number; error: ZaharaError; retryAfter: string | null; latencyMs: number; spans?: TimingEntry[] };
+  | {
+      ok: false;
+      kind: FailureKind;
+      status: number;
+      error: ZaharaError;
+      retryAfter: string | null;
+      latencyMs: number;
+      spans?: TimingEntry[];
+      fault?: ErrorFault;
+      budgetMs?: number;
+    };
 
 const RELAYED_HEADERS = ["Retry-After", "Allow"];
 
@@ -120,7 +134,9 @@ export async function callAgent(call: AgentCall): Promise<AttemptResult> {
       return { ok: true, status: res.status, result, ...(usage === undefined ? {} : { usage }), latencyMs, ...spans, ...replayed };
     }
     const status = res.ok ? 502 : res.status;
-    return { ok: false, kind: "http", status, error: httpError(agent, res, body), retryAfter: res.headers.get("Retry-After"), latencyMs, ...spans };
+    const fault = parseFault(res.headers.get(FAULT_HEADER));
+    const error = httpError(agent, res, body);
+    return { ok: false, kind: "http", status, error, retryAfter: res.headers.get("Retry-After"), latencyMs, ...spans, ...(fault ? { fault } : {}) };
   } catch (err) {
     const latencyMs = Date.now() - started;
     if (timeout.signal.aborted) {
@@ -128,7 +144,7 @@ export async function callAgent(call: AgentCall): Promise<AttemptResult> {
         message: `Agent "${agent.name}" did not answer before the deadline`,
         details: { agent: agent.name, timeout_ms: timeoutMs },
       });
-      return { ok: false, kind: "timeout", status: 0, error, retryAfter: null, latencyMs };
+      return { ok: false, kind: "timeout", status: 0, error, retryAfter: null, latencyMs, budgetMs: timeoutMs };
     }
     if (signal?.aborted) {
       const error = new ZaharaError("UPSTREAM_UNREACHABLE", { message: "The caller went away", details: { agent: agent.name }, cause: err });

@@ -4,7 +4,7 @@
  */
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { type ErrorBody, ZaharaError } from "../errors";
+import { type ErrorBody, FAULT_HEADER, ZaharaError } from "../errors";
 import { elapsedMs } from "./request-context";
 import "./context";
 
@@ -27,6 +27,7 @@ export function errorResponse(c: Context, err: ZaharaError): Response {
   headers.set("Content-Type", "application/json; charset=utf-8");
   const requestId = c.get("requestId");
   if (requestId) headers.set("X-Request-Id", requestId);
+  if (err.fault) headers.set(FAULT_HEADER, err.fault);
   c.set("errorCode", err.code);
   return new Response(JSON.stringify(errorBody(c, err)), { status: err.status, headers });
 }

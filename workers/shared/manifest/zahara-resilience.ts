@@ -14,6 +14,7 @@
  *       retries: { max_retries: 3, base_ms: 1000, cap_ms: 16000, retry_on_500: true }
  *       retry_budget: { ratio: 0.2, min_per_window: 10, window_ms: 10000 }
  *       rate_limit_per_key: { requests_per_minute: 120, burst: 20 }
+ *       key_max_concurrent: 10
  *       token_estimate: 1000
  * ```
  *
@@ -71,6 +72,11 @@ export const ZaharaResilienceSchema = z.strictObject({
   retries: ZaharaRetriesSchema.optional(),
   retry_budget: ZaharaRetryBudgetSchema.optional(),
   rate_limit_per_key: ZaharaKeyRateLimitSchema.optional(),
+  /**
+   * Requests one API key may have in flight on this agent (a fair share of
+   * `maxConcurrentRequests`, which it needs; default half of it, at least 1).
+   */
+  key_max_concurrent: z.int().min(1).max(100_000).optional(),
   /** Tokens reserved against `maxTokensPerDay` before a call; settled with the reported usage. */
   token_estimate: z.int().min(0).max(10_000_000).optional(),
 });

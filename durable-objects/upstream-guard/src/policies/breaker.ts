@@ -2,7 +2,11 @@
  * Circuit breaker as a pure state machine (cockatiel's vocabulary: Closed, Open, HalfOpen,
  * Isolated; consecutive and count-based failure-rate breaking). Time is always passed in as
  * `now` (ms); the owner persists `toJSON()` and rebuilds with `CircuitBreaker.restore`.
+ *
+ * Outcomes may name the principal (the caller) they came from: failures then open the breaker
+ * only under the {@link PrincipalQuorum} rule, so one caller cannot open it for everyone.
  */
+import { PrincipalQuorum, type QuorumSnapshot } from "./quorum";
 import { requireInt, requirePositive, snapshotEntries, snapshotNumber } from "./validate";
 
 /** Breaker states: "isolated" is an admin-forced Open with no end. */
@@ -45,15 +49,19 @@ export interface BreakerStats {
   activeProbes: number;
 }
 
-/** Plain-JSON persisted form; `window` is the rate window oldest first, "1" = failure, "0" = success. */
+/**
+ * Plain-JSON persisted form; `window` is the rate window oldest first, "1" = failure, "0" = success.
+ * v2 added `quorum` (a v1 snapshot restores with an empty one).
+ */
 export interface BreakerSnapshot {
-  v: 1;
+  v: 1 | 2;
   state: BreakerState;
   consecutiveFailures: number;
   window: string;
   openUntil: number | null;
   probes: [string, number][];
   pending: BreakerTransition[];
+  quorum?: QuorumSnapshot;
 }
 
 const STATES: readonly BreakerState[] = ["closed", "open", "half_open", "isolated"];
@@ -66,6 +74,7 @@ export class CircuitBreaker {
   private openUntil: number | undefined;
   private probes = new Map<string, number>();
   private pending: BreakerTransition[] = [];
+  private quorum = new PrincipalQuorum();
 
   /** Validates `config`; starts Closed with zeroed counters. */
   constructor(private readonly config: BreakerConfig) {
@@ -98,19 +107,21 @@ export class CircuitBreaker {
     b.openUntil = snapshot.openUntil === null ? undefined : snapshotNumber("openUntil", snapshot.openUntil);
     b.probes = snapshotEntries("probes", snapshot.probes);
     b.pending = Array.isArray(snapshot.pending) ? snapshot.pending.map((t) => ({ ...t })) : [];
+    b.quorum = PrincipalQuorum.restore(snapshot.quorum);
     return b;
   }
 
   /** Plain JSON snapshot of the whole state, including transitions not yet taken. */
   toJSON(): BreakerSnapshot {
     return {
-      v: 1,
+      v: 2,
       state: this.state,
       consecutiveFailures: this.consecutiveFailures,
       window: this.window.map((f) => (f ? "1" : "0")).join(""),
       openUntil: this.openUntil ?? null,
       probes: [...this.probes],
       pending: this.pending.map((t) => ({ ...t })),
+      quorum: this.quorum.toJSON(),
     };
   }
 
@@ -149,7 +160,8 @@ export class CircuitBreaker {
   }
 
   /** Success: resets the consecutive count in Closed; a leased probe's success closes the breaker. Ignored while Open/Isolated. */
-  onSuccess(now: number, probeId?: string): void {
+  onSuccess(now: number, probeId?: string, principal?: string): void {
+    if (principal !== undefined) this.quorum.called(now, principal);
     if (this.state === "closed") {
       this.consecutiveFailures = 0;
       this.record(false);
@@ -158,26 +170,34 @@ export class CircuitBreaker {
     }
   }
 
-  /** Failure: counts toward opening in Closed; a leased probe's failure reopens with a fresh openUntil. Ignored while Open/Isolated. */
-  onFailure(now: number, probeId?: string): void {
+  /**
+   * Failure: counts toward opening in Closed; a leased probe's failure reopens with a fresh openUntil.
+   * With a `principal`, opening (or reopening) also needs the quorum: otherwise the failure is counted
+   * and the breaker stays as it is (a probe's slot is freed). Ignored while Open/Isolated.
+   */
+  onFailure(now: number, probeId?: string, principal?: string): void {
+    if (principal !== undefined) this.quorum.failed(now, principal);
+    const quorum = this.quorum.met(now, principal);
     if (this.state === "closed") {
       this.consecutiveFailures++;
       this.record(true);
       const rate = this.config.failureRate;
       const failures = this.window.filter(Boolean).length;
+      if (!quorum) return;
       if (this.consecutiveFailures >= this.config.failureThreshold) {
         this.transition(now, "open", `${this.consecutiveFailures} consecutive failures`);
       } else if (rate && this.window.length >= rate.minimumCalls && failures / this.window.length >= rate.threshold - 1e-9) {
         const pct = Math.round((failures / this.window.length) * 100);
         this.transition(now, "open", `failure rate ${pct}% over ${this.window.length} calls`);
       }
-    } else if (this.state === "half_open" && this.takeProbe(now, probeId)) {
+    } else if (this.state === "half_open" && this.takeProbe(now, probeId) && quorum) {
       this.transition(now, "open", "probe failed");
     }
   }
 
   /** Neutral outcome (4xx, cancel, local rejection): neither success nor failure, but frees the probe lease. */
-  onNeutral(now: number, probeId?: string): void {
+  onNeutral(now: number, probeId?: string, principal?: string): void {
+    if (principal !== undefined) this.quorum.called(now, principal);
     if (this.state === "half_open") this.takeProbe(now, probeId);
   }
 
@@ -213,7 +233,10 @@ export class CircuitBreaker {
     this.state = to;
     this.probes.clear();
     this.openUntil = to === "open" ? now + this.config.openMs : undefined;
-    if (to === "closed") this.clearCounters();
+    if (to === "closed") {
+      this.clearCounters();
+      this.quorum.clearFailures();
+    }
   }
 
   private clearCounters(): void {

@@ -3,6 +3,9 @@
  * cockatiel's terms, without a queue). A caller that dies without releasing
  * only holds its permit until the lease expires, so in-flight can never leak
  * upwards or go negative. Pure: time is passed in as `now` (ms).
+ *
+ * A lease may name its owner (the calling API key) with a per-owner cap, so
+ * one key cannot hold every permit of an agent: a fair share.
  */
 import { requireInt, requirePositive, snapshotEntries } from "./validate";
 
@@ -19,14 +22,22 @@ export type ConcurrencyAdmission =
   | { allowed: true; inFlight: number }
   | { allowed: false; inFlight: number; retryAfterMs: number };
 
-/** Persisted form: `[leaseId, expiresAt]` pairs. */
+/** Persisted form: `[leaseId, expiresAt]` pairs, and `[leaseId, owner]` for leases that have one. */
 export interface ConcurrencySnapshot {
   leases: [string, number][];
+  owners?: [string, string][];
+}
+
+/** Who asks for a permit, and how many it may hold at once. */
+export interface PermitOwner {
+  id: string;
+  max: number;
 }
 
 /** Bulkhead whose permits are leases keyed by caller-chosen ids. */
 export class ConcurrencyLimiter {
   private leases = new Map<string, number>();
+  private owners = new Map<string, string>();
 
   /** Validates `config` (`RangeError` on non-positive limits). */
   constructor(private readonly config: ConcurrencyConfig) {
@@ -38,12 +49,30 @@ export class ConcurrencyLimiter {
   static restore(config: ConcurrencyConfig, snapshot: ConcurrencySnapshot): ConcurrencyLimiter {
     const limiter = new ConcurrencyLimiter(config);
     limiter.leases = snapshotEntries("leases", snapshot.leases);
+    for (const entry of Array.isArray(snapshot.owners) ? snapshot.owners : []) {
+      if (Array.isArray(entry) && typeof entry[0] === "string" && typeof entry[1] === "string" && limiter.leases.has(entry[0])) {
+        limiter.owners.set(entry[0], entry[1]);
+      }
+    }
     return limiter;
   }
 
   /** Plain JSON snapshot. */
   toJSON(): ConcurrencySnapshot {
-    return { leases: [...this.leases] };
+    return { leases: [...this.leases], ...(this.owners.size > 0 ? { owners: [...this.owners] } : {}) };
+  }
+
+  /** Whether `owner` may take one more permit at `now` (its unexpired leases below its cap). */
+  ownerHasRoom(now: number, leaseId: string, owner: PermitOwner): boolean {
+    if (this.leases.has(leaseId)) return true;
+    return this.heldBy(now, owner.id) < owner.max;
+  }
+
+  /** Unexpired leases `ownerId` holds at `now`. */
+  heldBy(now: number, ownerId: string): number {
+    let held = 0;
+    for (const [id, who] of this.owners) if (who === ownerId && (this.leases.get(id) ?? 0) > now) held++;
+    return held;
   }
 
   /**
@@ -52,10 +81,12 @@ export class ConcurrencyLimiter {
    * it. When full, `retryAfterMs` (>= 1) is the time until the earliest lease
    * expires (an upper bound: a release may free a permit sooner).
    */
-  tryAcquire(now: number, leaseId: string): ConcurrencyAdmission {
+  tryAcquire(now: number, leaseId: string, owner?: PermitOwner): ConcurrencyAdmission {
     this.expire(now);
-    if (this.leases.has(leaseId) || this.leases.size < this.config.maxConcurrent) {
+    const held = this.leases.has(leaseId);
+    if (held || (this.leases.size < this.config.maxConcurrent && (!owner || this.ownerHasRoom(now, leaseId, owner)))) {
       this.leases.set(leaseId, now + this.config.leaseMs);
+      if (owner) this.owners.set(leaseId, owner.id);
       return { allowed: true, inFlight: this.leases.size };
     }
     const next = this.nextExpiry() ?? now;
@@ -71,6 +102,7 @@ export class ConcurrencyLimiter {
     const expiry = this.leases.get(leaseId);
     if (expiry === undefined) return false;
     this.leases.delete(leaseId);
+    this.owners.delete(leaseId);
     return now === undefined || expiry > now;
   }
 
@@ -80,6 +112,7 @@ export class ConcurrencyLimiter {
     for (const [id, expiry] of this.leases) {
       if (expiry <= now) {
         this.leases.delete(id);
+        this.owners.delete(id);
         dropped++;
       }
     }

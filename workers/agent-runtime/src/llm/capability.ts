@@ -27,7 +27,8 @@ export function parseModelJson(content: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new ZaharaError("LLM_BAD_OUTPUT", { message: "The model's answer is not valid JSON" });
+    // The input steers the model (a prompt can ask for anything): not counted against the agent.
+    throw new ZaharaError("LLM_BAD_OUTPUT", { message: "The model's answer is not valid JSON", fault: "caller" });
   }
 }
 
@@ -37,6 +38,8 @@ export const llmCapability: CapabilityHandler = async function llmCapability(par
   if (!target) {
     throw new ZaharaError("LLM_NOT_CONFIGURED", {
       message: "No LLM provider is configured: set LLM_BASE_URL and LLM_API_KEY (or LLM_BACKEND=workers-ai with an AI binding)",
+      // A setting, not a transient fault: retrying or opening the breaker helps nobody.
+      fault: "permanent",
     });
   }
   const schema = context.capability.output_schema;

@@ -55,7 +55,14 @@ function providerStatusError(target: LlmTarget, status: number, retryAfter: stri
         : status >= 500
           ? "failed"
           : "rejected the request";
-  return new ZaharaError("LLM_PROVIDER_ERROR", { message: `${who} ${reason} (HTTP ${status})`, details: { provider_status: status } });
+  // 401/403/404: the agent's credentials or model are wrong (a setting); another 4xx: the provider refused this
+  // request's input (too long, filtered). Neither is the agent failing, so the gateway neither retries nor counts it.
+  const fault = status === 401 || status === 403 || status === 404 ? "permanent" : status < 500 ? "caller" : undefined;
+  return new ZaharaError("LLM_PROVIDER_ERROR", {
+    message: `${who} ${reason} (HTTP ${status})`,
+    details: { provider_status: status },
+    ...(fault ? { fault } : {}),
+  });
 }
 
 function withTimeout(signal: AbortSignal, ms: number): AbortSignal {

@@ -21,7 +21,17 @@ export const RESILIENCE_DEFAULTS = {
   tokenEstimate: 1000,
   /** Added to the longest possible deadline to get a lease's lifetime. */
   leaseSlackMs: 5000,
+  /**
+   * A key's fair share of the agent's limits when the manifest sets none of its own: half of
+   * `maxConcurrentRequests` (at least 1) in flight, half of the agent's rate limit (and burst).
+   */
+  keyShare: 0.5,
 } as const;
+
+/** `share` of an agent-wide count, at least 1. */
+export function fairShare(total: number, share: number = RESILIENCE_DEFAULTS.keyShare): number {
+  return Math.max(1, Math.floor(total * share));
+}
 
 /** Retry policy for one agent. */
 export interface RetrySettings {
@@ -80,9 +90,15 @@ export function resolveResilience(manifest: ZaharaAgentManifest, gatewayTimeoutM
   if (given.rate_limit_per_key) {
     const k = given.rate_limit_per_key;
     guard.keyRateLimit = { limit: k.requests_per_minute, periodMs: 60_000, burst: k.burst ?? k.requests_per_minute };
+  } else if (guard.rateLimit) {
+    // One key's flood must not drain the agent-wide limit for every other caller.
+    guard.keyRateLimit = { limit: fairShare(guard.rateLimit.limit), periodMs: guard.rateLimit.periodMs, burst: fairShare(guard.rateLimit.burst) };
   }
   const maxConcurrent = spec.constraints?.performance?.maxConcurrentRequests;
-  if (maxConcurrent && maxConcurrent > 0) guard.maxConcurrent = maxConcurrent;
+  if (maxConcurrent && maxConcurrent > 0) {
+    guard.maxConcurrent = maxConcurrent;
+    guard.keyMaxConcurrent = Math.min(maxConcurrent, given.key_max_concurrent ?? fairShare(maxConcurrent));
+  }
   const maxTokens = spec.constraints?.cost?.maxTokensPerDay;
   if (maxTokens && maxTokens > 0) guard.maxTokensPerDay = maxTokens;
   return {

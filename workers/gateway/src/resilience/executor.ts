@@ -59,6 +59,8 @@ export interface AgentPlan {
   agent: string;
   retries: RetrySettings;
   guard: GuardClient;
+  /** An attempt given less than this cannot count as the agent timing out (classify.ts `timeoutFloorMs`). */
+  timeoutFloorMs?: number;
   /** Builds the admission request for attempt n (config, ids, estimate). */
   admitRequest(attempt: number): Parameters<GuardClient["admit"]>[0];
   /** Makes attempt n with `timeoutMs` left. */
@@ -172,14 +174,15 @@ async function runAgent(plan: AgentPlan, deadline: Deadline, rt: ExecutorRuntime
     if (!degraded && attempt === 1) rateLimit = admission.rateLimit;
     const result = await inSpan("upstream.attempt", { "agent.id": plan.agent, attempt }, async (span) => {
       const r = await plan.call(attempt, deadline.at - rt.now());
-      span.setAttributes({ "http.response.status_code": r.status, outcome: breakerOutcome(r), ...(r.ok ? {} : { "error.code": r.error.code, "failure.kind": r.kind }) });
+      span.setAttributes({ "http.response.status_code": r.status, outcome: breakerOutcome(r, plan.timeoutFloorMs), ...(r.ok ? {} : { "error.code": r.error.code, "failure.kind": r.kind }) });
       if (!r.ok) markError(span, r.error);
       return r;
     });
     if (!degraded) {
       const tokens = result.ok ? totalTokens(result.usage) : 0;
       const keyId = request.keyId !== undefined ? { keyId: request.keyId } : {};
-      const report: ReportRequest = { config: request.config, callId: request.callId, outcome: breakerOutcome(result), tokens, ...keyId };
+      const outcome = breakerOutcome(result, plan.timeoutFloorMs);
+      const report: ReportRequest = { config: request.config, callId: request.callId, outcome, tokens, ...keyId };
       if (result.ok && rt.deferReport) rt.deferReport({ agent: plan.agent, report });
       else rt.waitUntil(plan.guard.report(report));
     }

@@ -10,6 +10,7 @@ import type { Logger } from "../../../shared/logger";
 import type { ZaharaAgentManifest } from "../../../shared/manifest";
 import { callAgent } from "../dispatch";
 import { type AgentRegistry, serviceBinding } from "../registry";
+import { timeoutFloorMs } from "./classify";
 import { type AgentResilience, resolveResilience } from "./config";
 import type { AgentPlan } from "./executor";
 import { type GuardClient, type GuardNamespace, guardClient } from "./guard-client";
@@ -52,6 +53,8 @@ export interface PlanRequest {
   /** The key's own limits (a managed key's rate limit and daily token budget), enforced per agent with `keyId`. */
   keyLimits?: KeyLimits;
   gatewayTimeoutMs: number;
+  /** `BREAKER_TIMEOUT_FLOOR_MS`: an attempt given less cannot count as the agent timing out. */
+  breakerTimeoutFloorMs?: number;
   /** Largest agent response body read per attempt (`MAX_RESPONSE_BYTES`); default 8 MiB. */
   maxResponseBytes?: number;
   /**
@@ -77,13 +80,17 @@ function planFor(req: PlanRequest, agent: AgentInfo, binding: Fetcher): AgentPla
   const guard = req.env.UPSTREAM_GUARD ? guardClient(req.env.UPSTREAM_GUARD, agent.name, req.logger, req.doCalls) : NO_GUARD;
   const budgeted = settings.guard.maxTokensPerDay !== undefined || (req.keyId !== undefined && req.keyLimits?.maxTokensPerDay !== undefined);
   const estimate = budgeted ? settings.tokenEstimate : 0;
+  const agentDeadlineMs = Math.min(req.gatewayTimeoutMs, agent.timeout_seconds !== undefined ? agent.timeout_seconds * 1000 : Infinity);
   return {
     agent: agent.name,
     retries: settings.retries,
     guard,
+    ...(req.breakerTimeoutFloorMs !== undefined ? { timeoutFloorMs: timeoutFloorMs(req.breakerTimeoutFloorMs, agentDeadlineMs) } : {}),
     admitRequest: (attempt) => ({
       config: settings.guard,
-      callId: `${req.requestId}#${agent.name}#${attempt}`,
+      // A nonce per attempt, never the caller's request id: permits, probes and reservations are keyed by it,
+      // so no caller can share (and so multiply) or release another request's.
+      callId: crypto.randomUUID(),
       attempt,
       estimateTokens: estimate,
       ...(req.keyId !== undefined ? { keyId: req.keyId } : {}),

@@ -38,7 +38,13 @@ export function rejectionError(agent: string, rejection: Rejection): ZaharaError
     case "concurrency":
       return new ZaharaError("CONCURRENCY_LIMIT", {
         message: `Agent "${agent}" has too many requests in flight`,
-        details,
+        details: { ...details, scope: "agent" },
+        headers: { "Retry-After": retryAfter },
+      });
+    case "key_concurrency":
+      return new ZaharaError("CONCURRENCY_LIMIT", {
+        message: `This API key has its share of agent "${agent}"'s requests in flight`,
+        details: { ...details, scope: "key" },
         headers: { "Retry-After": retryAfter },
       });
     case "token_budget":
