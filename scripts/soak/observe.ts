@@ -108,8 +108,8 @@ export async function readRequestLog(platform: SoakPlatform, prefix: string): Pr
       `SELECT r.request_id, r.status, r.code,
               COALESCE(SUM(CASE WHEN a.admission IN ('admitted', 'guard_unavailable') THEN 1 ELSE 0 END), 0) AS upstream,
               COUNT(a.n) AS attempts
-         FROM requests r LEFT JOIN request_attempts a ON a.request_id = r.request_id
-        WHERE r.request_id LIKE ?1 GROUP BY r.request_id`,
+         FROM requests r LEFT JOIN request_attempts a ON a.log_id = r.log_id
+        WHERE r.request_id LIKE ?1 GROUP BY r.log_id`,
     )
     .bind(`${prefix}-%`)
     .all<LoggedRequest>();

@@ -10,14 +10,14 @@ import worker from "../../workers/gateway/src/index";
 import { ADMIN_KEY, BASE, HASHED_KEY, KEY, expectError, get, pollUntil, post } from "./helpers";
 
 interface Timeline {
-  timeline: { agent: string; status: number; spans: { name: string; desc?: string }[] }[];
+  requests: { timeline: { agent: string; status: number; spans: { name: string; desc?: string }[] }[] }[];
 }
 
 /** The agent's idempotency spans of a logged request (the request log is written after the response). */
 async function idempotencySpans(requestId: string): Promise<string[]> {
   const res = await pollUntil(() => get(`/v1/requests/${requestId}`, { "X-API-Key": ADMIN_KEY }), (r) => r.status === 200, 250);
   const body = (await res.json()) as Timeline;
-  return body.timeline.flatMap((a) => a.spans.filter((s) => s.name === "idempotency").map((s) => s.desc ?? ""));
+  return body.requests.flatMap((r) => r.timeline).flatMap((a) => a.spans.filter((s) => s.name === "idempotency").map((s) => s.desc ?? ""));
 }
 
 const echo = (text: string) => ({ task: "echo", parameters: { text } });

@@ -5,6 +5,8 @@
  * The cron trigger runs the request log's retention.
  */
 import { BUILD_INFO, MANIFESTS } from "../../generated";
+import { isLocalDevelopment } from "../../shared/http/deployment";
+import { createLogger } from "../../shared/logger";
 import { withTracing } from "../../shared/observability/instrument";
 import { createGatewayApp } from "./app";
 import { runRetention } from "./request-log/retention";
@@ -16,8 +18,17 @@ const app = createGatewayApp({ manifests: MANIFESTS, version: BUILD_INFO.version
 
 const handler = {
   fetch: app.fetch,
-  /** Cron trigger (`[triggers] crons`): request-log retention. */
+  /**
+   * Cron trigger (`[triggers] crons`): request-log retention. In local development anyone on the machine can
+   * fire it (`/cdn-cgi/handler/scheduled` needs no credential), so there it does nothing: an admin runs
+   * `POST /v1/requests/purge` with the admin key instead.
+   */
   async scheduled(controller, env) {
+    if (isLocalDevelopment(env)) {
+      const logger = createLogger({ service: "gateway", level: env.LOG_LEVEL });
+      logger.warn("scheduled handler skipped in local development; run POST /v1/requests/purge with the admin key");
+      return;
+    }
     await runRetention(env, controller.scheduledTime);
   },
 } satisfies ExportedHandler<Env>;

@@ -1,11 +1,20 @@
-/** One request: its outcome, its waterfall (backoffs, attempts with the agent's spans, refusals, gateway time) and a link to its trace in Jaeger. */
+/**
+ * One request id: for each logged request that carried it (usually one; a caller may reuse an id, so each
+ * says who made it), its outcome, its waterfall (backoffs, attempts with the agent's spans, refusals,
+ * gateway time) and a link to its trace in Jaeger.
+ */
 import { type RequestLogEntry, api } from "../../api";
 import { href } from "../../router";
 import { usePoll } from "./use-poll";
 import { type TimelineEntry, layoutWaterfall } from "./waterfall";
 
-/** `GET /v1/requests/:id`: the request and its attempt timeline. */
+/** One logged request with its attempt timeline. */
 type RequestDetailData = RequestLogEntry & { timeline: TimelineEntry[] };
+/** `GET /v1/requests/:id`: every logged request that carried the id, newest first. */
+interface RequestsById {
+  request_id: string;
+  requests: RequestDetailData[];
+}
 
 /** Props of {@link RequestDetail}. */
 export interface RequestDetailProps {
@@ -17,8 +26,8 @@ export interface RequestDetailProps {
 
 /** The detail view. */
 export function RequestDetail({ requestId, jaegerUiUrl, embedded = false }: RequestDetailProps) {
-  const res = usePoll((signal) => api.gateway.get<RequestDetailData>(`/v1/requests/${encodeURIComponent(requestId)}`, { signal }), 0, [requestId]);
-  const r = res.data;
+  const res = usePoll((signal) => api.gateway.get<RequestsById>(`/v1/requests/${encodeURIComponent(requestId)}`, { signal }), 0, [requestId]);
+  const rows = res.data?.requests ?? [];
   return (
     <section class="panel" aria-labelledby="request-title">
       {embedded ? (
@@ -37,7 +46,10 @@ export function RequestDetail({ requestId, jaegerUiUrl, embedded = false }: Requ
           {res.error.code === "REQUEST_NOT_FOUND" ? "This request is not in the log (not written yet, unknown, or past retention)." : `${res.error.error} (${res.error.code})`}
         </p>
       ) : null}
-      {r ? <Waterfall data={r} jaegerUiUrl={jaegerUiUrl} /> : null}
+      {rows.length > 1 ? <p class="muted">{rows.length} requests carried this id (newest first); each shows its caller.</p> : null}
+      {rows.map((r) => (
+        <Waterfall key={r.log_id} data={r} jaegerUiUrl={jaegerUiUrl} />
+      ))}
     </section>
   );
 }

@@ -94,7 +94,7 @@ export function RequestLog({ agents }: RequestLogProps) {
             </thead>
             <tbody>
               {rows.map((r) => (
-                <tr key={r.request_id} class={r.status >= 500 ? "row--bad" : r.status >= 400 ? "row--warn" : ""}>
+                <tr key={r.log_id} class={r.status >= 500 ? "row--bad" : r.status >= 400 ? "row--warn" : ""}>
                   <td data-label="Time">
                     <time dateTime={r.time}>{new Date(r.ts).toLocaleTimeString()}</time>
                   </td>

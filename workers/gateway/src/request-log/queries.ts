@@ -1,10 +1,12 @@
 /**
  * Request log, read side: the filtered, keyset-paginated list (newest first)
- * and one request with its attempt timeline.
+ * and every logged request that carried one request id, each with its
+ * attempt timeline (request ids are the caller's to choose, so several rows,
+ * even of different principals, may share one).
  */
-import type { AgentSpan, AttemptRow, RequestRow, RequestView, TimelineEntry } from "./rows";
+import type { AgentSpan, AttemptRow, RequestDetail, RequestRow, RequestView, TimelineEntry } from "./rows";
 
-export type { RequestView, TimelineEntry } from "./rows";
+export type { RequestDetail, RequestView, TimelineEntry } from "./rows";
 
 /** Filters and page of `GET /v1/requests` (already validated). */
 export interface RequestFilter {
@@ -21,10 +23,10 @@ export interface RequestFilter {
   after?: Cursor;
 }
 
-/** A keyset position: the `(ts, request_id)` of a row. */
+/** A keyset position: the `(ts, log_id)` of a row. */
 export interface Cursor {
   ts: number;
-  requestId: string;
+  logId: string;
 }
 
 /** One page of requests. */
@@ -34,11 +36,11 @@ export interface RequestPage {
   next_cursor: string | null;
 }
 
-const COLUMNS = "r.request_id, r.ts, r.key_id, r.agent, r.served_by, r.task, r.method, r.path, r.status, r.code, r.duration_ms, r.trace_id";
+const COLUMNS = "r.log_id, r.request_id, r.ts, r.key_id, r.agent, r.served_by, r.task, r.method, r.path, r.status, r.code, r.duration_ms, r.trace_id";
 
-/** Encodes a cursor as base64url of `ts:request_id`. */
-export function encodeCursor({ ts, requestId }: Cursor): string {
-  return btoa(`${ts}:${requestId}`).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+/** Encodes a cursor as base64url of `ts:log_id`. */
+export function encodeCursor({ ts, logId }: Cursor): string {
+  return btoa(`${ts}:${logId}`).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
 /** Decodes a cursor from {@link encodeCursor}; null when it is not one. */
@@ -51,14 +53,14 @@ export function decodeCursor(value: string): Cursor | null {
     return null;
   }
   const m = /^(\d{1,15}):([A-Za-z0-9._:-]{1,128})$/.exec(text);
-  return m ? { ts: Number(m[1]), requestId: m[2]! } : null;
+  return m ? { ts: Number(m[1]), logId: m[2]! } : null;
 }
 
 function view(row: RequestRow & { attempts: number }): RequestView {
   return { ...row, time: new Date(row.ts).toISOString() };
 }
 
-/** Lists requests matching `filter`, newest first (ts, then request id, descending). */
+/** Lists requests matching `filter`, newest first (ts, then log id, descending). */
 export async function listRequests(db: D1Database, filter: RequestFilter): Promise<RequestPage> {
   const where: string[] = [];
   const args: (string | number)[] = [];
@@ -81,13 +83,13 @@ export async function listRequests(db: D1Database, filter: RequestFilter): Promi
   }
   if (filter.callsOnly) where.push("(r.path = '/execute' OR (r.path LIKE '/agents/%/execute'))");
   if (filter.after !== undefined) {
-    where.push("(r.ts < ? OR (r.ts = ? AND r.request_id < ?))");
-    args.push(filter.after.ts, filter.after.ts, filter.after.requestId);
+    where.push("(r.ts < ? OR (r.ts = ? AND r.log_id < ?))");
+    args.push(filter.after.ts, filter.after.ts, filter.after.logId);
   }
   const sql =
-    `SELECT ${COLUMNS}, (SELECT COUNT(*) FROM request_attempts a WHERE a.request_id = r.request_id) AS attempts FROM requests r` +
+    `SELECT ${COLUMNS}, (SELECT COUNT(*) FROM request_attempts a WHERE a.log_id = r.log_id) AS attempts FROM requests r` +
     (where.length > 0 ? ` WHERE ${where.join(" AND ")}` : "") +
-    " ORDER BY r.ts DESC, r.request_id DESC LIMIT ?";
+    " ORDER BY r.ts DESC, r.log_id DESC LIMIT ?";
   const { results } = await db
     .prepare(sql)
     .bind(...args, filter.limit + 1)
@@ -96,7 +98,7 @@ export async function listRequests(db: D1Database, filter: RequestFilter): Promi
   const last = page[page.length - 1];
   return {
     requests: page.map(view),
-    next_cursor: results.length > filter.limit && last ? encodeCursor({ ts: last.ts, requestId: last.request_id }) : null,
+    next_cursor: results.length > filter.limit && last ? encodeCursor({ ts: last.ts, logId: last.log_id }) : null,
   };
 }
 
@@ -110,20 +112,37 @@ function parseSpans(text: string | null): AgentSpan[] {
   }
 }
 
-function timelineEntry({ spans, ...attempt }: Omit<AttemptRow, "request_id">): TimelineEntry {
+function timelineEntry({ spans, log_id: _logId, ...attempt }: AttemptRow): TimelineEntry {
   return { ...attempt, spans: parseSpans(spans) };
 }
 
-/** One request with its attempts in order (each with the agent's spans), or null when it is not in the log. */
-export async function getRequest(db: D1Database, requestId: string): Promise<(RequestView & { timeline: TimelineEntry[] }) | null> {
-  const [request, attempts] = await db.batch([
-    db.prepare(`SELECT ${COLUMNS} FROM requests r WHERE r.request_id = ?`).bind(requestId),
+/** Most rows one request id lists (a caller reusing an id many times cannot make the answer unbounded). */
+export const MAX_ROWS_PER_REQUEST_ID = 50;
+
+/**
+ * Every logged request that carried `requestId`, newest first, each with its
+ * attempts in order (each with the agent's spans) and the principal that made
+ * it (`key_id`); empty when none is in the log.
+ */
+export async function getRequests(db: D1Database, requestId: string): Promise<RequestDetail[]> {
+  const rows = `SELECT log_id FROM requests WHERE request_id = ?1 ORDER BY ts DESC, log_id DESC LIMIT ${MAX_ROWS_PER_REQUEST_ID}`;
+  const [requests, attempts] = await db.batch([
+    db.prepare(`SELECT ${COLUMNS} FROM requests r WHERE r.log_id IN (${rows}) ORDER BY r.ts DESC, r.log_id DESC`).bind(requestId),
     db
-      .prepare("SELECT n, agent, attempt, status, code, admission, latency_ms, backoff_ms, spans FROM request_attempts WHERE request_id = ? ORDER BY n")
+      .prepare(
+        `SELECT log_id, n, agent, attempt, status, code, admission, latency_ms, backoff_ms, spans FROM request_attempts
+         WHERE log_id IN (${rows}) ORDER BY log_id, n`,
+      )
       .bind(requestId),
   ]);
-  const row = (request?.results as RequestRow[] | undefined)?.[0];
-  if (!row) return null;
-  const timeline = ((attempts?.results ?? []) as Omit<AttemptRow, "request_id">[]).map(timelineEntry);
-  return { ...view({ ...row, attempts: timeline.length }), timeline };
+  const timelines = new Map<string, TimelineEntry[]>();
+  for (const a of (attempts?.results ?? []) as AttemptRow[]) {
+    const list = timelines.get(a.log_id) ?? [];
+    list.push(timelineEntry(a));
+    timelines.set(a.log_id, list);
+  }
+  return ((requests?.results ?? []) as RequestRow[]).map((row) => {
+    const timeline = timelines.get(row.log_id) ?? [];
+    return { ...view({ ...row, attempts: timeline.length }), timeline };
+  });
 }

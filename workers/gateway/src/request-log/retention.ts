@@ -42,12 +42,12 @@ export async function purgeOldRequests(db: D1Database, now: number, days: number
   const cutoff = now - days * DAY_MS;
   // The chunk: requests before the cutoff up to the ts of the chunk-th oldest (ties included),
   // the same set for both statements, so no attempt outlives its request.
-  const chunkOf = "SELECT request_id FROM requests WHERE ts < ?1 AND ts <= COALESCE((SELECT ts FROM requests WHERE ts < ?1 ORDER BY ts LIMIT 1 OFFSET ?2), ?1)";
+  const chunkOf = "SELECT log_id FROM requests WHERE ts < ?1 AND ts <= COALESCE((SELECT ts FROM requests WHERE ts < ?1 ORDER BY ts LIMIT 1 OFFSET ?2), ?1)";
   let deleted = 0;
   for (let i = 0; i < maxChunks; i++) {
     const [, requests] = await db.batch([
-      db.prepare(`DELETE FROM request_attempts WHERE request_id IN (${chunkOf})`).bind(cutoff, chunk - 1),
-      db.prepare(`DELETE FROM requests WHERE request_id IN (${chunkOf})`).bind(cutoff, chunk - 1),
+      db.prepare(`DELETE FROM request_attempts WHERE log_id IN (${chunkOf})`).bind(cutoff, chunk - 1),
+      db.prepare(`DELETE FROM requests WHERE log_id IN (${chunkOf})`).bind(cutoff, chunk - 1),
     ]);
     const changes = requests?.meta.changes ?? 0;
     deleted += changes;

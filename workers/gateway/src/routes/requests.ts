@@ -2,12 +2,18 @@
  * `GET /v1/requests` and `GET /v1/requests/:id`: the request log, for
  * admins. Query parameters are validated into a filter (400 with
  * `details.fields` otherwise); a D1 fault is a 503 `LOG_UNAVAILABLE`.
+ * `POST /v1/requests/purge` runs the retention purge now (what the daily cron
+ * does; the way to run it in local development, where the scheduled handler
+ * does nothing because anyone on the machine could trigger it), audited.
  */
 import { type Context, Hono } from "hono";
+import { auditStatement } from "../audit/audit-log";
 import { ZaharaError } from "../../../shared/errors";
+import { runRetention } from "../request-log/retention";
+import { auditOf } from "./keys";
 import type { FieldIssue } from "../../../shared/http/validation";
 import { REQUEST_ID_PATTERN } from "../../../shared/request-id";
-import { type RequestFilter, decodeCursor, getRequest, listRequests } from "../request-log/queries";
+import { type RequestFilter, decodeCursor, getRequests, listRequests } from "../request-log/queries";
 import type { RequestLogBindings } from "../request-log/writer";
 
 /** Rows per page when `limit` is absent, and the most a page may hold. */
@@ -93,7 +99,11 @@ export function listRequestsHandler() {
   };
 }
 
-/** Creates the `GET /v1/requests/:id` handler: the request and its `timeline` of attempts. */
+/**
+ * Creates the `GET /v1/requests/:id` handler: `{request_id, requests}`, every
+ * logged request that carried the id (newest first, at most 50), each with
+ * its principal (`key_id`) and its `timeline` of attempts.
+ */
 export function getRequestHandler() {
   return async function getRequestRoute(c: LogContext): Promise<Response> {
     const id = c.req.param("id") ?? "";
@@ -103,9 +113,27 @@ export function getRequestHandler() {
         details: { fields: [{ field: "id", message: "expected a request id ([A-Za-z0-9._:-], 1-128 characters)" }] },
       });
     }
-    const found = await read(c, (db) => getRequest(db, id));
-    if (!found) throw new ZaharaError("REQUEST_NOT_FOUND", { message: `No request ${id} in the log (unknown, not yet written, or past retention)` });
-    return c.json(found);
+    const found = await read(c, (db) => getRequests(db, id));
+    if (found.length === 0) {
+      throw new ZaharaError("REQUEST_NOT_FOUND", { message: `No request ${id} in the log (unknown, not yet written, or past retention)` });
+    }
+    return c.json({ request_id: id, requests: found });
+  };
+}
+
+/** Creates the `POST /v1/requests/purge` handler: `{cutoff, deleted, truncated}` (audited as `request_log.purge`). */
+export function purgeRequestsHandler() {
+  return async function purgeRequestsRoute(c: Context<{ Bindings: RequestLogBindings & { ACCESS_DB?: D1Database } }>): Promise<Response> {
+    logDb(c);
+    const result = await read(c, () => runRetention(c.env, Date.now()));
+    if (!result) throw new ZaharaError("LOG_UNAVAILABLE");
+    const details = { cutoff: new Date(result.cutoff).toISOString(), deleted: result.deleted, truncated: result.truncated };
+    try {
+      await c.env.ACCESS_DB?.batch([auditStatement(c.env.ACCESS_DB, auditOf(c, "request_log.purge", null, details), Date.now())]);
+    } catch (err) {
+      c.get("logger").error("request log purged but not audited", { error: err instanceof Error ? err.message : String(err) });
+    }
+    return c.json({ ...details, request_id: c.get("requestId") });
   };
 }
 
@@ -113,6 +141,7 @@ export function getRequestHandler() {
 export function requestLogRoutes() {
   const routes = new Hono<{ Bindings: RequestLogBindings }>();
   routes.get("/", listRequestsHandler());
+  routes.post("/purge", purgeRequestsHandler());
   routes.get("/:id", getRequestHandler());
   return routes;
 }
