@@ -15,8 +15,11 @@ import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wran
 import { type OtlpReceiver, startOtlpReceiver } from "../../test/doubles/otlp-receiver";
 import { BENCH_WORKERS, type BenchBuild } from "./build";
 
-/** Keys of the bench gateway (bootstrap admin key; the load uses a managed key created through the API). */
-export const BENCH_ADMIN_KEY = "bench-admin-key";
+/**
+ * Keys of the bench gateway (bootstrap admin key; the load uses a managed key created through the API), at
+ * least 32 characters: the bench runs the bundles as deployed (ZAHARA_ENV=production).
+ */
+export const BENCH_ADMIN_KEY = "bench-admin-key-0123456789abcdef012345678";
 
 /** A running platform. */
 export interface BenchPlatform {

@@ -18,9 +18,12 @@ import { type OtlpReceiver, startOtlpReceiver } from "../../test/doubles/otlp-re
 import { BENCH_WORKERS, type BenchBuild } from "../bench/build";
 import { migrate, workerOptions } from "../bench/platform";
 
-/** The soak gateway's bootstrap admin key and scrape token (local only, never deployed). */
-export const SOAK_ADMIN_KEY = "soak-admin-key";
-export const SOAK_SCRAPE_TOKEN = "soak-scrape-token";
+/**
+ * The soak gateway's bootstrap admin key and scrape token (local only, never deployed), at least 32
+ * characters: the soak runs the bundles as deployed (ZAHARA_ENV=production), which refuses shorter ones.
+ */
+export const SOAK_ADMIN_KEY = "soak-admin-key-0123456789abcdef0123456789";
+export const SOAK_SCRAPE_TOKEN = "soak-scrape-token-0123456789abcdef012345";
 
 /** The managed key the load uses, with limits of its own so per-key state is exercised. */
 export const SOAK_KEY_SETTINGS = {

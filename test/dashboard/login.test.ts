@@ -1,14 +1,16 @@
 /**
- * Login mode end to end: POST /api/login checks the key with the real gateway
- * (GET /v1/keys through the service binding), then the session cookie opens
- * /api/session and the proxy; expiry, tampering, logout, throttling, and the
- * same-origin rule.
+ * Login mode end to end: POST /api/login opens a session at the real gateway
+ * with the key (POST /v1/sessions through the service binding), then the
+ * session cookie opens /api/session and the proxy; expiry, tampering, logout,
+ * throttling, and the same-origin rule. The attacks on sessions themselves
+ * are in sessions.test.ts.
  */
+import { SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createDashboardApp } from "../../dashboard/functions/_lib/app";
 import { SESSION_TTL_SECONDS } from "../../dashboard/functions/_lib/session";
 import { keyIdOf, sha256 } from "../../workers/gateway/src/auth/api-keys";
-import { ADMIN_KEY, CALLER_KEY, DASH, SESSION_SECRET, cookieOf, dashEnv, expectError, json, send, signIn } from "./helpers";
+import { ADMIN_KEY, CALLER_KEY, DASH, SESSION_SECRET, claimsOf, cookieOf, dashEnv, expectError, gatewayAdmin, gatewayAdminSend, json, send, signIn } from "./helpers";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -75,7 +77,7 @@ describe("POST /api/login", () => {
     expect((await send(app, "/api/login", login(ADMIN_KEY, { Origin: DASH, "Sec-Fetch-Site": "same-origin" }))).status).toBe(200);
   });
 
-  it("is throttled per client address by the gateway's AuthThrottle (429 with Retry-After); another address is not", async () => {
+  it("is throttled per client address by the gateway's AuthThrottle (429 with Retry-After, a right guess too); another address is not", async () => {
     const app = createDashboardApp();
     const from = (ip: string, key: string) => send(app, "/api/login", login(key, { "CF-Connecting-IP": ip }));
     // AUTH_FAILURE_LIMIT is 3 in this project.
@@ -84,7 +86,12 @@ describe("POST /api/login", () => {
     await expectError(limited, 429, "TOO_MANY_AUTH_FAILURES");
     expect(Number(limited.headers.get("Retry-After"))).toBeGreaterThan(0);
     await expectError(await from("198.51.100.9", "wrong-key-5"), 401, "UNAUTHORIZED");
-    // The right key from the throttled address still works: valid credentials never reach the throttle.
+    // A right guess from the throttled address looks like a wrong one: an admin key the gateway never verified is refused...
+    const created = await gatewayAdminSend("POST", "/v1/keys", { name: "second admin", scopes: ["admin"] });
+    const { secret } = (await created.json()) as { secret: string };
+    await expectError(await from("203.0.113.7", secret), 429, "TOO_MANY_AUTH_FAILURES");
+    expect((await from("198.51.100.9", secret)).status).toBe(200);
+    // ...while the admin key already in use (the dashboard's own) is not locked out by a noisy neighbour.
     expect((await from("203.0.113.7", ADMIN_KEY)).status).toBe(200);
   });
 
@@ -143,14 +150,30 @@ describe("the session", () => {
     await expectError(await send(app, "/api/session", { headers: { Cookie: cookie } }, rotated), 401, "UNAUTHORIZED");
   });
 
-  it("POST /api/logout clears the cookie", async () => {
+  it("POST /api/logout ends the session at the gateway and clears the cookie", async () => {
     const app = createDashboardApp();
     const cookie = await signIn(app);
     const res = await send(app, "/api/logout", { method: "POST", headers: { Cookie: cookie } });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ ok: true, logout_url: null });
     expect(res.headers.get("Set-Cookie")).toBe("zahara_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict; Secure");
+    expect((await gatewayAdmin(`/v1/sessions/${claimsOf(cookie).sid}`)).status).toBe(404);
     expect(cookieOf(await send(app, "/api/login", login(ADMIN_KEY)))).not.toBe("");
+  });
+
+  it("a logout the gateway cannot record is an error that still clears the cookie", async () => {
+    const app = createDashboardApp();
+    const cookie = await signIn(app);
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    // Session checks reach the gateway; the DELETE does not.
+    const noDelete = {
+      fetch: (input: RequestInfo | URL, init?: RequestInit) =>
+        init?.method === "DELETE" ? Promise.reject(new Error("connection refused")) : SELF.fetch(input, init),
+    } as unknown as Fetcher;
+    const logout = { method: "POST", headers: { Cookie: cookie } };
+    const res = await send(app, "/api/logout", logout, dashEnv({ GATEWAY: noDelete }));
+    expect(res.headers.get("Set-Cookie")).toBe("zahara_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict; Secure");
+    await expectError(res, 502, "UPSTREAM_UNREACHABLE");
   });
 
   it("an unknown /api route is 401 signed out and 404 signed in", async () => {

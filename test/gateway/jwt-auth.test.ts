@@ -257,8 +257,10 @@ describe("JWT auth: gateway settings and admin routes", () => {
     }
   });
 
-  it("repeated bad JWTs from one address → 429 TOO_MANY_AUTH_FAILURES; a valid JWT from there still works", async () => {
+  it("repeated bad JWTs from one address → 429 TOO_MANY_AUTH_FAILURES; a valid JWT already in use there still works, a new one does not", async () => {
     const cfg = { ...HS_ONLY, AUTH_FAILURE_LIMIT: "3" };
+    const inUse = await sign("HS256", claims({ sub: `in-use-${crypto.randomUUID()}` }));
+    await expectServed(await execute(cfg, inUse, "agent-demo", "echo"), "agent-demo", "echo");
     const bad = await sign("HS256", claims({ exp: Math.floor(Date.now() / 1000) - 3600 }));
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) statuses.push((await execute(cfg, bad, "agent-demo", "echo")).status);
@@ -266,7 +268,10 @@ describe("JWT auth: gateway settings and admin routes", () => {
     const limited = await execute(cfg, bad, "agent-demo", "echo");
     await expectError(limited, 429, "TOO_MANY_AUTH_FAILURES");
     expect(Number(limited.headers.get("Retry-After"))).toBeGreaterThan(0);
-    await expectServed(await execute(cfg, await sign("HS256", claims()), "agent-demo", "echo"), "agent-demo", "echo");
+    await expectServed(await execute(cfg, inUse, "agent-demo", "echo"), "agent-demo", "echo");
+    // A valid token this isolate never verified is refused like a wrong one: a right guess must not stand out.
+    const fresh = await sign("HS256", claims({ sub: `fresh-${crypto.randomUUID()}` }));
+    await expectError(await execute(cfg, fresh, "agent-demo", "echo"), 429, "TOO_MANY_AUTH_FAILURES");
   });
 });
 
@@ -311,17 +316,28 @@ describe("JWT auth: the token never leaks", () => {
       const requestId = res.headers.get("X-Request-Id") as string;
       const row = await pollUntil(() => rowOf(requestId), (r) => r !== null, 200, 50);
       expect(row, `request log row of ${requestId}`).not.toBeNull();
-      expect(row?.key_id).toBe(keyId);
+      if (keyId === null) expect(row?.key_id).toBeNull();
+      else expect(row?.key_id).toMatch(new RegExp(`^${keyId}:[0-9a-f]{32}$`));
       const stored = JSON.stringify(row);
       for (const secret of secrets) expect(stored).not.toContain(secret);
     }
   });
 
-  it("control characters in sub are stripped from the principal id", async () => {
-    const res = await execute(HS_ONLY, await sign("HS256", claims({ sub: "line\nbreak\u0000\u007fuser" })), "agent-demo", "echo");
-    expect(res.status).toBe(200);
-    const requestId = res.headers.get("X-Request-Id") as string;
-    const row = await pollUntil(() => rowOf(requestId), (r) => r !== null, 200, 50);
-    expect(row?.key_id).toBe("jwt:linebreakuser");
+  it("a subject with control characters, or longer than 256 characters, is refused (it could collide once cleaned)", async () => {
+    await expectError(await execute(HS_ONLY, await sign("HS256", claims({ sub: "line\nbreak\u0000\u007fuser" })), "agent-demo", "echo"), 401, "UNAUTHORIZED");
+    await expectError(await execute(HS_ONLY, await sign("HS256", claims({ sub: "a".repeat(257) })), "agent-demo", "echo"), 401, "UNAUTHORIZED");
+  });
+
+  it("two subjects that once collided (same first 128 characters, or equal without control characters) are two principals", async () => {
+    const ids: string[] = [];
+    for (const sub of [`${"a".repeat(128)}x`, `${"a".repeat(128)}y`, "linebreakuser"]) {
+      const res = await execute(HS_ONLY, await sign("HS256", claims({ sub })), "agent-demo", "echo");
+      expect(res.status).toBe(200);
+      const requestId = res.headers.get("X-Request-Id") as string;
+      const row = await pollUntil(() => rowOf(requestId), (r) => r !== null, 200, 50);
+      ids.push(row!.key_id!);
+    }
+    expect(new Set(ids).size).toBe(3);
+    expect(ids[2]).toMatch(/^jwt:linebreakuser:[0-9a-f]{32}$/);
   });
 });

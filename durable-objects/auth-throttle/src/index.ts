@@ -2,8 +2,11 @@
  * `AuthThrottle`: one SQLite-backed Durable Object per client address
  * (`idFromName(ip)`), counting that address's failed authentications with a
  * GCRA cell, so the limit holds across every gateway isolate. Only failures
- * are recorded: a valid credential never reaches this object, so a noisy
- * neighbour behind the same address cannot lock out valid keys.
+ * are recorded. A credential the asking isolate has not verified before is
+ * refused while its address is over the limit ({@link AuthThrottle.status}),
+ * so a guess that happens to be right looks exactly like a wrong one; one it
+ * has verified before is not, so a noisy neighbour behind the same address
+ * cannot lock out a caller already using the gateway.
  */
 import { DurableObject } from "cloudflare:workers";
 import { Gcra, type RateLimitConfig } from "../../upstream-guard/src/policies";
@@ -49,6 +52,14 @@ export class AuthThrottle extends DurableObject {
       // Nothing to keep once the cell has fully refilled.
       await this.ctx.storage.setAlarm(now + decision.resetMs + 1000);
     }
+    return { limited: !decision.allowed, retryAfterMs: decision.retryAfterMs, remaining: decision.remaining };
+  }
+
+  /** Whether the address is over the limit now (counts nothing). */
+  async status(config: ThrottleConfig): Promise<ThrottleDecision> {
+    const now = this.clock();
+    const rate: RateLimitConfig = { limit: config.limit, periodMs: config.windowMs, burst: config.limit };
+    const decision = new Gcra(rate, this.tat()).peek(now);
     return { limited: !decision.allowed, retryAfterMs: decision.retryAfterMs, remaining: decision.remaining };
   }
 

@@ -28,28 +28,33 @@ function fromHex(hex: string): Uint8Array {
   return out;
 }
 
-/** Result of parsing the secret: usable entries and how many were malformed. */
+/** Result of parsing the secret: usable entries, how many were malformed, and how many were refused as too short. */
 export interface ParsedApiKeys {
   entries: ApiKeyEntry[];
   malformed: number;
+  short: number;
 }
 
 /**
  * Parses `GATEWAY_API_KEYS`. A `sha256:` entry whose hex is not 64 digits is
- * counted as malformed and ignored (never echoed anywhere).
+ * counted as malformed and ignored (never echoed anywhere). With
+ * `minPlaintextChars`, a plaintext entry shorter than that is counted as
+ * short and ignored (bootstrap-policy.ts).
  */
-export async function parseApiKeys(secret: string | undefined): Promise<ParsedApiKeys> {
+export async function parseApiKeys(secret: string | undefined, minPlaintextChars = 0): Promise<ParsedApiKeys> {
   const entries: ApiKeyEntry[] = [];
   let malformed = 0;
+  let short = 0;
   for (const raw of (secret ?? "").split(",")) {
     const entry = raw.trim();
     if (!entry) continue;
     const hashed = HASHED.exec(entry);
     if (hashed) entries.push({ digest: fromHex(hashed[1] as string) });
     else if (entry.toLowerCase().startsWith("sha256:")) malformed++;
+    else if (entry.length < minPlaintextChars) short++;
     else entries.push({ digest: await sha256(entry) });
   }
-  return { entries, malformed };
+  return { entries, malformed, short };
 }
 
 function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {

@@ -8,13 +8,16 @@
 import { ZaharaError } from "../../../shared/errors";
 import type { Logger } from "../../../shared/logger";
 import { TimeoutError, withTimeout } from "../../../shared/timeout";
+import { isLocalDevelopment } from "../../../shared/http/deployment";
 import { type ApiKeyEntry, MANAGED_KEY_PREFIX, keyIdOf, matchesAny, parseApiKeys, sha256, toHex } from "./api-keys";
+import { MIN_BOOTSTRAP_KEY_CHARS } from "./bootstrap-policy";
 import type { AccessConfig, AccessVars } from "./config";
 import { type JwtVerifier, createJwtVerifier } from "./jwt";
 import { KeyCache } from "./key-cache";
 import { type KeyRecord, findKeyBySecretHash, touchKey } from "./key-store";
 import type { Principal } from "./principal";
 import { ADMIN_SCOPE, METRICS_SCOPE } from "./scopes";
+import { ThrottleMemory } from "./throttle";
 
 /** A credential as presented: an API key (header `X-API-Key`, or a non-JWT bearer) or a JWT bearer. */
 export type Credential = { type: "key"; secret: string } | { type: "jwt"; token: string };
@@ -52,8 +55,25 @@ export interface AuthenticatorOptions {
 
 const unauthorized = (message: string) => new ZaharaError("UNAUTHORIZED", { message });
 
+/** Longest JWT `sub` accepted. */
+export const MAX_SUBJECT_CHARS = 256;
+
+/**
+ * A JWT principal's id: `jwt:<readable prefix>:<32 hex>`, the hex from the
+ * SHA-256 of the issuer and the raw subject, so different subjects (or the
+ * same subject from another issuer) never share an id, their rate cells,
+ * stored idempotent answers or log identity. The prefix (up to 24 safe
+ * characters of the subject) is only for people reading logs.
+ */
+export async function jwtPrincipalId(issuer: string, sub: string): Promise<string> {
+  const readable = sub.replace(/[^A-Za-z0-9._@-]/g, "").slice(0, 24);
+  return `jwt:${readable}:${toHex(await sha256(`${issuer}\u0000${sub}`)).slice(0, 32)}`;
+}
+
 /** Resolves credentials to principals, with the isolate's caches. */
 export class Authenticator {
+  /** What this isolate learnt from the failed-authentication throttle (blocked addresses, verified credentials). */
+  readonly throttle = new ThrottleMemory();
   private readonly cache: KeyCache;
   private readonly now: () => number;
   private readonly lookupTimeoutMs: number;
@@ -106,20 +126,25 @@ export class Authenticator {
   private async bootstrap(digest: Uint8Array, { env, logger }: AuthContext): Promise<Principal | undefined> {
     const scopes: string[] = [];
     for (const [name, scope] of [["GATEWAY_API_KEYS", "*"], ["ADMIN_API_KEYS", ADMIN_SCOPE], ["METRICS_SCRAPE_TOKEN", METRICS_SCOPE]] as const) {
-      if (matchesAny(digest, await this.entries(name, env[name], logger))) scopes.push(scope);
+      const minChars = isLocalDevelopment(env) ? 0 : MIN_BOOTSTRAP_KEY_CHARS;
+      if (matchesAny(digest, await this.entries(name, env[name], minChars, logger))) scopes.push(scope);
     }
     return scopes.length > 0 ? { id: keyIdOf(digest), kind: "bootstrap", scopes } : undefined;
   }
 
-  private async entries(name: string, value: string | undefined, logger: Logger): Promise<ApiKeyEntry[]> {
+  private async entries(name: string, value: string | undefined, minChars: number, logger: Logger): Promise<ApiKeyEntry[]> {
     if (!value) return [];
-    let entries = this.parsed.get(value);
+    const cacheKey = `${minChars}\u0000${value}`;
+    let entries = this.parsed.get(cacheKey);
     if (!entries) {
-      const parsed = await parseApiKeys(value);
+      const parsed = await parseApiKeys(value, minChars);
       if (parsed.malformed > 0) logger.error(`${name} has malformed sha256 entries; they are ignored`, { malformed: parsed.malformed });
+      if (parsed.short > 0) {
+        logger.error(`${name} has keys shorter than ${minChars} characters; they are refused outside local development`, { refused: parsed.short });
+      }
       entries = parsed.entries;
       if (this.parsed.size >= 8) this.parsed.clear();
-      this.parsed.set(value, entries);
+      this.parsed.set(cacheKey, entries);
     }
     return entries;
   }
@@ -162,10 +187,14 @@ export class Authenticator {
     const key = JSON.stringify(jwt);
     if (this.jwt?.key !== key) this.jwt = { key, verifier: createJwtVerifier(jwt, this.fetchFn ? { fetch: this.fetchFn } : {}) };
     const claims = await this.jwt.verifier.verify(token);
+    const sub = String(claims.sub);
+    // Refused rather than cleaned: two different subjects must never become one principal.
     // eslint-disable-next-line no-control-regex
-    const sub = String(claims.sub).replace(/[\u0000-\u001f\u007f]/g, "").slice(0, 128);
+    if (sub.length === 0 || sub.length > MAX_SUBJECT_CHARS || /[\u0000-\u001f\u007f]/.test(sub)) {
+      throw unauthorized(`Token subject (sub) must be 1-${MAX_SUBJECT_CHARS} characters without control characters`);
+    }
     return {
-      id: `jwt:${sub}`,
+      id: await jwtPrincipalId(claims.iss, sub),
       kind: "jwt",
       name: sub,
       // A token states what it may call; the operator scopes (admin, metrics) belong to keys alone.

@@ -2,11 +2,12 @@
  * Access-control settings: the environment as given (vars and secrets) and
  * resolved with defaults.
  */
+import type { DeploymentVars } from "../../../shared/http/deployment";
 import type { JwtVerifierConfig } from "./jwt";
 import { resolveJwtConfig } from "./jwt";
 
-/** The vars and secrets authentication reads. */
-export interface AccessVars {
+/** The vars and secrets authentication reads (`ZAHARA_ENV`: short bootstrap keys only in local development). */
+export interface AccessVars extends DeploymentVars {
   GATEWAY_API_KEYS?: string;
   ADMIN_API_KEYS?: string;
   METRICS_SCRAPE_TOKEN?: string;

@@ -14,7 +14,7 @@ export interface Principal extends ScopeHolder {
   /**
    * Id for logs, limits, the request log and the audit log: a managed key's
    * `key_<16 hex>`, a secret-configured key's `key_<12 hex of its SHA-256>`,
-   * or `jwt:<sub>`. Never a secret.
+   * or `jwt:<readable sub prefix>:<32 hex of SHA-256(iss, sub)>`. Never a secret.
    */
   id: string;
   /** `bootstrap`: from GATEWAY_API_KEYS / ADMIN_API_KEYS / METRICS_SCRAPE_TOKEN; `managed`: from D1; `jwt`: a bearer token. */

@@ -1,9 +1,13 @@
 /**
  * `GET /health`: always 200 while the gateway runs; reports its version and,
  * for each agent, whether its binding answers the agent's own `/health`.
+ * `degraded` when an agent is not ok, or when the configuration has problems
+ * (`problems`: bootstrap keys a deployment refuses; never a key itself).
  */
 import type { Context } from "hono";
 import type { AgentInfo } from "../../../shared/agents";
+import { isLocalDevelopment } from "../../../shared/http/deployment";
+import { bootstrapKeyProblems } from "../auth/bootstrap-policy";
 import { REQUEST_ID_HEADER } from "../../../shared/request-id";
 import { type AgentRegistry, serviceBinding } from "../registry";
 
@@ -40,6 +44,9 @@ export function healthHandler(registry: AgentRegistry, version: string) {
     const results = await Promise.all(registry.agents.map((a) => probe(c.env as object, a, c.get("requestId"))));
     const agents = Object.fromEntries(registry.agents.map((a, i) => [a.name, results[i]]));
     const allOk = results.every((r) => r?.status === "ok");
-    return c.json({ status: allOk ? "ok" : "degraded", service: "gateway", version, agents, request_id: c.get("requestId") });
+    const env = (c.env ?? {}) as Record<string, string | undefined>;
+    const problems = isLocalDevelopment(env) ? [] : bootstrapKeyProblems(env);
+    const status = allOk && problems.length === 0 ? "ok" : "degraded";
+    return c.json({ status, service: "gateway", version, agents, ...(problems.length > 0 ? { problems } : {}), request_id: c.get("requestId") });
   };
 }

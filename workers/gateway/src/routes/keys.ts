@@ -54,7 +54,7 @@ export function auditOf(c: Context, action: string, target: string | null, detai
     action,
     target,
     requestId: c.get("requestId"),
-    clientIp: clientAddress(c.req.raw.headers),
+    clientIp: clientAddress(c.req.raw.headers, c.env),
     ...(Object.keys(all).length > 0 ? { details: all } : {}),
   };
 }
