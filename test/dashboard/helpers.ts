@@ -1,11 +1,14 @@
 /**
  * Helpers for the dashboard Functions tests: the env (GATEWAY = the real
- * gateway Worker), requests to the API app, signing in, the error shape.
+ * gateway Worker, or the same Worker under changed vars), requests to the API
+ * app, signing in, reading and signing session cookies, the error shape.
  */
-import { SELF, createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { SELF, createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { expect } from "vitest";
 import type { createDashboardApp } from "../../dashboard/functions/_lib/app";
 import type { DashboardEnv } from "../../dashboard/functions/_lib/env";
+import { type SessionClaims, signSession } from "../../dashboard/functions/_lib/session";
+import gatewayWorker from "../../workers/gateway/src/index";
 import type { ErrorBody } from "../../workers/shared/errors";
 
 /** The gateway keys configured for the main Worker (see vitest.config.ts). */
@@ -90,4 +93,49 @@ export async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => b
 /** Calls the gateway directly with the admin key (to inspect what the dashboard did). */
 export function gatewayAdmin(path: string): Promise<Response> {
   return SELF.fetch(`https://gateway.test${path}`, { headers: { "X-API-Key": ADMIN_KEY } });
+}
+
+/** Sends an admin request to the gateway directly (JSON body when given). */
+export function gatewayAdminSend(method: string, path: string, body?: unknown): Promise<Response> {
+  const json = body !== undefined ? { headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) } : undefined;
+  return SELF.fetch(`https://gateway.test${path}`, {
+    method,
+    headers: { "X-API-Key": ADMIN_KEY, ...json?.headers },
+    ...(json ? { body: json.body } : {}),
+  });
+}
+
+/**
+ * The real gateway Worker as a GATEWAY binding, run with its env changed by
+ * `vars` (for example another ADMIN_API_KEYS); `set` changes them between
+ * requests, as an operator changing a secret would.
+ */
+export function gatewayWith(vars: Record<string, string>): { binding: Fetcher; set(vars: Record<string, string>): void } {
+  let current = vars;
+  const binding = {
+    async fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+      const ctx = createExecutionContext();
+      const res = await gatewayWorker.fetch(new Request(input, init), { ...env, ...current } as Env, ctx);
+      await waitOnExecutionContext(ctx);
+      return res;
+    },
+  } as unknown as Fetcher;
+  return { binding, set: (next) => void (current = next) };
+}
+
+/** The claims a session cookie pair (`zahara_session=…`) carries (read without checking the signature). */
+export function claimsOf(cookie: string): SessionClaims {
+  const payload = (cookie.split("=")[1] ?? "").split(".")[0] ?? "";
+  return JSON.parse(atob(payload.replace(/-/g, "+").replace(/_/g, "/"))) as SessionClaims;
+}
+
+/** A cookie pair for `claims` signed with `secret`: what someone holding that secret could forge. */
+export async function forgeCookie(claims: SessionClaims, secret: string): Promise<string> {
+  return `zahara_session=${await signSession(claims, secret)}`;
+}
+
+/** A session id of the gateway's shape that it never issued. */
+export function unissuedSessionId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return `zs_${btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")}`;
 }

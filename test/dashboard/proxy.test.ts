@@ -1,12 +1,14 @@
 /**
  * The gateway proxy, /api/gw/*, against the real gateway: which key each path
  * gets (seen in the gateway's own request log), what passes in each
- * direction, and that no server-held key ever reaches the browser or a log line.
+ * direction (the browser's address included, for the audit log), and that no
+ * server-held key or session id ever reaches the browser or a log line.
  */
+import { SELF } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDashboardApp } from "../../dashboard/functions/_lib/app";
 import { keyIdOf, sha256 } from "../../workers/gateway/src/auth/api-keys";
-import { ADMIN_KEY, CALLER_KEY, SESSION_SECRET, type DashboardApp, dashEnv, expectError, gatewayAdmin, json, pollUntil, send, signIn } from "./helpers";
+import { ADMIN_KEY, CALLER_KEY, SESSION_SECRET, type DashboardApp, claimsOf, dashEnv, expectError, gatewayAdmin, json, pollUntil, send, signIn } from "./helpers";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -27,7 +29,9 @@ const signedIn = (init: RequestInit = {}): RequestInit => ({ ...init, headers: {
 async function logged(id: string): Promise<{ key_id: string; path: string; status: number }> {
   const res = await pollUntil(() => gatewayAdmin(`/v1/requests/${id}`), (r) => r.status === 200);
   expect(res.status).toBe(200);
-  return (await res.json()) as { key_id: string; path: string; status: number };
+  const { requests } = (await res.json()) as { requests: { key_id: string; path: string; status: number }[] };
+  expect(requests).toHaveLength(1);
+  return requests[0]!;
 }
 
 describe("signed out", () => {
@@ -84,6 +88,22 @@ describe("admin paths get GATEWAY_ADMIN_KEY", () => {
     expect(audit.entries.map((e) => [e.action, e.actor, e.details.on_behalf_of])).toEqual([
       ["key.update", adminId, adminId],
       ["key.create", adminId, adminId],
+    ]);
+  });
+
+  it("admin actions through the dashboard are audited with the browser's address", async () => {
+    const from = { "CF-Connecting-IP": "203.0.113.77" };
+    const body = { name: "audited-address", scopes: ["agent-demo:echo"] };
+    const created = await send(app, "/api/gw/v1/keys", signedIn(json("POST", body, from)));
+    expect(created.status).toBe(201);
+    const { key } = (await created.json()) as { key: { id: string } };
+    const revoked = await send(app, `/api/gw/v1/keys/${key.id}/revoke`, signedIn({ method: "POST", headers: from }));
+    expect(revoked.status).toBe(200);
+    const page = await gatewayAdmin(`/v1/audit?target=${key.id}`);
+    const audit = (await page.json()) as { entries: { action: string; client_ip: string | null }[] };
+    expect(audit.entries.map((e) => [e.action, e.client_ip])).toEqual([
+      ["key.revoke", "203.0.113.77"],
+      ["key.create", "203.0.113.77"],
     ]);
   });
 
@@ -158,9 +178,17 @@ describe("what the proxy refuses", () => {
   });
 
   it("a gateway that cannot be reached is 502 UPSTREAM_UNREACHABLE", async () => {
-    const broken = { fetch: () => Promise.reject(new Error("connection refused")) } as unknown as Fetcher;
+    // The session check still reaches the gateway (a gateway that cannot check sessions is sessions.test.ts's 503).
+    const broken = {
+      fetch: (input: RequestInfo | URL, init?: RequestInit) => {
+        const url = new URL(input instanceof Request ? input.url : String(input));
+        if (url.pathname.startsWith("/v1/sessions/")) return SELF.fetch(input, init);
+        return Promise.reject(new Error("connection refused"));
+      },
+    } as unknown as Fetcher;
     vi.spyOn(console, "error").mockImplementation(() => undefined);
-    await expectError(await send(app, "/api/gw/v1/stats", signedIn(), dashEnv({ GATEWAY: broken })), 502, "UPSTREAM_UNREACHABLE");
+    const res = await send(createDashboardApp(), "/api/gw/v1/stats", signedIn(), dashEnv({ GATEWAY: broken }));
+    await expectError(res, 502, "UPSTREAM_UNREACHABLE");
   });
 });
 
@@ -179,7 +207,7 @@ describe("secrecy", () => {
     await record(await send(app, "/api/gw/execute", signedIn(json("POST", { task: "echo", agent: "agent-demo", parameters: {} })), env));
     expect(lines.some((l) => l.includes('"service":"dashboard"') && l.includes("request completed"))).toBe(true);
     const sessionValue = cookie.split("=")[1] as string;
-    for (const secret of [ADMIN_KEY, CALLER_KEY, SESSION_SECRET, sessionValue]) {
+    for (const secret of [ADMIN_KEY, CALLER_KEY, SESSION_SECRET, sessionValue, claimsOf(cookie).sid]) {
       expect(answers.join("\n")).not.toContain(secret);
       expect(lines.join("\n")).not.toContain(secret);
     }

@@ -1,10 +1,17 @@
-/** The session cookie: signing, expiry, tampering, and its attributes. */
+/**
+ * The session cookie: signing, expiry, the lifetime ceiling, tampering, its
+ * attributes, and which SESSION_SECRET may sign at all.
+ */
 import { describe, expect, it } from "vitest";
+import devVarsExample from "../../dashboard/.dev.vars.example?raw";
 import {
+  CLOCK_SKEW_SECONDS,
+  DEVELOPMENT_SESSION_SECRET,
   SESSION_TTL_SECONDS,
   clearedSessionCookie,
   readCookie,
   sessionCookie,
+  sessionSecret,
   signSession,
   verifySession,
 } from "../../dashboard/functions/_lib/session";
@@ -12,34 +19,36 @@ import {
 const SECRET = "session-secret-for-the-unit-tests-0123456789";
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
 const exp = NOW / 1000 + SESSION_TTL_SECONDS;
+const sid = `zs_${"s".repeat(43)}`;
 
 /** base64url of a string. */
 const b64 = (s: string) => btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 
 describe("signSession / verifySession", () => {
-  it("round-trips {sub, exp} until the expiry, and not at or after it", async () => {
-    const token = await signSession({ sub: "key_0123456789ab", exp }, SECRET);
-    expect(await verifySession(token, SECRET, NOW)).toEqual({ sub: "key_0123456789ab", exp });
-    expect(await verifySession(token, SECRET, (exp - 1) * 1000)).toEqual({ sub: "key_0123456789ab", exp });
+  it("round-trips {sid, sub, exp} until the expiry, and not at or after it", async () => {
+    const token = await signSession({ sid, sub: "key_0123456789ab", exp }, SECRET);
+    expect(await verifySession(token, SECRET, NOW)).toEqual({ sid, sub: "key_0123456789ab", exp });
+    expect(await verifySession(token, SECRET, (exp - 1) * 1000)).toEqual({ sid, sub: "key_0123456789ab", exp });
     expect(await verifySession(token, SECRET, exp * 1000)).toBeUndefined();
     expect(await verifySession(token, SECRET, (exp + 3600) * 1000)).toBeUndefined();
   });
 
   it("refuses a token signed with another secret", async () => {
-    const token = await signSession({ sub: "admin", exp }, SECRET);
+    const token = await signSession({ sid, sub: "admin", exp }, SECRET);
     expect(await verifySession(token, `${SECRET}-rotated`, NOW)).toBeUndefined();
   });
 
   it("refuses a changed payload (another sub, a later exp) under the original signature", async () => {
-    const token = await signSession({ sub: "admin", exp }, SECRET);
+    const token = await signSession({ sid, sub: "admin", exp }, SECRET);
     const sig = token.split(".")[1];
-    for (const payload of [{ sub: "someone-else", exp }, { sub: "admin", exp: exp + 365 * 86400 }]) {
+    const otherSid = `zs_${"x".repeat(43)}`;
+    for (const payload of [{ sid, sub: "someone-else", exp }, { sid, sub: "admin", exp: exp + 3600 }, { sid: otherSid, sub: "admin", exp }]) {
       expect(await verifySession(`${b64(JSON.stringify(payload))}.${sig}`, SECRET, NOW)).toBeUndefined();
     }
   });
 
   it("refuses a flipped signature bit, and malformed values", async () => {
-    const token = await signSession({ sub: "admin", exp }, SECRET);
+    const token = await signSession({ sid, sub: "admin", exp }, SECRET);
     const [payload, sig] = token.split(".") as [string, string];
     const flipped = sig.slice(0, -2) + (sig.at(-2) === "A" ? "B" : "A") + sig.at(-1);
     const bad = [`${payload}.${flipped}`, payload, `${payload}.`, `.${sig}`, `${token}.extra`, "", "not a token", `${payload}.${sig}==`, "x".repeat(5000)];
@@ -47,9 +56,12 @@ describe("signSession / verifySession", () => {
     expect(await verifySession(undefined, SECRET, NOW)).toBeUndefined();
   });
 
-  it("refuses a correctly signed payload without a usable sub or exp", async () => {
+  it("refuses a correctly signed payload without a usable sid, sub or exp", async () => {
     const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    for (const claims of [{ exp }, { sub: "", exp }, { sub: "admin" }, { sub: "admin", exp: "later" }, [1, 2]]) {
+    const bad: unknown[] = [{ sid, exp }, { sid, sub: "", exp }, { sid, sub: "admin" }, { sid, sub: "admin", exp: "x" }, [1, 2]];
+    // No session id, or one that could not have come from the gateway (it goes into a gateway path).
+    for (const badSid of [undefined, "", "../../v1/keys", 42]) bad.push({ sid: badSid, sub: "admin", exp });
+    for (const claims of bad) {
       const payload = b64(JSON.stringify(claims));
       const sig = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(payload)));
       const token = `${payload}.${b64(String.fromCharCode(...sig))}`;
@@ -57,9 +69,44 @@ describe("signSession / verifySession", () => {
     }
   });
 
+  it("a correctly signed exp further away than a login's lifetime is refused, whoever signed it", async () => {
+    const ceiling = NOW / 1000 + SESSION_TTL_SECONDS + CLOCK_SKEW_SECONDS;
+    const at = async (exp: number) => verifySession(await signSession({ sid, sub: "admin", exp }, SECRET), SECRET, NOW);
+    expect(await at(ceiling)).toEqual({ sid, sub: "admin", exp: ceiling });
+    for (const far of [ceiling + 1, NOW / 1000 + 30 * 86400, Date.UTC(2100, 0, 1) / 1000]) {
+      expect(await at(far), String(far)).toBeUndefined();
+    }
+  });
+
   it("needs a secret of at least 32 bytes", async () => {
-    await expect(signSession({ sub: "admin", exp }, "short")).rejects.toThrow(/SESSION_SECRET/);
+    await expect(signSession({ sid, sub: "admin", exp }, "short")).rejects.toThrow(/SESSION_SECRET/);
     await expect(verifySession("a.b", "", NOW)).rejects.toThrow(/SESSION_SECRET/);
+  });
+});
+
+describe("sessionSecret: which SESSION_SECRET may sign", () => {
+  it("is the one committed in dashboard/.dev.vars.example that counts as the development secret", () => {
+    expect(devVarsExample).toMatch(new RegExp(`^SESSION_SECRET=${DEVELOPMENT_SESSION_SECRET}$`, "m"));
+  });
+
+  it("refuses the development secret outside local development, like a missing one, without quoting it", () => {
+    for (const ZAHARA_ENV of [undefined, "production", "", "staging", "Development-ish"]) {
+      let message = "";
+      try {
+        sessionSecret({ SESSION_SECRET: DEVELOPMENT_SESSION_SECRET, ZAHARA_ENV });
+      } catch (err) {
+        message = err instanceof Error ? err.message : String(err);
+      }
+      expect(message, String(ZAHARA_ENV)).toMatch(/development secret .* refused outside local development/);
+      expect(message).not.toContain(DEVELOPMENT_SESSION_SECRET);
+    }
+    const development = { ZAHARA_ENV: "development" };
+    const dev = DEVELOPMENT_SESSION_SECRET;
+    expect(sessionSecret({ SESSION_SECRET: dev, ...development })).toBe(dev);
+    expect(sessionSecret({ SESSION_SECRET: SECRET, ZAHARA_ENV: "production" })).toBe(SECRET);
+    for (const missing of [undefined, "", "short"]) {
+      expect(() => sessionSecret({ SESSION_SECRET: missing, ...development })).toThrow(/at least 32 bytes/);
+    }
   });
 });
 

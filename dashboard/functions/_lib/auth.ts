@@ -3,12 +3,19 @@
  * resolves who is calling in the configured mode and sets `user`, or answers
  * 401 `UNAUTHORIZED` (in the gateway's error shape, `details.auth_mode` saying
  * how to sign in). Also the same-origin check for state-changing requests.
+ *
+ * Login mode: the cookie's signature, `exp` and ceiling are checked here
+ * (`verifySession`), then the gateway is asked whether the session it names
+ * is still open ({@link SessionChecks}): not logged out, its admin key still
+ * an admin. A signed cookie is never enough on its own, since whoever learns
+ * `SESSION_SECRET` can sign anything and a signature cannot be taken back.
  */
 import { createMiddleware } from "hono/factory";
 import { ZaharaError } from "../../../workers/shared/errors";
 import { type AccessVerifiers, ACCESS_JWT_HEADER, resolveAccessConfig } from "./access";
 import { type AuthMode, type DashboardHono, type DashboardUser, authMode } from "./env";
-import { SESSION_COOKIE, checkSessionSecret, readCookie, verifySession } from "./session";
+import type { SessionChecks } from "./gateway-sessions";
+import { SESSION_COOKIE, readCookie, sessionSecret, verifySession } from "./session";
 
 /** Routes reachable without a session. */
 const OPEN_PATHS = new Set(["/api/login"]);
@@ -17,11 +24,12 @@ function unauthorized(mode: AuthMode, message: string): ZaharaError {
   return new ZaharaError("UNAUTHORIZED", { message, details: { auth_mode: mode } });
 }
 
-/** The guard. `now` is the clock (epoch ms) used for session expiry. */
-export function guard(verifiers: AccessVerifiers, now: () => number) {
+/** The guard. `now` is the clock (epoch ms) used for session expiry; `sessions` asks the gateway. */
+export function guard(verifiers: AccessVerifiers, sessions: SessionChecks, now: () => number) {
   return createMiddleware<DashboardHono>(async function guard(c, next) {
     const mode = authMode(c.env);
     c.set("mode", mode);
+    c.set("sessionId", undefined);
     if (OPEN_PATHS.has(c.req.path)) return next();
     let user: DashboardUser;
     if (mode === "access") {
@@ -39,12 +47,20 @@ export function guard(verifiers: AccessVerifiers, now: () => number) {
         throw err;
       }
     } else {
-      checkSessionSecret(c.env.SESSION_SECRET);
+      const secret = sessionSecret(c.env);
       const token = readCookie(c.req.header("Cookie"), SESSION_COOKIE);
       if (token) c.set("logger", c.get("logger").redacting([token]));
-      const claims = token ? await verifySession(token, c.env.SESSION_SECRET, now()) : undefined;
+      const claims = token ? await verifySession(token, secret, now()) : undefined;
       if (!claims) throw unauthorized(mode, token ? "Session expired or invalid; sign in again" : "Not signed in");
+      c.set("logger", c.get("logger").redacting([claims.sid]));
+      const session = await sessions.check(c, claims.sid);
+      // The gateway's record names the principal; a cookie claiming another one was not signed at that login.
+      if (!session || session.principal !== claims.sub) {
+        c.get("logger").info("session refused by the gateway", { user: claims.sub });
+        throw unauthorized(mode, "Session expired or invalid; sign in again");
+      }
       user = { sub: claims.sub, exp: claims.exp };
+      c.set("sessionId", claims.sid);
     }
     c.set("user", user);
     c.get("logFields").user = user.sub;

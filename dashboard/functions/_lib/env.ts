@@ -20,6 +20,13 @@ export interface DashboardEnv {
   JAEGER_UI_URL?: string;
   /** `debug` | `info` | `warn` | `error`. */
   LOG_LEVEL?: string;
+  /**
+   * `production` (wrangler.toml) or `development` (.dev.vars under `npm run dev`): local development
+   * accepts the committed development `SESSION_SECRET` and answers only loopback hosts (`localHostGuard`).
+   */
+  ZAHARA_ENV?: string;
+  /** Local development: extra host names answered (comma-separated), e.g. for a test harness. */
+  DEV_ALLOWED_HOSTS?: string;
   /** Secret: a gateway key with the admin scope, sent for `/v1/*` and `/metrics`. */
   GATEWAY_ADMIN_KEY?: string;
   /** Secret: a gateway caller key, sent for `/agents`, `/agents/*`, `/execute`, `/health`. */
@@ -42,7 +49,7 @@ export function authMode(env: Partial<DashboardEnv>): AuthMode {
 
 /** Who is signed in (set by the guard on every route behind it). */
 export interface DashboardUser {
-  /** Stable id: an Access user's `sub`, or in login mode the admin key's gateway principal id (else `admin`). */
+  /** Stable id: an Access user's `sub`, or in login mode the gateway principal id of the admin key that signed in. */
   sub: string;
   /** An Access user's e-mail. */
   email?: string;
@@ -53,5 +60,6 @@ export interface DashboardUser {
 /** The Hono environment of the dashboard API. */
 export interface DashboardHono {
   Bindings: DashboardEnv;
-  Variables: { user: DashboardUser; mode: AuthMode };
+  /** `sessionId`: in login mode, the gateway session the cookie names (logout revokes it); never logged. */
+  Variables: { user: DashboardUser; mode: AuthMode; sessionId: string | undefined };
 }

@@ -1,15 +1,33 @@
 /**
- * The login-mode session: a cookie holding `base64url(JSON {sub, exp})` and
- * its HMAC-SHA256 (`SESSION_SECRET`), separated by a dot. Stateless: the
- * signature and `exp` (epoch seconds) are all that is checked, so a session
- * ends at its expiry or when the secret changes. The cookie is HttpOnly,
- * SameSite=Strict, and Secure whenever the site is served over https.
+ * The login-mode session cookie: `base64url(JSON {sid, sub, exp})` and its
+ * HMAC-SHA256 (`SESSION_SECRET`), separated by a dot. `sid` names the
+ * session record the gateway keeps (`/v1/sessions`), `sub` the admin key's
+ * principal, `exp` the end (epoch seconds). The signature and `exp` are
+ * checked here; whether the session is still open (no logout, its admin key
+ * still an admin) is asked of the gateway by the guard. The cookie is
+ * HttpOnly, SameSite=Strict, and Secure whenever the site is served over https.
+ *
+ * The development `SESSION_SECRET` is committed (dashboard/.dev.vars.example),
+ * so anyone can sign with it: {@link sessionSecret} refuses it outside local
+ * development, exactly as a missing secret is refused.
  */
+import { type DeploymentVars, isLocalDevelopment } from "../../../workers/shared/http/deployment";
 
 /** Cookie name. */
 export const SESSION_COOKIE = "zahara_session";
-/** Session lifetime: 12 hours, in seconds. */
+/**
+ * Session lifetime: 12 hours, in seconds. Login asks the gateway for this long (its
+ * `SESSION_MAX_TTL_SECONDS` may cut it shorter); a cookie whose `exp` is further away
+ * than this (plus {@link CLOCK_SKEW_SECONDS}) is refused, whoever signed it.
+ */
 export const SESSION_TTL_SECONDS = 12 * 60 * 60;
+/** Slack for the clocks of the dashboard and the gateway, in seconds. */
+export const CLOCK_SKEW_SECONDS = 60;
+/**
+ * The development `SESSION_SECRET`, as committed in dashboard/.dev.vars.example (a test
+ * keeps the two equal). Public, so refused outside local development.
+ */
+export const DEVELOPMENT_SESSION_SECRET = "zahara-dev-session-secret-0123456789abcdef";
 /** Shortest accepted `SESSION_SECRET`, in bytes. */
 export const MIN_SESSION_SECRET_BYTES = 32;
 /** Longest cookie value looked at (a valid one is far shorter). */
@@ -17,7 +35,9 @@ const MAX_TOKEN_CHARS = 1024;
 
 /** What a session cookie carries. */
 export interface SessionClaims {
-  /** Who signed in: the gateway principal id of the admin key, or `admin`. */
+  /** The gateway's session id (`POST /v1/sessions`): a secret, never logged. */
+  sid: string;
+  /** Who signed in: the gateway principal id of the admin key. */
   sub: string;
   /** Expiry, epoch seconds. */
   exp: number;
@@ -25,6 +45,8 @@ export interface SessionClaims {
 
 const enc = new TextEncoder();
 const B64URL = /^[A-Za-z0-9_-]+$/;
+/** A session id the gateway could have issued: path-safe characters only (it goes into `/v1/sessions/<sid>`). */
+const SESSION_ID = /^[A-Za-z0-9_-]{16,128}$/;
 
 function b64url(bytes: Uint8Array): string {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
@@ -42,6 +64,24 @@ export function checkSessionSecret(secret: string | undefined): asserts secret i
   }
 }
 
+/**
+ * The `SESSION_SECRET` to sign and verify with; throws (a 500, logged) when it
+ * is missing or short, or when it is the committed development secret and this
+ * is not local development (`ZAHARA_ENV` other than `development`). The
+ * message names the problem, never the value.
+ */
+export function sessionSecret(env: { SESSION_SECRET?: string | undefined } & DeploymentVars): string {
+  const secret = env.SESSION_SECRET;
+  checkSessionSecret(secret);
+  if (secret === DEVELOPMENT_SESSION_SECRET && !isLocalDevelopment(env)) {
+    throw new Error(
+      "SESSION_SECRET is the development secret committed in dashboard/.dev.vars.example, refused outside " +
+        "local development (ZAHARA_ENV is not development): set a random one (openssl rand -base64 32)",
+    );
+  }
+  return secret;
+}
+
 function hmacKey(secret: string, usage: "sign" | "verify"): Promise<CryptoKey> {
   return crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [usage]);
 }
@@ -49,14 +89,16 @@ function hmacKey(secret: string, usage: "sign" | "verify"): Promise<CryptoKey> {
 /** Signs `claims` into a cookie value. */
 export async function signSession(claims: SessionClaims, secret: string): Promise<string> {
   checkSessionSecret(secret);
-  const payload = b64url(enc.encode(JSON.stringify({ sub: claims.sub, exp: claims.exp })));
+  const payload = b64url(enc.encode(JSON.stringify({ sid: claims.sid, sub: claims.sub, exp: claims.exp })));
   const sig = await crypto.subtle.sign("HMAC", await hmacKey(secret, "sign"), enc.encode(payload));
   return `${payload}.${b64url(new Uint8Array(sig))}`;
 }
 
 /**
- * The claims of a cookie value when its signature is valid and it has not
- * expired at `nowMs`; undefined otherwise (malformed, tampered, expired).
+ * The claims of a cookie value when its signature is valid, it names a
+ * session, and its `exp` is after `nowMs` and no further than the lifetime a
+ * login gives; undefined otherwise (malformed, tampered, expired, beyond the
+ * ceiling). The gateway still has to confirm the session (the guard asks).
  * The signature is checked with `crypto.subtle.verify` (constant time).
  */
 export async function verifySession(token: string | undefined, secret: string, nowMs: number = Date.now()): Promise<SessionClaims | undefined> {
@@ -75,10 +117,13 @@ export async function verifySession(token: string | undefined, secret: string, n
   } catch {
     return undefined;
   }
-  const { sub, exp } = (claims ?? {}) as Partial<SessionClaims>;
+  const { sid, sub, exp } = (claims ?? {}) as Partial<SessionClaims>;
+  if (typeof sid !== "string" || !SESSION_ID.test(sid)) return undefined;
   if (typeof sub !== "string" || !sub || typeof exp !== "number" || !Number.isFinite(exp)) return undefined;
   if (nowMs / 1000 >= exp) return undefined;
-  return { sub, exp };
+  // Whoever holds the secret could sign any exp: none is honoured beyond the lifetime a login gives.
+  if (exp > nowMs / 1000 + SESSION_TTL_SECONDS + CLOCK_SKEW_SECONDS) return undefined;
+  return { sid, sub, exp };
 }
 
 /** The value of cookie `name` in a `Cookie` header. */

@@ -5,10 +5,12 @@
  * API (`/agents`, `/agents/*`, `/execute`, `/health`). Any other path is 404.
  *
  * Only an allowlist of headers goes in each direction, so the browser can
- * neither send a credential of its own nor read one: in, `Content-Type` and
- * `X-Timeout-Ms` (plus our `X-Request-Id`, and on admin calls
+ * neither send a credential of its own nor read one: in, `Content-Type`,
+ * `X-Timeout-Ms` and `CF-Connecting-IP` (which Cloudflare's edge sets to the
+ * browser's address, so the gateway's audit log and throttle see the person's
+ * address rather than "unknown"), plus our `X-Request-Id`, and on admin calls
  * `X-Zahara-On-Behalf-Of` naming the signed-in person for the gateway's audit
- * log); out, the status, the body, `Content-Type`, `X-Request-Id`,
+ * log; out, the status, the body, `Content-Type`, `X-Request-Id`,
  * `Retry-After`, `RateLimit`, `RateLimit-Policy`, `Allow`, `Idempotent-Replayed`.
  * Should a server-held secret ever appear in an answer, it is replaced by
  * `[REDACTED]` before the answer leaves.
@@ -27,7 +29,7 @@ const CALLER_PATH = /^\/(?:agents(?:\/.*)?|execute|health)$/;
 /** Segments of plain characters only: no encoded slashes, dots or anything a router could read twice. */
 const SAFE_PATH = /^(?:\/[A-Za-z0-9_~:-][A-Za-z0-9._~:-]*)+$/;
 
-const REQUEST_HEADERS = ["Content-Type", "X-Timeout-Ms"];
+const REQUEST_HEADERS = ["Content-Type", "X-Timeout-Ms", "CF-Connecting-IP"];
 const RESPONSE_HEADERS = ["Content-Type", "Retry-After", "RateLimit", "RateLimit-Policy", "Allow", "Idempotent-Replayed"];
 /** The gateway's audit header for the person an admin client acts for. */
 export const ON_BEHALF_OF_HEADER = "X-Zahara-On-Behalf-Of";

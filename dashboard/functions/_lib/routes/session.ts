@@ -1,21 +1,25 @@
 /**
  * `POST /api/login`, `POST /api/logout`, `GET /api/session`.
  *
- * Login (DASHBOARD_AUTH=login) asks the gateway whether the presented key is
- * an admin key: `GET /v1/keys?limit=1` with it through the service binding;
- * 200 means admin. The key is then forgotten: the session cookie carries
- * only who signed in and until when, and the proxy uses the server-held keys.
- * Failed logins count against the browser's address in the gateway's
- * AuthThrottle (its `CF-Connecting-IP` is passed on), so guessing is throttled
- * with 429 `TOO_MANY_AUTH_FAILURES` exactly as at the gateway.
+ * Login (DASHBOARD_AUTH=login) opens a session at the gateway with the
+ * presented key: `POST /v1/sessions` with it through the service binding
+ * (201 means an admin key; the gateway records the session and audits it).
+ * The key is then forgotten: the cookie carries the session id, who signed in
+ * and until when, signed, and the proxy uses the server-held keys. Failed
+ * logins count against the browser's address in the gateway's AuthThrottle
+ * (its `CF-Connecting-IP` is passed on), so guessing is throttled with 429
+ * `TOO_MANY_AUTH_FAILURES` exactly as at the gateway.
+ *
+ * Logout ends the session at the gateway (`DELETE /v1/sessions/:id`), so a
+ * copy of the cookie opens nothing afterwards, and clears the cookie.
  */
 import type { Context } from "hono";
-import { MANAGED_KEY_PREFIX, keyIdOf, sha256 } from "../../../../workers/gateway/src/auth/api-keys";
 import { ZaharaError } from "../../../../workers/shared/errors";
 import { readJsonBody } from "../../../../workers/shared/http/json-body";
 import { ACCESS_LOGOUT_PATH } from "../access";
 import type { AuthMode, DashboardHono, DashboardUser } from "../env";
-import { SESSION_TTL_SECONDS, checkSessionSecret, clearedSessionCookie, sessionCookie, signSession } from "../session";
+import { type SessionChecks, openSession } from "../gateway-sessions";
+import { SESSION_TTL_SECONDS, clearedSessionCookie, sessionCookie, sessionSecret, signSession } from "../session";
 
 /** Body of `GET /api/session` (and of a successful login). */
 export interface SessionInfo {
@@ -53,11 +57,6 @@ function sessionInfo(c: Ctx, user: DashboardUser): SessionInfo {
   };
 }
 
-/** The gateway's principal id for a key: `key_<12 hex of its SHA-256>` for a secret-configured key; a managed key's id is not derivable, so `admin`. */
-async function principalOf(key: string): Promise<string> {
-  return key.startsWith(MANAGED_KEY_PREFIX) ? "admin" : keyIdOf(await sha256(key));
-}
-
 async function readAdminKey(c: Ctx): Promise<string> {
   let body: unknown;
   try {
@@ -76,48 +75,41 @@ async function readAdminKey(c: Ctx): Promise<string> {
   return key.trim();
 }
 
-/** Asks the gateway whether `key` has the admin scope; throws the refusal otherwise. */
-async function checkAdminKey(c: Ctx, key: string): Promise<void> {
-  const headers = new Headers({ "X-API-Key": key, "X-Request-Id": c.get("requestId") });
-  const address = c.req.header("CF-Connecting-IP");
-  if (address) headers.set("CF-Connecting-IP", address);
-  let res: Response;
-  try {
-    res = await c.env.GATEWAY.fetch("https://gateway/v1/keys?limit=1", { headers });
-  } catch (err) {
-    throw new ZaharaError("UPSTREAM_UNREACHABLE", { message: "The gateway could not be reached", cause: err });
-  }
-  await res.body?.cancel();
-  if (res.status === 200) return;
-  if (res.status === 401) throw new ZaharaError("UNAUTHORIZED", { message: "Not a valid admin key", details: { auth_mode: "login" } });
-  if (res.status === 403) throw new ZaharaError("FORBIDDEN", { message: "This key is valid but has no admin scope", details: { auth_mode: "login" } });
-  const retryAfter = res.headers.get("Retry-After");
-  const headersOut: Record<string, string> = retryAfter ? { "Retry-After": retryAfter } : {};
-  if (res.status === 429) throw new ZaharaError("TOO_MANY_AUTH_FAILURES", { headers: headersOut });
-  if (res.status === 503) throw new ZaharaError("AUTH_UNAVAILABLE", { headers: headersOut });
-  throw new ZaharaError("UPSTREAM_FAILED", { message: `The gateway answered ${res.status} while checking the key`, details: { gateway_status: res.status } });
-}
-
 /** `POST /api/login {admin_key}` → 200 {@link SessionInfo} and the session cookie. */
-export async function loginHandler(c: Ctx, now: () => number): Promise<Response> {
-  if (c.get("mode") !== "login") throw new ZaharaError("NOT_FOUND", { message: "Sign-in is handled by Cloudflare Access (DASHBOARD_AUTH=access)" });
-  checkSessionSecret(c.env.SESSION_SECRET);
+export async function loginHandler(c: Ctx, sessions: SessionChecks, now: () => number): Promise<Response> {
+  if (c.get("mode") !== "login") {
+    throw new ZaharaError("NOT_FOUND", { message: "Sign-in is handled by Cloudflare Access (DASHBOARD_AUTH=access)" });
+  }
+  const secret = sessionSecret(c.env);
   const key = await readAdminKey(c);
   c.set("logger", c.get("logger").redacting([key]));
-  await checkAdminKey(c, key);
-  const user: DashboardUser = { sub: await principalOf(key), exp: Math.floor(now() / 1000) + SESSION_TTL_SECONDS };
-  const token = await signSession(user, c.env.SESSION_SECRET);
+  const session = await openSession(c, key, SESSION_TTL_SECONDS);
+  sessions.remember(session.id, session);
+  // The cookie ends with the gateway's record, and never later than a login's lifetime on this clock.
+  const nowSeconds = Math.floor(now() / 1000);
+  const exp = Math.min(Math.floor(session.expiresAt / 1000), nowSeconds + SESSION_TTL_SECONDS);
+  const user: DashboardUser = { sub: session.principal, exp };
+  const token = await signSession({ sid: session.id, ...user }, secret);
+  c.set("logger", c.get("logger").redacting([token]));
   c.get("logFields").user = user.sub;
   c.get("logger").info("dashboard login", { user: user.sub });
-  c.header("Set-Cookie", sessionCookie(token, { secure: isSecure(c), maxAge: SESSION_TTL_SECONDS }));
+  c.header("Set-Cookie", sessionCookie(token, { secure: isSecure(c), maxAge: Math.max(0, exp - nowSeconds) }));
   c.set("user", user);
   return c.json(sessionInfo(c, user));
 }
 
-/** `POST /api/logout`: clears the cookie (login mode) or points at Access's logout. */
-export function logoutHandler(c: Ctx): Response {
+/**
+ * `POST /api/logout`: ends the session at the gateway and clears the cookie
+ * (login mode), or points at Access's logout. Should the gateway fail to end
+ * it, the answer is that error, still clearing the cookie.
+ */
+export async function logoutHandler(c: Ctx, sessions: SessionChecks): Promise<Response> {
   if (c.get("mode") === "access") return c.json({ ok: true, logout_url: ACCESS_LOGOUT_PATH });
-  c.header("Set-Cookie", clearedSessionCookie(isSecure(c)));
+  const cleared = clearedSessionCookie(isSecure(c));
+  const id = c.get("sessionId");
+  if (id) await sessions.revoke(c, id, { "Set-Cookie": cleared });
+  c.get("logger").info("dashboard logout", { user: c.get("user").sub });
+  c.header("Set-Cookie", cleared);
   return c.json({ ok: true, logout_url: null });
 }
 
