@@ -1,6 +1,7 @@
 /** POST /run: request-id echo, input and output schemas from the manifest, the error shape. */
-import { SELF } from "cloudflare:test";
+import { SELF, createExecutionContext, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import worker from "../../workers/agent-demo/src/index";
 import { expectError } from "../gateway/helpers";
 import { agentFrom, demoManifest } from "./helpers";
 
@@ -67,5 +68,17 @@ describe("agent runtime /run", () => {
 
   it("refuses a handler for a capability the manifest does not declare", () => {
     expect(() => agentFrom(demoManifest(), { undeclared: () => ({ result: 1 }) })).toThrow(/undeclared/);
+  });
+});
+
+describe("agent runtime in local development", () => {
+  it("answers only loopback and internal host names (DNS rebinding), any host once deployed", async () => {
+    const dev = { ZAHARA_ENV: "development", DEV_ALLOWED_HOSTS: "" };
+    const call = (url: string, vars: Record<string, string>) => worker.fetch!(new Request(url), { ...env, ...vars } as never, createExecutionContext());
+    await expectError(await call("http://evil.example:3001/health", dev), 403, "FORBIDDEN", "agent-demo");
+    for (const ok of ["http://localhost:3001/health", "http://127.0.0.1:3001/health", "https://agent-demo.agent.internal/health"]) {
+      expect((await call(ok, dev)).status).toBe(200);
+    }
+    expect((await call("http://evil.example:3001/health", { ZAHARA_ENV: "production" })).status).toBe(200);
   });
 });

@@ -22,6 +22,9 @@ export default defineProject({
           LLM_API_KEY: llm.apiKey,
           MAX_BODY_BYTES: "4096",
           LOG_LEVEL: "error",
+          // Local development, as under `npm run dev`; the tests address agent.test.
+          ZAHARA_ENV: "development",
+          DEV_ALLOWED_HOSTS: "agent.test",
         },
       },
     }),

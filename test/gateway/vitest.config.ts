@@ -42,6 +42,8 @@ export default defineProject({
           // Local development, as under `npm run dev` (short test keys accepted); the tests address gateway.test.
           ZAHARA_ENV: "development",
           DEV_ALLOWED_HOSTS: "gateway.test",
+          // The tests play Cloudflare's edge, which sets CF-Connecting-IP (local development otherwise ignores it).
+          DEV_TRUST_CLIENT_ADDRESS: "true",
           ...migrations,
           TEST_FILE_SINK_URL: sink.url,
           TEST_JWKS_URL: jwks.url,

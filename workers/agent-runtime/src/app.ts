@@ -6,6 +6,7 @@
 import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import { agentInfo } from "../../shared/agents";
+import { localHostGuard } from "../../shared/http/deployment";
 import { notFound, onError } from "../../shared/http/error-handler";
 import { requestContext } from "../../shared/http/request-context";
 import type { ZaharaAgentManifest } from "../../shared/manifest";
@@ -31,6 +32,8 @@ export function createAgentApp<E extends AgentRuntimeEnv>(
   const page = renderAgentPage(manifest, info);
   const app = new Hono<{ Bindings: E }>();
   app.use(requestContext({ service: info.name, secrets: agentSecrets }));
+  // Local development answers only loopback and internal host names (DNS rebinding); a deployment is unaffected.
+  app.use(localHostGuard());
   app.use(serverTiming());
   app.use(
     secureHeaders({

@@ -6,6 +6,7 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
+import { localHostGuard } from "../../shared/http/deployment";
 import { notFound, onError } from "../../shared/http/error-handler";
 import { requestContext } from "../../shared/http/request-context";
 import { currentTraceId } from "../../shared/observability/spans";
@@ -25,6 +26,7 @@ import { guardAdminRoutes } from "./routes/guard-admin";
 import { agentExecuteHandler, executeHandler } from "./routes/execute";
 import { healthHandler } from "./routes/health";
 import { requestLogRoutes } from "./routes/requests";
+import { sessionRoutes } from "./routes/sessions";
 import { metricsHandler } from "./routes/metrics";
 import { statsHandler } from "./routes/stats";
 
@@ -54,6 +56,13 @@ export function createGatewayApp({ manifests, version, authenticator = new Authe
   const deps = { registry, catalog: new ResilienceCatalog(manifests) };
   const app = new Hono<{ Bindings: Env }>();
   app.use(requestContext({ service: "gateway", secrets: gatewaySecrets }));
+  // Local development answers only loopback host names (DNS rebinding); a deployment is unaffected.
+  app.use(localHostGuard());
+  app.use(async function noStore(c, next) {
+    await next();
+    // Answers are per credential (and some carry a new secret): no cache, shared or private, may keep them.
+    if (!c.res.headers.has("Cache-Control")) c.header("Cache-Control", "no-store");
+  });
   app.use(async function traceContext(c, next) {
     // The trace this request belongs to (set by the tracing wiring), for the request log and log lines.
     const traceId = currentTraceId();
@@ -95,6 +104,7 @@ export function createGatewayApp({ manifests, version, authenticator = new Authe
   app.get("/v1/stats", statsHandler(deps));
   app.route("/v1/requests", requestLogRoutes());
   app.route("/v1/keys", keyRoutes(registry));
+  app.route("/v1/sessions", sessionRoutes());
   app.route("/v1/agents", guardAdminRoutes(deps));
   app.get("/v1/audit", auditHandler());
   app.onError(onError);

@@ -59,9 +59,9 @@ type GatewayContext = Context<{ Bindings: GatewayVars & { UPSTREAM_GUARD?: Guard
 async function execute(c: GatewayContext, deps: ExecuteDeps, task: string, parameters: Record<string, unknown>, agentName?: string) {
   const logFields = c.get("logFields");
   logFields.task = task;
-  const agent = deps.registry.route(task, agentName);
-  logFields.agent = agent.name;
   const principal = c.get("principal");
+  const agent = deps.registry.route(task, agentName, (a, cap) => allowsCall(principal, a, cap));
+  logFields.agent = agent.name;
   authorizeCall(principal, agent.name, task);
   const binding = serviceBinding(c.env, agent.binding);
   if (!binding) {
@@ -83,6 +83,7 @@ async function execute(c: GatewayContext, deps: ExecuteDeps, task: string, param
       keyId: principal.id,
       ...(principal.limits && (principal.limits.rateLimit || principal.limits.maxTokensPerDay !== undefined) ? { keyLimits: principal.limits } : {}),
       gatewayTimeoutMs: config.timeoutMs,
+      breakerTimeoutFloorMs: config.breakerTimeoutFloorMs,
       maxResponseBytes: config.maxResponseBytes,
       // A fallback serves only a caller that may call the task on it too.
       mayCall: (name) => allowsCall(principal, name, task),
@@ -139,7 +140,8 @@ export function executeHandler(deps: ExecuteDeps) {
 export function agentExecuteHandler(deps: ExecuteDeps) {
   return async function agentExecuteRoute(c: GatewayContext): Promise<Response> {
     const agentName = c.req.param("agent") ?? "";
-    deps.registry.agent(agentName);
+    const principal = c.get("principal");
+    deps.registry.agent(agentName, (a, cap) => allowsCall(principal, a, cap));
     const body = await parseJsonBody(c.req.raw, AgentExecuteBodySchema, { maxBytes: resolveGatewayConfig(c.env).maxBodyBytes });
     return execute(c, deps, body.task, body.parameters, agentName);
   };
