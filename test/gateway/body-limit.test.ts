@@ -2,7 +2,7 @@
 import { createExecutionContext, env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../workers/gateway/src/index";
-import { BASE, KEY, expectError, post } from "./helpers";
+import { BASE, HASHED_KEY, KEY, expectError, post } from "./helpers";
 
 const LIMIT = Number(env.MAX_BODY_BYTES);
 const ctx = createExecutionContext();
@@ -42,13 +42,36 @@ describe("body limit", () => {
     const { stream, state } = countingStream(1024); // 1 MiB offered
     const req = new Request(`${BASE}/execute`, {
       method: "POST",
-      headers: { "Content-Type": "application/json", "X-API-Key": KEY },
+      // A deployment's key: a hashed entry (short plaintext keys are accepted only in local development).
+      headers: { "Content-Type": "application/json", "X-API-Key": HASHED_KEY },
       body: stream,
     });
-    const res = await worker.fetch(req, env, ctx);
+    // A deployment (local development drains the rest behind the 413: next test).
+    const res = await worker.fetch(req, { ...env, ZAHARA_ENV: "production" }, ctx);
     await expectError(res, 413, "PAYLOAD_TOO_LARGE");
     // 4 KiB limit: the fifth 1 KiB chunk crosses it; allow one chunk of read-ahead.
     expect(state.pulled).toBeLessThanOrEqual(LIMIT / 1024 + 2);
+  });
+
+  it("in local development, answers 413 while the body is still open, then drains the rest behind the answer", async () => {
+    let resume!: () => void;
+    const resumed = new Promise<void>((r) => (resume = r));
+    const chunk = new TextEncoder().encode("x".repeat(1024));
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (sent === LIMIT / 1024 + 1) await resumed; // past the limit, the client stalls
+        if (sent === LIMIT / 1024 + 4) return controller.close();
+        sent++;
+        controller.enqueue(chunk);
+      },
+    });
+    const req = new Request(`${BASE}/execute`, { method: "POST", headers: { "Content-Type": "application/json", "X-API-Key": KEY }, body: stream });
+    const res = await worker.fetch(req, env, ctx); // resolves before the client resumes: answered at once
+    expect(res.status).toBe(413);
+    resume();
+    await expectError(res, 413, "PAYLOAD_TOO_LARGE"); // its body ends once the rest of the request's is read
+    expect(sent).toBe(LIMIT / 1024 + 4);
   });
 
   it("a body cut short (the connection lost before its Content-Length arrived) is a 400, not a 500", async () => {

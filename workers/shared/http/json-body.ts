@@ -29,6 +29,51 @@ function tooLarge(maxBytes: number): ZaharaError {
   });
 }
 
+/** Bounds of {@link lingerOverflow} in local development: 10 s, 8 MiB. */
+export const OVERFLOW_LINGER = { maxMs: 10_000, maxBytes: 8 * 1024 * 1024 };
+
+/** Over-limit request bodies left unread by {@link readLimited} (`keepRest`), by request, for {@link takeOverflow}. */
+const overflows = new WeakMap<object, ReadableStreamDefaultReader<Uint8Array>>();
+
+/** The unread rest of `request`'s over-limit body (once): the caller drains or cancels it. */
+export function takeOverflow(request: object): ReadableStreamDefaultReader<Uint8Array> | undefined {
+  const reader = overflows.get(request);
+  overflows.delete(request);
+  return reader;
+}
+
+/**
+ * `res` with its (small) body written at once under a fixed length, but the stream held open
+ * while `rest` is read and discarded, until it ends, fails (the client left) or `maxMs` passes;
+ * then `rest` is cancelled and the stream closed. The runtime's HTTP server so never closes the
+ * connection while the request body is still in flight, which behind `wrangler dev`'s proxy
+ * loses the proxy's next request (workerd's HTTP client reuses the dead connection).
+ */
+export async function lingerOverflow(res: Response, rest: ReadableStreamDefaultReader<Uint8Array>, { maxMs, maxBytes }: { maxMs: number; maxBytes: number }): Promise<Response> {
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const { readable, writable } = new FixedLengthStream(bytes.byteLength);
+  const writer = writable.getWriter();
+  void writer.write(bytes).catch(() => undefined);
+  let expire!: () => void;
+  const timeout = new Promise<{ done: true; value?: undefined }>((resolve) => (expire = () => resolve({ done: true })));
+  const timer = setTimeout(expire, maxMs);
+  void (async () => {
+    try {
+      for (let left = maxBytes; left >= 0; ) {
+        const chunk = await Promise.race([rest.read(), timeout]);
+        if (chunk.done) break;
+        left -= chunk.value.byteLength;
+      }
+    } catch {
+      // the client went away mid-body
+    }
+    clearTimeout(timer);
+    await rest.cancel().catch(() => undefined);
+    await writer.close().catch(() => undefined);
+  })();
+  return new Response(readable, res);
+}
+
 /** The body stopped before it was complete: the client closed the connection short of its `Content-Length`. */
 function incomplete(): ZaharaError {
   return new ZaharaError("INVALID_REQUEST", { message: "Request body ended before it was complete (fewer bytes arrived than its Content-Length declared)" });
@@ -40,11 +85,16 @@ function incomplete(): ZaharaError {
  * soon as more arrive, and 400 `INVALID_REQUEST` when the stream fails (a
  * connection lost mid-body).
  */
-export async function readLimited(message: { body: ReadableStream<Uint8Array> | null; headers: Headers }, maxBytes: number): Promise<Uint8Array> {
+export async function readLimited(
+  message: { body: ReadableStream<Uint8Array> | null; headers: Headers },
+  maxBytes: number,
+  { keepRest = false }: { keepRest?: boolean } = {},
+): Promise<Uint8Array> {
   const { body } = message;
   const declared = message.headers.get("Content-Length");
   if (declared !== null && Number(declared) > maxBytes) {
-    await body?.cancel().catch(() => undefined);
+    if (keepRest && body) overflows.set(message, body.getReader());
+    else await body?.cancel().catch(() => undefined);
     throw tooLarge(maxBytes);
   }
   if (!body) return new Uint8Array();
@@ -62,7 +112,8 @@ export async function readLimited(message: { body: ReadableStream<Uint8Array> | 
     if (done) break;
     total += value.byteLength;
     if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
+      if (keepRest) overflows.set(message, reader);
+      else await reader.cancel().catch(() => undefined);
       throw tooLarge(maxBytes);
     }
     chunks.push(value);
@@ -88,7 +139,7 @@ export async function readJsonBody(request: Request, maxBytes: number = DEFAULT_
       message: "Content-Type must be application/json",
     });
   }
-  const bytes = await readLimited(request, maxBytes);
+  const bytes = await readLimited(request, maxBytes, { keepRest: true });
   if (bytes.byteLength === 0) throw new ZaharaError("INVALID_JSON", { message: "Request body is empty" });
   let text: string;
   try {

@@ -5,6 +5,8 @@
  */
 import { createMiddleware } from "hono/factory";
 import { createLogger } from "../logger";
+import { type DeploymentVars, isLocalDevelopment } from "./deployment";
+import { OVERFLOW_LINGER, lingerOverflow, takeOverflow } from "./json-body";
 import { REQUEST_ID_HEADER, resolveRequestId } from "../request-id";
 import type { BaseBindings } from "./context";
 import "./context";
@@ -48,6 +50,11 @@ export function requestContext({ service, secrets = () => [] }: RequestContextOp
     c.set("doCalls", doCalls);
     await next();
     c.header(REQUEST_ID_HEADER, requestId);
+    // A 413 left the rest of the body unread (readJsonBody). Locally, drain it behind the answer: `wrangler dev`'s
+    // proxy loses its next request when the connection closes under a body still in flight (workerd#1741).
+    const rest = takeOverflow(c.req.raw);
+    if (rest && isLocalDevelopment(c.env as DeploymentVars)) c.res = await lingerOverflow(c.res, rest, OVERFLOW_LINGER);
+    else await rest?.cancel().catch(() => undefined);
     const status = c.res.status;
     const level = status >= 500 ? "error" : status >= 400 ? "warn" : "info";
     // The current logger: auth may have replaced it with one that also redacts the presented credential.
