@@ -10,14 +10,18 @@ import { startFileSink } from "../doubles/file-sink.ts";
 import { startJwksServer } from "../doubles/jwks-server.ts";
 import { startOpenAiDouble } from "../doubles/openai-server.ts";
 import { startOtlpReceiver } from "../doubles/otlp-receiver.ts";
+import { testQueueConsumers } from "../request-log-queue-consumer.ts";
 import { ROOT, TEST_ADMIN_KEY, TEST_HASHED_KEY_SHA256, TEST_KEY, TEST_SCRAPE_TOKEN, agentWorker, gatewayMigrationBindings } from "../workers-shared.ts";
 
 const llm = await startOpenAiDouble();
-// Every Worker exports its spans here (OTLP/HTTP JSON); tracing tests read them back and switch its faults.
+// The gateway and agent-custom export their spans here (OTLP/HTTP JSON); tracing tests read them back and switch its faults.
 const otlp = await startOtlpReceiver();
-const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_TIMEOUT: "3000" };
+const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_TIMEOUT: "3000", OTEL_TRACES_SAMPLER_ARG: "1" };
 // A second receiver that no test switches to a fault mode, for tests that read spans while others (in parallel files) break the first.
+// agent-demo exports here, keeping ordinary traces at ratio 0.5, so tracing-sampling.test.ts can show the gateway (sent
+// here per request) and the agent making the same call on the same trace ids (kept when they end below 80000000).
 const steadyOtlp = await startOtlpReceiver();
+const demoTracing = { ...tracing, OTEL_EXPORTER_OTLP_ENDPOINT: steadyOtlp.url, OTEL_TRACES_SAMPLER_ARG: "0.5" };
 // The D1 migrations (request log, access control), applied by setup.ts in each test file (storage is per file).
 const migrations = await gatewayMigrationBindings();
 // Tests hand files to Node through it (metrics.test.ts writes dist/metrics-sample.prom for promtool).
@@ -52,8 +56,10 @@ export default defineProject({
           TEST_OTLP_STEADY_ENDPOINT: steadyOtlp.url,
           TEST_OTLP_STEADY_CONTROL_URL: steadyOtlp.controlUrl,
         },
+        // The request-log queue's consumer as in wrangler.toml, with a 50 ms batch timeout (tests poll D1 for rows).
+        queueConsumers: testQueueConsumers(ROOT),
         workers: [
-          agentWorker("agent-demo", { CHAOS_ENABLED: "true", LLM_BASE_URL: llm.url, LLM_API_KEY: llm.apiKey, ...tracing }),
+          agentWorker("agent-demo", { CHAOS_ENABLED: "true", LLM_BASE_URL: llm.url, LLM_API_KEY: llm.apiKey, ...demoTracing }),
           agentWorker("agent-custom", { LLM_BASE_URL: llm.url, LLM_API_KEY: llm.apiKey, ...tracing }),
         ],
       },

@@ -9,6 +9,7 @@ import { isLocalDevelopment } from "../../shared/http/deployment";
 import { createLogger } from "../../shared/logger";
 import { withTracing } from "../../shared/observability/instrument";
 import { createGatewayApp } from "./app";
+import { consumeRequestLog } from "./request-log/consumer";
 import { runRetention } from "./request-log/retention";
 
 export { AuthThrottle } from "../../../durable-objects/auth-throttle/src";
@@ -30,6 +31,14 @@ const handler = {
       return;
     }
     await runRetention(env, controller.scheduledTime);
+  },
+  /**
+   * Queue consumer (`[[queues.consumers]]`): the request log's deliveries, each written in one D1 batch
+   * (request-log/consumer.ts). It acks, retries and logs by itself and never throws.
+   */
+  async queue(batch, env) {
+    const logger = createLogger({ service: "gateway", level: env.LOG_LEVEL, fields: { job: "request-log-consumer" } });
+    await consumeRequestLog(batch, env, logger);
   },
 } satisfies ExportedHandler<Env>;
 

@@ -1,11 +1,15 @@
 /**
  * Request log, write side: a middleware that, once the response is built,
- * stores one row per request and one per attempt in D1 (`REQUEST_LOG`).
+ * hands one entry per request (the request row and one row per attempt) to
+ * the request log, in `waitUntil`, so it never fails or delays the caller's
+ * response. Only the key id is stored, never the key.
  *
- * The write runs after the response (`waitUntil`) as one `db.batch()` per
- * request (the request row and its attempts, in one transaction), bounded by
- * a timeout. Any D1 fault is logged and dropped: it never fails or delays
- * the caller's response. Only the key id is stored, never the key.
+ * With the `REQUEST_LOG_QUEUE` binding the entry is sent to the queue, and
+ * the gateway's own consumer (consumer.ts) writes up to 100 of them per D1
+ * batch; without it (a deployment without the queue, unit tests calling the
+ * app directly) the entry is written here as one `db.batch()`, bounded by a
+ * timeout. An entry too large for a queue message is written directly too
+ * (message.ts). A failed send, like a failed write, is logged and dropped.
  *
  * Each row's key is a `log_id` the gateway generates, and rows are only ever
  * inserted (`INSERT OR IGNORE`: writing the same entry twice is harmless), so
@@ -18,9 +22,13 @@ import { createMiddleware } from "hono/factory";
 import type { Logger } from "../../../shared/logger";
 import { withTimeout } from "../../../shared/timeout";
 import type { AttemptRecord } from "../resilience/executor";
-import type { AttemptRow, RequestRow } from "./rows";
+import { type RequestLogEntry, fitsInMessage, messageBytes } from "./message";
+import type { RequestRow } from "./rows";
+import { insertStatements } from "./statements";
 
 export type { AttemptRow, RequestRow } from "./rows";
+export type { RequestLogEntry } from "./message";
+export { insertStatements } from "./statements";
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -32,18 +40,11 @@ declare module "hono" {
 /** The bindings the request log uses. */
 export interface RequestLogBindings {
   REQUEST_LOG?: D1Database;
+  /** The request-log queue (`[[queues.producers]]`); without it each entry is written directly. */
+  REQUEST_LOG_QUEUE?: Queue;
 }
 
-/** A request and its attempts: what one batch writes. */
-export interface RequestLogEntry {
-  request: RequestRow;
-  attempts: AttemptRow[];
-}
-
-/** Attempts per INSERT: D1 binds at most 100 parameters per statement, an attempt takes 10. */
-const ATTEMPTS_PER_INSERT = 10;
-
-/** How long a write may take before it is abandoned (and logged). */
+/** How long a write or a send may take before it is abandoned (and logged). */
 export const WRITE_TIMEOUT_MS = 5_000;
 
 /** Requests that are not logged: CORS preflights, health probes and metrics scrapes. */
@@ -116,35 +117,6 @@ function str(v: unknown): string | null {
 }
 
 /**
- * The statements that store `entry`: the request row, then its attempts, ten
- * per INSERT (most requests write two statements). Inserts only, ignored when
- * the `log_id` is already there, so a second delivery of an entry changes nothing.
- */
-export function insertStatements(db: D1Database, { request: r, attempts }: RequestLogEntry): D1PreparedStatement[] {
-  const inserts: D1PreparedStatement[] = [];
-  for (let i = 0; i < attempts.length; i += ATTEMPTS_PER_INSERT) {
-    const chunk = attempts.slice(i, i + ATTEMPTS_PER_INSERT);
-    inserts.push(
-      db
-        .prepare(
-          `INSERT OR IGNORE INTO request_attempts (log_id, n, agent, attempt, status, code, admission, latency_ms, backoff_ms, spans)
-           VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
-        )
-        .bind(...chunk.flatMap((a) => [a.log_id, a.n, a.agent, a.attempt, a.status, a.code, a.admission, a.latency_ms, a.backoff_ms, a.spans])),
-    );
-  }
-  return [
-    db
-      .prepare(
-        `INSERT OR IGNORE INTO requests (log_id, request_id, ts, key_id, agent, served_by, task, method, path, status, code, duration_ms, trace_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .bind(r.log_id, r.request_id, r.ts, r.key_id, r.agent, r.served_by, r.task, r.method, r.path, r.status, r.code, r.duration_ms, r.trace_id),
-    ...inserts,
-  ];
-}
-
-/**
  * Writes `entry` in one D1 batch, giving up after `timeoutMs`. Never throws:
  * a failure or a timeout is logged and the entry is dropped. Resolves to
  * whether the entry was written.
@@ -155,6 +127,40 @@ export async function writeEntry(db: D1Database, entry: RequestLogEntry, logger?
     return true;
   } catch (err) {
     logger?.error("request log write failed", {
+      error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+      logged_request_id: entry.request.request_id,
+    });
+    return false;
+  }
+}
+
+/**
+ * Sends `entry` to the request-log queue (as JSON), giving up after
+ * `timeoutMs`; an entry too large for a message is written directly
+ * instead. Never throws: a failed send is logged and the entry dropped.
+ * Resolves to whether the entry was sent (or written).
+ */
+export async function sendEntry(
+  queue: Queue,
+  db: D1Database,
+  entry: RequestLogEntry,
+  logger?: Logger,
+  timeoutMs = WRITE_TIMEOUT_MS,
+): Promise<boolean> {
+  if (!fitsInMessage(entry)) {
+    logger?.warn("request log entry too large for a queue message, written directly", {
+      logged_request_id: entry.request.request_id,
+      bytes: messageBytes(entry),
+      attempts: entry.attempts.length,
+    });
+    return writeEntry(db, entry, logger, timeoutMs);
+  }
+  try {
+    const sent = queue.send(entry, { contentType: "json" });
+    await withTimeout(sent, timeoutMs, `request log send timed out after ${timeoutMs} ms`);
+    return true;
+  } catch (err) {
+    logger?.error("request log send failed", {
       error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
       logged_request_id: entry.request.request_id,
     });
@@ -174,11 +180,13 @@ export function requestLog() {
     try {
       const db = c.env?.REQUEST_LOG;
       if (!db || skipped(c.req.method, c.req.path)) return;
-      const write = writeEntry(db, entryFromContext(c), c.get("logger"));
+      const entry = entryFromContext(c);
+      const queue = c.env.REQUEST_LOG_QUEUE;
+      const write = queue ? sendEntry(queue, db, entry, c.get("logger")) : writeEntry(db, entry, c.get("logger"));
       try {
         c.executionCtx.waitUntil(write);
       } catch {
-        // No execution context (app.request in a unit test): the write runs unawaited.
+        // No execution context (app.request in a unit test): the write or send runs unawaited.
       }
     } catch (err) {
       c.get("logger")?.error("request log entry could not be built", { error: err instanceof Error ? err.message : String(err) });
