@@ -10,6 +10,7 @@ import path from "node:path";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineProject } from "vitest/config";
 import { startJwksServer } from "../doubles/jwks-server.ts";
+import { testQueueConsumers } from "../request-log-queue-consumer.ts";
 import { ROOT, TEST_ADMIN_KEY, TEST_KEY, agentWorker, gatewayMigrationBindings } from "../workers-shared.ts";
 
 const migrations = await gatewayMigrationBindings();
@@ -37,6 +38,8 @@ export default defineProject({
           ...migrations,
           TEST_JWKS_URL: jwks.url,
         },
+        // The request-log queue's consumer as in wrangler.toml, with a 50 ms batch timeout (tests poll D1 for rows).
+        queueConsumers: testQueueConsumers(ROOT),
         workers: [agentWorker("agent-demo", { CHAOS_ENABLED: "true" }), agentWorker("agent-custom", {})],
       },
     }),

@@ -1,14 +1,16 @@
 /**
  * Traces, end to end: the gateway and the agent Workers export real OTLP/HTTP
- * to a local receiver (test/doubles/otlp-receiver.ts). One trace per request
- * from gateway to agent, with admission, attempts and backoffs; and a
- * collector that is down, slow or failing costs callers nothing.
+ * to local receivers (test/doubles/otlp-receiver.ts; agent-demo to the one no
+ * test breaks). One trace per request from gateway to agent, with admission,
+ * attempts and backoffs; and a collector that is down, slow or failing costs
+ * callers nothing. What is sampled: tracing-sampling.test.ts.
  */
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ReceivedSpan } from "../doubles/otlp-receiver";
 import { configOf } from "./guards";
 import { ADMIN_KEY, get, pollUntil, post } from "./helpers";
+import { allSpans, descends, hex, keptAtHalf } from "./tracing-helpers";
 
 const control = (env as unknown as { TEST_OTLP_CONTROL_URL: string }).TEST_OTLP_CONTROL_URL;
 
@@ -18,31 +20,14 @@ async function setMode(mode: "ok" | "fail" | "slow" | "down") {
   await res.arrayBuffer();
 }
 
-async function spans(): Promise<ReceivedSpan[]> {
-  return (await (await fetch(`${control}/spans`)).json()) as ReceivedSpan[];
-}
-
-/** Polls the receiver (exports happen after responses) until `done` holds for the spans of `requestId`'s trace. */
+/** Polls the receivers (exports happen after responses) until `done` holds for the spans of `requestId`'s trace. */
 async function traceOf(requestId: string, done: (trace: ReceivedSpan[]) => boolean): Promise<ReceivedSpan[]> {
   const read = async () => {
-    const all = await spans();
+    const all = await allSpans();
     const root = all.find((s) => s.attributes["zahara.request_id"] === requestId && s.service === "zahara-gateway");
     return root ? all.filter((s) => s.traceId === root.traceId) : [];
   };
   return pollUntil(read, (trace) => trace.length > 0 && done(trace), 150);
-}
-
-const byId = (trace: ReceivedSpan[]) => new Map(trace.map((s) => [s.spanId, s]));
-
-/** True when `span` descends from `ancestor` within `trace`. */
-function descends(trace: ReceivedSpan[], span: ReceivedSpan, ancestor: ReceivedSpan): boolean {
-  const ids = byId(trace);
-  let cur: ReceivedSpan | undefined = span;
-  for (let i = 0; i < 50 && cur; i++) {
-    if (cur.parentSpanId === ancestor.spanId) return true;
-    cur = cur.parentSpanId ? ids.get(cur.parentSpanId) : undefined;
-  }
-  return false;
 }
 
 afterEach(async () => {
@@ -52,7 +37,12 @@ afterEach(async () => {
 describe("tracing", () => {
   it("one trace per request: gateway span → admission → attempt → the agent's span, one trace id", async () => {
     const id = `trace-ok-${crypto.randomUUID()}`;
-    const res = await post("/agents/agent-demo/execute", { task: "echo", parameters: { a: 1 } }, { "X-Request-Id": id });
+    // agent-demo keeps ordinary traces at ratio 0.5 here (vitest.config.ts), and exports to the steady receiver:
+    // a trace id its ratio keeps, from the caller.
+    const caller = { traceId: keptAtHalf(), spanId: hex(8) };
+    const traceparent = `00-${caller.traceId}-${caller.spanId}-01`;
+    const body = { task: "echo", parameters: { a: 1 } };
+    const res = await post("/agents/agent-demo/execute", body, { "X-Request-Id": id, traceparent });
     expect(res.status).toBe(200);
     const trace = await traceOf(id, (t) => t.some((s) => s.service === "zahara-agent-demo" && s.attributes["zahara.request_id"] === id));
     const services = new Set(trace.map((s) => s.service));
@@ -60,6 +50,9 @@ describe("tracing", () => {
     expect(new Set(trace.map((s) => s.traceId)).size).toBe(1);
     const root = trace.find((s) => s.service === "zahara-gateway" && !trace.some((p) => p.spanId === s.parentSpanId))!;
     expect(root.attributes).toMatchObject({ "zahara.request_id": id, "agent.id": "agent-demo", capability: "echo" });
+    // The gateway continued the caller's trace.
+    expect(root.traceId).toBe(caller.traceId);
+    expect(root.parentSpanId).toBe(caller.spanId);
     const admission = trace.find((s) => s.name === "upstream.admission")!;
     const attempt = trace.find((s) => s.name === "upstream.attempt")!;
     expect(admission.attributes).toMatchObject({ "agent.id": "agent-demo", attempt: 1, "admission.decision": "admitted", "breaker.state": "closed" });

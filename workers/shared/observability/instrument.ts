@@ -1,16 +1,24 @@
 /**
  * The wiring that traces a Worker: `withTracing(handler, service)` wraps an
- * `ExportedHandler` with `@microlabs/otel-cf-workers` (spans for the handler
- * and for fetches over service bindings, W3C `traceparent` in and out), but
- * exports through {@link TraceBufferProcessor} and {@link SafeOtlpExporter}
- * so a collector that is down, slow or failing costs callers nothing.
+ * `ExportedHandler` so each `fetch` (and cron run) is the root span of the
+ * Worker's part of a trace — continuing a W3C `traceparent` from the caller,
+ * and passing one on over service bindings (`bindings.ts`) — and each part
+ * is decided at its end (`sampling.ts`), exported after the response through
+ * {@link TraceBufferProcessor} and {@link SafeOtlpExporter}, so a collector
+ * that is down, slow or failing costs callers nothing. Everything that can
+ * be done once is: settings are resolved once per env object, the buffer and
+ * exporter once per set of export settings, the env copy once per env.
  * Business code never imports this; it only uses `spans.ts`.
  */
-import { __unwrappedFetch, instrument, type ResolveConfigFn } from "@microlabs/otel-cf-workers";
+import { type Attributes, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { createLogger } from "../logger";
+import { withPropagatingBindings } from "./bindings";
+import { registerTracing, withContext } from "./context";
 import { SafeOtlpExporter } from "./otlp-exporter";
 import { TraceBufferProcessor } from "./span-processor";
-import { type TracingVars, resolveTracingConfig } from "./tracing-config";
+import { TRACEPARENT_HEADER, parseTraceparent } from "./trace-context";
+import { LocalTrace, RecordedSpan, startRootSpan } from "./tracer";
+import { type TracingConfig, type TracingVars, resolveTracingConfig } from "./tracing-config";
 
 /** At most one "trace export failed" line per this many ms per isolate; the rest are counted. */
 export const EXPORT_FAILURE_LOG_INTERVAL_MS = 10_000;
@@ -41,35 +49,157 @@ export interface TracedService {
   version?: string;
 }
 
+type Resource = RecordedSpan["resource"];
+
+/** What a request needs from its env, worked out once per env object. */
+interface Setup<E> {
+  config: TracingConfig;
+  /** Undefined when tracing is off (no endpoint): nothing is recorded. */
+  processor: TraceBufferProcessor | undefined;
+  env: E;
+}
+
+function resourceOf(service: TracedService): Resource {
+  const attributes: Attributes = {
+    "service.name": service.name,
+    ...(service.version ? { "service.version": service.version } : {}),
+    "telemetry.sdk.name": "zahara",
+    "telemetry.sdk.language": "js",
+    "cloud.provider": "cloudflare",
+    "cloud.platform": "cloudflare.workers",
+  };
+  const resource: Resource = { attributes, merge: () => resource, getRawAttributes: () => Object.entries(attributes) };
+  return resource;
+}
+
+/** `/path` and host of a URL without parsing it (no query: it may carry secrets). */
+function pathAndHost(url: string): { path: string; host: string } {
+  const scheme = url.indexOf("://");
+  const start = scheme === -1 ? 0 : scheme + 3;
+  const slash = url.indexOf("/", start);
+  const host = url.slice(start, slash === -1 ? url.length : slash);
+  if (slash === -1) return { path: "/", host };
+  const query = url.indexOf("?", slash);
+  const hash = url.indexOf("#", slash);
+  const end = Math.min(query === -1 ? url.length : query, hash === -1 ? url.length : hash);
+  return { path: url.slice(slash, end), host };
+}
+
+let coldStart = true;
+const statusOfResponse = (res: Response) => res.status;
+const noStatus = () => undefined;
+
 /**
- * Wraps `handler` with tracing. The tracer provider is per isolate (the
- * library registers it once, from the first request's environment), so the
- * span processor is created once here too and reused.
+ * Wraps `handler` with tracing; returns the same handler object, its
+ * `fetch` and `scheduled` replaced.
  */
-export function withTracing<E extends TracingVars & { LOG_LEVEL?: string }, H extends ExportedHandler<E>>(handler: H, service: TracedService): H {
-  let processor: TraceBufferProcessor | undefined;
-  const resolve: ResolveConfigFn<E> = (env) => {
-    const config = resolveTracingConfig(env);
+export function withTracing<E extends TracingVars & { LOG_LEVEL?: string }, H extends ExportedHandler<E>>(
+  handler: H,
+  service: TracedService,
+): H {
+  registerTracing();
+  const resource = resourceOf(service);
+  const setups = new WeakMap<object, Setup<E>>();
+  const processors = new Map<string, TraceBufferProcessor>();
+
+  function processorFor(config: TracingConfig, env: E): TraceBufferProcessor {
+    const key = JSON.stringify([config.tracesUrl, config.headers, config.timeoutMs, config.slowMs]);
+    let processor = processors.get(key);
     if (!processor) {
       const logger = createLogger({ service: service.name, level: env.LOG_LEVEL });
-      const exporter = config.tracesUrl
-        ? new SafeOtlpExporter({
-            url: config.tracesUrl,
-            headers: config.headers,
-            timeoutMs: config.timeoutMs,
-            fetch: __unwrappedFetch as typeof fetch,
-            onError: exportFailureLog((fields) => logger.warn("trace export failed", fields)),
-          })
-        : undefined;
-      processor = new TraceBufferProcessor(exporter);
+      const exporter = new SafeOtlpExporter({
+        url: config.tracesUrl as string,
+        headers: config.headers,
+        timeoutMs: config.timeoutMs,
+        onError: exportFailureLog((fields) => logger.warn("trace export failed", fields)),
+      });
+      processor = new TraceBufferProcessor(exporter, undefined, { slowMs: config.slowMs });
+      // A handful of settings per isolate in practice; tests vary them per request, so keep the map small.
+      if (processors.size >= 16) processors.clear();
+      processors.set(key, processor);
     }
-    return {
-      service: { name: service.name, ...(service.version ? { version: service.version } : {}) },
-      spanProcessors: [processor],
-      sampling: { headSampler: { ratio: config.tracesUrl ? config.ratio : 0, acceptRemote: true } },
-      instrumentation: { instrumentGlobalCache: false, instrumentGlobalFetch: true },
-    };
-  };
-  // The library returns the same handler object, wrapped in place: keep its exact type.
-  return instrument(handler as ExportedHandler<E>, resolve as ResolveConfigFn) as unknown as H;
+    return processor;
+  }
+
+  function setupOf(env: E): Setup<E> {
+    let setup = setups.get(env);
+    if (!setup) {
+      const config = resolveTracingConfig(env);
+      const processor = config.tracesUrl ? processorFor(config, env) : undefined;
+      setup = { config, processor, env: withPropagatingBindings(env) };
+      setups.set(env, setup);
+    }
+    return setup;
+  }
+
+  /** Runs `work` as the root span's context; ends the root and decides its trace whatever happens. */
+  async function asRoot<R>(
+    root: Span,
+    setup: Setup<E>,
+    ctx: ExecutionContext,
+    work: () => Promise<R>,
+    statusOf: (r: R) => number | undefined,
+  ): Promise<R> {
+    try {
+      const result = await withContext(trace.setSpan(ROOT_CONTEXT, root), work);
+      const status = statusOf(result);
+      if (status !== undefined) {
+        root.setAttribute("http.response.status_code", status);
+        if (status >= 500) root.setStatus({ code: SpanStatusCode.ERROR });
+      }
+      return result;
+    } catch (error) {
+      root.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      if (error instanceof Error) root.recordException({ name: error.name, message: error.message });
+      throw error;
+    } finally {
+      root.end();
+      if (root instanceof RecordedSpan && setup.processor) {
+        root.local.done = true;
+        const exported = setup.processor.settle(root.spanContext().traceId);
+        if (exported) ctx.waitUntil(exported);
+      }
+    }
+  }
+
+  const local = (setup: Setup<E>) => (setup.processor ? new LocalTrace(setup.processor, resource) : undefined);
+  const fetchHandler = handler.fetch;
+  if (fetchHandler) {
+    handler.fetch = function tracedFetch(request, env, ctx) {
+      const setup = setupOf(env);
+      const method = request.method;
+      let attributes: Attributes = {};
+      if (setup.processor) {
+        const { path, host } = pathAndHost(request.url);
+        attributes = {
+          "faas.trigger": "http",
+          "faas.coldstart": coldStart,
+          "http.request.method": method,
+          "url.path": path,
+          "server.address": host,
+        };
+      }
+      coldStart = false;
+      const remote = parseTraceparent(request.headers.get(TRACEPARENT_HEADER));
+      const name = `fetchHandler ${method}`;
+      const root = startRootSpan(name, SpanKind.SERVER, attributes, remote, local(setup), setup.config.ratio);
+      const work = async () => fetchHandler.call(handler, request, setup.env, ctx);
+      return asRoot(root, setup, ctx, work, statusOfResponse);
+    } as typeof fetchHandler;
+  }
+  const scheduledHandler = handler.scheduled;
+  if (scheduledHandler) {
+    handler.scheduled = function tracedScheduled(controller, env, ctx) {
+      const setup = setupOf(env);
+      const attributes: Attributes = setup.processor
+        ? { "faas.trigger": "timer", "faas.cron": controller.cron, "faas.coldstart": coldStart }
+        : {};
+      coldStart = false;
+      const name = `scheduledHandler ${controller.cron}`;
+      const root = startRootSpan(name, SpanKind.INTERNAL, attributes, undefined, local(setup), setup.config.ratio);
+      const work = async () => scheduledHandler.call(handler, controller, setup.env, ctx);
+      return asRoot(root, setup, ctx, work, noStatus);
+    } as typeof scheduledHandler;
+  }
+  return handler;
 }

@@ -2,11 +2,17 @@
  * An OTLP/HTTP (JSON) span exporter that cannot hurt a request: every export
  * has a hard timeout, never throws, and reports failures once per export to a
  * callback (a structured log line). It runs after the response, inside
- * `waitUntil`, with the runtime's own (uninstrumented) fetch.
+ * `waitUntil` (the trace buffer calls it from a timer), with the runtime's
+ * fetch (nothing patches it: outgoing fetches are not traced). The body is
+ * encoded by `otlp-json.ts`, and the collector's answer is read to the end
+ * rather than cancelled, so the connection can be reused.
  */
 import { type ExportResult, ExportResultCode } from "@opentelemetry/core";
-import { JsonTraceSerializer } from "@opentelemetry/otlp-transformer";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
+import { encodeTraces } from "./otlp-json";
+
+/** A collector answer longer than this, or of unknown length, is not read (its connection is given up instead). */
+const MAX_ANSWER_BYTES = 64 * 1024;
 
 /** Options for {@link SafeOtlpExporter}. */
 export interface SafeOtlpExporterOptions {
@@ -33,14 +39,13 @@ export class SafeOtlpExporter implements SpanExporter {
 
   private async send(spans: ReadableSpan[]): Promise<ExportResult> {
     const doFetch = this.options.fetch ?? fetch;
-    let body: Uint8Array | undefined;
+    let body: string;
     try {
-      body = JsonTraceSerializer.serializeRequest(spans as never);
+      body = encodeTraces(spans);
     } catch (error) {
       this.options.onError?.(`serialising spans failed: ${error instanceof Error ? error.message : String(error)}`);
       return { code: ExportResultCode.FAILED };
     }
-    if (!body) return { code: ExportResultCode.FAILED };
     try {
       const res = await doFetch(this.options.url, {
         method: "POST",
@@ -48,7 +53,9 @@ export class SafeOtlpExporter implements SpanExporter {
         body,
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
-      await res.body?.cancel();
+      const length = res.headers.get("Content-Length");
+      if (length !== null && Number(length) <= MAX_ANSWER_BYTES) await res.arrayBuffer();
+      else await res.body?.cancel();
       if (res.ok) return { code: ExportResultCode.SUCCESS };
       this.options.onError?.(`collector answered ${res.status}`);
       return { code: ExportResultCode.FAILED };

@@ -1,37 +1,33 @@
 /**
  * The tracing facade business code uses: named spans with attributes, error
- * status on failure, and the current trace id. Backed by the OpenTelemetry
- * API, so without a registered provider (tracing off, unit tests) every call
- * is a cheap no-op.
+ * status on failure, and the current trace id. Backed by `tracer.ts`: when
+ * the active span is not recorded (tracing off, outside a traced request,
+ * unit tests) `inSpan` just runs the work — no span object, no context
+ * switch; when it is, the child is a plain recorded object (see `tracer.ts`).
  */
-import { type Attributes, INVALID_SPAN_CONTEXT, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
-
-const TRACER = "zahara";
+import { type Attributes, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
+import { activeContext, withContext } from "./context";
+import { startChildSpan, unrecordedSpan } from "./tracer";
 
 /**
  * Runs `fn` inside a child span `name`; an exception sets status ERROR and is
- * recorded, then rethrown. Tracing never fails the work: if the tracer
- * cannot start a span (e.g. called outside an instrumented request), `fn`
- * runs with a non-recording span.
+ * recorded, then rethrown. Tracing never fails the work: without a recorded
+ * parent, `fn` runs with a non-recording span.
  */
 export async function inSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>): Promise<T> {
-  let started = false;
-  try {
-    return await trace.getTracer(TRACER).startActiveSpan(name, { attributes }, async (span) => {
-      started = true;
-      try {
-        return await fn(span);
-      } catch (error) {
-        markError(span, error);
-        throw error;
-      } finally {
-        span.end();
-      }
-    });
-  } catch (error) {
-    if (started) throw error;
-    return fn(trace.wrapSpanContext(INVALID_SPAN_CONTEXT));
-  }
+  const parent = activeContext();
+  const span = startChildSpan(name, attributes, parent);
+  if (!span) return fn(unrecordedSpan(parent));
+  return withContext(trace.setSpan(parent, span), async () => {
+    try {
+      return await fn(span);
+    } catch (error) {
+      markError(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
 }
 
 /** Sets status ERROR with a message (never a stack or secret) and records the exception. */
@@ -43,6 +39,6 @@ export function markError(span: Span, error: unknown, message?: string): void {
 
 /** The active trace id, or undefined when there is no (valid) active span. */
 export function currentTraceId(): string | undefined {
-  const ctx = trace.getActiveSpan()?.spanContext();
+  const ctx = trace.getSpan(activeContext())?.spanContext();
   return ctx && trace.isSpanContextValid(ctx) ? ctx.traceId : undefined;
 }

@@ -1,7 +1,9 @@
 /**
  * Tracing settings: the environment as given (strings) and as resolved with
  * defaults. No endpoint → nothing is recorded or exported, but W3C trace
- * context still flows to agents.
+ * context still flows to agents. Which traces are exported: an ordinary one
+ * when its trace id falls under the ratio (the same call in every service),
+ * and every failed or slow one whole (see `sampling.ts`).
  */
 
 /** The vars a Worker reads for tracing. */
@@ -10,8 +12,10 @@ export interface TracingVars {
   OTEL_EXPORTER_OTLP_ENDPOINT?: string;
   /** `key=value,key2=value2` headers for hosted backends (Honeycomb, Grafana Cloud). Secret. */
   OTEL_EXPORTER_OTLP_HEADERS?: string;
-  /** Head-sampling ratio 0–1 (default 1). */
+  /** Share of ordinary traces exported, 0–1, decided from the trace id (default {@link DEFAULT_RATIO}). */
   OTEL_TRACES_SAMPLER_ARG?: string;
+  /** A trace whose root span lasts at least this many ms is exported whole; 0 turns the rule off (default 1000). */
+  OTEL_TRACES_SLOW_MS?: string;
   /** Longest time one export may take before it is abandoned (default 5000 ms). */
   OTEL_EXPORTER_OTLP_TIMEOUT?: string;
 }
@@ -22,8 +26,16 @@ export interface TracingConfig {
   tracesUrl: string | undefined;
   headers: Record<string, string>;
   ratio: number;
+  /** Root spans at least this long keep their trace; 0 = no slow rule. */
+  slowMs: number;
   timeoutMs: number;
 }
+
+/** Ratio of ordinary traces kept when `OTEL_TRACES_SAMPLER_ARG` is unset or invalid (as the wrangler configs ship). */
+export const DEFAULT_RATIO = 0.1;
+
+/** Slow threshold when `OTEL_TRACES_SLOW_MS` is unset or invalid (as shipped in the wrangler configs). */
+export const DEFAULT_SLOW_MS = 1000;
 
 /** Default export timeout: an export is abandoned, never waited on longer. */
 export const DEFAULT_EXPORT_TIMEOUT_MS = 5000;
@@ -75,12 +87,21 @@ export function resolveTracingConfig(env: TracingVars): TracingConfig {
       tracesUrl = undefined;
     }
   }
-  const ratio = Number(env.OTEL_TRACES_SAMPLER_ARG ?? "1");
-  const timeout = Number(env.OTEL_EXPORTER_OTLP_TIMEOUT ?? DEFAULT_EXPORT_TIMEOUT_MS);
+  const ratio = numberOr(env.OTEL_TRACES_SAMPLER_ARG, DEFAULT_RATIO);
+  const slow = numberOr(env.OTEL_TRACES_SLOW_MS, DEFAULT_SLOW_MS);
+  const timeout = numberOr(env.OTEL_EXPORTER_OTLP_TIMEOUT, DEFAULT_EXPORT_TIMEOUT_MS);
   return {
     tracesUrl,
     headers: parseOtlpHeaders(env.OTEL_EXPORTER_OTLP_HEADERS),
-    ratio: Number.isFinite(ratio) ? Math.min(1, Math.max(0, ratio)) : 1,
-    timeoutMs: Number.isFinite(timeout) && timeout > 0 ? Math.min(timeout, 25_000) : DEFAULT_EXPORT_TIMEOUT_MS,
+    ratio: Math.min(1, Math.max(0, ratio)),
+    slowMs: slow >= 0 ? slow : DEFAULT_SLOW_MS,
+    timeoutMs: timeout > 0 ? Math.min(timeout, 25_000) : DEFAULT_EXPORT_TIMEOUT_MS,
   };
+}
+
+/** A var as a finite number; unset, empty or not a number gives `fallback`. */
+function numberOr(value: string | undefined, fallback: number): number {
+  if (value === undefined || value.trim() === "") return fallback;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : fallback;
 }
