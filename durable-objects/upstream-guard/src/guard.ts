@@ -4,7 +4,9 @@
  * with the calling key's limits ({@link KeyLimiter}) into one atomic
  * admission ("check everything, then commit everything", so a refused
  * attempt consumes nothing) and one outcome report. The Durable Object
- * persists {@link GuardState} and each key's cells.
+ * persists {@link GuardState} and each key's cells. The {@link LeaseBook}
+ * records what isolates may admit on their own (leases/): the rate tokens
+ * they hold cap the cells, here as in a renewal.
  */
 import {
   type BreakerSnapshot,
@@ -15,6 +17,7 @@ import {
   TokenBudget,
 } from "./policies";
 import { type KeyLimiter, remainingNow } from "./keys";
+import { AGENT_LEASE, LeaseBook, type LeaseBookSnapshot } from "./leases/book";
 import type { AdmitRequest, AdmitResult, GuardConfig, GuardSnapshot, RateLimitReport, ReportRequest } from "./types";
 
 /** Persisted form of a {@link Guard}: one snapshot per policy. */
@@ -24,6 +27,9 @@ export interface GuardState {
   concurrency?: ReturnType<ConcurrencyLimiter["toJSON"]>;
   tokens?: ReturnType<TokenBudget["toJSON"]>;
   retries?: ReturnType<RetryBudget["toJSON"]>;
+  leases?: LeaseBookSnapshot;
+  /** Names this guard's life since it was created or reset: reports from before a reset are dropped. */
+  epoch?: string;
 }
 
 /** The policies of one agent, built from its config and (optionally) a persisted state. */
@@ -33,6 +39,8 @@ export class Guard {
   readonly concurrency: ConcurrencyLimiter | undefined;
   readonly tokens: TokenBudget | undefined;
   readonly retries: RetryBudget;
+  readonly leases: LeaseBook;
+  readonly epoch: string;
 
   constructor(readonly config: GuardConfig, state: GuardState = {}) {
     const breakerConfig = { ...config.breaker, probeLeaseMs: config.leaseMs };
@@ -45,6 +53,8 @@ export class Guard {
     const tokenConfig = config.maxTokensPerDay ? { maxTokensPerDay: config.maxTokensPerDay, leaseMs: config.leaseMs } : undefined;
     this.tokens = tokenConfig && (state.tokens ? TokenBudget.restore(tokenConfig, state.tokens) : new TokenBudget(tokenConfig));
     this.retries = state.retries ? RetryBudget.restore(config.retryBudget, state.retries) : new RetryBudget(config.retryBudget);
+    this.leases = LeaseBook.restore(state.leases);
+    this.epoch = typeof state.epoch === "string" ? state.epoch : crypto.randomUUID();
   }
 
   /** The persisted form. */
@@ -55,6 +65,8 @@ export class Guard {
       ...(this.concurrency ? { concurrency: this.concurrency.toJSON() } : {}),
       ...(this.tokens ? { tokens: this.tokens.toJSON() } : {}),
       retries: this.retries.toJSON(),
+      leases: this.leases.toJSON(),
+      epoch: this.epoch,
     };
   }
 
@@ -78,12 +90,17 @@ export class Guard {
     if (!first && this.retries.stats(now).available < 1) return reject("retry_budget", 1000);
     let agentReport: RateLimitReport | undefined;
     let keyReport: RateLimitReport | undefined;
-    if (first && this.rate && this.config.rateLimit) {
+    const rated = first && !request.leasedRate;
+    const keyRated = first && request.leasedRate !== true;
+    if (rated && this.rate && this.config.rateLimit) {
+      // Tokens isolates hold on leases count against the cell: the bucket plus them never exceed a burst.
+      this.rate.capLevel(now, this.config.rateLimit.burst - this.leases.outstanding(now, AGENT_LEASE));
       const decision = this.rate.peek(now);
       agentReport = { scope: "agent", config: this.config.rateLimit, decision };
       if (!decision.allowed) return reject("rate_limited", decision.retryAfterMs, agentReport);
     }
-    if (first && key?.rate && key.rateLimit) {
+    if (keyRated && key?.rate && key.rateLimit) {
+      if (request.keyId !== undefined) key.rate.capLevel(now, key.rateLimit.burst - this.leases.outstanding(now, request.keyId));
       const decision = key.rate.peek(now);
       keyReport = { scope: "key", config: key.rateLimit, decision };
       if (!decision.allowed) return reject("key_rate_limited", decision.retryAfterMs, keyReport);
@@ -106,8 +123,8 @@ export class Guard {
     if (!admission.allowed) return reject("circuit_open", admission.retryAfterMs);
     // Commit: every check passed above, so none of these can refuse.
     if (first) {
-      if (this.rate && this.config.rateLimit) agentReport = { scope: "agent", config: this.config.rateLimit, decision: this.rate.take(now) };
-      if (key?.rate && key.rateLimit) keyReport = { scope: "key", config: key.rateLimit, decision: key.rate.take(now) };
+      if (rated && this.rate && this.config.rateLimit) agentReport = { scope: "agent", config: this.config.rateLimit, decision: this.rate.take(now) };
+      if (keyRated && key?.rate && key.rateLimit) keyReport = { scope: "key", config: key.rateLimit, decision: key.rate.take(now) };
       this.retries.recordRequest(now);
     } else {
       this.retries.tryRetry(now);
@@ -143,6 +160,7 @@ export class Guard {
   expire(now: number): void {
     this.concurrency?.expire(now);
     this.tokens?.expire(now);
+    this.leases.expire(now);
   }
 
   /**

@@ -9,11 +9,15 @@
  * this agent ({@link KeyLimiter}), in the same atomic admission. It also
  * keeps the agent's request metrics ({@link AgentMetrics}): the gateway records each request once,
  * after the response (`recordRequest`), and `/metrics` and `/v1/stats` read
- * them (`metrics`, `stats`).
+ * them (`metrics`, `stats`). The gateway's hot path uses one RPC, `exchange`
+ * (exchange.ts): batched outcomes and records, an optional admission, and
+ * the admission leases that let isolates admit without a round trip.
  */
 import { DurableObject } from "cloudflare:workers";
 import { type Logger, createLogger } from "../../../workers/shared/logger";
+import { applyExchange } from "./exchange";
 import { Guard, type GuardState } from "./guard";
+import type { Exchange, ExchangeReply } from "./leases/protocol";
 import { AgentMetrics, type RequestRecord } from "./metrics";
 import { KeyLimiter, keyLimitsFor } from "./keys";
 import { msUntilUtcMidnight, utcDay } from "./policies";
@@ -56,6 +60,29 @@ export class UpstreamGuard extends DurableObject {
     this.persist(guard);
     await this.scheduleAlarm(now);
     return result;
+  }
+
+  /** One holder's batched outcomes, records, admission and lease renewals, in one atomic turn (exchange.ts). */
+  async exchange(call: Exchange): Promise<ExchangeReply> {
+    const now = this.clock();
+    const guard = this.load(call.config);
+    const metrics = this.metricsState();
+    const { reply, metricsChanged } = applyExchange(now, call, {
+      guard,
+      metrics,
+      keyCells: (keyId, limits, attempt) => this.keyLimiter(keyId, keyLimitsFor(call.config, limits, attempt), call.config.leaseMs),
+      storedKeyCells: (keyId) => {
+        const row = this.store.keyLimits(keyId);
+        const max = row?.limits.maxTokensPerDay;
+        if (!row || !max) return undefined;
+        return { key: new KeyLimiter({ maxTokensPerDay: max }, row.tokens ? { tokens: row.tokens } : {}, call.config.leaseMs), limits: row.limits };
+      },
+      saveKey: (keyId, key, limits) => this.saveKey(now, keyId, key, limits),
+    });
+    this.persist(guard);
+    if (metricsChanged) this.saveMetrics();
+    await this.scheduleAlarm(now);
+    return reply;
   }
 
   /** Applies an attempt's outcome (sent after the response). */

@@ -108,6 +108,11 @@ export class KeyLimiter {
     this.budget?.reserve(now, callId, tokens);
   }
 
+  /** Tokens `id` holds in the key's budget at `now`. */
+  reservedBy(id: string, now: number): number {
+    return this.budget?.heldBy(id, now) ?? 0;
+  }
+
   /** Settles `callId` with the actual tokens, or releases it when none were used. */
   settle(now: number, callId: string, tokens: number | undefined): void {
     if (!this.budget) return;

@@ -74,6 +74,11 @@ export interface MetricsSnapshot {
   /** target breaker state → count. */
   transitions: Partial<Record<BreakerState, number>>;
   tokens: number;
+  /**
+   * Admissions made without the guard because it could not answer: from an expired lease within the
+   * stale grace (`stale`), or with no guard at all past it (`open`). Absent in snapshots written before.
+   */
+  bypass?: { stale: number; open: number };
 }
 
 /** One stats window. `null` where there was no request to measure. */
@@ -132,6 +137,14 @@ export class AgentMetrics {
   /** Rebuilds from what was persisted. */
   static restore(snapshot: MetricsSnapshot | undefined, minutes: readonly MinuteBucket[]): AgentMetrics {
     return new AgentMetrics(snapshot, minutes);
+  }
+
+  /** Counts admissions made without the guard (see {@link MetricsSnapshot.bypass}). */
+  countBypass(stale: number, open: number): void {
+    if (stale <= 0 && open <= 0) return;
+    const b = (this.counters.bypass ??= { stale: 0, open: 0 });
+    b.stale += Math.max(0, stale);
+    b.open += Math.max(0, open);
   }
 
   /** The persisted counters (a copy). */

@@ -22,7 +22,7 @@ const SCHEMA = [
   "CREATE TABLE IF NOT EXISTS metrics_minutes (minute INTEGER PRIMARY KEY, v TEXT NOT NULL)",
 ];
 
-const POLICIES = ["breaker", "rate", "concurrency", "tokens", "retries"] as const satisfies readonly (keyof GuardState)[];
+const POLICIES = ["breaker", "rate", "concurrency", "tokens", "retries", "leases", "epoch"] as const satisfies readonly (keyof GuardState)[];
 
 /** One row of `key_limits`. */
 export interface KeyLimitsRow {

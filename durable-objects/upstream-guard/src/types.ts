@@ -34,6 +34,8 @@ export interface GuardConfig {
   retryBudget: RetryBudgetConfig;
   /** How long a concurrency permit or probe lease lives if never released (deadline + slack). */
   leaseMs: number;
+  /** How long an admission lease may be used (`LEASE_TTL_MS`, default 1000); absent: the default. */
+  leaseTtlMs?: number;
 }
 
 /**
@@ -61,6 +63,12 @@ export interface AdmitRequest {
   attempt: number;
   /** Tokens to reserve against the daily budgets (the agent's and the key's). */
   estimateTokens: number;
+  /**
+   * The holder spent rate tokens of its leases on this first attempt (it could not admit it alone): `true`,
+   * the agent's and the key's; `"agent"`, the agent's only (it holds no lease for the key). Those rate limits
+   * are already accounted for; everything else is checked here.
+   */
+  leasedRate?: boolean | "agent";
 }
 
 /** Why an attempt was not admitted. */

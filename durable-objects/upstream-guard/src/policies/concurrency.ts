@@ -5,7 +5,10 @@
  * upwards or go negative. Pure: time is passed in as `now` (ms).
  *
  * A lease may name its owner (the calling API key) with a per-owner cap, so
- * one key cannot hold every permit of an agent: a fair share.
+ * one key cannot hold every permit of an agent: a fair share. A lease may
+ * also count for its owner only (`ownerOnly`): an isolate's allowance to
+ * admit a key's attempts, whose agent-wide permits come from the isolate's
+ * own block (leases/grant.ts), so nothing is counted twice.
  */
 import { requireInt, requirePositive, snapshotEntries } from "./validate";
 
@@ -22,10 +25,14 @@ export type ConcurrencyAdmission =
   | { allowed: true; inFlight: number }
   | { allowed: false; inFlight: number; retryAfterMs: number };
 
-/** Persisted form: `[leaseId, expiresAt]` pairs, and `[leaseId, owner]` for leases that have one. */
+/**
+ * Persisted form: `[leaseId, expiresAt]` pairs, `[leaseId, owner]` for leases
+ * that have one, and the ids of leases that count for their owner only.
+ */
 export interface ConcurrencySnapshot {
   leases: [string, number][];
   owners?: [string, string][];
+  ownerOnly?: string[];
 }
 
 /** Who asks for a permit, and how many it may hold at once. */
@@ -38,6 +45,7 @@ export interface PermitOwner {
 export class ConcurrencyLimiter {
   private leases = new Map<string, number>();
   private owners = new Map<string, string>();
+  private ownerOnly = new Set<string>();
 
   /** Validates `config` (`RangeError` on non-positive limits). */
   constructor(private readonly config: ConcurrencyConfig) {
@@ -54,12 +62,17 @@ export class ConcurrencyLimiter {
         limiter.owners.set(entry[0], entry[1]);
       }
     }
+    for (const id of Array.isArray(snapshot.ownerOnly) ? snapshot.ownerOnly : []) if (limiter.owners.has(id)) limiter.ownerOnly.add(id);
     return limiter;
   }
 
   /** Plain JSON snapshot. */
   toJSON(): ConcurrencySnapshot {
-    return { leases: [...this.leases], ...(this.owners.size > 0 ? { owners: [...this.owners] } : {}) };
+    return {
+      leases: [...this.leases],
+      ...(this.owners.size > 0 ? { owners: [...this.owners] } : {}),
+      ...(this.ownerOnly.size > 0 ? { ownerOnly: [...this.ownerOnly] } : {}),
+    };
   }
 
   /** Whether `owner` may take one more permit at `now` (its unexpired leases below its cap). */
@@ -68,7 +81,7 @@ export class ConcurrencyLimiter {
     return this.heldBy(now, owner.id) < owner.max;
   }
 
-  /** Unexpired leases `ownerId` holds at `now`. */
+  /** Unexpired leases `ownerId` holds at `now` (its own permits and allowances). */
   heldBy(now: number, ownerId: string): number {
     let held = 0;
     for (const [id, who] of this.owners) if (who === ownerId && (this.leases.get(id) ?? 0) > now) held++;
@@ -77,20 +90,23 @@ export class ConcurrencyLimiter {
 
   /**
    * Expires stale leases, then grants `leaseId` a lease until now + leaseMs if
-   * a permit is free. Acquiring an id already held is idempotent and renews
-   * it. When full, `retryAfterMs` (>= 1) is the time until the earliest lease
-   * expires (an upper bound: a release may free a permit sooner).
+   * a permit is free (agent-wide, unless `ownerOnly`) and the owner is below
+   * its cap. Acquiring an id already held is idempotent and renews it. When
+   * full, `retryAfterMs` (>= 1) is the time until the earliest lease expires
+   * (an upper bound: a release may free a permit sooner).
    */
-  tryAcquire(now: number, leaseId: string, owner?: PermitOwner): ConcurrencyAdmission {
+  tryAcquire(now: number, leaseId: string, owner?: PermitOwner, ownerOnly = false): ConcurrencyAdmission {
     this.expire(now);
     const held = this.leases.has(leaseId);
-    if (held || (this.leases.size < this.config.maxConcurrent && (!owner || this.ownerHasRoom(now, leaseId, owner)))) {
+    const agentRoom = ownerOnly || this.inFlight(now) < this.config.maxConcurrent;
+    if (held || (agentRoom && (!owner || this.ownerHasRoom(now, leaseId, owner)))) {
       this.leases.set(leaseId, now + this.config.leaseMs);
       if (owner) this.owners.set(leaseId, owner.id);
-      return { allowed: true, inFlight: this.leases.size };
+      if (ownerOnly && owner) this.ownerOnly.add(leaseId);
+      return { allowed: true, inFlight: this.inFlight(now) };
     }
     const next = this.nextExpiry() ?? now;
-    return { allowed: false, inFlight: this.leases.size, retryAfterMs: Math.max(1, next - now) };
+    return { allowed: false, inFlight: this.inFlight(now), retryAfterMs: Math.max(1, next - now) };
   }
 
   /**
@@ -101,8 +117,7 @@ export class ConcurrencyLimiter {
   release(leaseId: string, now?: number): boolean {
     const expiry = this.leases.get(leaseId);
     if (expiry === undefined) return false;
-    this.leases.delete(leaseId);
-    this.owners.delete(leaseId);
+    this.drop(leaseId);
     return now === undefined || expiry > now;
   }
 
@@ -111,18 +126,17 @@ export class ConcurrencyLimiter {
     let dropped = 0;
     for (const [id, expiry] of this.leases) {
       if (expiry <= now) {
-        this.leases.delete(id);
-        this.owners.delete(id);
+        this.drop(id);
         dropped++;
       }
     }
     return dropped;
   }
 
-  /** Unexpired leases at `now` (does not drop anything). */
+  /** Unexpired agent-wide leases at `now` (does not drop anything). */
   inFlight(now: number): number {
     let live = 0;
-    for (const expiry of this.leases.values()) if (expiry > now) live++;
+    for (const [id, expiry] of this.leases) if (expiry > now && !this.ownerOnly.has(id)) live++;
     return live;
   }
 
@@ -136,5 +150,11 @@ export class ConcurrencyLimiter {
   /** Lease ids currently held (expired ones included until {@link ConcurrencyLimiter.expire} runs). */
   leaseIds(): string[] {
     return [...this.leases.keys()];
+  }
+
+  private drop(id: string): void {
+    this.leases.delete(id);
+    this.owners.delete(id);
+    this.ownerOnly.delete(id);
   }
 }

@@ -82,6 +82,38 @@ export class Gcra {
     return decision;
   }
 
+  /**
+   * Requests the cell would pass right now (0 to `burst`, fractional: the
+   * bucket's level). Leases (`leases/`) take and give back whole requests
+   * and cap the level below `burst` while tokens are held elsewhere.
+   */
+  level(now: number): number {
+    return Math.min(this.config.burst, this.config.burst - Math.max(0, this.tat - now) / this.interval);
+  }
+
+  /**
+   * Lowers the level to at most `max` (never raises it): refill that would
+   * go past a cap is lost, as a full bucket overflows. Leases call it with
+   * `burst - outstanding` before every change, so tokens held by isolates
+   * and the bucket together never exceed one burst.
+   */
+  capLevel(now: number, max: number): void {
+    if (this.level(now) > max) this.tat = now + (this.config.burst - Math.max(0, max)) * this.interval;
+  }
+
+  /** Takes up to `n` whole requests from the level; returns how many were taken. */
+  takeMany(now: number, n: number): number {
+    const taken = Math.max(0, Math.min(Math.floor(n), Math.floor(this.level(now) + EPSILON_MS / this.interval)));
+    if (taken > 0) this.tat = Math.max(this.tat, now) + taken * this.interval;
+    return taken;
+  }
+
+  /** Puts `n` unused requests back (the level never goes above `max`, nor above `burst`). */
+  giveBack(now: number, n: number, max: number = this.config.burst): void {
+    const level = Math.min(this.level(now) + Math.max(0, n), max, this.config.burst);
+    this.tat = now + (this.config.burst - level) * this.interval;
+  }
+
   private decide(now: number): { decision: RateLimitDecision; tat: number } {
     const start = Math.max(this.tat, now);
     const allowed = start - now <= this.tolerance + EPSILON_MS;

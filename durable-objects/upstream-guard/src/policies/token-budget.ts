@@ -137,6 +137,12 @@ export class TokenBudget {
     this.used += actual;
   }
 
+  /** Tokens `id` holds at `now` (0 when it holds none or its lease expired). */
+  heldBy(id: string, now: number): number {
+    const r = this.reservations.get(id);
+    return r && this.day === utcDay(now) && (r.expiresAt === undefined || r.expiresAt > now) ? r.tokens : 0;
+  }
+
   /** Cancels a reservation (the call never happened or used nothing). */
   release(id: string): void {
     this.reservations.delete(id);
