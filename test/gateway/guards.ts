@@ -1,5 +1,5 @@
 /** Gateway-test access to each agent's UpstreamGuard, with the settings the gateway under test uses. */
-import { env } from "cloudflare:test";
+import { SELF, env } from "cloudflare:test";
 import { MANIFESTS } from "../../workers/generated";
 import type { GuardConfig } from "../../durable-objects/upstream-guard/src/types";
 import { resolveResilience } from "../../workers/gateway/src/resilience/config";
@@ -27,4 +27,17 @@ export function freshGuard(overrides: Partial<GuardConfig> = {}, prefix = "test-
     ...overrides,
   };
   return { config, stub: guardOf(agent) };
+}
+
+/**
+ * Forces `agent`'s breaker open through the admin API, as an operator does: the isolate that handles it drops
+ * its admission leases at once (others follow within a lease TTL), so the next request here sees it open.
+ */
+export async function forceOpen(agent: string, reason = "test"): Promise<void> {
+  const res = await SELF.fetch(`https://gateway.test/v1/agents/${agent}/breaker/open`, {
+    method: "POST",
+    headers: { "X-API-Key": env.ADMIN_API_KEYS, "Content-Type": "application/json" },
+    body: JSON.stringify({ reason }),
+  });
+  if (res.status !== 200) throw new Error(`forcing ${agent} open: ${res.status} ${await res.text()}`);
 }

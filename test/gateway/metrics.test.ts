@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { UpstreamGuard } from "../../durable-objects/upstream-guard/src";
 import type { GuardMetrics } from "../../durable-objects/upstream-guard/src/types";
 import { COLLECT_TIMEOUT_MS } from "../../workers/gateway/src/observability/collect";
-import { configOf, guardOf } from "./guards";
+import { configOf, forceOpen, guardOf } from "./guards";
 import { ADMIN_KEY, BASE, KEY, expectError, pollUntil, post } from "./helpers";
 
 const SCRAPE_TOKEN = "test-scrape-token";
@@ -98,7 +98,7 @@ describe("GET /metrics after real traffic", () => {
     expect(summarized.status).toBe(200);
     await untilRecorded("agent-demo", 6);
     // Forced open: chaos (only agent-demo offers it) is refused; echo falls back to agent-custom.
-    await guardOf("agent-demo").forceOpen(configOf("agent-demo"), "test: metrics");
+    await forceOpen("agent-demo", "test: metrics");
     await expectError(await post("/agents/agent-demo/execute", { task: "chaos", parameters: {} }), 503, "CIRCUIT_OPEN");
     const viaFallback = await post("/agents/agent-demo/execute", { task: "echo", parameters: {} });
     expect(((await viaFallback.json()) as { served_by: string }).served_by).toBe("agent-custom");

@@ -9,7 +9,7 @@ import worker from "../../workers/gateway/src/index";
 import { decodeCursor, encodeCursor } from "../../workers/gateway/src/request-log/queries";
 import { DEFAULT_RETENTION_DAYS, purgeOldRequests, retentionDays, runRetention } from "../../workers/gateway/src/request-log/retention";
 import { type AttemptRow, type RequestLogEntry, type RequestRow, insertStatements, traceIdFromTraceparent } from "../../workers/gateway/src/request-log/writer";
-import { configOf, guardOf } from "./guards";
+import { guardOf } from "./guards";
 import { ADMIN_KEY, BASE, HASHED_KEY, KEY, expectError, get, pollUntil, post } from "./helpers";
 
 const admin = (path: string) => get(path, { "X-API-Key": ADMIN_KEY });

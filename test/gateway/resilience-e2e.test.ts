@@ -7,7 +7,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { UpstreamGuard } from "../../durable-objects/upstream-guard/src";
-import { configOf, guardOf } from "./guards";
+import { configOf, forceOpen, guardOf } from "./guards";
 import { HASHED_KEY, expectError, pollUntil, post } from "./helpers";
 
 
@@ -85,7 +85,7 @@ describe("upstream guard through the gateway", () => {
   }, 30_000);
 
   it("3. open: the agent is not called; 503 with Retry-After = time left", async () => {
-    await guardOf("agent-demo").forceOpen(configOf("agent-demo"), "test");
+    await forceOpen("agent-demo", "test");
     await guardOf("agent-demo").forceClose(configOf("agent-demo"), "test");
     const t0 = Date.now();
     await runInDurableObject(guardOf("agent-demo"), (instance: UpstreamGuard) => {
@@ -106,7 +106,7 @@ describe("upstream guard through the gateway", () => {
   });
 
   it("23. a fallback serves while the primary is open, and says which agent served", async () => {
-    await guardOf("agent-demo").forceOpen(configOf("agent-demo"), "test: primary down");
+    await forceOpen("agent-demo", "test: primary down");
     const res = await post("/agents/agent-demo/execute", { task: "echo", parameters: { via: "fallback" } });
     expect(res.status).toBe(200);
     const body = (await res.json()) as Success;

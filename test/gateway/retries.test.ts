@@ -17,8 +17,16 @@ import { backoffCeilingMs, seededRandom } from "../../workers/gateway/src/resili
 import { type RetrySettings, resolveResilience } from "../../workers/gateway/src/resilience/config";
 import { type AgentPlan, type ExecutorRuntime, executeResilient, sleep } from "../../workers/gateway/src/resilience/executor";
 import { guardClient } from "../../workers/gateway/src/resilience/guard-client";
+import { IsolateLeases } from "../../workers/gateway/src/resilience/leases";
 
 const logger = createLogger({ service: "test", level: "error" });
+/** This test isolate's leases, as the gateway app keeps them. */
+const leases = new IsolateLeases();
+/** Background work of the guard clients (reports, renewals): drained by the runtimes' `settle`. */
+const pending: Promise<unknown>[] = [];
+async function drain(): Promise<void> {
+  while (pending.length > 0) await Promise.all(pending.splice(0));
+}
 const manifestOf = (name: string) => MANIFESTS.find((m) => m.metadata.name === name)!;
 
 interface PlanOptions {
@@ -44,7 +52,11 @@ function plan({ agent = "agent-demo", task = "chaos", parameters = {}, retries =
     config,
     calls: () => calls,
     retries: { ...settings.retries, ...retries },
-    guard: guardClient(env.UPSTREAM_GUARD, config.agent, logger),
+    guard: guardClient(
+      { namespace: env.UPSTREAM_GUARD, agent: config.agent, config, waitUntil: (p) => void pending.push(p), logger },
+      leases,
+      { ttlMs: 1000, staleGraceMs: 10_000 },
+    ),
     admitRequest: (attempt) => ({ config, callId: `r-${crypto.randomUUID()}#${attempt}`, attempt, estimateTokens: 0 }),
     call: (attempt, timeoutMs) =>
       (calls++, callAgent)({ agent: info, binding: fetcher, task, parameters, requestId: crypto.randomUUID(), attempt, timeoutMs, ...(signal ? { signal } : {}) }),
@@ -65,13 +77,13 @@ function virtualRuntime(seed = 1) {
     random: seededRandom(seed),
     waitUntil: (p) => void background.push(p),
   };
-  return { rt, sleeps, settle: () => Promise.all(background) };
+  return { rt, sleeps, settle: () => Promise.all(background).then(drain) };
 }
 
 /** A runtime in real time. */
 function realRuntime(): ExecutorRuntime & { settle: () => Promise<unknown> } {
   const background: Promise<unknown>[] = [];
-  return { now: Date.now, sleep, random: Math.random, waitUntil: (p) => void background.push(p), settle: () => Promise.all(background) };
+  return { now: Date.now, sleep, random: Math.random, waitUntil: (p) => void background.push(p), settle: () => Promise.all(background).then(drain) };
 }
 
 async function run(plans: AgentPlan[], rt: ExecutorRuntime, deadlineMs = 5000) {

@@ -8,7 +8,7 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { KeyView } from "../../workers/gateway/src/auth/key-store";
-import { configOf, guardOf } from "./guards";
+import { forceOpen } from "./guards";
 import { ADMIN_KEY, BASE, KEY, admin, expectError, post } from "./helpers";
 
 async function createKey(body: Record<string, unknown>): Promise<{ key: KeyView; secret: string }> {
@@ -20,7 +20,7 @@ async function createKey(body: Record<string, unknown>): Promise<{ key: KeyView;
 describe("function level authorization across fallbacks (API1/API5)", () => {
   it("a fallback serves only callers allowed to call the fallback agent; others get the primary's refusal", async () => {
     // agent-demo's manifest lists agent-custom as its fallback; both offer echo.
-    await guardOf("agent-demo").forceOpen(configOf("agent-demo"), "test: primary down");
+    await forceOpen("agent-demo", "test: primary down");
     const { secret } = await createKey({ scopes: ["agent-demo:echo"] });
     const scoped = await post("/agents/agent-demo/execute", { task: "echo", parameters: { who: "scoped" } }, { "X-API-Key": secret });
     await expectError(scoped, 503, "CIRCUIT_OPEN");

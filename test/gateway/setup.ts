@@ -1,10 +1,13 @@
 /**
  * Runs before every gateway test: each agent's UpstreamGuard starts empty,
  * so a test that opens a breaker or spends a quota never leaks into the next.
- * Before each test file, the D1 migrations (request log, access control) are
- * applied (D1 storage is per test file; applying is idempotent).
+ * The reset goes through the gateway's admin route (`DELETE
+ * /v1/agents/:agent/guard`), which also drops the test isolate's admission
+ * leases for the agent, as an operator's reset does for the isolate that
+ * handles it. Before each test file, the D1 migrations (request log, access
+ * control) are applied (D1 storage is per test file; applying is idempotent).
  */
-import { applyD1Migrations, env } from "cloudflare:test";
+import { SELF, applyD1Migrations, env } from "cloudflare:test";
 import { beforeAll, beforeEach } from "vitest";
 
 beforeAll(async () => {
@@ -17,6 +20,7 @@ export const GUARDED_AGENTS = ["agent-demo", "agent-custom"];
 
 beforeEach(async () => {
   for (const agent of GUARDED_AGENTS) {
-    await env.UPSTREAM_GUARD.get(env.UPSTREAM_GUARD.idFromName(agent)).resetAll();
+    const res = await SELF.fetch(`https://gateway.test/v1/agents/${agent}/guard`, { method: "DELETE", headers: { "X-API-Key": env.ADMIN_API_KEYS } });
+    if (res.status !== 200) throw new Error(`resetting ${agent}'s guard: ${res.status} ${await res.text()}`);
   }
 });

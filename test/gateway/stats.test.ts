@@ -8,7 +8,7 @@ import { runInDurableObject, SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import type { UpstreamGuard } from "../../durable-objects/upstream-guard/src";
 import type { GuardStats } from "../../durable-objects/upstream-guard/src/types";
-import { configOf, guardOf } from "./guards";
+import { configOf, forceOpen, guardOf } from "./guards";
 import { ADMIN_KEY, BASE, KEY, expectError, pollUntil, post } from "./helpers";
 
 const stats = (headers: Record<string, string> = { "X-API-Key": ADMIN_KEY }) => SELF.fetch(`${BASE}/v1/stats`, { headers });
@@ -47,7 +47,7 @@ describe("GET /v1/stats", () => {
     expect((await post("/agents/agent-demo/execute", { task: "chaos", parameters: { delay_ms: 300 } })).status).toBe(200);
     await expectError(await post("/agents/agent-demo/execute", { task: "chaos", parameters: { fail_status: 501 } }), 502, "UPSTREAM_FAILED");
     await untilRecorded(5);
-    await guardOf("agent-demo").forceOpen(configOf("agent-demo"), "test: stats");
+    await forceOpen("agent-demo", "test: stats");
 
     const res = await stats();
     expect(res.status).toBe(200);
@@ -58,7 +58,7 @@ describe("GET /v1/stats", () => {
     expect(Date.parse(body.generated_at)).toBeGreaterThanOrEqual(t0);
     const demo = body.agents["agent-demo"]!;
     expect(demo.breaker.state).toBe("isolated");
-    expect(demo.breaker.transitions).toEqual([{ from: "closed", to: "isolated", at: expect.stringMatching(/^\d{4}-/), cause: "test: stats" }]);
+    expect(demo.breaker.transitions).toEqual([{ from: "closed", to: "isolated", at: expect.stringMatching(/^\d{4}-/), cause: expect.stringMatching(/^forced open by key_[0-9a-f]+: test: stats$/) }]);
     // All five requests are in the current minute (or the one before it, if the minute turned meanwhile).
     for (const w of ["5m", "60m"] as const) {
       const win = demo.windows[w];

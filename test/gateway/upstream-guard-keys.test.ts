@@ -14,6 +14,7 @@ import { ZaharaError } from "../../workers/shared/errors";
 import { createLogger } from "../../workers/shared/logger";
 import { MANIFESTS } from "../../workers/generated";
 import { executeResilient, sleep } from "../../workers/gateway/src/resilience/executor";
+import { IsolateLeases } from "../../workers/gateway/src/resilience/leases";
 import { ResilienceCatalog, buildPlans } from "../../workers/gateway/src/resilience/plans";
 import { AgentRegistry } from "../../workers/gateway/src/registry";
 import { configOf, freshGuard as freshGuardNamed, guardOf } from "./guards";
@@ -186,20 +187,25 @@ describe("gateway: plans carry the key's limits, the executor reports the key", 
   const registry = new AgentRegistry(MANIFESTS);
   const catalog = new ResilienceCatalog(MANIFESTS);
 
+  const leases = new IsolateLeases();
+  const background: Promise<unknown>[] = [];
+  const waitUntil = (p: Promise<unknown>) => void background.push(p);
+
   function plansFor(task: string, parameters: Record<string, unknown>, keyId: string, keyLimits: KeyLimits) {
+    const agent = registry.route(task, "agent-demo");
+    const leaseSettings = { ttlMs: 1000, staleGraceMs: 10_000 };
     return buildPlans(
-      { env, registry, catalog, agent: registry.route(task, "agent-demo"), task, parameters, requestId: crypto.randomUUID(), keyId, keyLimits, gatewayTimeoutMs: 5000, logger },
+      { env, registry, catalog, agent, task, parameters, requestId: crypto.randomUUID(), keyId, keyLimits, gatewayTimeoutMs: 5000, logger, leases, leaseSettings, waitUntil },
       env.AGENT_DEMO,
     );
   }
 
   async function run(task: string, parameters: Record<string, unknown>, keyId: string, keyLimits: KeyLimits) {
-    const background: Promise<unknown>[] = [];
-    const rt = { now: Date.now, sleep, random: Math.random, waitUntil: (p: Promise<unknown>) => void background.push(p) };
+    const rt = { now: Date.now, sleep, random: Math.random, waitUntil };
     try {
       return await executeResilient(plansFor(task, parameters, keyId, keyLimits), { at: Date.now() + 5000, ms: 5000 }, rt);
     } finally {
-      await Promise.all(background);
+      while (background.length > 0) await Promise.all(background.splice(0));
     }
   }
 

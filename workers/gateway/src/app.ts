@@ -18,6 +18,7 @@ import { resolveGatewayConfig, splitList } from "./config";
 import { recordRequests } from "./observability/record";
 import { AgentRegistry } from "./registry";
 import { requestLog } from "./request-log/writer";
+import { IsolateLeases } from "./resilience/leases";
 import { ResilienceCatalog } from "./resilience/plans";
 import { listAgentsHandler } from "./routes/agents";
 import { auditHandler } from "./routes/audit";
@@ -53,7 +54,9 @@ const CORS_EXPOSE_HEADERS = ["X-Request-Id", "Retry-After", "RateLimit", "RateLi
 /** Creates the gateway app. */
 export function createGatewayApp({ manifests, version, authenticator = new Authenticator() }: GatewayAppOptions) {
   const registry = new AgentRegistry(manifests);
-  const deps = { registry, catalog: new ResilienceCatalog(manifests) };
+  // This isolate's admission leases, one holder per agent: owned by the app, like the key caches.
+  const leases = new IsolateLeases();
+  const deps = { registry, catalog: new ResilienceCatalog(manifests), leases };
   const app = new Hono<{ Bindings: Env }>();
   app.use(requestContext({ service: "gateway", secrets: gatewaySecrets }));
   // Local development answers only loopback host names (DNS rebinding); a deployment is unaffected.
@@ -93,8 +96,8 @@ export function createGatewayApp({ manifests, version, authenticator = new Authe
   app.use("/agents", auth);
   app.use("/agents/*", auth);
   app.use("/execute", auth);
-  app.use("/execute", recordRequests());
-  app.use("/agents/:agent/execute", recordRequests());
+  app.use("/execute", recordRequests(leases));
+  app.use("/agents/:agent/execute", recordRequests(leases));
   app.get("/agents", listAgentsHandler(registry));
   app.post("/execute", executeHandler(deps));
   app.post("/agents/:agent/execute", agentExecuteHandler(deps));

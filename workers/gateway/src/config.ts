@@ -4,7 +4,9 @@
  */
 import { parseByteLimit } from "../../shared/http/json-body";
 import { DEFAULT_MAX_RESPONSE_BYTES } from "./dispatch";
+import { DEFAULT_LEASE_TTL_MS } from "../../../durable-objects/upstream-guard/src/leases/protocol";
 import { DEFAULT_BREAKER_TIMEOUT_FLOOR_MS } from "./resilience/classify";
+import { DEFAULT_STALE_GRACE_MS, type LeaseSettings } from "./resilience/leases";
 
 /** Default deadline for a whole `/execute` request. */
 export const DEFAULT_GATEWAY_TIMEOUT_MS = 10_000;
@@ -20,6 +22,8 @@ export interface GatewayVars {
   CORS_ORIGINS?: string;
   GATEWAY_TIMEOUT_MS?: string;
   BREAKER_TIMEOUT_FLOOR_MS?: string;
+  LEASE_TTL_MS?: string;
+  GUARD_STALE_GRACE_MS?: string;
   LOG_LEVEL?: string;
 }
 
@@ -33,6 +37,8 @@ export interface GatewayConfig {
   timeoutMs: number;
   /** An attempt given less than this cannot count as the agent timing out (capped by the agent's deadline). */
   breakerTimeoutFloorMs: number;
+  /** Admission leases: how long one may be used, and how long an isolate enforces from it when the guard cannot answer. */
+  leases: LeaseSettings;
 }
 
 function positiveInt(value: string | undefined, fallback: number): number {
@@ -57,5 +63,9 @@ export function resolveGatewayConfig(env: GatewayVars): GatewayConfig {
     corsOrigins: origins.length > 0 ? origins : DEFAULT_CORS_ORIGINS,
     timeoutMs: positiveInt(env.GATEWAY_TIMEOUT_MS, DEFAULT_GATEWAY_TIMEOUT_MS),
     breakerTimeoutFloorMs: positiveInt(env.BREAKER_TIMEOUT_FLOOR_MS, DEFAULT_BREAKER_TIMEOUT_FLOOR_MS),
+    leases: {
+      ttlMs: Math.min(60_000, positiveInt(env.LEASE_TTL_MS, DEFAULT_LEASE_TTL_MS)),
+      staleGraceMs: positiveInt(env.GUARD_STALE_GRACE_MS, DEFAULT_STALE_GRACE_MS),
+    },
   };
 }

@@ -1,9 +1,9 @@
 /**
  * Records each execute request in the agents' UpstreamGuards once the
- * response is known: one RPC per agent involved, sent with `waitUntil` after
- * the response, so it never delays or fails the caller (a failure is logged
- * and dropped). A successful attempt's outcome report travels in the same
- * call (`settle`), so a served request costs the guard one background call.
+ * response is known: the record is queued in this isolate's holder for the
+ * agent (resilience/leases.ts) and travels with its next exchange, batched
+ * with other requests' records and outcomes, in the background, so it never
+ * delays or fails the caller (a failed exchange is logged and dropped).
  *
  * Attribution: the request itself (final HTTP status to the caller, whole
  * duration) counts for the agent it was routed to, even when a fallback
@@ -15,8 +15,9 @@
 import { createMiddleware } from "hono/factory";
 import type { RequestRecord } from "../../../../durable-objects/upstream-guard/src/types";
 import { elapsedMs } from "../../../shared/http/request-context";
-import type { AttemptRecord, DeferredReport } from "../resilience/executor";
+import type { AttemptRecord } from "../resilience/executor";
 import type { GuardNamespace } from "../resilience/guard-client";
+import { type IsolateLeases, flush } from "../resilience/leases";
 
 /** The execution timeline as the execute routes leave it. */
 export interface ExecutionSummary {
@@ -24,8 +25,6 @@ export interface ExecutionSummary {
   /** The agent routed to. */
   agent?: string;
   task?: string;
-  /** Successful attempts' reports, sent here with the records (one guard call per agent). */
-  deferredReports?: DeferredReport[];
 }
 
 /** The record for each agent with something to count in one request (pure): the routed agent first. */
@@ -51,35 +50,25 @@ export function requestRecords(execution: ExecutionSummary, status: number, dura
   return records;
 }
 
-/** Middleware for the execute routes: records the request after the response. */
-export function recordRequests() {
+/** Middleware for the execute routes: queues the request's records after the response. */
+export function recordRequests(leases: IsolateLeases) {
   return createMiddleware<{ Bindings: { UPSTREAM_GUARD?: GuardNamespace } }>(async function recordRequests(c, next) {
     await next();
     const execution = c.get("execution") as ExecutionSummary | undefined;
     const namespace = c.env.UPSTREAM_GUARD;
     if (!execution || !namespace) return;
-    const records = requestRecords(execution, c.res.status, elapsedMs(c.get("startedAt")));
-    const reports = new Map((execution.deferredReports ?? []).map((d) => [d.agent, d.report]));
-    const agents = new Set([...records.keys(), ...reports.keys()]);
-    if (agents.size === 0) return;
-    const logger = c.get("logger");
-    const send = async (agent: string) => {
-      const record = records.get(agent);
-      const report = reports.get(agent);
+    const at = Date.now();
+    for (const [agent, record] of requestRecords(execution, c.res.status, elapsedMs(c.get("startedAt")))) {
+      const config = leases.configOf(agent);
+      if (!config) continue; // no attempt reached this agent's guard from this isolate yet
+      const holder = leases.of(agent, config, config.leaseTtlMs);
+      holder.record(at, record);
       try {
-        const stub = namespace.get(namespace.idFromName(agent));
-        if (record && report) await stub.settle(report, record);
-        else if (report) await stub.report(report);
-        else if (record) await stub.recordRequest(record);
-      } catch (err) {
-        logger.warn(report ? "upstream guard report failed" : "recording request metrics failed", { agent, error: err instanceof Error ? err.message : String(err) });
+        const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
+        flush({ namespace, agent, config, waitUntil, logger: c.get("logger"), calls: c.get("doCalls") }, holder);
+      } catch {
+        // No execution context (a direct app.fetch without one): the record waits for the next request.
       }
-    };
-    try {
-      c.executionCtx.waitUntil(Promise.all([...agents].map(send)));
-      c.get("doCalls").background += agents.size;
-    } catch {
-      // No execution context (a direct app.fetch without one): nothing to record with.
     }
   });
 }

@@ -45,12 +45,8 @@ type AdmitRejectReason = Extract<AdmitResult, { admitted: false }>["reason"];
 
 declare module "hono" {
   interface ContextVariableMap {
-    /**
-     * The resilient call's timeline, the routed agent and the task (set by the
-     * execute routes), for the request log, traces and metrics; and the
-     * outcome reports deferred to travel with the request's record.
-     */
-    execution: { attempts: AttemptRecord[]; agent?: string; task?: string; deferredReports?: DeferredReport[] };
+    /** The resilient call's timeline, the routed agent and the task (set by the execute routes), for the request log, traces and metrics. */
+    execution: { attempts: AttemptRecord[]; agent?: string; task?: string };
   }
 }
 
@@ -67,22 +63,8 @@ export interface AgentPlan {
   call(attempt: number, timeoutMs: number): Promise<AttemptResult>;
 }
 
-/** A successful attempt's outcome report, left for the caller to send with the request's record. */
-export interface DeferredReport {
-  agent: string;
-  report: ReportRequest;
-}
-
 /** Clock, sleep, randomness and background work: injectable for tests. */
 export interface ExecutorRuntime {
-  /**
-   * When set, a successful attempt's report (the agent's last for the
-   * request) is handed here instead of sent, so it can go to the guard in
-   * one call with the request's record (see observability/record.ts).
-   * Failed attempts are always reported at once: a retry's admission must
-   * see them.
-   */
-  deferReport?: (deferred: DeferredReport) => void;
   now(): number;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   random(): number;
@@ -183,8 +165,8 @@ async function runAgent(plan: AgentPlan, deadline: Deadline, rt: ExecutorRuntime
       const keyId = request.keyId !== undefined ? { keyId: request.keyId } : {};
       const outcome = breakerOutcome(result, plan.timeoutFloorMs);
       const report: ReportRequest = { config: request.config, callId: request.callId, outcome, tokens, ...keyId };
-      if (result.ok && rt.deferReport) rt.deferReport({ agent: plan.agent, report });
-      else rt.waitUntil(plan.guard.report(report));
+      // Queued with the isolate's other reports; a failure is sent at once (a retry's admission must see it).
+      plan.guard.report(report);
     }
     record({
       agent: plan.agent,

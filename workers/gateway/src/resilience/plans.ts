@@ -14,6 +14,7 @@ import { timeoutFloorMs } from "./classify";
 import { type AgentResilience, resolveResilience } from "./config";
 import type { AgentPlan } from "./executor";
 import { type GuardClient, type GuardNamespace, guardClient } from "./guard-client";
+import type { IsolateLeases, LeaseSettings } from "./leases";
 
 /** Resolved settings per agent, computed once per gateway timeout value. */
 export class ResilienceCatalog {
@@ -67,17 +68,31 @@ export interface PlanRequest {
   signal?: AbortSignal;
   /** Counts the guard's round trips for the request's log line. */
   doCalls?: DurableObjectCalls;
+  /** This isolate's admission leases and their settings. */
+  leases: IsolateLeases;
+  leaseSettings: LeaseSettings;
+  /** Background work of the request (reports, renewals). */
+  waitUntil(promise: Promise<unknown>): void;
 }
 
 /** A guard that is never there: every admission fails open (no retries). */
 const NO_GUARD: GuardClient = {
   admit: async () => ({ unavailable: true, reason: "error" }),
-  report: async () => {},
+  report: () => {},
 };
 
 function planFor(req: PlanRequest, agent: AgentInfo, binding: Fetcher): AgentPlan {
   const settings = req.catalog.settings(agent.name, req.gatewayTimeoutMs);
-  const guard = req.env.UPSTREAM_GUARD ? guardClient(req.env.UPSTREAM_GUARD, agent.name, req.logger, req.doCalls) : NO_GUARD;
+  const namespace = req.env.UPSTREAM_GUARD;
+  const transport = namespace && {
+    namespace,
+    agent: agent.name,
+    config: settings.guard,
+    waitUntil: req.waitUntil,
+    logger: req.logger,
+    ...(req.doCalls ? { calls: req.doCalls } : {}),
+  };
+  const guard = transport ? guardClient(transport, req.leases, req.leaseSettings) : NO_GUARD;
   const budgeted = settings.guard.maxTokensPerDay !== undefined || (req.keyId !== undefined && req.keyLimits?.maxTokensPerDay !== undefined);
   const estimate = budgeted ? settings.tokenEstimate : 0;
   const agentDeadlineMs = Math.min(req.gatewayTimeoutMs, agent.timeout_seconds !== undefined ? agent.timeout_seconds * 1000 : Infinity);

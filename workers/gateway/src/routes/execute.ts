@@ -15,7 +15,8 @@ import { allowsCall } from "../auth/scopes";
 import { IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER } from "../../../shared/idempotency-headers";
 import { agentIdempotencyKey } from "../idempotency";
 import { type AgentRegistry, serviceBinding } from "../registry";
-import { type AttemptRecord, type DeferredReport, type ExecutorRuntime, executeResilient, sleep } from "../resilience/executor";
+import { type AttemptRecord, type ExecutorRuntime, executeResilient, sleep } from "../resilience/executor";
+import type { IsolateLeases } from "../resilience/leases";
 import type { GuardNamespace } from "../resilience/guard-client";
 import { type ResilienceCatalog, buildPlans } from "../resilience/plans";
 import { rateLimitHeadersOf } from "../resilience/rejections";
@@ -90,11 +91,14 @@ async function execute(c: GatewayContext, deps: ExecuteDeps, task: string, param
       logger: c.get("logger"),
       signal: c.req.raw.signal,
       doCalls: c.get("doCalls"),
+      leases: deps.leases,
+      leaseSettings: config.leases,
+      waitUntil: (p) => c.executionCtx.waitUntil(p),
     },
     binding,
   );
   trace.getActiveSpan()?.setAttributes({ "zahara.request_id": c.get("requestId"), "agent.id": agent.name, capability: task });
-  const execution: { attempts: AttemptRecord[]; agent: string; task: string; deferredReports: DeferredReport[] } = { attempts: [], agent: agent.name, task, deferredReports: [] };
+  const execution: { attempts: AttemptRecord[]; agent: string; task: string } = { attempts: [], agent: agent.name, task };
   c.set("execution", execution);
   const runtime: ExecutorRuntime = {
     now: Date.now,
@@ -103,8 +107,6 @@ async function execute(c: GatewayContext, deps: ExecuteDeps, task: string, param
     waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p),
     signal: c.req.raw.signal,
     logger: c.get("logger"),
-    // Sent with the request's record after the response, in one guard call (observability/record.ts).
-    deferReport: (d) => void execution.deferredReports.push(d),
   };
   const out = await executeResilient(plans, { at: c.get("startedAt") + timeoutMs, ms: timeoutMs }, runtime, execution.attempts);
   logFields.served_by = out.servedBy;
@@ -122,10 +124,11 @@ async function execute(c: GatewayContext, deps: ExecuteDeps, task: string, param
   });
 }
 
-/** What the execute handlers need: the routing registry and the resolved resilience settings. */
+/** What the execute handlers need: the routing registry, the resolved resilience settings and this isolate's leases. */
 export interface ExecuteDeps {
   registry: AgentRegistry;
   catalog: ResilienceCatalog;
+  leases: IsolateLeases;
 }
 
 /** Creates the `POST /execute` handler (routing by task, or by `agent` in the body). */

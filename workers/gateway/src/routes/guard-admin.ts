@@ -6,6 +6,10 @@
  * - `GET  /v1/agents/:agent/guard`: what the guard holds now.
  * - `POST /v1/agents/:agent/breaker/open`: isolate the agent (breaker forced open until closed).
  * - `POST /v1/agents/:agent/breaker/close`: close the breaker and reset its counters.
+ * - `DELETE /v1/agents/:agent/guard`: forget everything the guard holds (breaker, quotas, per-key cells,
+ *   permits, leases), as if new; audited as `guard.reset`.
+ * Each change also drops this isolate's admission leases for the agent at once; other isolates follow within
+ * one lease TTL (their leases expire; docs/admission-leases.md).
  *
  * The guard is called with the settings `/execute` uses for the agent, and
  * never waited on longer than {@link GUARD_ADMIN_TIMEOUT_MS} (503
@@ -23,6 +27,7 @@ import { type AuditEntry, auditStatement } from "../audit/audit-log";
 import { resolveGatewayConfig } from "../config";
 import type { AgentRegistry } from "../registry";
 import type { GuardNamespace } from "../resilience/guard-client";
+import type { IsolateLeases } from "../resilience/leases";
 import type { ResilienceCatalog } from "../resilience/plans";
 import { type BreakerChange, guardView } from "../admin/guard-view";
 import { type KeyRouteBindings, auditOf, withKeyStore } from "./keys";
@@ -42,6 +47,8 @@ const MAX_BODY_BYTES = 4096;
 export interface GuardAdminDeps {
   registry: AgentRegistry;
   catalog: ResilienceCatalog;
+  /** This isolate's admission leases: an admin change drops them here at once (other isolates within a lease TTL). */
+  leases?: IsolateLeases;
   /** Clock of the audit entries. */
   now?: () => number;
 }
@@ -146,6 +153,7 @@ export function guardAdminRoutes(deps: GuardAdminDeps) {
         const after = (await (action === "open" ? stub.forceOpen(config, cause) : stub.forceClose(config, cause))) as GuardSnapshot;
         return { before, after };
       });
+      deps.leases?.forget(agent);
       const change: BreakerChange = { reason: reason ?? null, from: before.breaker.state, to: after.breaker.state };
       c.get("logger").info(`breaker forced ${action} by an admin`, { agent, ...change });
       const audited = await audit(c, auditOf(c, `breaker.${action}`, agent, { ...change }));
@@ -153,6 +161,15 @@ export function guardAdminRoutes(deps: GuardAdminDeps) {
       return c.json({ guard: guardView(after), change, audited, request_id: c.get("requestId") });
     });
   }
+
+  routes.delete("/:agent/guard", async function guardReset(c) {
+    const agent = deps.registry.agent(c.req.param("agent")).name;
+    await withGuard(c, agent, "reset", (stub) => stub.resetAll() as Promise<void>);
+    deps.leases?.forget(agent);
+    c.get("logger").info("upstream guard reset by an admin", { agent });
+    const audited = await audit(c, auditOf(c, "guard.reset", agent));
+    return c.json({ reset: agent, audited, request_id: c.get("requestId") });
+  });
 
   return routes;
 }

@@ -35,6 +35,7 @@ export function metricFamilies(collected: readonly Collected<GuardMetrics>[], he
   const inFlight: Sample[] = [];
   const up: Sample[] = [];
   const scrapeErrors: Sample[] = [];
+  const bypass: Sample[] = [];
   for (const entry of collected) {
     const agent_id = entry.agent;
     scrapeErrors.push({ labels: { agent_id }, value: entry.ok ? 0 : 1 });
@@ -57,6 +58,7 @@ export function metricFamilies(collected: readonly Collected<GuardMetrics>[], he
     if (m.rateLimitRemaining !== undefined) rateRemaining.push({ labels: { agent_id }, value: m.rateLimitRemaining });
     tokens.push({ labels: { agent_id }, value: m.counters.tokens });
     inFlight.push({ labels: { agent_id }, value: m.inFlight });
+    for (const mode of ["stale", "open"] as const) bypass.push({ labels: { agent_id, mode }, value: m.counters.bypass?.[mode] ?? 0 });
   }
   const families: MetricFamily[] = [
     { name: "agent_requests_total", help: "Requests routed to the agent, by capability and final HTTP status to the caller.", type: "counter", samples: requests },
@@ -67,7 +69,13 @@ export function metricFamilies(collected: readonly Collected<GuardMetrics>[], he
     { name: "circuit_breaker_transitions_total", help: "Circuit breaker transitions, by the state entered.", type: "counter", samples: transitions },
     { name: "rate_limit_remaining", help: "Requests the agent's rate limit would admit now (agents with a rate limit only).", type: "gauge", samples: rateRemaining },
     { name: "agent_tokens_used_total", help: "LLM tokens the agent reported using.", type: "counter", samples: tokens },
-    { name: "agent_in_flight_requests", help: "Attempts holding a concurrency permit of the agent.", type: "gauge", samples: inFlight },
+    { name: "agent_in_flight_requests", help: "Concurrency permits of the agent held: attempts admitted one by one, and blocks leased to gateway isolates.", type: "gauge", samples: inFlight },
+    {
+      name: "gateway_guard_bypass_total",
+      help: "Admissions made while the agent's guard could not answer: from an expired lease within the stale grace (mode=stale), or with no guard past it (mode=open).",
+      type: "counter",
+      samples: bypass,
+    },
     { name: "agent_up", help: "1 if the agent's /health answered 2xx through its binding during this scrape, else 0.", type: "gauge", samples: up },
     { name: "gateway_metrics_scrape_errors", help: "1 if the agent's upstream guard could not be read for this scrape (its series are missing), else 0.", type: "gauge", samples: scrapeErrors },
   ];
