@@ -1,17 +1,22 @@
 /**
- * Replaces a generated block of README.md, between `<!-- NAME:start -->` and
- * `<!-- NAME:end -->` (`npm run bench -- --readme`, `npm run soak -- --readme`).
+ * Replaces a generated block of a Markdown page, between `<!-- NAME:start -->`
+ * and `<!-- NAME:end -->`: the reports scripts write into their docs pages
+ * (`npm run bench -- --readme`, `npm run soak -- --readme`, `npm run sim:leases -- --docs`).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
-/** Writes `content` between the block's markers; throws when README.md has no such block. */
-export function replaceReadmeBlock(root: string, name: string, content: string): void {
-  const readme = path.join(root, "README.md");
+/** Writes `content` between the block's markers in `file`; throws when it has no such block. */
+export function replaceDocBlock(file: string, name: string, content: string): void {
   const [startMark, endMark] = [`<!-- ${name}:start -->`, `<!-- ${name}:end -->`];
-  const text = readFileSync(readme, "utf8");
+  const text = readFileSync(file, "utf8");
   const start = text.indexOf(startMark);
   const end = text.indexOf(endMark);
-  if (start === -1 || end < start) throw new Error(`README.md has no ${startMark} … ${endMark} block`);
-  writeFileSync(readme, `${text.slice(0, start + startMark.length)}\n${content.trimEnd()}\n${text.slice(end)}`);
+  if (start === -1 || end < start) throw new Error(`${path.basename(file)} has no ${startMark} … ${endMark} block`);
+  writeFileSync(file, `${text.slice(0, start + startMark.length)}\n${content.trimEnd()}\n${text.slice(end)}`);
+}
+
+/** {@link replaceDocBlock} on the repository's README.md. */
+export function replaceReadmeBlock(root: string, name: string, content: string): void {
+  replaceDocBlock(path.join(root, "README.md"), name, content);
 }

@@ -2,8 +2,9 @@
  * `npm run bench`: what the gateway costs. Bundles the Workers as a deploy
  * does, runs them in workerd through Miniflare, and measures agent-demo's
  * `echo` called (a) directly, (b) through the gateway with everything on
- * (managed-key auth, guard admission, tracing to a live OTLP receiver, logs,
- * the D1 request log), (c) as (b) with the collector down and (d) hanging,
+ * (managed-key auth, guard admission from leases, tracing to a live OTLP
+ * receiver at the shipped sampling, logs, the request log through its queue
+ * into D1), (c) as (b) with the collector down and (d) hanging,
  * and (e) as (b) with an Idempotency-Key — each at concurrency 1 and 32,
  * side by side in one run. Prints a Markdown
  * table and writes `dist/bench/result.json` and `dist/bench/result.md`;
@@ -21,7 +22,7 @@ import { replaceReadmeBlock } from "../readme-block";
 import { buildBench } from "./build";
 import { type LoadRun, type LoadTarget, poolRuns, runLoad } from "./load";
 import { startPlatform } from "./platform";
-import { type BenchResult, type RoundTrips, SCENARIOS, type Scenario, countRoundTrips, evaluateTargets, markdown } from "./report";
+import { type BenchResult, type RoundTrips, SCENARIOS, type Scenario, countD1Batches, countRoundTrips, evaluateTargets, markdown } from "./report";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const out = path.join(root, "dist", "bench");
@@ -53,7 +54,8 @@ async function main(): Promise<void> {
   };
   const mode: Record<Scenario, "ok" | "down" | "slow"> = { direct: "ok", gateway: "ok", collectorDown: "down", collectorHung: "slow", withKey: "ok" };
   const runs = { direct: {}, gateway: {}, collectorDown: {}, collectorHung: {}, withKey: {} } as BenchResult["runs"];
-  const gatewayLines: Record<string, unknown>[] = [];
+  const high = Math.max(...concurrency);
+  const gatewayLines: Record<string, Record<string, unknown>[]> = {};
   const withKeyLines: Record<string, unknown>[] = [];
   try {
     for (const c of concurrency) {
@@ -67,8 +69,8 @@ async function main(): Promise<void> {
           // Let the request log lines of the last requests arrive before taking them.
           await new Promise((r) => setTimeout(r, 500));
           const lines = platform.takeLogs();
-          if (scenario === "gateway") gatewayLines.push(...lines);
-          if (scenario === "withKey") withKeyLines.push(...lines);
+          if (scenario === "gateway") (gatewayLines[String(c)] ??= []).push(...lines);
+          if (scenario === "withKey" && c === high) withKeyLines.push(...lines);
           (done[scenario] ??= []).push(run);
           console.error(`bench: ${SCENARIOS[scenario]}, c=${c}, round ${round}/${rounds}: ${run.rps.toFixed(1)} req/s, p50 ${run.latencyMs.p50.toFixed(2)} ms`);
         }
@@ -76,7 +78,7 @@ async function main(): Promise<void> {
       for (const scenario of Object.keys(SCENARIOS) as Scenario[]) runs[scenario][String(c)] = poolRuns(done[scenario] ?? []);
       await setMode(platform.otlp.controlUrl, "ok");
     }
-    const roundTrips: RoundTrips = countRoundTrips(gatewayLines);
+    const roundTrips: Record<string, RoundTrips> = Object.fromEntries(concurrency.map((c) => [String(c), countRoundTrips(gatewayLines[String(c)] ?? [])]));
     const spansExported = ((await (await fetch(`${platform.otlp.controlUrl}/stats`)).json()) as { spans: number }).spans;
     const cpus = os.cpus();
     const partial = {
@@ -86,10 +88,11 @@ async function main(): Promise<void> {
       runs,
       roundTrips,
       roundTripsWithKey: countRoundTrips(withKeyLines),
+      d1: countD1Batches(gatewayLines[String(high)] ?? []),
       spansExported,
       gzipBytes: build.gzipBytes,
     };
-    const result: BenchResult = { ...partial, targets: evaluateTargets(partial, Math.max(...concurrency)) };
+    const result: BenchResult = { ...partial, targets: evaluateTargets(partial, high) };
     const table = markdown(result);
     mkdirSync(out, { recursive: true });
     writeFileSync(path.join(out, "result.json"), `${JSON.stringify(result, null, 2)}\n`);

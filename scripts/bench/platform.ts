@@ -85,7 +85,8 @@ export async function startPlatform(root: string, build: BenchBuild, stateDir: s
         // not one of our structured lines
       }
     });
-  const common = { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_TRACES_SAMPLER_ARG: "1", LOG_LEVEL: "info" };
+  // Tracing at the shipped sampling (wrangler.toml's OTEL_TRACES_SAMPLER_ARG) unless `vars` say otherwise.
+  const common = { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, LOG_LEVEL: "info" };
   const workers = BENCH_WORKERS.map((w) => {
     const extra: Record<string, string> = w.name === "gateway" ? { GATEWAY_API_KEYS: "", ADMIN_API_KEYS: BENCH_ADMIN_KEY, METRICS_SCRAPE_TOKEN: "" } : {};
     const worker = workerOptions(build, w.name, w.config, { ...common, ...extra, ...vars });

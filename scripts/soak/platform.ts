@@ -7,12 +7,20 @@
  * survives, so whatever the guard still knows afterwards was persisted.
  * agent-demo runs with chaos on and its LLM pointed at the OpenAI double;
  * traces go to a local OTLP receiver (tracing on, as by default).
+ *
+ * The request log travels through its queue, as deployed. Cloudflare's
+ * Queues keep a sent message whatever happens to the Worker, but Miniflare's
+ * broker keeps it in the memory of the runtime a restart disposes, so here
+ * the queue delivers at once (no batch timeout) and `restart()` drains it
+ * first ({@link drainRequestLog}): a row the gateway sent is never lost to a
+ * restart of this stand-in platform.
  */
 import { rmSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { Miniflare, type WorkerOptions } from "miniflare";
+import type { RequestLogEntry } from "../../workers/gateway/src/request-log/message";
 import { type OpenAiDouble, startOpenAiDouble } from "../../test/doubles/openai-server";
 import { type OtlpReceiver, startOtlpReceiver } from "../../test/doubles/otlp-receiver";
 import { BENCH_WORKERS, type BenchBuild } from "../bench/build";
@@ -63,7 +71,9 @@ function options(build: BenchBuild, stateDir: string, otlp: OtlpReceiver, llm: O
   };
   const workers: WorkerOptions[] = BENCH_WORKERS.map((w) => {
     const worker = workerOptions(build, w.name, w.config, { ...common, ...perWorker[w.name] });
-    return w.name === "gateway" ? { ...worker, unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] } : worker;
+    if (w.name !== "gateway") return worker;
+    const queueConsumers = deliverAtOnce(worker.queueConsumers);
+    return { ...worker, queueConsumers, unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] };
   });
   const read = (stream: Readable) => createInterface({ input: stream }).on("line", onLine);
   return {
@@ -78,6 +88,61 @@ function options(build: BenchBuild, stateDir: string, otlp: OtlpReceiver, llm: O
       read(stderr);
     },
   };
+}
+
+/**
+ * The gateway's queue consumers (wrangler.toml's) with no batch timeout: a
+ * batch goes as soon as the previous one is written, so under load batches
+ * still fill, while a message waits in the broker's memory for milliseconds
+ * rather than up to a second (a hard restart cuts whatever is there).
+ */
+function deliverAtOnce(consumers: WorkerOptions["queueConsumers"]): WorkerOptions["queueConsumers"] {
+  if (!consumers || Array.isArray(consumers)) return consumers;
+  const atOnce: Record<string, object> = {};
+  for (const [queue, options] of Object.entries(consumers as Record<string, object>)) {
+    atOnce[queue] = { ...options, maxBatchTimeout: 0 };
+  }
+  return atOnce as WorkerOptions["queueConsumers"];
+}
+
+/**
+ * Waits until everything sent to the request-log queue so far is in D1: a
+ * marker entry sent now is delivered after all of it (the broker delivers in
+ * order), so once its row is there, so is every earlier one. The marker row
+ * is then deleted; its request id never matches a soak prefix anyway. Gives
+ * up with a warning after `timeoutMs` (the request-log check then shows what
+ * was lost).
+ */
+export async function drainRequestLog(mf: Miniflare, timeoutMs = 10_000): Promise<void> {
+  const queue = await mf.getQueueProducer<RequestLogEntry>("REQUEST_LOG_QUEUE", "zahara-gateway");
+  const db = await mf.getD1Database("REQUEST_LOG", "zahara-gateway");
+  const logId = crypto.randomUUID();
+  const request: RequestLogEntry["request"] = {
+    log_id: logId,
+    request_id: `platform-queue-drain-${logId}`,
+    ts: Date.now(),
+    key_id: null,
+    agent: null,
+    served_by: null,
+    task: null,
+    method: "GET",
+    path: "/platform/queue-drain",
+    status: 200,
+    code: null,
+    duration_ms: 0,
+    trace_id: null,
+  };
+  const marker: RequestLogEntry = { request, attempts: [] };
+  await queue.send(marker, { contentType: "json" });
+  const until = Date.now() + timeoutMs;
+  while (!(await db.prepare("SELECT 1 FROM requests WHERE log_id = ?").bind(logId).first())) {
+    if (Date.now() > until) {
+      console.warn(`soak: the request-log queue did not drain within ${timeoutMs} ms; restarting anyway`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await db.prepare("DELETE FROM requests WHERE log_id = ?").bind(logId).run();
 }
 
 /** Starts the platform on a fresh `stateDir`: migrates D1 and creates the soak's managed key. */
@@ -116,6 +181,8 @@ export async function startSoakPlatform(root: string, build: BenchBuild, stateDi
     requestLog: () => mf.getD1Database("REQUEST_LOG", "zahara-gateway"),
     takeLogs: () => logs.splice(0, logs.length),
     async restart() {
+      // Before the runtime (and the queue in its memory) goes: what was sent reaches D1, as with Cloudflare's Queues.
+      await drainRequestLog(mf);
       const started = performance.now();
       await mf.dispose();
       mf = new Miniflare(options(build, stateDir, otlp, llm, onLine));
