@@ -61,7 +61,7 @@ export interface PlatformOptions {
   inspectorPort?: number;
   /** Vars set on every Worker (e.g. `LOG_LEVEL`, `OTEL_EXPORTER_OTLP_ENDPOINT: ""` for tracing off). */
   vars?: Record<string, string>;
-  /** Gateway D1 or Durable Object bindings to leave out (e.g. `REQUEST_LOG`, `UPSTREAM_GUARD`). */
+  /** Gateway D1, Durable Object or queue bindings to leave out (e.g. `REQUEST_LOG`, `UPSTREAM_GUARD`, `REQUEST_LOG_QUEUE`). */
   withoutGatewayBindings?: string[];
   /** Durable Objects and D1 in SQLite files under the state directory (default), or in memory. */
   persist?: boolean;
@@ -93,7 +93,8 @@ export async function startPlatform(root: string, build: BenchBuild, stateDir: s
     if (w.name === "gateway" && withoutGatewayBindings.length > 0) {
       const d1 = without(worker.d1Databases as Record<string, unknown>, withoutGatewayBindings);
       const dos = without(worker.durableObjects as Record<string, unknown>, withoutGatewayBindings);
-      Object.assign(worker, { d1Databases: d1, durableObjects: dos });
+      const producers = without(worker.queueProducers as Record<string, unknown>, withoutGatewayBindings);
+      Object.assign(worker, { d1Databases: d1, durableObjects: dos, queueProducers: producers });
     }
     return w.name === "agent-custom" ? worker : { ...worker, unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] };
   });

@@ -25,7 +25,8 @@ import {
 } from "../../workers/gateway/src/request-log/message";
 import { ATTEMPTS_PER_INSERT, REQUESTS_PER_INSERT } from "../../workers/gateway/src/request-log/statements";
 import type { AttemptRow, RequestLogEntry, RequestRow } from "../../workers/gateway/src/request-log/writer";
-import { sendEntry } from "../../workers/gateway/src/request-log/writer";
+import { OUTBOX_FLUSH_MS } from "../../workers/gateway/src/request-log/outbox";
+import { RequestLogOutboxes, sendEntry } from "../../workers/gateway/src/request-log/writer";
 import { createLogger } from "../../workers/shared/logger";
 import { BASE, KEY, pollUntil } from "./helpers";
 
@@ -81,13 +82,27 @@ function captureLogs(level: "log" | "error" | "warn"): Record<string, unknown>[]
   return lines;
 }
 
-/** A queue binding whose `send` is `send` (a double of the platform's binding). */
+/**
+ * A queue binding whose messages go to `send`, one by one, whether sent alone or in a batch (the outbox sends
+ * batches): a double of the platform's binding.
+ */
 function queueWith(send: Queue["send"]): Queue {
   return {
     send,
-    sendBatch: () => Promise.reject(new Error("not used")),
+    sendBatch: async (messages) => {
+      for (const m of messages) await send(m.body, m.contentType ? { contentType: m.contentType } : {});
+      return env.REQUEST_LOG_QUEUE.sendBatch([]);
+    },
     metrics: () => env.REQUEST_LOG_QUEUE.metrics(),
   };
+}
+
+/** Hands `entries` to `queue` as the middleware does (one outbox), and waits until they are sent or written. */
+async function handOff(queue: Queue, entries: RequestLogEntry[], logger = createLogger({ service: "gateway", level: "error" })) {
+  const pending: Promise<unknown>[] = [];
+  const outboxes = new RequestLogOutboxes();
+  for (const entry of entries) sendEntry(outboxes, queue, db(), entry, (p) => pending.push(p), logger);
+  while (pending.length > 0) await Promise.all(pending.splice(0));
 }
 
 /** A D1 binding that counts its batches and forwards everything to the real one (or fails every batch). */
@@ -229,8 +244,7 @@ describe("request log queue: the way there", () => {
       sent.push(body);
       return Promise.resolve({ metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } });
     });
-    const logger = createLogger({ service: "gateway", level: "error" });
-    expect(await sendEntry(recording, db(), large, logger)).toBe(true);
+    await handOff(recording, [large]);
     expect(sent).toEqual([]);
     expect(await rowsOf(id)).toHaveLength(1);
     expect(await attemptsOf(id)).toHaveLength(60);
@@ -241,9 +255,29 @@ describe("request log queue: the way there", () => {
     while (fitsInMessage(entryOf(fitting, attempts + 1, 16))) attempts++;
     const biggest = entryOf(fitting, attempts, 16);
     expect(messageBytes(biggest)).toBeGreaterThan(MESSAGE_BUDGET_BYTES - 4_000);
-    expect(await sendEntry(env.REQUEST_LOG_QUEUE, db(), biggest, logger)).toBe(true);
+    await handOff(env.REQUEST_LOG_QUEUE, [biggest]);
     await untilRows(fitting, 1);
     expect(await attemptsOf(fitting)).toHaveLength(attempts);
+  });
+
+  it(`entries handed over within ${OUTBOX_FLUSH_MS} ms go in one sendBatch of at most 100 messages`, async () => {
+    const prefix = `${unique("outbox")}-`;
+    const entries = Array.from({ length: 130 }, (_, i) => entryOf(`${prefix}${String(i).padStart(3, "0")}`, 1, 0));
+    const batches: number[] = [];
+    const queue: Queue = {
+      send: (body, options) => env.REQUEST_LOG_QUEUE.send(body, options),
+      sendBatch: (messages) => {
+        batches.push([...messages].length);
+        return env.REQUEST_LOG_QUEUE.sendBatch(messages);
+      },
+      metrics: () => env.REQUEST_LOG_QUEUE.metrics(),
+    };
+    const started = Date.now();
+    await handOff(queue, entries);
+    // A full batch at once, the rest when the first entry's timer fires: never one send per request.
+    expect(batches).toEqual([100, 30]);
+    expect(Date.now() - started).toBeLessThan(OUTBOX_FLUSH_MS + 1_000);
+    expect(await untilRows(prefix, 130)).toHaveLength(130);
   });
 });
 

@@ -17,7 +17,7 @@ import { Authenticator } from "./auth/authenticator";
 import { resolveGatewayConfig, splitList } from "./config";
 import { recordRequests } from "./observability/record";
 import { AgentRegistry } from "./registry";
-import { requestLog } from "./request-log/writer";
+import { RequestLogOutboxes, requestLog } from "./request-log/writer";
 import { IsolateLeases } from "./resilience/leases";
 import { ResilienceCatalog } from "./resilience/plans";
 import { listAgentsHandler } from "./routes/agents";
@@ -56,6 +56,8 @@ export function createGatewayApp({ manifests, version, authenticator = new Authe
   const registry = new AgentRegistry(manifests);
   // This isolate's admission leases, one holder per agent: owned by the app, like the key caches.
   const leases = new IsolateLeases();
+  // This isolate's request-log outbox: entries go to the queue in batches (request-log/outbox.ts).
+  const outboxes = new RequestLogOutboxes();
   const deps = { registry, catalog: new ResilienceCatalog(manifests), leases };
   const app = new Hono<{ Bindings: Env }>();
   app.use(requestContext({ service: "gateway", secrets: gatewaySecrets }));
@@ -76,7 +78,7 @@ export function createGatewayApp({ manifests, version, authenticator = new Authe
     await next();
   });
   // Every request (401s, 404s and 413s included) goes to the D1 request log after the response.
-  app.use(requestLog());
+  app.use(requestLog(outboxes));
   app.use(
     cors({
       origin: (origin, c) => {

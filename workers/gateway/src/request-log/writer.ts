@@ -4,7 +4,8 @@
  * the request log, in `waitUntil`, so it never fails or delays the caller's
  * response. Only the key id is stored, never the key.
  *
- * With the `REQUEST_LOG_QUEUE` binding the entry is sent to the queue, and
+ * With the `REQUEST_LOG_QUEUE` binding the entry goes to the queue through
+ * the isolate's outbox (outbox.ts: batches of up to 100, within 250 ms), and
  * the gateway's own consumer (consumer.ts) writes up to 100 of them per D1
  * batch; without it (a deployment without the queue, unit tests calling the
  * app directly) the entry is written here as one `db.batch()`, bounded by a
@@ -22,7 +23,8 @@ import { createMiddleware } from "hono/factory";
 import type { Logger } from "../../../shared/logger";
 import { withTimeout } from "../../../shared/timeout";
 import type { AttemptRecord } from "../resilience/executor";
-import { type RequestLogEntry, fitsInMessage, messageBytes } from "./message";
+import { MESSAGE_BUDGET_BYTES, type RequestLogEntry, messageBytes } from "./message";
+import { RequestLogOutbox } from "./outbox";
 import type { RequestRow } from "./rows";
 import { insertStatements } from "./statements";
 
@@ -134,38 +136,44 @@ export async function writeEntry(db: D1Database, entry: RequestLogEntry, logger?
   }
 }
 
+/** The app's outboxes, one per queue binding (a test may give each request a queue of its own). */
+export class RequestLogOutboxes {
+  private readonly byQueue = new WeakMap<Queue, RequestLogOutbox>();
+
+  of(queue: Queue): RequestLogOutbox {
+    let outbox = this.byQueue.get(queue);
+    if (!outbox) {
+      outbox = new RequestLogOutbox();
+      this.byQueue.set(queue, outbox);
+    }
+    return outbox;
+  }
+}
+
 /**
- * Sends `entry` to the request-log queue (as JSON), giving up after
- * `timeoutMs`; an entry too large for a message is written directly
- * instead. Never throws: a failed send is logged and the entry dropped.
- * Resolves to whether the entry was sent (or written).
+ * Hands `entry` to the queue through this isolate's outbox (outbox.ts: sent
+ * in batches, in `waitUntil`); an entry too large for a message is written
+ * directly instead. Never throws: a failed send is logged and the entries dropped.
  */
-export async function sendEntry(
+export function sendEntry(
+  outboxes: RequestLogOutboxes,
   queue: Queue,
   db: D1Database,
   entry: RequestLogEntry,
+  waitUntil: (p: Promise<unknown>) => void,
   logger?: Logger,
-  timeoutMs = WRITE_TIMEOUT_MS,
-): Promise<boolean> {
-  if (!fitsInMessage(entry)) {
+): void {
+  const bytes = messageBytes(entry);
+  if (bytes > MESSAGE_BUDGET_BYTES) {
     logger?.warn("request log entry too large for a queue message, written directly", {
       logged_request_id: entry.request.request_id,
-      bytes: messageBytes(entry),
+      bytes,
       attempts: entry.attempts.length,
     });
-    return writeEntry(db, entry, logger, timeoutMs);
+    waitUntil(writeEntry(db, entry, logger));
+    return;
   }
-  try {
-    const sent = queue.send(entry, { contentType: "json" });
-    await withTimeout(sent, timeoutMs, `request log send timed out after ${timeoutMs} ms`);
-    return true;
-  } catch (err) {
-    logger?.error("request log send failed", {
-      error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
-      logged_request_id: entry.request.request_id,
-    });
-    return false;
-  }
+  outboxes.of(queue).add(entry, bytes, { queue, timeoutMs: WRITE_TIMEOUT_MS, waitUntil, ...(logger ? { logger } : {}) });
 }
 
 /**
@@ -174,7 +182,7 @@ export async function sendEntry(
  * 404s and other errors (their code comes from `errorCode`, set when the
  * error response is rendered).
  */
-export function requestLog() {
+export function requestLog(outboxes = new RequestLogOutboxes()) {
   return createMiddleware<{ Bindings: RequestLogBindings }>(async function requestLog(c, next) {
     await next();
     try {
@@ -182,12 +190,15 @@ export function requestLog() {
       if (!db || skipped(c.req.method, c.req.path)) return;
       const entry = entryFromContext(c);
       const queue = c.env.REQUEST_LOG_QUEUE;
-      const write = queue ? sendEntry(queue, db, entry, c.get("logger")) : writeEntry(db, entry, c.get("logger"));
-      try {
-        c.executionCtx.waitUntil(write);
-      } catch {
-        // No execution context (app.request in a unit test): the write or send runs unawaited.
-      }
+      const waitUntil = (p: Promise<unknown>) => {
+        try {
+          c.executionCtx.waitUntil(p);
+        } catch {
+          // No execution context (app.request in a unit test): the write or send runs unawaited.
+        }
+      };
+      if (queue) sendEntry(outboxes, queue, db, entry, waitUntil, c.get("logger"));
+      else waitUntil(writeEntry(db, entry, c.get("logger")));
     } catch (err) {
       c.get("logger")?.error("request log entry could not be built", { error: err instanceof Error ? err.message : String(err) });
     }
