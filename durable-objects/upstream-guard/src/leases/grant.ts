@@ -119,10 +119,10 @@ export function renewLease(now: number, guard: Guard, key: KeyLimiter | undefine
   const rec: LeaseRecord = book.get(id) ?? { holder, keyId: want.keyId, tokens: 0, permits: 0, budget: 0, expiresAt: now };
   const outstanding = () => book.outstanding(now, want.keyId);
   // What the holder used is accounted for; the rest stays outstanding, carried into the next period.
-  // A negative count: tokens of attempts the guard refused after their use was reported, back to the lease.
-  const used = Math.floor(want.used);
-  if (used >= 0) rec.tokens -= Math.min(rec.tokens, used);
-  else if (limits.cell) rec.tokens += Math.min(-used, Math.max(1, Math.floor(limits.cell.burst * MAX_LEASE_TOKENS_SHARE)));
+  rec.tokens -= Math.min(rec.tokens, Math.max(0, Math.floor(want.used)));
+  // Tokens reported used whose attempts the guard then refused: back to the cell, as a release gives them back.
+  const returned = Math.max(0, Math.floor(want.returned ?? 0));
+  if (limits.cell && returned > 0) limits.cell.gcra.giveBack(now, returned, limits.cell.burst - outstanding());
   if (limits.budget && want.settledTokens > 0) limits.budget.settle(want.settledTokens);
   if (want.release) {
     // Unused tokens go back to the cell (never above its cap); the block and the reservation end.

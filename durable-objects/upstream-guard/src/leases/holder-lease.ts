@@ -80,6 +80,8 @@ export class KeyLease {
   refused = false;
   /** Tokens the last grant added (the stale mode's allowance per TTL). */
   lastGrantTokens = 0;
+  /** Tokens reported used whose attempts were refused, for the next want (see {@link giveBackTokens}). */
+  returned = 0;
   /** Tokens the last want asked for, and whether the guard then granted none (the cell is dry). */
   wanted = 0;
   starved = false;
@@ -152,6 +154,7 @@ export function wantFor(now: number, lease: KeyLease, meter: RateMeter | undefin
     keyId: lease.keyId,
     ...(lease.keyLimits ? { keyLimits: lease.keyLimits } : {}),
     used: lease.used,
+    ...(lease.returned > 0 ? { returned: lease.returned } : {}),
     tokens: lease.tokens === UNLIMITED ? 0 : Math.max(0, tokensTarget - lease.tokens),
     permits: permits === UNLIMITED ? 0 : permits,
     morePermits: permits === UNLIMITED ? 0 : Math.max(0, permitsTarget - permits),
@@ -162,6 +165,7 @@ export function wantFor(now: number, lease: KeyLease, meter: RateMeter | undefin
     ...(release ? { release: true } : {}),
   };
   lease.used = 0;
+  lease.returned = 0;
   lease.wanted = want.tokens;
   lease.unmet = 0;
   lease.permits = permits;
@@ -216,13 +220,19 @@ export function takeTokens(now: number, agent: KeyLease | undefined, key: KeyLea
 /**
  * Returns the tokens of a receipt whose attempt the guard refused (the guard
  * never counted them) to the leases still live (`live(keyId)` is the same
- * lease). If their use was reported meanwhile, the next want reports one
- * less (possibly a negative count), which the guard credits back.
+ * lease). While a use is still unreported, the token simply goes back to the
+ * lease (what the lease holds plus what it has not reported stays what the
+ * guard counts as outstanding). Once reported, it goes back to the cell with
+ * the next want ({@link LeaseWant.returned}).
  */
 export function giveBackTokens(receipt: TokenReceipt, live: (keyId: string) => KeyLease | undefined): void {
   for (const lease of receipt.taken) {
-    if (live(lease.keyId) !== lease) continue;
-    lease.used--;
-    if (lease.tokens !== UNLIMITED) lease.tokens++;
+    if (live(lease.keyId) !== lease || lease.tokens === UNLIMITED) continue;
+    if (lease.used >= 1) {
+      lease.used--;
+      lease.tokens++;
+    } else {
+      lease.returned++;
+    }
   }
 }
