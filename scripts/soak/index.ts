@@ -27,6 +27,10 @@ import { type SoakPlatform, startSoakPlatform, stateDirOf } from "./platform";
 import { markdown, phaseRows } from "./report";
 import { checkRawHttp, probeRawHttp } from "./raw-http";
 import { runPhases } from "./runner";
+import { OUTBOX_FLUSH_MS } from "../../workers/gateway/src/request-log/message";
+
+/** Room past the outbox's flush for an answer's way back to the client (a row may be lost for it too). */
+const CRASH_SLACK_MS = 250;
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const out = path.join(root, "dist", "soak");
@@ -63,6 +67,8 @@ async function main(): Promise<void> {
   const platform = await startSoakPlatform(root, build, stateDirOf(out));
   const prefix = `soak-${Date.now().toString(36)}`;
   const restarts: { mode: "drained" | "hard"; before: PersistedState; after: PersistedState; ms: number; cut: number }[] = [];
+  /** When the hard restart killed the runtime (epoch ms). */
+  let crashAt: number | undefined;
   const poller = pollGuard(platform);
   let answered = 0;
   try {
@@ -90,6 +96,7 @@ async function main(): Promise<void> {
         if (mode === "drained") await settled(platform);
         // Hard: read while the requests are in flight, then kill the runtime under them at once.
         const before = await readPersisted(platform);
+        if (mode === "hard") crashAt = Date.now();
         const ms = await platform.restart();
         const after = await readPersisted(platform);
         restarts.push({ mode, before, after, ms, cut: cut.size });
@@ -104,7 +111,7 @@ async function main(): Promise<void> {
     const checks: Check[] = [
       ...rawChecks,
       ...checkResponses(expected, responses),
-      checkRequestLog(responses, logged),
+      checkRequestLog(responses, logged, crashAt === undefined ? undefined : { at: crashAt, windowMs: OUTBOX_FLUSH_MS + CRASH_SLACK_MS }),
       checkAttempts(logged),
       ...checkBreaker(phases, windows, transitions),
       checkPermits(inFlight),

@@ -36,6 +36,8 @@ export interface SoakResponse {
   error?: string;
   /** In flight when a hard restart killed the runtime (it may have no answer). */
   cut?: boolean;
+  /** When the answer (or the error) came, epoch ms. */
+  endedAt?: number;
 }
 
 /** Where and how to send. */
@@ -107,10 +109,10 @@ async function sendOne(settings: LoadSettings, phaseIndex: number, phase: Phase,
     const read = readBody(text, res.status);
     const retryAfter = Number(res.headers.get("Retry-After"));
     const waitMs = (res.status === 429 || res.status === 503) && retryAfter > 0 ? Math.min(RETRY_AFTER_CAP_MS, retryAfter * 1000) * (0.5 + random() / 2) : 0;
-    return { r: { ...base, status: res.status, headerId: res.headers.get("X-Request-Id"), latencyMs, ...read }, waitMs };
+    return { r: { ...base, status: res.status, headerId: res.headers.get("X-Request-Id"), latencyMs, endedAt: Date.now(), ...read }, waitMs };
   } catch (err) {
     const latencyMs = performance.now() - started;
-    return { r: { ...base, status: 0, headerId: null, bodyId: null, shapeOk: false, latencyMs, error: `${describe(err)} after ${Math.round(latencyMs)} ms` }, waitMs: 0 };
+    return { r: { ...base, status: 0, headerId: null, bodyId: null, shapeOk: false, latencyMs, endedAt: Date.now(), error: `${describe(err)} after ${Math.round(latencyMs)} ms` }, waitMs: 0 };
   }
 }
 

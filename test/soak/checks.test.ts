@@ -75,6 +75,18 @@ describe("soak checks: request log and attempts", () => {
     expect(checkRequestLog([...sent, { ...cut, cut: false }], rows).ok).toBe(false);
   });
 
+  it("a hard restart may lose the rows of requests answered just before it (the outbox's bound), no others", () => {
+    const at = 1_000_000;
+    const sent = [answer(0), answer(1), answer(2)].map((r, i) => ({ ...r, endedAt: at - [2000, 300, 50][i]! }));
+    const crash = { at, windowMs: 500 };
+    // The two answered within 500 ms before the crash have no row: allowed.
+    expect(checkRequestLog(sent, [logged(sent[0]!)], crash).ok).toBe(true);
+    // The one answered 2 s before it must have its row.
+    expect(checkRequestLog(sent, [logged(sent[1]!), logged(sent[2]!)], crash).ok).toBe(false);
+    // Without a crash, every answered request needs its row.
+    expect(checkRequestLog(sent, [logged(sent[0]!)]).ok).toBe(false);
+  });
+
   it("upstream attempts per request at most 1.2 on average", () => {
     const rows = (n: number[]) => n.map((u, i) => logged(answer(i), u));
     expect(checkAttempts(rows([1, 1, 1, 1, 2])).ok).toBe(true); // 1.2

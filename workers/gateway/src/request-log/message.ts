@@ -26,6 +26,12 @@ export interface RequestLogEntry {
   attempts: AttemptRow[];
 }
 
+/**
+ * Longest an entry waits in an isolate's outbox for companions before the batch is sent (outbox.ts); also what
+ * an isolate that dies abruptly can lose. Here, free of Workers types, for the soak's check of that bound.
+ */
+export const OUTBOX_FLUSH_MS = 250;
+
 /** Queues' limit on one message (128 KB, counted in 1000s). */
 export const MAX_MESSAGE_BYTES = 128_000;
 

@@ -16,10 +16,9 @@
  */
 import type { Logger } from "../../../shared/logger";
 import { withTimeout } from "../../../shared/timeout";
-import type { RequestLogEntry } from "./message";
+import { OUTBOX_FLUSH_MS, type RequestLogEntry } from "./message";
 
-/** Longest an entry waits for companions. */
-export const OUTBOX_FLUSH_MS = 250;
+export { OUTBOX_FLUSH_MS };
 /** Queues' limit on messages per `sendBatch`. */
 export const OUTBOX_MAX_ENTRIES = 100;
 /** Queues' limit on a batch is 256 KB; a batch goes out before it would pass this. */
