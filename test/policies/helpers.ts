@@ -1,16 +1,7 @@
 /** Shared test helpers for the policy tests: a seeded PRNG and JSON round trips. */
 
-/** mulberry32: tiny deterministic PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: tiny deterministic PRNG returning floats in [0, 1) (the simulation's). */
+export { mulberry32 } from "../../scripts/sim/events";
 
 /** What a Durable Object does with a snapshot: stringify into SQLite, parse back out. */
 export function viaJson<T>(snapshot: T): T {

@@ -32,7 +32,7 @@ export interface ExchangeDeps {
 /** Applies `call` at `now`; returns the reply and whether the metrics changed. */
 export function applyExchange(now: number, call: Exchange, deps: ExchangeDeps): { reply: ExchangeReply; metricsChanged: boolean } {
   const { guard, metrics } = deps;
-  guard.leases.expire(now);
+  guard.expireLeases(now);
   guard.leases.see(call.holder, now);
   const ttlMs = leaseTtl(call.config.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, guard.leases.holders(now));
   const reply: ExchangeReply = { leases: [], breaker: "closed", ttlMs, epoch: guard.epoch };

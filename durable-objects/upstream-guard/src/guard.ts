@@ -160,7 +160,20 @@ export class Guard {
   expire(now: number): void {
     this.concurrency?.expire(now);
     this.tokens?.expire(now);
-    this.leases.expire(now);
+    this.expireLeases(now);
+  }
+
+  /**
+   * Drops the admission leases expired at `now` (their holders stopped renewing: an isolate died or went
+   * quiet) with what they held: their tokens count as used, and the permits of their blocks and the agent's
+   * budget reserved for them come back now rather than when those permits' own leases would end. (A key's
+   * budget reservation ends with its own lease, as the key's cells live apart.)
+   */
+  expireLeases(now: number): void {
+    for (const [id, lease] of this.leases.expire(now)) {
+      if (this.concurrency && lease.permits > 0) for (let i = 0; this.concurrency.release(`${id}#${i}`); i++);
+      if (lease.keyId === AGENT_LEASE) this.tokens?.release(`lease:${id}`);
+    }
   }
 
   /**
