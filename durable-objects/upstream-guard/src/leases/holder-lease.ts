@@ -1,9 +1,11 @@
 /**
- * One key's lease as a holder keeps it, the rate meter that sizes it, and the
- * want a holder sends for it: pieces of holder.ts, pure. Counts in a lease are
- * the holder's view; {@link UNLIMITED} means the guard has no such limit.
+ * One key's lease as a holder keeps it, the rate meter that sizes it, the
+ * want a holder sends for it, admitting on it, spending and giving back its
+ * tokens for attempts the guard decides, and which keys need a lease of their
+ * own: pieces of holder.ts, pure. Counts in a lease are the holder's view;
+ * {@link UNLIMITED} means the guard has no such limit.
  */
-import type { KeyLimits } from "../types";
+import type { GuardConfig, KeyLimits } from "../types";
 import { UNLIMITED } from "./grant";
 import type { LeaseGrant, LeaseWant } from "./protocol";
 
@@ -235,4 +237,18 @@ export function giveBackTokens(receipt: TokenReceipt, live: (keyId: string) => K
       lease.returned++;
     }
   }
+}
+
+/** An attempt admitted from the leases, to be finished with `AgentHolder.finish`. */
+export interface LeasedTicket {
+  keyId: string;
+  estimate: number;
+}
+
+/**
+ * Whether a key's attempts need a lease of the key's own: when the agent sets a per-key rate limit or
+ * concurrency cap, or the key carries limits of its own. Otherwise the agent's lease alone admits them.
+ */
+export function needsKeyLease(config: GuardConfig, keyLimits: KeyLimits | undefined): boolean {
+  return config.keyRateLimit !== undefined || config.keyMaxConcurrent !== undefined || keyLimits?.rateLimit !== undefined || keyLimits?.maxTokensPerDay !== undefined;
 }

@@ -6,9 +6,10 @@
  * of holder.ts. A failure, or {@link FLUSH_OUTCOMES} outcomes, make an
  * exchange due at once; anything else waits up to {@link FLUSH_MS} (longer
  * when the guard stretched its TTL, so reports ride with the renewals).
+ * After a failed exchange, the queue backs off before anything is sent again.
  */
 import type { RequestRecord } from "../metrics";
-import type { Exchange, Outcome } from "./protocol";
+import type { Exchange, GuardFault, Outcome } from "./protocol";
 
 /**
  * Reports (and the renewals riding with them) are sent at most this often per isolate and agent,
@@ -17,6 +18,9 @@ import type { Exchange, Outcome } from "./protocol";
 export const FLUSH_MS = 500;
 /** A batch this large is sent at once. */
 export const FLUSH_OUTCOMES = 100;
+/** The first backoff after a failed exchange; it doubles per failure in a row, up to {@link MAX_BACKOFF_MS}. */
+export const BACKOFF_MS = 250;
+export const MAX_BACKOFF_MS = 5000;
 
 /** The queued reports of one holder. */
 export class ReportQueue {
@@ -27,6 +31,35 @@ export class ReportQueue {
   private open = 0;
   private failurePending = false;
   private lastFlushAt = -Infinity;
+  /** Failed exchanges in a row, and the backoff they started. */
+  private failures = 0;
+  private fault: { reason: GuardFault; until: number } | undefined;
+
+  /**
+   * An exchange failed at `now`: nothing is sent, and no attempt awaits the guard, for {@link BACKOFF_MS}
+   * doubling per failure in a row up to {@link MAX_BACKOFF_MS}. Every request retrying a guard that cannot
+   * answer would only bury it deeper; meanwhile attempts are decided from the last lease, or open.
+   */
+  failed(now: number, fault: GuardFault): void {
+    this.failures++;
+    this.fault = { reason: fault, until: now + Math.min(MAX_BACKOFF_MS, BACKOFF_MS * 2 ** (this.failures - 1)) };
+  }
+
+  /** The guard answered: no more backoff. */
+  answered(): void {
+    this.failures = 0;
+    this.fault = undefined;
+  }
+
+  /** Why the guard is being left alone at `now`, or undefined. */
+  backingOff(now: number): GuardFault | undefined {
+    return this.fault && now < this.fault.until ? this.fault.reason : undefined;
+  }
+
+  /** When the backoff ends (`now` if there is none). */
+  backoffUntil(now: number): number {
+    return Math.max(now, this.fault?.until ?? now);
+  }
 
   /** Queues an outcome; true when an exchange is due at once. */
   outcome(outcome: Outcome): boolean {

@@ -18,35 +18,18 @@
  */
 import type { RequestRecord } from "../metrics";
 import type { BreakerState } from "../policies";
-import type { AttemptOutcome, GuardConfig, KeyLimits } from "../types";
+import type { AttemptOutcome, KeyLimits } from "../types";
 import { AGENT_LEASE } from "./grant";
-import { KeyLease, RateMeter, type TokenReceipt, admitOn, giveBackTokens, hasRoom, takeTokens, wantFor } from "./holder-lease";
+import { KeyLease, type LeasedTicket, RateMeter, type TokenReceipt, admitOn, giveBackTokens, hasRoom, needsKeyLease, takeTokens, wantFor } from "./holder-lease";
 import { FLUSH_MS, FLUSH_OUTCOMES, ReportQueue } from "./holder-queue";
 import { RetiredLeases, type StaleRefusal, admitStale } from "./holder-stale";
 import type { Exchange, ExchangeReply, GuardFault, LeaseWant, Outcome } from "./protocol";
 
-export { FLUSH_MS, FLUSH_OUTCOMES, type StaleRefusal, type TokenReceipt };
-/** The first backoff after a failed exchange; it doubles per failure in a row, up to {@link MAX_BACKOFF_MS}. */
-export const BACKOFF_MS = 250;
-export const MAX_BACKOFF_MS = 5000;
+export { FLUSH_MS, FLUSH_OUTCOMES, type LeasedTicket, type StaleRefusal, type TokenReceipt, needsKeyLease };
 /** A lease is sized for this many half-TTLs of the observed rate. */
 export const LEASE_HEADROOM = 1.5;
 /** A key is leased once it arrives this often per TTL. */
 const LEASE_FROM_PER_TTL = 1.5;
-
-/** An attempt admitted from the leases, to be finished with {@link AgentHolder.finish}. */
-export interface LeasedTicket {
-  keyId: string;
-  estimate: number;
-}
-
-/**
- * Whether a key's attempts need a lease of the key's own: when the agent sets a per-key rate limit or
- * concurrency cap, or the key carries limits of its own. Otherwise the agent's lease alone admits them.
- */
-export function needsKeyLease(config: GuardConfig, keyLimits: KeyLimits | undefined): boolean {
-  return config.keyRateLimit !== undefined || config.keyMaxConcurrent !== undefined || keyLimits?.rateLimit !== undefined || keyLimits?.maxTokensPerDay !== undefined;
-}
 
 /** One isolate's leases and queue for one agent. */
 export class AgentHolder {
@@ -68,9 +51,6 @@ export class AgentHolder {
    * isolates (see leaseTtl in grant.ts). Renewals and idleness follow it; meters and the stale mode keep `ttlMs`.
    */
   private leaseTtlMs: number;
-  /** Failed exchanges in a row, and the backoff they started (see {@link AgentHolder.unsent}). */
-  private failures = 0;
-  private fault: { reason: GuardFault; until: number } | undefined;
   /** Exchanges in flight that carry lease wants. */
   private renewing = 0;
   /**
@@ -180,7 +160,7 @@ export class AgentHolder {
     const reportsAt = this.reports.dueAt(this.flushMs());
     if (reportsAt !== undefined) times.push(reportsAt);
     const next = Math.min(...times);
-    return Number.isFinite(next) ? Math.max(now, next, this.fault?.until ?? now) : undefined;
+    return Number.isFinite(next) ? Math.max(now, next, this.reports.backoffUntil(now)) : undefined;
   }
 
   /**
@@ -264,28 +244,21 @@ export class AgentHolder {
     this.replies++;
   }
 
-  /**
-   * A failed exchange (at `now`, for `fault`): the counts of admissions without the guard go with the next (see
-   * {@link ReportQueue.restore}), and the holder backs off: nothing is sent, and no attempt awaits the guard, for
-   * {@link BACKOFF_MS} doubling per failure in a row up to {@link MAX_BACKOFF_MS}. Every request retrying a guard
-   * that cannot answer would only bury it deeper; meanwhile attempts are decided from the last lease, or open.
-   */
+  /** A failed exchange: what must not be lost goes with the next, and the holder backs off (holder-queue.ts). */
   unsent(body: Omit<Exchange, "config">, now: number, fault: GuardFault): void {
     this.reports.restore(body);
-    this.failures++;
-    this.fault = { reason: fault, until: now + Math.min(MAX_BACKOFF_MS, BACKOFF_MS * 2 ** (this.failures - 1)) };
+    this.reports.failed(now, fault);
     this.settled((body.leases?.length ?? 0) > 0);
   }
 
   /** Why the guard is being left alone at `now` (backing off after failures), or undefined when it is not. */
   backingOff(now: number): GuardFault | undefined {
-    return this.fault && now < this.fault.until ? this.fault.reason : undefined;
+    return this.reports.backingOff(now);
   }
 
   /** Applies the guard's reply to an exchange sent at `sentAt` (holder clock). */
   apply(now: number, sentAt: number, reply: ExchangeReply, sent?: Omit<Exchange, "config">): void {
-    this.failures = 0;
-    this.fault = undefined;
+    this.reports.answered();
     this.applyReply(now, sentAt, reply);
     this.settled((sent?.leases?.length ?? 0) > 0);
   }
