@@ -237,14 +237,15 @@ export function simulate(o: SimOptions): SimResult {
       if (counted) stats.admitWaitMs += q.now - arrived;
       if (result?.admitted) return run(i, keyId, undefined, callId, counted);
       if (receipt && !second) h.giveBack(receipt);
-      if (!second && !leasedRate) {
+      if (!second) {
         const late = h.tryAdmit(q.now, keyId, estimate, keyed);
         if (late) {
           admissions.push(q.now);
           return run(i, keyId, late, callId, counted);
         }
         const spent = h.takeToken(q.now, keyId, keyed);
-        if (spent) {
+        if (spent && spent.scope === receipt?.scope) h.giveBack(spent);
+        else if (spent) {
           if (steady()) stats.awaited++;
           return exchange(i, { ...h.take(q.now), admit: { ...request, leasedRate: spent.scope } }, (r) => {
             if (!r.admission?.admitted) h.giveBack(spent);

@@ -90,8 +90,8 @@ export class Guard {
     if (!first && this.retries.stats(now).available < 1) return reject("retry_budget", 1000);
     let agentReport: RateLimitReport | undefined;
     let keyReport: RateLimitReport | undefined;
-    const rated = first && !request.leasedRate;
-    const keyRated = first && request.leasedRate !== true;
+    const rated = first && (!request.leasedRate || request.leasedRate === "key");
+    const keyRated = first && request.leasedRate !== true && request.leasedRate !== "key";
     if (rated && this.rate && this.config.rateLimit) {
       // Tokens isolates hold on leases count against the cell: the bucket plus them never exceed a burst.
       this.rate.capLevel(now, this.config.rateLimit.burst - this.leases.outstanding(now, AGENT_LEASE));

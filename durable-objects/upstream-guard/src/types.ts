@@ -65,10 +65,10 @@ export interface AdmitRequest {
   estimateTokens: number;
   /**
    * The holder spent rate tokens of its leases on this first attempt (it could not admit it alone): `true`,
-   * the agent's and the key's; `"agent"`, the agent's only (it holds no lease for the key). Those rate limits
-   * are already accounted for; everything else is checked here.
+   * the agent's and the key's; `"agent"`, the agent's only (it holds no usable lease for the key); `"key"`, the
+   * key's only (its agent lease ran dry). Those rate limits are already accounted for; the rest is checked here.
    */
-  leasedRate?: boolean | "agent";
+  leasedRate?: boolean | "agent" | "key";
 }
 
 /** Why an attempt was not admitted. */

@@ -194,29 +194,32 @@ export function admitOn(lease: KeyLease, now: number, estimate: number): void {
 
 /** Rate tokens spent from the leases for an attempt the guard decides (see {@link AgentHolder.takeToken}). */
 export interface TokenReceipt {
-  scope: true | "agent";
+  scope: true | "agent" | "key";
   taken: KeyLease[];
 }
 
 /**
  * Spends a rate token of the agent's lease and, when `keyed` and usable, the
  * key's, for an attempt the guard admits otherwise (no free permit or budget
- * here, or no lease for the key yet). The receipt's `scope` is `true` when
- * both were spent, `"agent"` when only the agent's; undefined when the
- * agent's lease has none. The attempt is sent with `leasedRate` set to the
+ * here, or no lease for the key yet, or one lease ran dry). The receipt's
+ * `scope` is `true` when both were spent, `"agent"` when only the agent's,
+ * `"key"` when only the key's (the guard then checks the agent's cell, so a
+ * key's tokens are never stranded behind an empty agent lease); undefined when
+ * neither lease has one. The attempt is sent with `leasedRate` set to the
  * scope; if the guard refuses it, {@link giveBackTokens} returns the tokens.
  */
 export function takeTokens(now: number, agent: KeyLease | undefined, key: KeyLease | undefined, keyed: boolean): TokenReceipt | undefined {
   const usable = (l: KeyLease | undefined): l is KeyLease => !!l && now < l.admitUntil && l.tokens >= 1;
-  if (!usable(agent)) return undefined;
-  const both = !keyed || usable(key);
-  const taken = both && key ? [agent, key] : [agent];
+  const agentUsable = usable(agent);
+  const keyUsable = keyed && usable(key);
+  if (!agentUsable && !keyUsable) return undefined;
+  const taken = [...(agentUsable ? [agent] : []), ...(keyUsable ? [key] : [])];
   for (const l of taken) {
     if (l.tokens !== UNLIMITED) l.tokens--;
     l.used++;
     l.lastUseAt = now;
   }
-  return { scope: both ? true : "agent", taken };
+  return { scope: agentUsable && (keyUsable || !keyed) ? true : agentUsable ? "agent" : "key", taken };
 }
 
 /**

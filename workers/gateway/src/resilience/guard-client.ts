@@ -152,24 +152,24 @@ export function guardClient(transport: Transport, leases: IsolateLeases, setting
         first && keyId !== undefined ? [{ keyId, ...(request.keyLimits ? { keyLimits: request.keyLimits } : {}), estimate: request.estimateTokens, keyed }] : [];
       try {
         let result: AdmitResult = await admitByGuard(leasedRate ? { ...request, leasedRate } : request, timeoutMs, extra);
-        if (!result.admitted && first && keyId !== undefined && !leasedRate && LEASABLE_REFUSALS.has(result.reason)) {
+        if (!result.admitted && receipt) holder.giveBack(receipt);
+        if (!result.admitted && first && keyId !== undefined && LEASABLE_REFUSALS.has(result.reason)) {
           // This reply, or one before it, may have leased this isolate what the cell had left, or a grant on its
-          // way may: use it.
+          // way may: use it. The guard is asked once more only with tokens of another scope than it just refused.
           const until = Date.now() + Math.min(timeoutMs, ADMIT_TIMEOUT_MS);
           for (;;) {
             const leased = fromLease(request, keyId);
             if (leased) return leased;
             const spent = holder.takeToken(Date.now(), keyId, keyed);
-            if (spent) {
+            if (spent && spent.scope !== receipt?.scope) {
               result = await admitByGuard({ ...request, leasedRate: spent.scope }, timeoutMs, []);
               if (!result.admitted) holder.giveBack(spent);
               break;
             }
+            if (spent) holder.giveBack(spent);
             if (!holder.renewalPending(keyId, keyed) || Date.now() >= until) break;
             await nextReply(holder, until);
           }
-        } else if (!result.admitted && receipt) {
-          holder.giveBack(receipt);
         }
         if (result.admitted) {
           admitted.add(request.callId);
