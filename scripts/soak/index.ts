@@ -93,7 +93,12 @@ async function main(): Promise<void> {
       },
       onRestart: async (phase, cut) => {
         const mode = phase.restartMode ?? "drained";
-        if (mode === "drained") await settled(platform);
+        if (mode === "drained") {
+          await settled(platform);
+          // An orderly restart (a redeploy, an eviction) lets each request's waitUntil finish, the outbox's flush
+          // timer included; Miniflare's dispose would cut it, so wait for it here.
+          await new Promise((r) => setTimeout(r, OUTBOX_FLUSH_MS + CRASH_SLACK_MS));
+        }
         // Hard: read while the requests are in flight, then kill the runtime under them at once.
         const before = await readPersisted(platform);
         if (mode === "hard") crashAt = Date.now();
