@@ -146,7 +146,7 @@ export function guardClient(transport: Transport, leases: IsolateLeases, setting
       const down = holder.backingOff(Date.now());
       if (down) return unavailable(request, down, "backing off after failed exchanges");
       // A token of the lease but no free permit: the guard checks the rest.
-      const receipt = first && keyId !== undefined ? holder.takeToken(now, keyId, keyed) : undefined;
+      const receipt = first && keyId !== undefined ? holder.takeToken(Date.now(), keyId, keyed) : undefined;
       const leasedRate = receipt?.scope;
       const extra =
         first && keyId !== undefined ? [{ keyId, ...(request.keyLimits ? { keyLimits: request.keyLimits } : {}), estimate: request.estimateTokens, keyed }] : [];
