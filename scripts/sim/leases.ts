@@ -235,8 +235,8 @@ export function simulate(o: SimOptions): SimResult {
     const leasedRate = receipt?.scope;
     const settle = (result: AdmitResult | undefined, second: boolean) => {
       if (counted) stats.admitWaitMs += q.now - arrived;
+      if (receipt && !second) h.settleTokens(receipt, !!result?.admitted);
       if (result?.admitted) return run(i, keyId, undefined, callId, counted);
-      if (receipt && !second) h.giveBack(receipt);
       if (!second) {
         const late = h.tryAdmit(q.now, keyId, estimate, keyed);
         if (late) {
@@ -244,11 +244,11 @@ export function simulate(o: SimOptions): SimResult {
           return run(i, keyId, late, callId, counted);
         }
         const spent = h.takeToken(q.now, keyId, keyed);
-        if (spent && spent.scope === receipt?.scope) h.giveBack(spent);
+        if (spent && spent.scope === receipt?.scope) h.settleTokens(spent, false);
         else if (spent) {
           if (steady()) stats.awaited++;
           return exchange(i, { ...h.take(q.now), admit: { ...request, leasedRate: spent.scope } }, (r) => {
-            if (!r.admission?.admitted) h.giveBack(spent);
+            h.settleTokens(spent, !!r.admission?.admitted);
             settle(r.admission, true);
           });
         }
@@ -270,12 +270,15 @@ export function simulate(o: SimOptions): SimResult {
       run(i, keyId, stale, stale ? callId : "", counted);
     };
     if (h.backingOff(q.now)) {
-      if (receipt) h.giveBack(receipt);
+      if (receipt) h.settleTokens(receipt, false);
       return unavailable();
     }
     if (counted) stats.awaited++;
     const body = { ...h.take(q.now, [{ keyId, estimate, keyed }]), admit: leasedRate ? { ...request, leasedRate } : request };
-    exchange(i, body, (r) => settle(r.admission, false), unavailable);
+    exchange(i, body, (r) => settle(r.admission, false), () => {
+      if (receipt) h.settleTokens(receipt, true);
+      unavailable();
+    });
   }
 
   // Poisson arrivals at each isolate: exponential gaps with this mean, ms.

@@ -63,13 +63,27 @@ describe("admission leases, any interleaving", () => {
       {
         numRuns: 40,
         verbose: fc.VerbosityLevel.Verbose,
-        // Found by this property: a refused attempt's token, given back to its lease after its use was reported,
-        // once let a one-token burst admit twice (refused tokens now go back to the cell instead).
+        // Found by this property: a refused attempt's token given back after its use was reported, to its lease or
+        // to the cell, let a one-token burst admit past the bound. Such a token is now lost instead.
         examples: [
           [
             {
               ratePerS: 50, isolates: 1, keys: 1, ttlMs: 200, rttMin: 1, rttSpread: 0, rateShare: 0.3, burstMs: 20, maxConcurrent: 5,
               keyShare: 0.2, serviceMs: 14, failureRate: 0, budgetTokens: 1900, openAtMs: 200, seed: 946579,
+            },
+          ],
+          [
+            {
+              ratePerS: 50, isolates: 2, keys: 1, ttlMs: 200, rttMin: 6, rttSpread: 0, rateShare: 0.3, burstMs: 20, maxConcurrent: 5,
+              keyShare: 0.2, serviceMs: 5, failureRate: 0, budgetTokens: 2200, openAtMs: 200, seed: 10,
+            },
+          ],
+          // And this one: the bucket refilled past burst - outstanding between calls, then a report of use lowered
+          // the outstanding before the bucket was capped (it is now capped first).
+          [
+            {
+              ratePerS: 136, isolates: 1, keys: 1, ttlMs: 200, rttMin: 1, rttSpread: 0, rateShare: 0.3, burstMs: 86, maxConcurrent: 8,
+              keyShare: 0.5, serviceMs: 5, failureRate: 0, budgetTokens: 1200, openAtMs: 200, seed: 3,
             },
           ],
         ],

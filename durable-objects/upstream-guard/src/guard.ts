@@ -170,6 +170,8 @@ export class Guard {
    * budget reservation ends with its own lease, as the key's cells live apart.)
    */
   expireLeases(now: number): void {
+    // Cap the agent's bucket while the expiring tokens still count (see renewLease): they are spent, not refunded.
+    if (this.rate && this.config.rateLimit) this.rate.capLevel(now, this.config.rateLimit.burst - this.leases.outstanding(now, AGENT_LEASE, true));
     for (const [id, lease] of this.leases.expire(now)) {
       if (this.concurrency && lease.permits > 0) for (let i = 0; this.concurrency.release(`${id}#${i}`); i++);
       if (lease.keyId === AGENT_LEASE) this.tokens?.release(`lease:${id}`);

@@ -113,10 +113,13 @@ export class LeaseBook {
     return this.seen.size;
   }
 
-  /** Outstanding rate tokens of live leases for one cell: the agent's ({@link AGENT_LEASE}) or a key's. */
-  outstanding(now: number, keyId: string): number {
+  /**
+   * Outstanding rate tokens of live leases for one cell: the agent's ({@link AGENT_LEASE}) or a key's; with
+   * `includeExpired`, also of leases expired but not dropped yet.
+   */
+  outstanding(now: number, keyId: string, includeExpired = false): number {
     let total = 0;
-    for (const r of this.leases.values()) if (r.expiresAt > now && r.keyId === keyId) total += r.tokens;
+    for (const r of this.leases.values()) if ((includeExpired || r.expiresAt > now) && r.keyId === keyId) total += r.tokens;
     return total;
   }
 

@@ -119,10 +119,10 @@ export function renewLease(now: number, guard: Guard, key: KeyLimiter | undefine
   const rec: LeaseRecord = book.get(id) ?? { holder, keyId: want.keyId, tokens: 0, permits: 0, budget: 0, expiresAt: now };
   const outstanding = () => book.outstanding(now, want.keyId);
   // What the holder used is accounted for; the rest stays outstanding, carried into the next period.
+  // The bucket refills between calls without looking at the leases: cap it while the tokens it reports used still
+  // count as outstanding, or that refill would be had twice (once in the bucket, once by the lease that used them).
+  if (limits.cell) limits.cell.gcra.capLevel(now, limits.cell.burst - outstanding());
   rec.tokens -= Math.min(rec.tokens, Math.max(0, Math.floor(want.used)));
-  // Tokens reported used whose attempts the guard then refused: back to the cell, as a release gives them back.
-  const returned = Math.max(0, Math.floor(want.returned ?? 0));
-  if (limits.cell && returned > 0) limits.cell.gcra.giveBack(now, returned, limits.cell.burst - outstanding());
   if (limits.budget && want.settledTokens > 0) limits.budget.settle(want.settledTokens);
   if (want.release) {
     // Unused tokens go back to the cell (never above its cap); the block and the reservation end.

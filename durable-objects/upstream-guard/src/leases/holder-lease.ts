@@ -64,6 +64,8 @@ export class KeyLease {
   tokens = 0;
   /** Tokens admitted with since the last want. */
   used = 0;
+  /** Tokens spent on attempts the guard is deciding (leasedRate): used once admitted, back if refused. */
+  pending = 0;
   /** Attempts that found it without room since the last want (demand it did not meet). */
   unmet = 0;
   /** Permits of the block, and how many are in use. */
@@ -82,8 +84,6 @@ export class KeyLease {
   refused = false;
   /** Tokens the last grant added (the stale mode's allowance per TTL). */
   lastGrantTokens = 0;
-  /** Tokens reported used whose attempts were refused, for the next want (see {@link giveBackTokens}). */
-  returned = 0;
   /** Tokens the last want asked for, and whether the guard then granted none (the cell is dry). */
   wanted = 0;
   starved = false;
@@ -155,8 +155,8 @@ export function wantFor(now: number, lease: KeyLease, meter: RateMeter | undefin
   const want: LeaseWant = {
     keyId: lease.keyId,
     ...(lease.keyLimits ? { keyLimits: lease.keyLimits } : {}),
-    used: lease.used,
-    ...(lease.returned > 0 ? { returned: lease.returned } : {}),
+    // A lease given back reports its pending tokens as used: the guard returns the rest to the cell.
+    used: lease.used + (release ? lease.pending : 0),
     tokens: lease.tokens === UNLIMITED ? 0 : Math.max(0, tokensTarget - lease.tokens),
     permits: permits === UNLIMITED ? 0 : permits,
     morePermits: permits === UNLIMITED ? 0 : Math.max(0, permitsTarget - permits),
@@ -167,7 +167,7 @@ export function wantFor(now: number, lease: KeyLease, meter: RateMeter | undefin
     ...(release ? { release: true } : {}),
   };
   lease.used = 0;
-  lease.returned = 0;
+  if (release) lease.pending = 0;
   lease.wanted = want.tokens;
   lease.unmet = 0;
   lease.permits = permits;
@@ -206,7 +206,7 @@ export interface TokenReceipt {
  * `"key"` when only the key's (the guard then checks the agent's cell, so a
  * key's tokens are never stranded behind an empty agent lease); undefined when
  * neither lease has one. The attempt is sent with `leasedRate` set to the
- * scope; if the guard refuses it, {@link giveBackTokens} returns the tokens.
+ * scope; {@link settleTokens} then counts them used, or returns them.
  */
 export function takeTokens(now: number, agent: KeyLease | undefined, key: KeyLease | undefined, keyed: boolean): TokenReceipt | undefined {
   const usable = (l: KeyLease | undefined): l is KeyLease => !!l && now < l.admitUntil && l.tokens >= 1;
@@ -216,29 +216,27 @@ export function takeTokens(now: number, agent: KeyLease | undefined, key: KeyLea
   const taken = [...(agentUsable ? [agent] : []), ...(keyUsable ? [key] : [])];
   for (const l of taken) {
     if (l.tokens !== UNLIMITED) l.tokens--;
-    l.used++;
+    l.pending++;
     l.lastUseAt = now;
   }
   return { scope: agentUsable && (keyUsable || !keyed) ? true : agentUsable ? "agent" : "key", taken };
 }
 
 /**
- * Returns the tokens of a receipt whose attempt the guard refused (the guard
- * never counted them) to the leases still live (`live(keyId)` is the same
- * lease). While a use is still unreported, the token simply goes back to the
- * lease (what the lease holds plus what it has not reported stays what the
- * guard counts as outstanding). Once reported, it goes back to the cell with
- * the next want ({@link LeaseWant.returned}).
+ * Settles the tokens of a receipt once the guard decided its attempt: used if
+ * admitted, else back to the leases still live (`live(keyId)` is the same
+ * lease). Until then they are `pending`, neither reported used nor held, so
+ * what a lease holds plus what it used or has pending stays what the guard
+ * counts as outstanding, and a refusal loses nothing. A lease given back
+ * meanwhile reported its pending tokens as used (see {@link wantFor}): those
+ * stay spent, and the guard admits a little less, never more.
  */
-export function giveBackTokens(receipt: TokenReceipt, live: (keyId: string) => KeyLease | undefined): void {
+export function settleTokens(receipt: TokenReceipt, admitted: boolean, live: (keyId: string) => KeyLease | undefined): void {
   for (const lease of receipt.taken) {
-    if (live(lease.keyId) !== lease || lease.tokens === UNLIMITED) continue;
-    if (lease.used >= 1) {
-      lease.used--;
-      lease.tokens++;
-    } else {
-      lease.returned++;
-    }
+    if (live(lease.keyId) !== lease || lease.pending < 1) continue;
+    lease.pending--;
+    if (admitted) lease.used++;
+    else if (lease.tokens !== UNLIMITED) lease.tokens++;
   }
 }
 

@@ -20,7 +20,7 @@ import type { RequestRecord } from "../metrics";
 import type { BreakerState } from "../policies";
 import type { AttemptOutcome, KeyLimits } from "../types";
 import { AGENT_LEASE } from "./grant";
-import { KeyLease, type LeasedTicket, RateMeter, type TokenReceipt, admitOn, giveBackTokens, hasRoom, needsKeyLease, takeTokens, wantFor } from "./holder-lease";
+import { KeyLease, type LeasedTicket, RateMeter, type TokenReceipt, admitOn, hasRoom, needsKeyLease, settleTokens, takeTokens, wantFor } from "./holder-lease";
 import { FLUSH_MS, FLUSH_OUTCOMES, ReportQueue } from "./holder-queue";
 import { RetiredLeases, type StaleRefusal, admitStale } from "./holder-stale";
 import type { Exchange, ExchangeReply, GuardFault, LeaseWant, Outcome } from "./protocol";
@@ -108,9 +108,9 @@ export class AgentHolder {
     return takeTokens(now, this.leases.get(AGENT_LEASE), keyed ? this.leases.get(keyId) : undefined, keyed);
   }
 
-  /** Returns a refused attempt's tokens to the leases still live (see {@link giveBackTokens}). */
-  giveBack(receipt: TokenReceipt): void {
-    giveBackTokens(receipt, (keyId) => this.leases.get(keyId));
+  /** Counts a decided attempt's tokens used (admitted) or gives them back (refused); see {@link settleTokens}. */
+  settleTokens(receipt: TokenReceipt, admitted: boolean): void {
+    settleTokens(receipt, admitted, (keyId) => this.leases.get(keyId));
   }
 
   /** Ends a leased attempt: frees its permits, queues its outcome; true when an exchange is due at once. */

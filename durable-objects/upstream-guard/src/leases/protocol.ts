@@ -39,11 +39,6 @@ export interface LeaseWant {
   keyLimits?: KeyLimits;
   /** Rate tokens admitted from the lease since the last exchange (first attempts). */
   used: number;
-  /**
-   * Tokens an earlier want reported used whose attempts the guard then refused: they go back to the cell (the
-   * lease does not get them again, since the cell may have refilled meanwhile).
-   */
-  returned?: number;
   /** More rate tokens wanted for the next TTL (0: none). */
   tokens: number;
   /** Permits to hold from now on: the block is set to this size (it only grows when the guard replies). */

@@ -151,8 +151,12 @@ export function guardClient(transport: Transport, leases: IsolateLeases, setting
       const extra =
         first && keyId !== undefined ? [{ keyId, ...(request.keyLimits ? { keyLimits: request.keyLimits } : {}), estimate: request.estimateTokens, keyed }] : [];
       try {
-        let result: AdmitResult = await admitByGuard(leasedRate ? { ...request, leasedRate } : request, timeoutMs, extra);
-        if (!result.admitted && receipt) holder.giveBack(receipt);
+        let result: AdmitResult = await admitByGuard(leasedRate ? { ...request, leasedRate } : request, timeoutMs, extra).catch((err: unknown) => {
+          // Undecided as far as we know: the tokens count as used (the guard may have admitted it).
+          if (receipt) holder.settleTokens(receipt, true);
+          throw err;
+        });
+        if (receipt) holder.settleTokens(receipt, result.admitted);
         if (!result.admitted && first && keyId !== undefined && LEASABLE_REFUSALS.has(result.reason)) {
           // This reply, or one before it, may have leased this isolate what the cell had left, or a grant on its
           // way may: use it. The guard is asked once more only with tokens of another scope than it just refused.
@@ -162,11 +166,14 @@ export function guardClient(transport: Transport, leases: IsolateLeases, setting
             if (leased) return leased;
             const spent = holder.takeToken(Date.now(), keyId, keyed);
             if (spent && spent.scope !== receipt?.scope) {
-              result = await admitByGuard({ ...request, leasedRate: spent.scope }, timeoutMs, []);
-              if (!result.admitted) holder.giveBack(spent);
+              result = await admitByGuard({ ...request, leasedRate: spent.scope }, timeoutMs, []).catch((err: unknown) => {
+                holder.settleTokens(spent, true);
+                throw err;
+              });
+              holder.settleTokens(spent, result.admitted);
               break;
             }
-            if (spent) holder.giveBack(spent);
+            if (spent) holder.settleTokens(spent, false);
             if (!holder.renewalPending(keyId, keyed) || Date.now() >= until) break;
             await nextReply(holder, until);
           }
