@@ -86,6 +86,13 @@ describe("admission leases, any interleaving", () => {
               keyShare: 0.5, serviceMs: 5, failureRate: 0, budgetTokens: 1200, openAtMs: 200, seed: 3,
             },
           ],
+          // And the budget: an expired lease's reservation, given back while attempts it admitted were in flight.
+          [
+            {
+              ratePerS: 478, isolates: 1, keys: 1, ttlMs: 200, rttMin: 1, rttSpread: 12, rateShare: 0.3, burstMs: 214, maxConcurrent: 78,
+              keyShare: 1 / 3, serviceMs: 49, failureRate: 0, budgetTokens: 25300, openAtMs: 200, seed: 1,
+            },
+          ],
         ],
       },
     );

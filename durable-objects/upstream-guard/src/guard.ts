@@ -165,17 +165,14 @@ export class Guard {
 
   /**
    * Drops the admission leases expired at `now` (their holders stopped renewing: an isolate died or went
-   * quiet) with what they held: their tokens count as used, and the permits of their blocks and the agent's
-   * budget reserved for them come back now rather than when those permits' own leases would end. (A key's
-   * budget reservation ends with its own lease, as the key's cells live apart.)
+   * quiet): their tokens count as used. The permits of their blocks and their budget reservations are left to
+   * end with their own leases (deadline + 5 s), since attempts admitted from a lease may still be in flight after
+   * it expires; they come back then, as a lost attempt's do.
    */
   expireLeases(now: number): void {
     // Cap the agent's bucket while the expiring tokens still count (see renewLease): they are spent, not refunded.
     if (this.rate && this.config.rateLimit) this.rate.capLevel(now, this.config.rateLimit.burst - this.leases.outstanding(now, AGENT_LEASE, true));
-    for (const [id, lease] of this.leases.expire(now)) {
-      if (this.concurrency && lease.permits > 0) for (let i = 0; this.concurrency.release(`${id}#${i}`); i++);
-      if (lease.keyId === AGENT_LEASE) this.tokens?.release(`lease:${id}`);
-    }
+    this.leases.expire(now);
   }
 
   /**

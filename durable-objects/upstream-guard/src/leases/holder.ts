@@ -188,10 +188,11 @@ export class AgentHolder {
       this.leases.set(e.keyId, new KeyLease(e.keyId, e.keyLimits, e.estimate, now));
     }
     for (const [keyId, lease] of this.leases) {
-      // Given back when idle, refused, useless (breaker not closed) or run out with nothing in flight: its unused
-      // tokens go back to the cells now rather than at its expiry at the guard.
-      const lapsed = lease.admitUntil > 0 && now >= lease.admitUntil && lease.inUse === 0;
-      const release = lapsed || lease.idle(now, this.leaseTtlMs) || this.breaker.state !== "closed" || lease.refused;
+      // Given back when idle, refused, useless (breaker not closed) or run out, once nothing admitted from it is in
+      // flight (its reservation covers those until their usage is reported): its unused tokens go back to the cells
+      // now rather than at its expiry at the guard.
+      const lapsed = lease.admitUntil > 0 && now >= lease.admitUntil;
+      const release = (lapsed || lease.idle(now, this.leaseTtlMs) || this.breaker.state !== "closed" || lease.refused) && lease.inUse === 0;
       // Sized for half of the guard's TTL, which may be longer than ours (see leaseTtl in grant.ts).
       const headroom = (LEASE_HEADROOM * this.leaseTtlMs) / this.ttlMs;
       wants.push(wantFor(now, lease, this.meters.get(keyId), headroom, release));
