@@ -1,7 +1,7 @@
 /**
  * Replaces a generated block of a Markdown page, between `<!-- NAME:start -->`
  * and `<!-- NAME:end -->`: the reports scripts write into their docs pages
- * (`npm run bench -- --readme`, `npm run soak -- --readme`, `npm run sim:leases -- --docs`).
+ * (`npm run bench -- --docs`, `npm run soak -- --docs`, `npm run sim:leases -- --docs`).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -14,9 +14,4 @@ export function replaceDocBlock(file: string, name: string, content: string): vo
   const end = text.indexOf(endMark);
   if (start === -1 || end < start) throw new Error(`${path.basename(file)} has no ${startMark} … ${endMark} block`);
   writeFileSync(file, `${text.slice(0, start + startMark.length)}\n${content.trimEnd()}\n${text.slice(end)}`);
-}
-
-/** {@link replaceDocBlock} on the repository's README.md. */
-export function replaceReadmeBlock(root: string, name: string, content: string): void {
-  replaceDocBlock(path.join(root, "README.md"), name, content);
 }

@@ -8,7 +8,7 @@
  * and (e) as (b) with an Idempotency-Key — each at concurrency 1 and 32,
  * side by side in one run. Prints a Markdown
  * table and writes `dist/bench/result.json` and `dist/bench/result.md`;
- * `--readme` also replaces the table in README.md.
+ * `--docs` also replaces the table in docs/benchmark.md.
  *
  * Settings: BENCH_DURATION_S (default 12, per scenario and concurrency,
  * split into BENCH_ROUNDS interleaved rounds, default 3), BENCH_WARMUP_S
@@ -18,7 +18,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { replaceReadmeBlock } from "../readme-block";
+import { replaceDocBlock } from "../readme-block";
 import { buildBench } from "./build";
 import { type LoadRun, type LoadTarget, poolRuns, runLoad } from "./load";
 import { startPlatform } from "./platform";
@@ -98,9 +98,9 @@ async function main(): Promise<void> {
     writeFileSync(path.join(out, "result.json"), `${JSON.stringify(result, null, 2)}\n`);
     writeFileSync(path.join(out, "result.md"), `${table}\n`);
     console.log(table);
-    if (process.argv.includes("--readme")) {
-      replaceReadmeBlock(root, "bench", table);
-      console.error("bench: README.md updated");
+    if (process.argv.includes("--docs")) {
+      replaceDocBlock(path.join(root, "docs", "benchmark.md"), "bench", table);
+      console.error("bench: docs/benchmark.md updated");
     }
   } finally {
     await platform.close();

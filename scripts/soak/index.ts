@@ -11,7 +11,7 @@
  * `dist/soak/result.json` and `result.md`. Exits 1 when a check fails.
  *
  * `--short` (CI) sends about a fifth of the requests in the same phases;
- * `--readme` also replaces the results block in README.md.
+ * `--docs` also replaces the results block in docs/soak.md.
  * Settings: SOAK_SHARE (0–1, overrides `--short`), SOAK_CONCURRENCY (default 32).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -19,7 +19,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Document } from "yaml";
 import { buildBench, raiseLimits } from "../bench/build";
-import { replaceReadmeBlock } from "../readme-block";
+import { replaceDocBlock } from "../readme-block";
 import { type Check, checkAttempts, checkBreaker, checkPermits, checkRequestLog, checkReservations, checkResponses, checkRestart } from "./checks";
 import { type PersistedState, awaitRequestLog, pollGuard, readGuard, readPersisted } from "./observe";
 import { FULL_PHASES, SOAK_DEADLINE_MS, scalePhases, totalRequests } from "./phases";
@@ -132,9 +132,9 @@ async function main(): Promise<void> {
     writeFileSync(path.join(out, "result.json"), JSON.stringify({ phases, windows, rows, checks, restarts, transitions, seconds }, null, 2));
     writeFileSync(path.join(out, "result.md"), md);
     console.log(`\n${md}`);
-    if (process.argv.includes("--readme")) {
-      replaceReadmeBlock(root, "soak", md);
-      console.log("soak: README.md updated");
+    if (process.argv.includes("--docs")) {
+      replaceDocBlock(path.join(root, "docs", "soak.md"), "soak", md);
+      console.log("soak: docs/soak.md updated");
     }
     const failed = checks.filter((c) => !c.ok);
     console.log(failed.length === 0 ? `soak: all ${checks.length} checks passed` : `soak: ${failed.length} of ${checks.length} checks FAILED: ${failed.map((c) => c.name).join("; ")}`);
