@@ -58,11 +58,6 @@ export class RequestLogOutbox {
     );
   }
 
-  /** Entries waiting (for tests). */
-  get size(): number {
-    return this.entries.length;
-  }
-
   /** Sends what waits in one batch; never rejects (a failure is logged and the entries dropped). */
   async flush(target: OutboxTarget): Promise<void> {
     const batch = this.entries;

@@ -23,7 +23,7 @@ import { createMiddleware } from "hono/factory";
 import type { Logger } from "../../../shared/logger";
 import { withTimeout } from "../../../shared/timeout";
 import type { AttemptRecord } from "../resilience/executor";
-import { MESSAGE_BUDGET_BYTES, type RequestLogEntry, messageBytes } from "./message";
+import { MESSAGE_BUDGET_BYTES, type RequestLogEntry, fitsInMessage, messageBytes } from "./message";
 import { RequestLogOutbox } from "./outbox";
 import type { RequestRow } from "./rows";
 import { insertStatements } from "./statements";
@@ -164,7 +164,7 @@ export function sendEntry(
   logger?: Logger,
 ): void {
   const bytes = messageBytes(entry);
-  if (bytes > MESSAGE_BUDGET_BYTES) {
+  if (!fitsInMessage(entry, MESSAGE_BUDGET_BYTES, bytes)) {
     logger?.warn("request log entry too large for a queue message, written directly", {
       logged_request_id: entry.request.request_id,
       bytes,
