@@ -42,6 +42,17 @@ describe("UpstreamGuard Durable Object", () => {
     expect(metrics.counters.requests).toEqual({ echo: { "200": 1 } });
   });
 
+  it("a leased attempt's tokens, sent with the agent's lease and its key's, count once in the agent's metrics", async () => {
+    const { config, stub } = freshGuard({ maxTokensPerDay: 10_000 });
+    await setClock(stub, T0);
+    const want = { used: 0, tokens: 1, permits: 0, morePermits: 0, settledTokens: 0, budget: 0, moreBudget: 0, estimate: 10 };
+    const limits = { maxTokensPerDay: 1000 };
+    await stub.exchange({ config, holder: "h1", leases: [{ keyId: "*", ...want }, { keyId: "k1", keyLimits: limits, ...want }] });
+    const settled = { ...want, used: 1, settledTokens: 59 };
+    await stub.exchange({ config, holder: "h1", leases: [{ keyId: "*", ...settled }, { keyId: "k1", keyLimits: limits, ...settled }] });
+    expect((await stub.metrics(config)).counters.tokens).toBe(59);
+  });
+
   it("9. 50 simultaneous failure reports make exactly one closed→open transition", async () => {
     const { config, stub } = freshGuard();
     const t0 = T0;

@@ -10,7 +10,7 @@ import type { Guard } from "./guard";
 import type { KeyLimiter } from "./keys";
 import type { Exchange, ExchangeReply } from "./leases/protocol";
 import { DEFAULT_LEASE_TTL_MS } from "./leases/protocol";
-import { leaseTtl, renewLease } from "./leases/grant";
+import { AGENT_LEASE, leaseTtl, renewLease } from "./leases/grant";
 import type { AgentMetrics } from "./metrics";
 import type { KeyLimits } from "./types";
 
@@ -60,7 +60,9 @@ export function applyExchange(now: number, call: Exchange, deps: ExchangeDeps): 
     metrics.record(at, record);
     metricsChanged = true;
   }
-  tokens += (call.leases ?? []).reduce((n, w) => n + Math.max(0, w.settledTokens), 0);
+  // A leased attempt's tokens travel with the agent's lease and again with its key's (each settles its own
+  // budget): the agent's metrics count them once, from the agent's lease.
+  tokens += (call.leases ?? []).reduce((n, w) => n + (w.keyId === AGENT_LEASE ? Math.max(0, w.settledTokens) : 0), 0);
   if (tokens > 0) {
     metrics.addTokens(tokens);
     metricsChanged = true;
