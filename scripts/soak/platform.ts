@@ -131,6 +131,7 @@ export async function drainRequestLog(mf: Miniflare, timeoutMs = 10_000): Promis
     code: null,
     duration_ms: 0,
     trace_id: null,
+    protocol: null,
   };
   const marker: RequestLogEntry = { request, attempts: [] };
   await queue.send(marker, { contentType: "json" });

@@ -1,6 +1,6 @@
 /**
- * Records each execute request in the agents' UpstreamGuards once the
- * response is known: the record is queued in this isolate's holder for the
+ * Records each call (an execute request, an MCP or A2A call) in the agents'
+ * UpstreamGuards once the response is known: the record is queued in this isolate's holder for the
  * agent (resilience/leases.ts) and travels with its next exchange, batched
  * with other requests' records and outcomes, in the background, so it never
  * delays or fails the caller (a failed exchange is logged and dropped).
@@ -12,6 +12,7 @@
  * with no outcome). Requests refused before reaching the executor (bad body,
  * unknown task, 401) are not agent traffic and are not recorded.
  */
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { RequestRecord } from "../../../../durable-objects/upstream-guard/src/types";
 import { elapsedMs } from "../../../shared/http/request-context";
@@ -19,7 +20,7 @@ import type { AttemptRecord } from "../resilience/executor";
 import type { GuardNamespace } from "../resilience/guard-client";
 import { type IsolateLeases, flush } from "../resilience/leases";
 
-/** The execution timeline as the execute routes leave it. */
+/** The execution timeline as a call leaves it (calls/summary.ts). */
 export interface ExecutionSummary {
   attempts: readonly AttemptRecord[];
   /** The agent routed to. */
@@ -50,25 +51,38 @@ export function requestRecords(execution: ExecutionSummary, status: number, dura
   return records;
 }
 
-/** Middleware for the execute routes: queues the request's records after the response. */
+/**
+ * Middleware for the routes that make calls: queues each call's records after the response. A call counts
+ * with the status `/execute` answers for it (a protocol's HTTP answer is 200 whatever happened inside).
+ */
 export function recordRequests(leases: IsolateLeases) {
   return createMiddleware<{ Bindings: { UPSTREAM_GUARD?: GuardNamespace } }>(async function recordRequests(c, next) {
     await next();
-    const execution = c.get("execution") as ExecutionSummary | undefined;
     const namespace = c.env.UPSTREAM_GUARD;
-    if (!execution || !namespace) return;
+    if (!namespace) return;
     const at = Date.now();
-    for (const [agent, record] of requestRecords(execution, c.res.status, elapsedMs(c.get("startedAt")))) {
-      const config = leases.configOf(agent);
-      if (!config) continue; // no attempt reached this agent's guard from this isolate yet
-      const holder = leases.of(agent, config, config.leaseTtlMs);
-      holder.record(at, record);
-      try {
-        const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
-        flush({ namespace, agent, config, waitUntil, logger: c.get("logger"), calls: c.get("doCalls") }, holder);
-      } catch {
-        // No execution context (a direct app.fetch without one): the record waits for the next request.
-      }
+    const only = c.get("calls")?.length === 1;
+    for (const call of c.get("calls") ?? []) {
+      // One call in the request: its record is the request's (status and whole duration, as the caller saw them).
+      const status = only && call.protocol === "http" ? c.res.status : (call.status ?? c.res.status);
+      const durationMs = only ? elapsedMs(c.get("startedAt")) : (call.durationMs ?? elapsedMs(call.startedAt));
+      recordCall(c, leases, namespace, at, requestRecords(call, status, durationMs));
     }
   });
+}
+
+/** Queues `records` in this isolate's holders for their agents and lets each flush when due. */
+function recordCall(c: Context, leases: IsolateLeases, namespace: GuardNamespace, at: number, records: Map<string, RequestRecord>) {
+  for (const [agent, record] of records) {
+    const config = leases.configOf(agent);
+    if (!config) continue; // no attempt reached this agent's guard from this isolate yet
+    const holder = leases.of(agent, config, config.leaseTtlMs);
+    holder.record(at, record);
+    try {
+      const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
+      flush({ namespace, agent, config, waitUntil, logger: c.get("logger"), calls: c.get("doCalls") }, holder);
+    } catch {
+      // No execution context (a direct app.fetch without one): the record waits for the next request.
+    }
+  }
 }

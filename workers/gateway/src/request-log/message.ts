@@ -73,6 +73,8 @@ const REQUEST_CHECKS: Record<keyof RequestRow, Check> = {
   code: optionalText,
   duration_ms: count,
   trace_id: optionalText,
+  // Absent from the messages of a gateway older than the column (stored as NULL).
+  protocol: (v) => v === undefined || optionalText(v),
 };
 
 /** Every column of an attempt row and what it must hold. */

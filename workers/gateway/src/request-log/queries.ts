@@ -15,7 +15,7 @@ export interface RequestFilter {
   status?: readonly [number, number];
   /** Only requests at or after this time (epoch ms). */
   since?: number;
-  /** Only calls to agents (`POST /execute`, `POST /agents/:agent/execute`), not admin or listing requests. */
+  /** Only calls to agents (`POST /execute`, `POST /agents/:agent/execute`, MCP and A2A calls), not admin or listing requests. */
   callsOnly?: boolean;
   /** Rows per page. */
   limit: number;
@@ -36,7 +36,7 @@ export interface RequestPage {
   next_cursor: string | null;
 }
 
-const COLUMNS = "r.log_id, r.request_id, r.ts, r.key_id, r.agent, r.served_by, r.task, r.method, r.path, r.status, r.code, r.duration_ms, r.trace_id";
+const COLUMNS = "r.log_id, r.request_id, r.ts, r.key_id, r.agent, r.served_by, r.task, r.method, r.path, r.status, r.code, r.duration_ms, r.trace_id, r.protocol";
 
 /** Encodes a cursor as base64url of `ts:log_id`. */
 export function encodeCursor({ ts, logId }: Cursor): string {
@@ -81,7 +81,7 @@ export async function listRequests(db: D1Database, filter: RequestFilter): Promi
     where.push("r.ts >= ?");
     args.push(filter.since);
   }
-  if (filter.callsOnly) where.push("(r.path = '/execute' OR (r.path LIKE '/agents/%/execute'))");
+  if (filter.callsOnly) where.push("(r.path = '/execute' OR r.path LIKE '/agents/%/execute' OR r.task IS NOT NULL)");
   if (filter.after !== undefined) {
     where.push("(r.ts < ? OR (r.ts = ? AND r.log_id < ?))");
     args.push(filter.after.ts, filter.after.ts, filter.after.logId);

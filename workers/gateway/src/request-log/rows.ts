@@ -27,6 +27,8 @@ export interface RequestRow {
   code: string | null;
   duration_ms: number;
   trace_id: string | null;
+  /** The API the request spoke: `http` (Zahara's own), `mcp` or `a2a`; null for requests that make no call. */
+  protocol: string | null;
 }
 
 /** One attempt as stored in `request_attempts` (`n` is its order in the request, from 1). */

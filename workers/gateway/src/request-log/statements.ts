@@ -4,7 +4,7 @@
  * transaction.
  *
  * D1 binds at most 100 parameters per statement, so rows are packed into
- * multi-row INSERTs under that limit: 7 requests (13 columns each) or 10
+ * multi-row INSERTs under that limit: 7 requests (14 columns each) or 10
  * attempts (10 columns) per statement. One request with one attempt is 2
  * statements, as it always was; a queue batch of 100 such requests is
  * 15 + 10 = 25 statements instead of 200 in 100 batches.
@@ -22,7 +22,7 @@ export const MAX_BOUND_PARAMETERS = 100;
 
 const REQUEST_COLUMNS = [
   "log_id", "request_id", "ts", "key_id", "agent", "served_by", "task",
-  "method", "path", "status", "code", "duration_ms", "trace_id",
+  "method", "path", "status", "code", "duration_ms", "trace_id", "protocol",
 ] as const satisfies readonly (keyof RequestRow)[];
 
 const ATTEMPT_COLUMNS = [
@@ -54,7 +54,8 @@ function inserts<R>(
   for (let i = 0; i < rows.length; i += perInsert) {
     const chunk = rows.slice(i, i + perInsert);
     const sql = `INSERT OR IGNORE INTO ${table} (${columns.join(", ")}) VALUES ${chunk.map(() => tuple).join(", ")}`;
-    statements.push(db.prepare(sql).bind(...chunk.flatMap((row) => columns.map((c) => row[c]))));
+    // `?? null`: an entry queued by an older gateway lacks the newer columns (D1 binds no undefined).
+    statements.push(db.prepare(sql).bind(...chunk.flatMap((row) => columns.map((c) => row[c] ?? null))));
   }
   return statements;
 }

@@ -22,10 +22,10 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { Logger } from "../../../shared/logger";
 import { withTimeout } from "../../../shared/timeout";
-import type { AttemptRecord } from "../resilience/executor";
+import type { CallSummary } from "../calls/summary";
 import { MESSAGE_BUDGET_BYTES, type RequestLogEntry, fitsInMessage, messageBytes } from "./message";
 import { RequestLogOutbox } from "./outbox";
-import type { RequestRow } from "./rows";
+import type { AttemptRow, RequestRow } from "./rows";
 import { insertStatements } from "./statements";
 
 export type { AttemptRow, RequestRow } from "./rows";
@@ -36,6 +36,8 @@ declare module "hono" {
   interface ContextVariableMap {
     /** W3C trace id (32 hex) of the request's trace, set by tracing when it runs. */
     traceId?: string;
+    /** The API the request spoke, set by the routes that make calls (`http`, `mcp`, `a2a`). */
+    protocol?: string;
   }
 }
 
@@ -67,17 +69,20 @@ export function traceIdFromTraceparent(header: string | undefined | null): strin
   return m[2]!;
 }
 
-/** Builds the log entry of a finished request from its context (no body is read). */
-export function entryFromContext(c: Context, now = Date.now()): RequestLogEntry {
-  const requestId = c.get("requestId");
-  const logId = crypto.randomUUID();
+/**
+ * Builds the log entries of a finished request from its context (no body is read): one row for the request,
+ * or, when it made several calls (a protocol batch), one row per call, each with its own agent, task, status
+ * and attempts. A protocol call's row has the status `/execute` would have answered for it (its HTTP answer is
+ * 200 with any failure inside the protocol's message) and names the protocol.
+ */
+export function entriesFromContext(c: Context, now = Date.now()): RequestLogEntry[] {
   const keyId = str(c.get("keyId"));
   const startedAt = c.get("startedAt") ?? now;
   const fields = c.get("logFields") ?? {};
-  const execution = c.get("execution") as { attempts: AttemptRecord[] } | undefined;
-  const request: RequestRow = {
-    log_id: logId,
-    request_id: requestId,
+  const calls = c.get("calls") ?? [];
+  const base: RequestRow = {
+    log_id: crypto.randomUUID(),
+    request_id: c.get("requestId"),
     ts: startedAt,
     key_id: keyId,
     agent: str(fields.agent),
@@ -90,8 +95,31 @@ export function entryFromContext(c: Context, now = Date.now()): RequestLogEntry 
     duration_ms: Math.max(0, now - startedAt),
     // A caller's own traceparent is taken only from an authenticated caller.
     trace_id: str(c.get("traceId")) ?? (keyId !== null ? traceIdFromTraceparent(c.req.header("traceparent")) : null),
+    protocol: str(c.get("protocol")) ?? calls[0]?.protocol ?? null,
   };
-  const attempts = (execution?.attempts ?? []).map((a, i) => ({
+  if (calls.length === 0) return [{ request: base, attempts: [] }];
+  if (calls.length === 1 && calls[0]!.protocol === "http") return [{ request: base, attempts: attemptRows(base.log_id, calls[0]!) }];
+  return calls.map((call, i) => {
+    const logId = i === 0 ? base.log_id : crypto.randomUUID();
+    const status = call.status ?? c.res.status;
+    const request: RequestRow = {
+      ...base,
+      log_id: logId,
+      ts: calls.length === 1 ? startedAt : call.startedAt,
+      agent: call.agent,
+      served_by: call.servedBy ?? null,
+      task: call.task,
+      status,
+      code: status >= 400 ? (call.code ?? null) : null,
+      duration_ms: calls.length === 1 ? base.duration_ms : Math.max(0, call.durationMs ?? now - call.startedAt),
+      protocol: call.protocol,
+    };
+    return { request, attempts: attemptRows(logId, call) };
+  });
+}
+
+function attemptRows(logId: string, call: CallSummary): AttemptRow[] {
+  return call.attempts.map((a, i) => ({
     log_id: logId,
     n: i + 1,
     agent: a.agent,
@@ -103,7 +131,6 @@ export function entryFromContext(c: Context, now = Date.now()): RequestLogEntry 
     backoff_ms: Math.round(a.backoff_ms),
     spans: a.spans && a.spans.length > 0 ? JSON.stringify(a.spans) : null,
   }));
-  return { request, attempts };
 }
 
 /** Paths whose last segment is a bearer value (a dashboard session id): logged with it masked. */
@@ -188,7 +215,7 @@ export function requestLog(outboxes = new RequestLogOutboxes()) {
     try {
       const db = c.env?.REQUEST_LOG;
       if (!db || skipped(c.req.method, c.req.path)) return;
-      const entry = entryFromContext(c);
+      const entries = entriesFromContext(c);
       const queue = c.env.REQUEST_LOG_QUEUE;
       const waitUntil = (p: Promise<unknown>) => {
         try {
@@ -197,8 +224,10 @@ export function requestLog(outboxes = new RequestLogOutboxes()) {
           // No execution context (app.request in a unit test): the write or send runs unawaited.
         }
       };
-      if (queue) sendEntry(outboxes, queue, db, entry, waitUntil, c.get("logger"));
-      else waitUntil(writeEntry(db, entry, c.get("logger")));
+      for (const entry of entries) {
+        if (queue) sendEntry(outboxes, queue, db, entry, waitUntil, c.get("logger"));
+        else waitUntil(writeEntry(db, entry, c.get("logger")));
+      }
     } catch (err) {
       c.get("logger")?.error("request log entry could not be built", { error: err instanceof Error ? err.message : String(err) });
     }

@@ -43,13 +43,6 @@ export function attemptsForDetails(attempts: readonly AttemptRecord[]): AttemptR
 
 type AdmitRejectReason = Extract<AdmitResult, { admitted: false }>["reason"];
 
-declare module "hono" {
-  interface ContextVariableMap {
-    /** The resilient call's timeline, the routed agent and the task (set by the execute routes), for the request log, traces and metrics. */
-    execution: { attempts: AttemptRecord[]; agent?: string; task?: string };
-  }
-}
-
 /** One agent to try. */
 export interface AgentPlan {
   agent: string;
