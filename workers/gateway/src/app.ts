@@ -29,6 +29,7 @@ import { healthHandler } from "./routes/health";
 import { requestLogRoutes } from "./routes/requests";
 import { sessionRoutes } from "./routes/sessions";
 import { metricsHandler } from "./routes/metrics";
+import { mcpHandler } from "./protocols/mcp/route";
 import { statsHandler } from "./routes/stats";
 
 /** What the gateway app is built from. */
@@ -48,7 +49,10 @@ function gatewaySecrets(env: Record<string, unknown>): string[] {
 }
 
 /** Headers a browser may send and read across origins. */
-const CORS_ALLOW_HEADERS = ["Content-Type", "X-API-Key", "X-Request-Id", "X-Timeout-Ms", "Authorization", "X-Zahara-On-Behalf-Of", "Idempotency-Key"];
+const CORS_ALLOW_HEADERS = [
+  ...["Content-Type", "X-API-Key", "X-Request-Id", "X-Timeout-Ms", "Authorization", "X-Zahara-On-Behalf-Of", "Idempotency-Key"],
+  ...["MCP-Protocol-Version", "Mcp-Session-Id", "Last-Event-ID"],
+];
 const CORS_EXPOSE_HEADERS = ["X-Request-Id", "Retry-After", "RateLimit", "RateLimit-Policy", "Idempotent-Replayed"];
 
 /** Creates the gateway app. */
@@ -103,6 +107,11 @@ export function createGatewayApp({ manifests, version, authenticator = new Authe
   app.get("/agents", listAgentsHandler(registry));
   app.post("/execute", executeHandler(deps));
   app.post("/agents/:agent/execute", agentExecuteHandler(deps));
+  // MCP (protocols/mcp/): every agent the credential may call on /mcp, one on /agents/:agent/mcp.
+  app.use("/mcp", auth, recordRequests(leases));
+  app.use("/agents/:agent/mcp", recordRequests(leases));
+  app.post("/mcp", mcpHandler(deps, version, () => ({ kind: "all" })));
+  app.post("/agents/:agent/mcp", mcpHandler(deps, version, (c) => ({ kind: "agent", agent: c.req.param("agent") ?? "" })));
   // Operators: the admin scope (metrics also accepts the metrics scope of a scraper's token).
   app.get("/metrics", auth, requireScope("metrics"), metricsHandler({ ...deps, version }));
   app.use("/v1/*", auth, requireScope("admin"));

@@ -25,6 +25,8 @@ export function errorBody(c: Context, err: ZaharaError): ErrorBody {
 export function errorResponse(c: Context, err: ZaharaError): Response {
   const headers = new Headers(err.headers);
   headers.set("Content-Type", "application/json; charset=utf-8");
+  // RFC 9110: a 401 names the scheme it wants (MCP clients read it too).
+  if (err.status === 401 && !headers.has("WWW-Authenticate")) headers.set("WWW-Authenticate", 'Bearer realm="zahara"');
   const requestId = c.get("requestId");
   if (requestId) headers.set("X-Request-Id", requestId);
   if (err.fault) headers.set(FAULT_HEADER, err.fault);
