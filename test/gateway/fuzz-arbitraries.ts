@@ -27,7 +27,7 @@ export const EXECUTE_5XX: readonly ErrorCode[] = ["UPSTREAM_FAILED", "UPSTREAM_U
 export const ADMIN_5XX: readonly ErrorCode[] = ["KEY_STORE_UNAVAILABLE", "GUARD_UNAVAILABLE", "LOG_UNAVAILABLE"];
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-const STACK = /\n\s+at |\.ts:\d+|\.js:\d+/;
+export const STACK = /\n\s+at |\.ts:\d+|\.js:\d+/;
 
 /** A marker to hide in fuzzed values: `zz` and 16 hex digits. */
 export const markerArb = fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), minLength: 16, maxLength: 16 }).map((hex) => `zz${hex}`);

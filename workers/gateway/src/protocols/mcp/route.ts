@@ -44,8 +44,9 @@ function originAllowed(c: GatewayContext, origin: string | undefined): boolean {
 function expectsNoAnswer(message: unknown): boolean {
   if (typeof message !== "object" || message === null || Array.isArray(message)) return false;
   const m = message as Record<string, unknown>;
-  if (typeof m.method === "string") return !("id" in m);
-  return m.jsonrpc === "2.0" && "id" in m && ("result" in m || "error" in m);
+  if (m.jsonrpc !== "2.0") return false;
+  if (typeof m.method === "string") return m.method.length > 0 && !("id" in m);
+  return "id" in m && ("result" in m || "error" in m);
 }
 
 /** Answers one message: its response, or undefined when it expects none. */
