@@ -72,6 +72,20 @@ describe("tracing", () => {
     expect(logged.trace_id).toBe(root.traceId);
   });
 
+  it("an MCP tools/call is traced like /execute, with the protocol named on the gateway's span", async () => {
+    const id = `trace-mcp-${crypto.randomUUID()}`;
+    const body = { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "agent-custom__echo", arguments: { a: 1 } } };
+    const res = await post("/mcp", body, { "X-Request-Id": id, Accept: "application/json, text/event-stream" });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { result: { isError: boolean } }).result.isError).toBe(false);
+    const trace = await traceOf(id, (t) => t.some((s) => s.name === "upstream.attempt"));
+    const root = trace.find((s) => s.service === "zahara-gateway" && !trace.some((p) => p.spanId === s.parentSpanId))!;
+    expect(root.attributes).toMatchObject({ "zahara.request_id": id, "agent.id": "agent-custom", capability: "echo", "zahara.protocol": "mcp" });
+    const attempt = trace.find((s) => s.name === "upstream.attempt")!;
+    expect(attempt.attributes).toMatchObject({ "agent.id": "agent-custom", outcome: "success" });
+    expect(descends(trace, attempt, root)).toBe(true);
+  });
+
   it("failed attempts and backoffs are spans with status ERROR and their attributes", async () => {
     const id = `trace-fail-${crypto.randomUUID()}`;
     const res = await post("/agents/agent-demo/execute", { task: "chaos", parameters: { fail_status: 503 } }, { "X-Request-Id": id, "X-Timeout-Ms": "2500" });
