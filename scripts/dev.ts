@@ -131,6 +131,9 @@ function buildDashboard(): void {
  */
 function startDashboard(): ChildProcess {
   const args = ["pages", "dev", "dist", "--port", String(DASHBOARD.port), "--inspector-port", String(DASHBOARD.inspectorPort), "--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
+  // The Clinic shows agents' MCP and A2A addresses on the local gateway.
+  const gateway = workers.find((w) => w.name === "gateway");
+  if (gateway) args.push("--binding", `GATEWAY_PUBLIC_URL=http://localhost:${gateway.port}`);
   const child = spawn(wrangler, args, {
     cwd: path.join(root, "dashboard"),
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", FORCE_COLOR: "0" },

@@ -39,6 +39,8 @@ export interface SessionInfo {
   mode: AuthMode;
   expires_at: string;
   jaeger_ui_url: string | null;
+  /** The gateway's public URL (`GATEWAY_PUBLIC_URL`), without a trailing slash; null when not set. */
+  gateway_url: string | null;
 }
 
 /** `POST /api/logout`. */

@@ -53,7 +53,7 @@ describe("a valid Access JWT", () => {
     const exp = now() + 600;
     const res = await send(app, "/api/session", withJwt(await rs256(claims({ exp }))), accessEnv());
     expect(res.status, await res.clone().text()).toBe(200);
-    expect(await res.json()).toEqual({ user: { sub: "7335d417-61da-459d-899c-0a01c76a2f94", email: "ana@example.com" }, mode: "access", expires_at: new Date(exp * 1000).toISOString(), jaeger_ui_url: null });
+    expect(await res.json()).toEqual({ user: { sub: "7335d417-61da-459d-899c-0a01c76a2f94", email: "ana@example.com" }, mode: "access", expires_at: new Date(exp * 1000).toISOString(), jaeger_ui_url: null, gateway_url: null });
     expect(fetched).toEqual([`https://${TEAM}/cdn-cgi/access/certs`]);
   });
 

@@ -125,6 +125,17 @@ describe("the session", () => {
     expect(await read("javascript:alert(1)")).toBeNull();
   });
 
+  it("carries GATEWAY_PUBLIC_URL (without a trailing slash) when it is an http(s) URL, for the MCP and A2A addresses", async () => {
+    const app = createDashboardApp();
+    const cookie = await signIn(app);
+    const read = async (url: string) =>
+      ((await (await send(app, "/api/session", { headers: { Cookie: cookie } }, dashEnv({ GATEWAY_PUBLIC_URL: url }))).json()) as { gateway_url: string | null }).gateway_url;
+    expect(await read("https://gateway.example.com/")).toBe("https://gateway.example.com");
+    expect(await read("http://localhost:8000")).toBe("http://localhost:8000");
+    expect(await read("javascript:alert(1)")).toBeNull();
+    expect(await read("")).toBeNull();
+  });
+
   it("ends after 12 hours", async () => {
     let now = Date.now();
     const app = createDashboardApp({ now: () => now });

@@ -18,6 +18,8 @@ export interface DashboardEnv {
   ACCESS_AUD?: string;
   /** Link to a Jaeger UI shown by the dashboard; empty for none. */
   JAEGER_UI_URL?: string;
+  /** The gateway's public URL, for the MCP and A2A addresses the Clinic shows; empty: shown as a placeholder. */
+  GATEWAY_PUBLIC_URL?: string;
   /** `debug` | `info` | `warn` | `error`. */
   LOG_LEVEL?: string;
   /**

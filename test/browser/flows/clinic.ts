@@ -2,7 +2,7 @@
 import type { Page } from "playwright-core";
 import { audit } from "../a11y";
 import { check, screenshot, waitForText } from "../checks";
-import { DASHBOARD } from "../platform";
+import { DASHBOARD, GATEWAY } from "../platform";
 
 /**
  * Two chaos runs answering 500 open agent-demo's breaker; checks the Clinic's
@@ -55,4 +55,13 @@ export async function failingRunOpensBreaker(page: Page): Promise<void> {
   await page.getByRole("article", { name: "agent-demo" }).getByRole("button", { name: "Close breaker" }).click();
   await waitForText(page.getByTestId("breaker-agent-demo"), /Closed/, 15_000);
   check(true, "closing the breaker from the Clinic works");
+  // How to connect: the agent's MCP endpoint and A2A card on the local gateway, and a client configuration.
+  const connect = page.getByTestId("connect-agent-demo");
+  await connect.locator("summary").click();
+  const shown = (await connect.textContent()) ?? "";
+  check(shown.includes(`${GATEWAY}/agents/agent-demo/mcp`), "the Clinic shows agent-demo's MCP URL on the gateway");
+  check(shown.includes(`${GATEWAY}/agents/agent-demo/.well-known/agent-card.json`), "the Clinic shows agent-demo's A2A card URL");
+  const config = JSON.parse((await connect.locator("pre").textContent()) ?? "{}") as { mcpServers?: Record<string, { url: string }> };
+  check(config.mcpServers?.["zahara-agent-demo"]?.url === `${GATEWAY}/agents/agent-demo/mcp`, "the MCP client configuration names the agent's endpoint");
+  await screenshot(page, "clinic-connect");
 }

@@ -29,6 +29,8 @@ export interface SessionInfo {
   expires_at: string;
   /** Link to the Jaeger UI for traces, or null. */
   jaeger_ui_url: string | null;
+  /** The gateway's public URL (`GATEWAY_PUBLIC_URL`), without a trailing slash, or null. */
+  gateway_url: string | null;
 }
 
 /** Largest login body, in bytes. */
@@ -42,8 +44,8 @@ function isSecure(c: Ctx): boolean {
   return new URL(c.req.url).protocol === "https:";
 }
 
-/** JAEGER_UI_URL when it is an http(s) URL, else null. */
-function jaegerUrl(value: string | undefined): string | null {
+/** `value` when it is an http(s) URL (JAEGER_UI_URL, GATEWAY_PUBLIC_URL), else null. */
+function httpUrl(value: string | undefined): string | null {
   const v = value?.trim();
   return v && URL.canParse(v) && /^https?:$/.test(new URL(v).protocol) ? v : null;
 }
@@ -53,7 +55,8 @@ function sessionInfo(c: Ctx, user: DashboardUser): SessionInfo {
     user: { sub: user.sub, ...(user.email ? { email: user.email } : {}) },
     mode: c.get("mode"),
     expires_at: new Date(user.exp * 1000).toISOString(),
-    jaeger_ui_url: jaegerUrl(c.env.JAEGER_UI_URL),
+    jaeger_ui_url: httpUrl(c.env.JAEGER_UI_URL),
+    gateway_url: httpUrl(c.env.GATEWAY_PUBLIC_URL)?.replace(/\/+$/, "") ?? null,
   };
 }
 

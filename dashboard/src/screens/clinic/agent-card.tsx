@@ -1,10 +1,12 @@
 /**
  * One agent's card: health, breaker state with force open/close, rate-limit
  * and token-budget use, in-flight requests, recent rates and latency, and the
- * breaker's history (from the guard's snapshot and `/v1/stats`).
+ * breaker's history (from the guard's snapshot and `/v1/stats`), and how to
+ * connect to it over MCP and A2A.
  */
 import { useState } from "preact/hooks";
 import { type GuardView, type StatsWindow, api } from "../../api";
+import { AgentConnect } from "./agent-connect";
 
 const STATE_LABEL: Record<string, string> = { closed: "Closed", open: "Open", half_open: "Half-open", isolated: "Isolated (forced open)" };
 
@@ -18,10 +20,12 @@ export interface AgentCardProps {
   guard: GuardView | undefined;
   window: StatsWindow | undefined;
   onChanged: () => void;
+  /** The gateway's public URL (for the MCP and A2A addresses), or null. */
+  gatewayUrl: string | null;
 }
 
 /** The card. */
-export function AgentCard({ name, health, guard, window: w, onChanged }: AgentCardProps) {
+export function AgentCard({ name, health, guard, window: w, onChanged, gatewayUrl }: AgentCardProps) {
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ text: string; error: boolean } | undefined>();
   const [reason, setReason] = useState("");
@@ -98,6 +102,7 @@ export function AgentCard({ name, health, guard, window: w, onChanged }: AgentCa
           <p class="muted">No transitions yet.</p>
         )}
       </details>
+      <AgentConnect name={name} gatewayUrl={gatewayUrl} />
     </article>
   );
 }

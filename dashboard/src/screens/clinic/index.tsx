@@ -28,10 +28,10 @@ interface Sample {
 
 export function ClinicScreen({ session, params }: ScreenProps) {
   if (params[0] === "request" && params[1]) return <RequestDetail requestId={params[1]} jaegerUiUrl={session.jaeger_ui_url} />;
-  return <Overview />;
+  return <Overview gatewayUrl={session.gateway_url} />;
 }
 
-function Overview() {
+function Overview({ gatewayUrl }: { gatewayUrl: string | null }) {
   const stats = usePoll((signal) => api.stats({ signal }), REFRESH_MS);
   const health = usePoll((signal) => api.health({ signal }), REFRESH_MS);
   const agents = Object.keys(stats.data?.agents ?? health.data?.agents ?? {}).sort();
@@ -72,7 +72,7 @@ function Overview() {
       {stats.data?.unavailable?.length ? <p class="notice">No statistics from: {stats.data.unavailable.join(", ")} (their guard did not answer).</p> : null}
       <div class="agent-grid">
         {agents.map((a) => (
-          <AgentCard key={a} name={a} health={health.data?.agents[a]?.status} guard={guards.data?.[a]} window={stats.data?.agents[a]?.windows["1m"]} onChanged={refresh} />
+          <AgentCard key={a} name={a} health={health.data?.agents[a]?.status} guard={guards.data?.[a]} window={stats.data?.agents[a]?.windows["1m"]} onChanged={refresh} gatewayUrl={gatewayUrl} />
         ))}
       </div>
       {agents.length > 0 ? (
