@@ -132,6 +132,9 @@ export async function drainRequestLog(mf: Miniflare, timeoutMs = 10_000): Promis
     duration_ms: 0,
     trace_id: null,
     protocol: null,
+    tokens: null,
+    ttfb_ms: null,
+    bytes_out: null,
   };
   const marker: RequestLogEntry = { request, attempts: [] };
   await queue.send(marker, { contentType: "json" });

@@ -126,7 +126,8 @@ describe("MCP: tools/call is a call like /execute", () => {
   });
 
   it("a missing or wrong key is a 401 with WWW-Authenticate, before any JSON-RPC", async () => {
-    for (const headers of [{}, { "X-API-Key": "not-a-key" }, { Authorization: "Bearer not-a-key" }]) {
+    const attempts: Record<string, string>[] = [{}, { "X-API-Key": "not-a-key" }, { Authorization: "Bearer not-a-key" }];
+    for (const headers of attempts) {
       const failed = await connect("/mcp", headers).catch((e: unknown) => e);
       expect(failed).toBeInstanceOf(StreamableHTTPError);
       expect((failed as StreamableHTTPError).code).toBe(401);

@@ -48,7 +48,7 @@ function entryOf(requestId: string, attempts = 1, spans = 0): RequestLogEntry {
     request: {
       log_id: logId, request_id: requestId, ts: Date.now(), key_id: "key_000000000000", agent: "agent-demo",
       served_by: "agent-demo", task: "echo", method: "POST", path: "/agents/agent-demo/execute", status: 200,
-      code: null, duration_ms: 12, trace_id: null, protocol: "http",
+      code: null, duration_ms: 12, trace_id: null, protocol: "http", tokens: null, ttfb_ms: null, bytes_out: null,
     },
     attempts: Array.from({ length: attempts }, (_, i) => ({
       log_id: logId, n: i + 1, agent: "agent-demo", attempt: i + 1, status: i + 1 < attempts ? 503 : 200, code: null,

@@ -255,7 +255,7 @@ describe("request log: writing attempts", () => {
     const attempts: AttemptRow[] = Array.from({ length: 23 }, (_, i) => ({
       log_id: logId, n: i + 1, agent: "agent-demo", attempt: i + 1, status: 503, code: "X", admission: "admitted", latency_ms: i, backoff_ms: 1, spans: i === 22 ? '[{"name":"total","start":0,"dur":1}]' : null,
     }));
-    const request: RequestRow = { log_id: logId, request_id: id, ts: Date.now(), key_id: null, agent: "agent-demo", served_by: null, task: "echo", method: "POST", path: "/execute", status: 502, code: "UPSTREAM_FAILED", duration_ms: 300, trace_id: null, protocol: "http" };
+    const request: RequestRow = { log_id: logId, request_id: id, ts: Date.now(), key_id: null, agent: "agent-demo", served_by: null, task: "echo", method: "POST", path: "/execute", status: 502, code: "UPSTREAM_FAILED", duration_ms: 300, trace_id: null, protocol: "http", tokens: null, ttfb_ms: null, bytes_out: null };
     const statements = insertStatements(db(), { request, attempts });
     expect(statements).toHaveLength(4); // the request row and three INSERTs of attempts: inserts only, never a DELETE
     await db().batch(statements);
@@ -286,7 +286,7 @@ describe("request log: GET /v1/requests", () => {
     status: [200, 404, 502, 503, 200][i % 5]!,
   }));
   const entry = (id: string, ts: number, status: number, agent = AGENT): RequestLogEntry => ({
-    request: { log_id: id, request_id: id, ts, key_id: "key_000000000000", agent, served_by: agent, task: "echo", method: "POST", path: "/execute", status, code: status >= 400 ? "X" : null, duration_ms: 5, trace_id: null, protocol: "http" },
+    request: { log_id: id, request_id: id, ts, key_id: "key_000000000000", agent, served_by: agent, task: "echo", method: "POST", path: "/execute", status, code: status >= 400 ? "X" : null, duration_ms: 5, trace_id: null, protocol: "http", tokens: null, ttfb_ms: null, bytes_out: null },
     attempts: [{ log_id: id, n: 1, agent, attempt: 1, status, code: null, admission: "admitted", latency_ms: 4, backoff_ms: 0, spans: null }],
   });
 
@@ -432,7 +432,7 @@ describe("request log: retention (cron trigger)", () => {
   async function seed(prefix: string, ages: number[], now: number) {
     const stmts = ages.flatMap((age, i) =>
       insertStatements(db(), {
-        request: { log_id: `${prefix}${i}`, request_id: `${prefix}${i}`, ts: now - age, key_id: null, agent: "agent-demo", served_by: null, task: "echo", method: "POST", path: "/execute", status: 200, code: null, duration_ms: 1, trace_id: null, protocol: "http" },
+        request: { log_id: `${prefix}${i}`, request_id: `${prefix}${i}`, ts: now - age, key_id: null, agent: "agent-demo", served_by: null, task: "echo", method: "POST", path: "/execute", status: 200, code: null, duration_ms: 1, trace_id: null, protocol: "http", tokens: null, ttfb_ms: null, bytes_out: null },
         attempts: [1, 2].map((n) => ({ log_id: `${prefix}${i}`, n, agent: "agent-demo", attempt: n, status: 200, code: null, admission: "admitted", latency_ms: 1, backoff_ms: 0, spans: null })),
       }),
     );

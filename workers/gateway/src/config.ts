@@ -11,6 +11,12 @@ import { DEFAULT_STALE_GRACE_MS, type LeaseSettings } from "./resilience/leases"
 /** Default deadline for a whole `/execute` request. */
 export const DEFAULT_GATEWAY_TIMEOUT_MS = 10_000;
 
+/** Default longest silence between two events of a streamed answer (`STREAM_IDLE_TIMEOUT_MS`). */
+export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 30_000;
+
+/** Default longest streamed answer (`STREAM_MAX_DURATION_MS`), which a manifest's `timeoutSeconds` may shorten. */
+export const DEFAULT_STREAM_MAX_DURATION_MS = 300_000;
+
 /** Default CORS origin: the dashboard in local dev. */
 export const DEFAULT_CORS_ORIGINS = ["http://localhost:8788"];
 
@@ -24,6 +30,8 @@ export interface GatewayVars {
   BREAKER_TIMEOUT_FLOOR_MS?: string;
   LEASE_TTL_MS?: string;
   GUARD_STALE_GRACE_MS?: string;
+  STREAM_IDLE_TIMEOUT_MS?: string;
+  STREAM_MAX_DURATION_MS?: string;
   LOG_LEVEL?: string;
 }
 
@@ -39,6 +47,8 @@ export interface GatewayConfig {
   breakerTimeoutFloorMs: number;
   /** Admission leases: how long one may be used, and how long an isolate enforces from it when the guard cannot answer. */
   leases: LeaseSettings;
+  /** Streamed answers: the longest silence between events, and the longest stream (both ms). */
+  stream: { idleTimeoutMs: number; maxDurationMs: number };
 }
 
 function positiveInt(value: string | undefined, fallback: number): number {
@@ -66,6 +76,10 @@ export function resolveGatewayConfig(env: GatewayVars): GatewayConfig {
     leases: {
       ttlMs: Math.min(60_000, positiveInt(env.LEASE_TTL_MS, DEFAULT_LEASE_TTL_MS)),
       staleGraceMs: positiveInt(env.GUARD_STALE_GRACE_MS, DEFAULT_STALE_GRACE_MS),
+    },
+    stream: {
+      idleTimeoutMs: positiveInt(env.STREAM_IDLE_TIMEOUT_MS, DEFAULT_STREAM_IDLE_TIMEOUT_MS),
+      maxDurationMs: positiveInt(env.STREAM_MAX_DURATION_MS, DEFAULT_STREAM_MAX_DURATION_MS),
     },
   };
 }

@@ -10,6 +10,7 @@ import { readUpstreamJson } from "../../shared/http/json-body";
 import { IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER } from "../../shared/idempotency-headers";
 import { SERVER_TIMING_HEADER, type TimingEntry, parseServerTiming } from "../../shared/observability/server-timing";
 import { REQUEST_ID_HEADER } from "../../shared/request-id";
+import { DEADLINE_HEADER } from "../../shared/deadline-header";
 
 /** Header carrying the 1-based attempt number to the agent. */
 export const ATTEMPT_HEADER = "X-Zahara-Attempt";
@@ -30,6 +31,18 @@ export interface AgentCall {
   signal?: AbortSignal;
   /** Largest agent response body read (`MAX_RESPONSE_BYTES`); default {@link DEFAULT_MAX_RESPONSE_BYTES}. */
   maxResponseBytes?: number;
+  /**
+   * Ask for an event stream; `deadlineMs` is how long the stream may run (sent to the agent as its deadline).
+   * `timeoutMs` still bounds the wait for the answer's head (its first piece).
+   */
+  stream?: { deadlineMs: number };
+}
+
+/** An agent's event stream, not yet read: the gateway relays it (calls/stream-relay.ts). */
+export interface AgentStream {
+  body: ReadableStream<Uint8Array>;
+  /** Aborts the call (the abort reaches the agent and its provider call). */
+  abort(): void;
 }
 
 /** Default cap on an agent's response body: 8 MiB. */
@@ -47,7 +60,7 @@ export type FailureKind = "http" | "oversize" | "network" | "timeout" | "cancell
  * for a timeout, `budgetMs`: how long the attempt was given.
  */
 export type AttemptResult =
-  | { ok: true; status: number; result: unknown; usage?: unknown; latencyMs: number; spans?: TimingEntry[]; replayed?: boolean }
+  | { ok: true; status: number; result: unknown; usage?: unknown; latencyMs: number; spans?: TimingEntry[]; replayed?: boolean; stream?: AgentStream }
   | {
       ok: false;
       kind: FailureKind;
@@ -100,6 +113,10 @@ function httpError(agent: AgentInfo, res: Response, body: unknown): ZaharaError 
   });
 }
 
+function isEventStream(res: Response): boolean {
+  return (res.headers.get("Content-Type") ?? "").toLowerCase().startsWith("text/event-stream");
+}
+
 /** Makes one attempt; never throws. */
 export async function callAgent(call: AgentCall): Promise<AttemptResult> {
   const { agent, binding, task, parameters, requestId, idempotencyKey, attempt, timeoutMs, signal } = call;
@@ -107,13 +124,16 @@ export async function callAgent(call: AgentCall): Promise<AttemptResult> {
   const started = Date.now();
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(), Math.max(0, timeoutMs));
-  const combined = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
+  // Ends a relayed stream (idle, too long, too large, or the caller gone): the abort reaches the agent.
+  const relay = new AbortController();
+  const combined = AbortSignal.any([...(signal ? [signal] : []), timeout.signal, relay.signal]);
   try {
     const res = await binding.fetch(`https://${agent.name}.agent.internal/run`, {
       method: "POST",
       headers: {
         "Content-Type": "application/json",
-        Accept: "application/json",
+        Accept: call.stream ? "text/event-stream" : "application/json",
+        [DEADLINE_HEADER]: String(Math.max(1, Math.round(call.stream?.deadlineMs ?? timeoutMs))),
         [REQUEST_ID_HEADER]: requestId,
         ...(idempotencyKey !== undefined ? { [IDEMPOTENCY_KEY_HEADER]: idempotencyKey } : {}),
         [ATTEMPT_HEADER]: String(attempt),
@@ -121,6 +141,12 @@ export async function callAgent(call: AgentCall): Promise<AttemptResult> {
       body: JSON.stringify({ task, parameters }),
       signal: combined,
     });
+    if (call.stream && res.ok && res.body && isEventStream(res)) {
+      // The head is here: from now on the relay bounds the stream (idle, duration, size), not the attempt's timer.
+      clearTimeout(timer);
+      const latencyMs = Date.now() - started;
+      return { ok: true, status: res.status, result: undefined, latencyMs, stream: { body: res.body, abort: () => relay.abort() } };
+    }
     const body = await readJson(res, maxResponseBytes);
     const latencyMs = Date.now() - started;
     const timing = parseServerTiming(res.headers.get(SERVER_TIMING_HEADER));

@@ -90,6 +90,38 @@ const statusOfResponse = (res: Response) => res.status;
 const noStatus = () => undefined;
 
 /**
+ * An event-stream answer goes on after the handler returns: its body is wrapped so that `end` runs when the
+ * stream is done, fails or is cancelled by the caller, and the request's span covers the whole stream.
+ * Undefined for any other answer (the span ends when the handler returns).
+ */
+function deferForStream(res: Response, end: () => void): Response | undefined {
+  if (!res.body || !(res.headers.get("Content-Type") ?? "").startsWith("text/event-stream")) return undefined;
+  const reader = res.body.getReader();
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const { done, value } = await reader.read();
+          if (done) {
+            controller.close();
+            end();
+          } else controller.enqueue(value);
+        } catch (error) {
+          controller.error(error);
+          end();
+        }
+      },
+      async cancel(reason) {
+        end();
+        await reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return new Response(body, res);
+}
+
+/**
  * Wraps `handler` with tracing; returns the same handler object, its
  * `fetch` and `scheduled` replaced.
  */
@@ -139,7 +171,20 @@ export function withTracing<E extends TracingVars & { LOG_LEVEL?: string }, H ex
     ctx: ExecutionContext,
     work: () => Promise<R>,
     statusOf: (r: R) => number | undefined,
+    defer?: (r: R, end: () => void) => R | undefined,
   ): Promise<R> {
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      root.end();
+      if (root instanceof RecordedSpan && setup.processor) {
+        root.local.done = true;
+        const exported = setup.processor.settle(root.spanContext().traceId);
+        if (exported) ctx.waitUntil(exported);
+      }
+    };
+    let deferred = false;
     try {
       const result = await withContext(trace.setSpan(ROOT_CONTEXT, root), work);
       const status = statusOf(result);
@@ -147,18 +192,15 @@ export function withTracing<E extends TracingVars & { LOG_LEVEL?: string }, H ex
         root.setAttribute("http.response.status_code", status);
         if (status >= 500) root.setStatus({ code: SpanStatusCode.ERROR });
       }
-      return result;
+      const later = defer?.(result, end);
+      deferred = later !== undefined;
+      return later ?? result;
     } catch (error) {
       root.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
       if (error instanceof Error) root.recordException({ name: error.name, message: error.message });
       throw error;
     } finally {
-      root.end();
-      if (root instanceof RecordedSpan && setup.processor) {
-        root.local.done = true;
-        const exported = setup.processor.settle(root.spanContext().traceId);
-        if (exported) ctx.waitUntil(exported);
-      }
+      if (!deferred) end();
     }
   }
 
@@ -184,7 +226,7 @@ export function withTracing<E extends TracingVars & { LOG_LEVEL?: string }, H ex
       const name = `fetchHandler ${method}`;
       const root = startRootSpan(name, SpanKind.SERVER, attributes, remote, local(setup), setup.config.ratio);
       const work = async () => fetchHandler.call(handler, request, setup.env, ctx);
-      return asRoot(root, setup, ctx, work, statusOfResponse);
+      return asRoot(root, setup, ctx, work, statusOfResponse, deferForStream);
     } as typeof fetchHandler;
   }
   const scheduledHandler = handler.scheduled;

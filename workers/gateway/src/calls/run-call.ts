@@ -7,7 +7,7 @@
  * log, traces and metrics. A failure is thrown as the {@link ZaharaError}
  * `/execute` answers with; a protocol route turns it into its own message.
  */
-import { trace } from "@opentelemetry/api";
+import { type Span, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { Context } from "hono";
 import { ZaharaError } from "../../../shared/errors";
 import { elapsedMs } from "../../../shared/http/request-context";
@@ -20,6 +20,8 @@ import { type ExecutionSuccess, type ExecutorRuntime, executeResilient, sleep } 
 import type { GuardNamespace } from "../resilience/guard-client";
 import type { IsolateLeases } from "../resilience/leases";
 import { type ResilienceCatalog, buildPlans } from "../resilience/plans";
+import { totalTokens } from "../dispatch";
+import { type StreamEnd, relayStream } from "./stream-relay";
 import type { CallProtocol, CallSummary } from "./summary";
 
 /** Header a caller uses to ask for a shorter deadline. */
@@ -44,6 +46,8 @@ export interface CallInput {
   protocol: CallProtocol;
   /** The caller's `Idempotency-Key` for this call, if any. */
   idempotencyKey?: string;
+  /** The caller asked for an event stream (`Accept: text/event-stream`). */
+  stream?: boolean;
 }
 
 /** A served call. */
@@ -52,6 +56,8 @@ export interface CallResult extends ExecutionSuccess {
   agent: string;
   task: string;
   durationMs: number;
+  /** The answer as an event stream, when the agent streamed (already relayed: the caller's body). */
+  body?: ReadableStream<Uint8Array>;
 }
 
 /**
@@ -91,6 +97,9 @@ export async function runCall(c: GatewayContext, deps: CallDeps, input: CallInpu
   const timeoutMs = resolveDeadlineMs(config.timeoutMs, c.req.header(TIMEOUT_HEADER), agent.timeout_seconds);
   const idempotencyKey = await agentIdempotencyKey(input.idempotencyKey, principal.id);
   const startedAt = Date.now();
+  // A stream's whole length: the manifest's timeoutSeconds, up to the gateway's maximum.
+  const streamMs = Math.min(config.stream.maxDurationMs, agent.timeout_seconds !== undefined ? agent.timeout_seconds * 1000 : Infinity);
+  const streamEndsAt = c.get("startedAt") + streamMs;
   const plans = buildPlans(
     {
       env: c.env,
@@ -114,10 +123,12 @@ export async function runCall(c: GatewayContext, deps: CallDeps, input: CallInpu
       leases: deps.leases,
       leaseSettings: config.leases,
       waitUntil: (p) => c.executionCtx.waitUntil(p),
+      ...(input.stream ? { stream: { endsAt: streamEndsAt } } : {}),
     },
     binding,
   );
-  trace.getActiveSpan()?.setAttributes({
+  const span = trace.getActiveSpan();
+  span?.setAttributes({
     "zahara.request_id": c.get("requestId"),
     "agent.id": agent.name,
     capability: task,
@@ -139,9 +150,23 @@ export async function runCall(c: GatewayContext, deps: CallDeps, input: CallInpu
   const deadline = { at: c.get("startedAt") + timeoutMs, ms: timeoutMs };
   try {
     const out = await executeResilient(plans, deadline, runtime, call.attempts);
-    Object.assign(call, { servedBy: out.servedBy, status: 200, durationMs: elapsedMs(startedAt) });
     logFields.served_by = out.servedBy;
     logFields.attempts = out.attempts.length;
+    call.servedBy = out.servedBy;
+    if (out.stream) {
+      const relay = { agent: agent.name, servedBy: out.servedBy, task, requestId: c.get("requestId"), startedAt: c.get("startedAt") };
+      holdUntilStreamEnds(c);
+      const body = relayStream({
+        ...relay,
+        attempt: out.stream,
+        idleTimeoutMs: config.stream.idleTimeoutMs,
+        endsAt: streamEndsAt,
+        maxBytes: config.maxResponseBytes,
+        onEnd: (end) => endStream(c, call, span, end),
+      });
+      return { ...out, agent: agent.name, task, durationMs: elapsedMs(c.get("startedAt")), body };
+    }
+    Object.assign(call, { status: 200, durationMs: elapsedMs(startedAt), ...tokensOf(out.usage) });
     return { ...out, agent: agent.name, task, durationMs: elapsedMs(c.get("startedAt")) };
   } catch (err) {
     const failure = err instanceof ZaharaError ? err : new ZaharaError("INTERNAL_ERROR");
@@ -149,4 +174,48 @@ export async function runCall(c: GatewayContext, deps: CallDeps, input: CallInpu
     logFields.attempts = call.attempts.length;
     throw err;
   }
+}
+
+function tokensOf(usage: unknown): { tokens?: number } {
+  const tokens = totalTokens(usage);
+  return tokens > 0 ? { tokens } : {};
+}
+
+/**
+ * Holds the request's log and metrics until the stream ends ({@link GatewayContext} `callsSettled`), then
+ * completes the call's record: how it ended, its time to first byte, bytes and usage, on the summary, the log
+ * line and the request's span (which ends with the stream).
+ */
+function endStream(c: GatewayContext, call: CallSummary, span: Span | undefined, end: StreamEnd): void {
+  Object.assign(call, {
+    status: end.status,
+    durationMs: elapsedMs(call.startedAt),
+    bytesOut: end.bytes,
+    ...(end.code !== undefined ? { code: end.code } : {}),
+    ...(end.ttfbMs !== undefined ? { ttfbMs: end.ttfbMs } : {}),
+    ...(end.tokens > 0 ? { tokens: end.tokens } : {}),
+  });
+  const last = call.attempts.at(-1);
+  if (last && end.code !== undefined && last.code === undefined) last.code = end.code;
+  const fields = c.get("logFields");
+  Object.assign(fields, { stream_end: end.reason, stream_bytes: end.bytes, ...(end.ttfbMs !== undefined ? { ttfb_ms: end.ttfbMs } : {}) });
+  span?.setAttributes({
+    "zahara.stream.end": end.reason,
+    "zahara.stream.bytes": end.bytes,
+    ...(end.ttfbMs !== undefined ? { "zahara.stream.ttfb_ms": end.ttfbMs } : {}),
+    ...(end.tokens > 0 ? { "gen_ai.usage.total_tokens": end.tokens } : {}),
+  });
+  if (end.outcome === "failure") span?.setStatus({ code: SpanStatusCode.ERROR, message: end.code ?? end.reason });
+  c.get("logger").info("stream ended", { reason: end.reason, status: end.status, bytes: end.bytes, ...(end.code ? { code: end.code } : {}) });
+  settledBy.get(c)?.();
+}
+
+/** The resolver of each streamed request's `callsSettled`. */
+const settledBy = new WeakMap<GatewayContext, () => void>();
+
+/** Marks `c`'s answer as a stream: its log and metrics wait for {@link endStream}. */
+export function holdUntilStreamEnds(c: GatewayContext): void {
+  let resolve: () => void = () => {};
+  c.set("callsSettled", new Promise<void>((r) => (resolve = r)));
+  settledBy.set(c, resolve);
 }

@@ -31,11 +31,21 @@ export interface CallSummary {
   code?: string;
   /** Set when the call ended. */
   durationMs?: number;
+  /** Tokens the call used (its usage's `total_tokens`), when it reported any. */
+  tokens?: number;
+  /** A streamed answer: time from the request's start to its first event, and the bytes sent (set at its end). */
+  ttfbMs?: number;
+  bytesOut?: number;
 }
 
 declare module "hono" {
   interface ContextVariableMap {
     /** The calls this request made, in order (the execute routes and the protocol routes push them). */
     calls?: CallSummary[];
+    /**
+     * Set when the answer is a stream: resolves once it has ended and its call is complete, so the request log
+     * and the metrics (which run after the response) record the call as it ended, not as it began.
+     */
+    callsSettled?: Promise<void>;
   }
 }

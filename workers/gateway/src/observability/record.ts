@@ -60,15 +60,29 @@ export function recordRequests(leases: IsolateLeases) {
     await next();
     const namespace = c.env.UPSTREAM_GUARD;
     if (!namespace) return;
-    const at = Date.now();
-    const only = c.get("calls")?.length === 1;
-    for (const call of c.get("calls") ?? []) {
-      // One call in the request: its record is the request's (status and whole duration, as the caller saw them).
-      const status = only && call.protocol === "http" ? c.res.status : (call.status ?? c.res.status);
-      const durationMs = only ? elapsedMs(c.get("startedAt")) : (call.durationMs ?? elapsedMs(call.startedAt));
-      recordCall(c, leases, namespace, at, requestRecords(call, status, durationMs));
-    }
+    const record = () => {
+      const at = Date.now();
+      const only = c.get("calls")?.length === 1;
+      for (const call of c.get("calls") ?? []) {
+        // One call in the request: its record is the request's (status and whole duration, as the caller saw them).
+        const status = only && call.protocol === "http" && call.status === undefined ? c.res.status : (call.status ?? c.res.status);
+        const durationMs = only ? elapsedMs(c.get("startedAt")) : (call.durationMs ?? elapsedMs(call.startedAt));
+        recordCall(c, leases, namespace, at, requestRecords(call, status, durationMs));
+      }
+    };
+    const settled = c.get("callsSettled");
+    // A streamed answer is recorded as it ended.
+    if (settled) afterResponse(c, settled.then(record));
+    else record();
   });
+}
+
+function afterResponse(c: Context, work: Promise<unknown>): void {
+  try {
+    c.executionCtx.waitUntil(work);
+  } catch {
+    // No execution context (a direct app.fetch without one): the work runs unawaited.
+  }
 }
 
 /** Queues `records` in this isolate's holders for their agents and lets each flush when due. */

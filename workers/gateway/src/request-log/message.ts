@@ -75,6 +75,9 @@ const REQUEST_CHECKS: Record<keyof RequestRow, Check> = {
   trace_id: optionalText,
   // Absent from the messages of a gateway older than the column (stored as NULL).
   protocol: (v) => v === undefined || optionalText(v),
+  tokens: (v) => v === undefined || v === null || count(v),
+  ttfb_ms: (v) => v === undefined || v === null || count(v),
+  bytes_out: (v) => v === undefined || v === null || count(v),
 };
 
 /** Every column of an attempt row and what it must hold. */

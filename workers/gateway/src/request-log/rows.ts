@@ -29,6 +29,12 @@ export interface RequestRow {
   trace_id: string | null;
   /** The API the request spoke: `http` (Zahara's own), `mcp` or `a2a`; null for requests that make no call. */
   protocol: string | null;
+  /** Tokens the call used (its usage's `total_tokens`); null when it reported none. */
+  tokens: number | null;
+  /** A streamed answer: ms from the request's arrival to its first event; null otherwise. */
+  ttfb_ms: number | null;
+  /** A streamed answer: bytes sent to the caller; null otherwise. */
+  bytes_out: number | null;
 }
 
 /** One attempt as stored in `request_attempts` (`n` is its order in the request, from 1). */

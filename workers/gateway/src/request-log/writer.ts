@@ -96,9 +96,24 @@ export function entriesFromContext(c: Context, now = Date.now()): RequestLogEntr
     // A caller's own traceparent is taken only from an authenticated caller.
     trace_id: str(c.get("traceId")) ?? (keyId !== null ? traceIdFromTraceparent(c.req.header("traceparent")) : null),
     protocol: str(c.get("protocol")) ?? calls[0]?.protocol ?? null,
+    tokens: null,
+    ttfb_ms: null,
+    bytes_out: null,
   };
   if (calls.length === 0) return [{ request: base, attempts: [] }];
-  if (calls.length === 1 && calls[0]!.protocol === "http") return [{ request: base, attempts: attemptRows(base.log_id, calls[0]!) }];
+  const only = calls[0]!;
+  if (calls.length === 1 && only.protocol === "http") {
+    // A streamed answer's status is how its stream ended (its HTTP status was 200 from the first byte).
+    const streamed = only.bytesOut !== undefined && only.status !== undefined;
+    const status = streamed ? only.status! : base.status;
+    const request: RequestRow = {
+      ...base,
+      status,
+      code: streamed ? (status >= 400 || status === 499 ? (only.code ?? null) : null) : base.code,
+      ...streamFields(only),
+    };
+    return [{ request, attempts: attemptRows(base.log_id, only) }];
+  }
   return calls.map((call, i) => {
     const logId = i === 0 ? base.log_id : crypto.randomUUID();
     const status = call.status ?? c.res.status;
@@ -113,9 +128,15 @@ export function entriesFromContext(c: Context, now = Date.now()): RequestLogEntr
       code: status >= 400 ? (call.code ?? null) : null,
       duration_ms: calls.length === 1 ? base.duration_ms : Math.max(0, call.durationMs ?? now - call.startedAt),
       protocol: call.protocol,
+      ...streamFields(call),
     };
     return { request, attempts: attemptRows(logId, call) };
   });
+}
+
+function streamFields(call: CallSummary): Pick<RequestRow, "tokens" | "ttfb_ms" | "bytes_out"> {
+  const ms = (v: number | undefined) => (v === undefined ? null : Math.max(0, Math.round(v)));
+  return { tokens: ms(call.tokens), ttfb_ms: ms(call.ttfbMs), bytes_out: ms(call.bytesOut) };
 }
 
 function attemptRows(logId: string, call: CallSummary): AttemptRow[] {
@@ -212,24 +233,40 @@ export function sendEntry(
 export function requestLog(outboxes = new RequestLogOutboxes()) {
   return createMiddleware<{ Bindings: RequestLogBindings }>(async function requestLog(c, next) {
     await next();
-    try {
-      const db = c.env?.REQUEST_LOG;
-      if (!db || skipped(c.req.method, c.req.path)) return;
-      const entries = entriesFromContext(c);
-      const queue = c.env.REQUEST_LOG_QUEUE;
-      const waitUntil = (p: Promise<unknown>) => {
-        try {
-          c.executionCtx.waitUntil(p);
-        } catch {
-          // No execution context (app.request in a unit test): the write or send runs unawaited.
-        }
-      };
-      for (const entry of entries) {
-        if (queue) sendEntry(outboxes, queue, db, entry, waitUntil, c.get("logger"));
-        else waitUntil(writeEntry(db, entry, c.get("logger")));
+    const settled = c.get("callsSettled");
+    if (settled) {
+      // A streamed answer is logged once it has ended, with how it ended.
+      const logged = settled.then(() => writeLog(c, outboxes));
+      try {
+        c.executionCtx.waitUntil(logged);
+      } catch {
+        // No execution context: the write runs unawaited.
       }
-    } catch (err) {
-      c.get("logger")?.error("request log entry could not be built", { error: err instanceof Error ? err.message : String(err) });
+      return;
     }
+    writeLog(c, outboxes);
   });
+}
+
+/** Hands the request's entries to the request log (see {@link requestLog}). */
+function writeLog(c: Context<{ Bindings: RequestLogBindings }>, outboxes: RequestLogOutboxes): void {
+  try {
+    const db = c.env?.REQUEST_LOG;
+    if (!db || skipped(c.req.method, c.req.path)) return;
+    const entries = entriesFromContext(c);
+    const queue = c.env.REQUEST_LOG_QUEUE;
+    const waitUntil = (p: Promise<unknown>) => {
+      try {
+        c.executionCtx.waitUntil(p);
+      } catch {
+        // No execution context (app.request in a unit test): the write or send runs unawaited.
+      }
+    };
+    for (const entry of entries) {
+      if (queue) sendEntry(outboxes, queue, db, entry, waitUntil, c.get("logger"));
+      else waitUntil(writeEntry(db, entry, c.get("logger")));
+    }
+  } catch (err) {
+    c.get("logger")?.error("request log entry could not be built", { error: err instanceof Error ? err.message : String(err) });
+  }
 }

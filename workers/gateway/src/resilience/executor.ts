@@ -9,12 +9,12 @@
  * the guard is unavailable. A fallback is tried when the agent's breaker is
  * open or its retries are exhausted.
  */
-import type { AdmitResult, RateLimitReport, ReportRequest } from "../../../../durable-objects/upstream-guard/src/types";
+import type { AdmitResult, AttemptOutcome, RateLimitReport } from "../../../../durable-objects/upstream-guard/src/types";
 import { ZaharaError } from "../../../shared/errors";
 import type { Logger } from "../../../shared/logger";
 import { inSpan, markError } from "../../../shared/observability/spans";
 import type { TimingEntry } from "../../../shared/observability/server-timing";
-import { type AttemptResult, totalTokens } from "../dispatch";
+import { type AgentStream, type AttemptResult, totalTokens } from "../dispatch";
 import { fullJitterMs, parseRetryAfterMs } from "./backoff";
 import { breakerOutcome, isRetryable } from "./classify";
 import type { RetrySettings } from "./config";
@@ -82,6 +82,16 @@ export interface ExecutionSuccess {
   rateLimit?: RateLimitReport;
   /** The agent replayed a stored answer (same Idempotency-Key and body). */
   replayed?: boolean;
+  /** The agent answered with an event stream (the result comes with its `done` event). */
+  stream?: StreamedAttempt;
+}
+
+/**
+ * A streamed answer whose attempt is still open: its permit and reservations stay held, and the breaker has not
+ * heard of it, until the relay calls `settle` once with how the stream ended (calls/stream-relay.ts).
+ */
+export interface StreamedAttempt extends AgentStream {
+  settle(outcome: AttemptOutcome, tokens: number): void;
 }
 
 type AgentRun =
@@ -89,6 +99,16 @@ type AgentRun =
   /** Breaker open on the first attempt, or retries exhausted: a fallback may serve. */
   | { kind: "fallthrough"; error: ZaharaError }
   | { kind: "final"; error: ZaharaError };
+
+/** `fn` callable once; later calls do nothing. */
+function once<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
+  let done = false;
+  return (...args) => {
+    if (done) return;
+    done = true;
+    fn(...args);
+  };
+}
 
 /** Sleeps `ms`, waking early if `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -153,14 +173,13 @@ async function runAgent(plan: AgentPlan, deadline: Deadline, rt: ExecutorRuntime
       if (!r.ok) markError(span, r.error);
       return r;
     });
-    if (!degraded) {
-      const tokens = result.ok ? totalTokens(result.usage) : 0;
-      const keyId = request.keyId !== undefined ? { keyId: request.keyId } : {};
-      const outcome = breakerOutcome(result, plan.timeoutFloorMs);
-      const report: ReportRequest = { config: request.config, callId: request.callId, outcome, tokens, ...keyId };
+    const keyId = request.keyId !== undefined ? { keyId: request.keyId } : {};
+    const settle = (outcome: AttemptOutcome, tokens: number) => {
       // Queued with the isolate's other reports; a failure is sent at once (a retry's admission must see it).
-      plan.guard.report(report);
-    }
+      if (!degraded) plan.guard.report({ config: request.config, callId: request.callId, outcome, tokens, ...keyId });
+    };
+    // A stream is settled when it ends; anything else now.
+    if (!(result.ok && result.stream)) settle(breakerOutcome(result, plan.timeoutFloorMs), result.ok ? totalTokens(result.usage) : 0);
     record({
       agent: plan.agent,
       attempt,
@@ -175,6 +194,7 @@ async function runAgent(plan: AgentPlan, deadline: Deadline, rt: ExecutorRuntime
       const value: ExecutionSuccess = { servedBy: plan.agent, result: result.result, attempts: all };
       if (result.usage !== undefined) value.usage = result.usage;
       if (result.replayed) value.replayed = true;
+      if (result.stream) value.stream = { ...result.stream, settle: once(settle) };
       if (rateLimit) value.rateLimit = rateLimit;
       return { kind: "success", value };
     }

@@ -48,6 +48,8 @@ export interface PlanRequest {
   task: string;
   parameters: Record<string, unknown>;
   requestId: string;
+  /** The caller asked for an event stream, which must end by `endsAt` (epoch ms). */
+  stream?: { endsAt: number };
   /** The agent-facing idempotency key, when the caller sent one. */
   idempotencyKey?: string;
   keyId?: string;
@@ -123,6 +125,7 @@ function planFor(req: PlanRequest, agent: AgentInfo, binding: Fetcher): AgentPla
         timeoutMs,
         ...(req.signal ? { signal: req.signal } : {}),
         ...(req.maxResponseBytes !== undefined ? { maxResponseBytes: req.maxResponseBytes } : {}),
+        ...(req.stream ? { stream: { deadlineMs: req.stream.endsAt - Date.now() } } : {}),
       }),
   };
 }

@@ -1,9 +1,13 @@
 /**
  * `POST /execute` and `POST /agents/:agent/execute`: Zahara's own API.
  * Validate the body, make the call (calls/run-call.ts: routing, scopes,
- * deadline, the resilient call) and answer with its result as JSON.
+ * deadline, the resilient call) and answer with its result as JSON, or, for
+ * a caller that asks with `Accept: text/event-stream`, as server-sent events
+ * (calls/stream-relay.ts). A call that fails before its first event is
+ * answered as an error response, as without streaming.
  */
 import * as z from "zod/mini";
+import { SSE_CONTENT_TYPE, encodeEvent, wantsEventStream } from "../../../shared/http/sse";
 import { parseJsonBody } from "../../../shared/http/validation";
 import { IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER } from "../../../shared/idempotency-headers";
 import { allowsCall } from "../auth/scopes";
@@ -27,12 +31,13 @@ export const AgentExecuteBodySchema = z.strictObject({ task: Task, parameters: P
 /** What the execute handlers need (the same as any call). */
 export type ExecuteDeps = CallDeps;
 
-async function execute(c: GatewayContext, deps: CallDeps, input: Omit<CallInput, "protocol" | "idempotencyKey">) {
+async function execute(c: GatewayContext, deps: CallDeps, input: Omit<CallInput, "protocol" | "idempotencyKey" | "stream">) {
   const idempotencyKey = c.req.header(IDEMPOTENCY_KEY_HEADER);
-  const out = await runCall(c, deps, { ...input, protocol: "http", ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) });
+  const stream = wantsEventStream(c.req.header("Accept"));
+  const out = await runCall(c, deps, { ...input, protocol: "http", stream, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) });
   for (const [name, value] of Object.entries(rateLimitHeadersOf(out.rateLimit))) c.header(name, value);
   if (out.replayed) c.header(REPLAYED_HEADER, "true");
-  return c.json({
+  const answer = {
     result: out.result,
     agent: out.agent,
     served_by: out.servedBy,
@@ -40,7 +45,13 @@ async function execute(c: GatewayContext, deps: CallDeps, input: Omit<CallInput,
     request_id: c.get("requestId"),
     duration_ms: out.durationMs,
     ...(out.usage !== undefined ? { usage: out.usage } : {}),
-  });
+  };
+  if (!stream) return c.json(answer);
+  // A streaming caller: the agent's relayed stream, or (an agent that answered at once) a single `done` event.
+  c.header("Content-Type", SSE_CONTENT_TYPE);
+  c.header("Cache-Control", "no-store");
+  c.header("X-Accel-Buffering", "no");
+  return c.body(out.body ?? encodeEvent("done", answer));
 }
 
 /** Creates the `POST /execute` handler (routing by task, or by `agent` in the body). */
