@@ -30,6 +30,7 @@ import { requestLogRoutes } from "./routes/requests";
 import { sessionRoutes } from "./routes/sessions";
 import { metricsHandler } from "./routes/metrics";
 import { mcpHandler } from "./protocols/mcp/route";
+import { a2aHandler, agentCardHandler } from "./protocols/a2a/route";
 import { statsHandler } from "./routes/stats";
 
 /** What the gateway app is built from. */
@@ -52,6 +53,7 @@ function gatewaySecrets(env: Record<string, unknown>): string[] {
 const CORS_ALLOW_HEADERS = [
   ...["Content-Type", "X-API-Key", "X-Request-Id", "X-Timeout-Ms", "Authorization", "X-Zahara-On-Behalf-Of", "Idempotency-Key"],
   ...["MCP-Protocol-Version", "Mcp-Session-Id", "Last-Event-ID"],
+  ...["A2A-Version", "A2A-Extensions"],
 ];
 const CORS_EXPOSE_HEADERS = ["X-Request-Id", "Retry-After", "RateLimit", "RateLimit-Policy", "Idempotent-Replayed"];
 
@@ -97,6 +99,8 @@ export function createGatewayApp({ manifests, version, authenticator = new Authe
   );
   app.use(secureHeaders());
   app.get("/health", healthHandler(registry, version));
+  // A2A agent cards are public: registered before the /agents/* auth middleware, they answer without it.
+  app.get("/agents/:agent/.well-known/agent-card.json", agentCardHandler(registry));
   const auth = authenticate(authenticator);
   // Callers: any valid credential; each call is then checked against its scopes (403 outside them).
   app.use("/agents", auth);
@@ -112,6 +116,9 @@ export function createGatewayApp({ manifests, version, authenticator = new Authe
   app.use("/agents/:agent/mcp", recordRequests(leases));
   app.post("/mcp", mcpHandler(deps, version, () => ({ kind: "all" })));
   app.post("/agents/:agent/mcp", mcpHandler(deps, version, (c) => ({ kind: "agent", agent: c.req.param("agent") ?? "" })));
+  // A2A (protocols/a2a/): each agent's JSON-RPC endpoint; its card is above.
+  app.use("/agents/:agent/a2a", recordRequests(leases));
+  app.post("/agents/:agent/a2a", a2aHandler(deps));
   // Operators: the admin scope (metrics also accepts the metrics scope of a scraper's token).
   app.get("/metrics", auth, requireScope("metrics"), metricsHandler({ ...deps, version }));
   app.use("/v1/*", auth, requireScope("admin"));
