@@ -10,6 +10,7 @@
  * a key the server adds. Use `api.gateway.get("/v1/stats")` for any gateway
  * path, or the typed helpers below.
  */
+import { SseParser } from "../../workers/shared/http/sse";
 import type { StatsWindow } from "../../durable-objects/upstream-guard/src/metrics";
 import type { GuardView } from "../../workers/gateway/src/admin/guard-view";
 import type { RequestView as RequestLogEntry, TimelineEntry } from "../../workers/gateway/src/request-log/rows";
@@ -121,8 +122,13 @@ function withQuery(path: string, query: CallOptions["query"]): string {
   return qs ? `${path}${path.includes("?") ? "&" : "?"}${qs}` : path;
 }
 
-async function call<T>(method: "GET" | "POST" | "PATCH", path: string, body?: unknown, opts: CallOptions = {}): Promise<ApiResult<T>> {
-  const headers: Record<string, string> = { Accept: "application/json" };
+async function call<T>(method: "GET" | "POST" | "PATCH", path: string, body?: unknown, opts: CallOptions = {}, accept = "application/json"): Promise<ApiResult<T>> {
+  const res = await send(method, path, body, opts, accept);
+  return res instanceof Response ? toResult<T>(res) : res;
+}
+
+async function send(method: string, path: string, body: unknown, opts: CallOptions, accept: string): Promise<Response | Extract<ApiResult<never>, { ok: false }>> {
+  const headers: Record<string, string> = { Accept: accept };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (opts.timeoutMs !== undefined) headers["X-Timeout-Ms"] = String(opts.timeoutMs);
   if (opts.requestId) headers["X-Request-Id"] = opts.requestId;
@@ -139,6 +145,10 @@ async function call<T>(method: "GET" | "POST" | "PATCH", path: string, body?: un
     const message = err instanceof Error && err.name === "AbortError" ? "Request cancelled" : "The dashboard could not be reached";
     return { ok: false, status: 0, requestId: null, retryAfterSeconds: null, error: { error: message, code: "NETWORK_ERROR", request_id: "" } };
   }
+  return res;
+}
+
+async function toResult<T>(res: Response): Promise<ApiResult<T>> {
   const requestId = res.headers.get("X-Request-Id");
   const text = await res.text().catch(() => "");
   let parsed: unknown = text;
@@ -158,6 +168,34 @@ async function call<T>(method: "GET" | "POST" | "PATCH", path: string, body?: un
   return { ok: false, status: res.status, error, requestId, retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : null };
 }
 
+/** One piece of a streamed answer: text, or a structured piece. */
+export type StreamPiece = { text: string } | { data: unknown };
+
+/**
+ * POSTs `body` to the gateway asking for server-sent events: `onPiece` gets each `delta` as it arrives, and the
+ * result is the `done` event's data, or the `error` event's error (with the status it stands for). An answer that
+ * is not a stream (an error before the first event) is read as {@link call} reads it.
+ */
+async function stream<T>(path: GatewayPath, body: unknown, onPiece: (piece: StreamPiece) => void, opts: CallOptions = {}): Promise<ApiResult<T>> {
+  const res = await send("POST", `/api/gw${path}`, body, opts, "text/event-stream");
+  if (!(res instanceof Response)) return res;
+  if (!(res.headers.get("Content-Type") ?? "").startsWith("text/event-stream") || !res.body) return toResult<T>(res);
+  const requestId = res.headers.get("X-Request-Id");
+  const parser = new SseParser();
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  for (;;) {
+    const { done, value } = await reader.read().catch(() => ({ done: true as const, value: undefined }));
+    if (done) break;
+    for (const event of parser.push(value)) {
+      const data = JSON.parse(event.data) as Record<string, unknown>;
+      if (event.event === "delta") onPiece(typeof data.text === "string" ? { text: data.text } : { data: data.data });
+      else if (event.event === "done") return { ok: true, status: 200, data: data as T, requestId };
+      else if (event.event === "error" && isApiError(data)) return { ok: false, status: 200, error: data, requestId, retryAfterSeconds: null };
+    }
+  }
+  return { ok: false, status: 0, requestId, retryAfterSeconds: null, error: { error: "The stream ended without an answer", code: "NETWORK_ERROR", request_id: requestId ?? "" } };
+}
+
 /** A gateway path as the proxy takes it (`/v1/stats`, `/agents/agent-demo/execute`). */
 export type GatewayPath = `/${string}`;
 
@@ -174,6 +212,8 @@ export const api = {
     get: <T>(path: GatewayPath, opts?: CallOptions) => call<T>("GET", `/api/gw${path}`, undefined, opts),
     post: <T>(path: GatewayPath, body: unknown, opts?: CallOptions) => call<T>("POST", `/api/gw${path}`, body, opts),
     patch: <T>(path: GatewayPath, body: unknown, opts?: CallOptions) => call<T>("PATCH", `/api/gw${path}`, body, opts),
+    /** POST asking for a stream of events (see {@link stream}). */
+    stream,
   },
 
   health: (opts?: CallOptions) => call<GatewayHealth>("GET", "/api/gw/health", undefined, opts),

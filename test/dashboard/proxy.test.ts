@@ -7,6 +7,8 @@
 import { SELF } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDashboardApp } from "../../dashboard/functions/_lib/app";
+import { redactEvents } from "../../dashboard/functions/_lib/routes/gateway-proxy";
+import { SseParser } from "../../workers/shared/http/sse";
 import { keyIdOf, sha256 } from "../../workers/gateway/src/auth/api-keys";
 import { ADMIN_KEY, CALLER_KEY, SESSION_SECRET, type DashboardApp, claimsOf, dashEnv, expectError, gatewayAdmin, json, pollUntil, send, signIn } from "./helpers";
 
@@ -136,6 +138,34 @@ describe("caller paths get GATEWAY_CALLER_KEY", () => {
     expect(JSON.stringify(body.result)).toContain("dashboard");
     expect(res.headers.get("X-Request-Id")).toBe("dash-exec-1");
     expect((await logged("dash-exec-1")).key_id).toBe(callerId);
+  });
+
+  it("forwards Accept: text/event-stream and passes the gateway's events through as they come", async () => {
+    const init = json("POST", { task: "echo", parameters: { hello: "stream" } }, { "X-Request-Id": "dash-stream-1", Accept: "text/event-stream" });
+    const res = await send(app, "/api/gw/agents/agent-demo/execute", signedIn(init));
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Content-Type")).toMatch(/^text\/event-stream/);
+    const events = new SseParser().push(await res.text());
+    expect(events.at(-1)).toMatchObject({ event: "done" });
+    expect(JSON.parse(events.at(-1)!.data)).toMatchObject({ result: { hello: "stream" }, request_id: "dash-stream-1", served_by: "agent-demo" });
+  });
+
+  it("redacts a server-held secret in an event stream even when it is split across chunks", async () => {
+    const secret = "server-held-secret-value";
+    const text = `event: delta\ndata: {"text":"${secret}"}\n\nevent: done\ndata: {"result":"${secret}"}\n\n`;
+    const encoder = new TextEncoder();
+    for (const cut of [5, 30, 38, 50, text.length - 3]) {
+      const source = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(encoder.encode(text.slice(0, cut)));
+          controller.enqueue(encoder.encode(text.slice(cut)));
+          controller.close();
+        },
+      });
+      const out = await new Response(source.pipeThrough(redactEvents([secret]))).text();
+      expect(out).not.toContain(secret);
+      expect(new SseParser().push(out).map((e) => e.event)).toEqual(["delta", "done"]);
+    }
   });
 
   it("forwards X-Timeout-Ms (a slow capability under a 300 ms deadline: 504)", async () => {

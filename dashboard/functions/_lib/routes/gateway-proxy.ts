@@ -10,7 +10,7 @@
  * browser's address, so the gateway's audit log and throttle see the person's
  * address rather than "unknown"), plus our `X-Request-Id`, and on admin calls
  * `X-Zahara-On-Behalf-Of` naming the signed-in person for the gateway's audit
- * log; out, the status, the body, `Content-Type`, `X-Request-Id`,
+ * log, and `Accept` (an event stream is relayed as it comes); out, the status, the body, `Content-Type`, `X-Request-Id`,
  * `Retry-After`, `RateLimit`, `RateLimit-Policy`, `Allow`, `Idempotent-Replayed`.
  * Should a server-held secret ever appear in an answer, it is replaced by
  * `[REDACTED]` before the answer leaves.
@@ -29,7 +29,7 @@ const CALLER_PATH = /^\/(?:agents(?:\/.*)?|execute|health)$/;
 /** Segments of plain characters only: no encoded slashes, dots or anything a router could read twice. */
 const SAFE_PATH = /^(?:\/[A-Za-z0-9_~:-][A-Za-z0-9._~:-]*)+$/;
 
-const REQUEST_HEADERS = ["Content-Type", "X-Timeout-Ms", "CF-Connecting-IP"];
+const REQUEST_HEADERS = ["Content-Type", "Accept", "X-Timeout-Ms", "CF-Connecting-IP"];
 const RESPONSE_HEADERS = ["Content-Type", "Retry-After", "RateLimit", "RateLimit-Policy", "Allow", "Idempotent-Replayed"];
 /** The gateway's audit header for the person an admin client acts for. */
 export const ON_BEHALF_OF_HEADER = "X-Zahara-On-Behalf-Of";
@@ -46,6 +46,30 @@ function redact(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) if (secret.length >= 8) out = out.split(secret).join("[REDACTED]");
   return out;
+}
+
+/**
+ * Redacts an event stream event by event: text is held until the blank line that ends its event, so a secret
+ * can never be split between two chunks where a chunk-wise replace would miss it.
+ */
+export function redactEvents(secrets: readonly string[]): TransformStream<Uint8Array, Uint8Array> {
+  const decoder = new TextDecoder();
+  const encoder = new TextEncoder();
+  let held = "";
+  return new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      held += decoder.decode(chunk, { stream: true });
+      const end = Math.max(held.lastIndexOf("\n\n"), held.lastIndexOf("\r\n\r\n"));
+      if (end < 0) return;
+      const cut = held.startsWith("\r\n", end) ? end + 4 : end + 2;
+      controller.enqueue(encoder.encode(redact(held.slice(0, cut), secrets)));
+      held = held.slice(cut);
+    },
+    flush(controller) {
+      held += decoder.decode();
+      if (held) controller.enqueue(encoder.encode(redact(held, secrets)));
+    },
+  });
 }
 
 /** The proxy handler. */
@@ -85,6 +109,10 @@ export async function gatewayProxy(c: Context<DashboardHono>): Promise<Response>
   }
   out.set("X-Request-Id", res.headers.get("X-Request-Id") ?? c.get("requestId"));
   c.get("logFields").gateway_status = res.status;
+  if ((res.headers.get("Content-Type") ?? "").startsWith("text/event-stream") && res.body) {
+    // A streamed answer goes on as it comes, event by event, each redacted whole.
+    return new Response(res.body.pipeThrough(redactEvents(serverSecrets(c.env))), { status: res.status, headers: out });
+  }
   const nullBody = res.status === 204 || res.status === 304;
   const body = nullBody ? null : redact(await res.text(), serverSecrets(c.env));
   if (nullBody) await res.body?.cancel();

@@ -31,6 +31,8 @@ export function WizardScreen({ session }: ScreenProps) {
   const [deployed, setDeployed] = useState<AgentSummary[] | undefined>();
   const [run, setRun] = useState<{ requestId: string; result: ApiResult<unknown> } | undefined>();
   const [running, setRunning] = useState(false);
+  // Text pieces of a streamed answer, shown as they arrive.
+  const [live, setLive] = useState("");
 
   useEffect(() => {
     void api.agents().then((r) => r.ok && setDeployed(r.data.agents));
@@ -47,7 +49,12 @@ export function WizardScreen({ session }: ScreenProps) {
     if (!parsed.ok) return;
     setRunning(true);
     const requestId = `wizard-${crypto.randomUUID()}`;
-    const result = await api.gateway.post(`/agents/${encodeURIComponent(agentName)}/execute`, { task: capability, parameters: parsed.parameters }, { requestId });
+    setLive("");
+    let text = "";
+    const path = `/agents/${encodeURIComponent(agentName)}/execute` as const;
+    const result = await api.gateway.stream(path, { task: capability, parameters: parsed.parameters }, (piece) => {
+      if ("text" in piece) setLive((text += piece.text));
+    }, { requestId });
     setRunning(false);
     setRun({ requestId, result });
     setStep("result");
@@ -127,6 +134,11 @@ export function WizardScreen({ session }: ScreenProps) {
               {running ? "Running…" : "Run through the gateway"}
             </button>
           </div>
+          {running && live ? (
+            <pre class="code" aria-live="polite" data-testid="live-output">
+              {live}
+            </pre>
+          ) : null}
         </section>
       ) : null}
       {step === "result" && run ? (
@@ -136,9 +148,16 @@ export function WizardScreen({ session }: ScreenProps) {
             <p role="status" class="ok">Succeeded.</p>
           ) : (
             <p role="alert" class="error">
-              {run.result.error.error} ({run.result.error.code}, HTTP {run.result.status})
+              {run.result.error.error} ({run.result.error.code}
+              {run.result.status >= 400 ? `, HTTP ${run.result.status}` : ", during the stream"})
             </p>
           )}
+          {live ? (
+            <>
+              <h3>Streamed text</h3>
+              <pre class="code" data-testid="streamed-text">{live}</pre>
+            </>
+          ) : null}
           <p>
             Request id: <code data-testid="request-id">{run.requestId}</code>
           </p>
