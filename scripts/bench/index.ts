@@ -6,13 +6,15 @@
  * receiver at the shipped sampling, logs, the request log through its queue
  * into D1), (c) as (b) with the collector down and (d) hanging,
  * and (e) as (b) with an Idempotency-Key — each at concurrency 1 and 32,
- * side by side in one run. Prints a Markdown
+ * side by side in one run; then (f) a streamed LLM answer, direct and through
+ * the gateway (stream.ts: time to first token, and the gateway's memory while
+ * it relays a long answer). Prints a Markdown
  * table and writes `dist/bench/result.json` and `dist/bench/result.md`;
  * `--docs` also replaces the table in docs/benchmark.md.
  *
  * Settings: BENCH_DURATION_S (default 12, per scenario and concurrency,
  * split into BENCH_ROUNDS interleaved rounds, default 3), BENCH_WARMUP_S
- * (default 3), BENCH_CONCURRENCY (default "1,32").
+ * (default 3), BENCH_CONCURRENCY (default "1,32"), BENCH_STREAM_S (default 8).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -22,6 +24,8 @@ import { replaceDocBlock } from "../readme-block";
 import { buildBench } from "./build";
 import { type LoadRun, type LoadTarget, poolRuns, runLoad } from "./load";
 import { startPlatform } from "./platform";
+import { measureStreamMemory, measureStreamTimes } from "./stream";
+import { startOpenAiDouble } from "../../test/doubles/openai-server";
 import { type BenchResult, type RoundTrips, SCENARIOS, type Scenario, countD1Batches, countRoundTrips, evaluateTargets, markdown } from "./report";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -30,6 +34,9 @@ const durationS = Number(process.env.BENCH_DURATION_S ?? 12);
 const warmupS = Number(process.env.BENCH_WARMUP_S ?? 3);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const concurrency = (process.env.BENCH_CONCURRENCY ?? "1,32").split(",").map(Number);
+const streamS = Number(process.env.BENCH_STREAM_S ?? 8);
+/** workerd's inspector, for the gateway isolate's heap in the streamed scenario. */
+const INSPECTOR_PORT = 9240;
 
 async function setMode(controlUrl: string, mode: "ok" | "down" | "slow"): Promise<void> {
   const res = await fetch(`${controlUrl}/mode/${mode}`, { method: "PUT" });
@@ -41,7 +48,13 @@ async function main(): Promise<void> {
   console.error("bench: bundling the Workers (wrangler deploy --dry-run)…");
   const build = buildBench(root, path.join(out, "build"));
   console.error("bench: starting workerd…");
-  const platform = await startPlatform(root, build, path.join(out, "build", "state"), { persist: process.env.BENCH_PERSIST !== "0" });
+  // The agents' LLM for the streamed scenario: the OpenAI-compatible double, streaming.
+  const llm = await startOpenAiDouble();
+  const platform = await startPlatform(root, build, path.join(out, "build", "state"), {
+    persist: process.env.BENCH_PERSIST !== "0",
+    llm,
+    inspectorPort: INSPECTOR_PORT,
+  });
   const body = JSON.stringify({ task: "echo", parameters: { text: "hello" } });
   const json = { "Content-Type": "application/json" };
   const gateway: LoadTarget = { url: new URL("/agents/agent-demo/execute", platform.gatewayUrl).toString(), headers: { ...json, "X-API-Key": platform.callerKey }, body };
@@ -78,6 +91,12 @@ async function main(): Promise<void> {
       for (const scenario of Object.keys(SCENARIOS) as Scenario[]) runs[scenario][String(c)] = poolRuns(done[scenario] ?? []);
       await setMode(platform.otlp.controlUrl, "ok");
     }
+    console.error(`bench: streamed summarize, direct and through the gateway, ${streamS} s…`);
+    const direct = { url: new URL("/run", platform.agentUrl).toString(), headers: {} };
+    const through = { url: gateway.url, headers: { "X-API-Key": platform.callerKey } };
+    await measureStreamTimes(direct, through, 1);
+    const streamTimes = await measureStreamTimes(direct, through, streamS);
+    const streamMemory = await measureStreamMemory(INSPECTOR_PORT, through);
     const roundTrips: Record<string, RoundTrips> = Object.fromEntries(concurrency.map((c) => [String(c), countRoundTrips(gatewayLines[String(c)] ?? [])]));
     const spansExported = ((await (await fetch(`${platform.otlp.controlUrl}/stats`)).json()) as { spans: number }).spans;
     const cpus = os.cpus();
@@ -91,6 +110,7 @@ async function main(): Promise<void> {
       d1: countD1Batches(gatewayLines[String(high)] ?? []),
       spansExported,
       gzipBytes: build.gzipBytes,
+      stream: { times: streamTimes, memory: streamMemory },
     };
     const result: BenchResult = { ...partial, targets: evaluateTargets(partial, high) };
     const table = markdown(result);
@@ -104,6 +124,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await platform.close();
+    await llm.close();
   }
 }
 

@@ -27,7 +27,7 @@ export interface BenchPlatform {
   gatewayUrl: URL;
   /** `POST <agent>/run` is agent-demo alone. */
   agentUrl: URL;
-  /** A managed key (`zk_…`) allowed to call agent-demo's echo. */
+  /** A managed key (`zk_…`) allowed to call agent-demo's echo and summarize. */
   callerKey: string;
   otlp: OtlpReceiver;
   /** Structured log lines (parsed JSON) seen since the last {@link BenchPlatform.takeLogs}. */
@@ -65,6 +65,8 @@ export interface PlatformOptions {
   withoutGatewayBindings?: string[];
   /** Durable Objects and D1 in SQLite files under the state directory (default), or in memory. */
   persist?: boolean;
+  /** The agents' LLM: an OpenAI-compatible base URL and key (the streamed scenario's double). */
+  llm?: { url: string; apiKey: string };
 }
 
 function without<T>(record: Record<string, T> | undefined, names: string[]): Record<string, T> | undefined {
@@ -73,7 +75,7 @@ function without<T>(record: Record<string, T> | undefined, names: string[]): Rec
 
 /** Starts the platform with its state under `stateDir` (fresh each run). */
 export async function startPlatform(root: string, build: BenchBuild, stateDir: string, options: PlatformOptions = {}): Promise<BenchPlatform> {
-  const { inspectorPort, vars = {}, withoutGatewayBindings = [], persist = true } = options;
+  const { inspectorPort, vars = {}, withoutGatewayBindings = [], persist = true, llm } = options;
   const otlp = await startOtlpReceiver({ keepSpans: false });
   const logs: Record<string, unknown>[] = [];
   const readLines = (stream: Readable) =>
@@ -88,7 +90,12 @@ export async function startPlatform(root: string, build: BenchBuild, stateDir: s
   // Tracing at the shipped sampling (wrangler.toml's OTEL_TRACES_SAMPLER_ARG) unless `vars` say otherwise.
   const common = { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, LOG_LEVEL: "info" };
   const workers = BENCH_WORKERS.map((w) => {
-    const extra: Record<string, string> = w.name === "gateway" ? { GATEWAY_API_KEYS: "", ADMIN_API_KEYS: BENCH_ADMIN_KEY, METRICS_SCRAPE_TOKEN: "" } : {};
+    const extra: Record<string, string> =
+      w.name === "gateway"
+        ? { GATEWAY_API_KEYS: "", ADMIN_API_KEYS: BENCH_ADMIN_KEY, METRICS_SCRAPE_TOKEN: "" }
+        : llm
+          ? { LLM_BACKEND: "openai", LLM_BASE_URL: llm.url, LLM_API_KEY: llm.apiKey }
+          : {};
     const worker = workerOptions(build, w.name, w.config, { ...common, ...extra, ...vars });
     if (w.name === "gateway" && withoutGatewayBindings.length > 0) {
       const d1 = without(worker.d1Databases as Record<string, unknown>, withoutGatewayBindings);
@@ -120,7 +127,7 @@ export async function startPlatform(root: string, build: BenchBuild, stateDir: s
   const res = await fetch(new URL("/v1/keys", gatewayUrl), {
     method: "POST",
     headers: { "Content-Type": "application/json", "X-API-Key": BENCH_ADMIN_KEY },
-    body: JSON.stringify({ name: "bench", scopes: ["agent-demo:echo"] }),
+    body: JSON.stringify({ name: "bench", scopes: ["agent-demo:echo", "agent-demo:summarize"] }),
   });
   if (res.status !== 201) throw new Error(`creating the bench key failed: ${res.status} ${await res.text()}`);
   const { secret } = (await res.json()) as { secret: string };

@@ -3,6 +3,7 @@
  * the log lines, the ratios and targets (issue 15's), and the Markdown table.
  */
 import type { LoadResult } from "./load";
+import type { StreamMemory, StreamTimes } from "./stream";
 
 /** The scenarios, in the order they run and print. */
 export const SCENARIOS = {
@@ -87,6 +88,8 @@ export interface BenchResult {
   d1: D1Batches;
   spansExported: number;
   gzipBytes: Record<string, number>;
+  /** The streamed scenario (stream.ts). */
+  stream: { times: StreamTimes; memory: StreamMemory };
   targets: { name: string; value: string; target: string; met: boolean }[];
 }
 
@@ -112,6 +115,8 @@ export function evaluateTargets(r: Omit<BenchResult, "targets">, high: number): 
   const added = b1.latencyMs.p50 - a1.latencyMs.p50;
   const cost = addedCostMs(r, high);
   const gw = r.gzipBytes.gateway ?? Number.NaN;
+  const ttfbAdded = r.stream.times.gateway.ttfbP50 - r.stream.times.direct.ttfbP50;
+  const growth = r.stream.memory.growthBytes;
   return [
     { name: `awaited Durable Object round trips per request, c=${high}`, value: f3(trips.awaited), target: "≤ 0.05", met: trips.awaited <= 0.05 },
     { name: `background guard calls per request, c=${high}`, value: f3(trips.background), target: "≤ 0.1", met: trips.background <= 0.1 },
@@ -122,6 +127,13 @@ export function evaluateTargets(r: Omit<BenchResult, "targets">, high: number): 
     { name: `collector down vs up (c/b), c=${high}`, value: pct(cH.rps / bH.rps), target: "≥ 95%", met: cH.rps / bH.rps >= 0.95 },
     { name: `collector hanging vs up (d/b), c=${high}`, value: pct(dH.rps / bH.rps), target: "≥ 95%", met: dH.rps / bH.rps >= 0.95 },
     { name: "gateway bundle, gzip", value: `${(gw / 1000).toFixed(1)} KB`, target: "≤ 150 KB", met: gw <= 150_000 },
+    { name: "streamed: time to first token added by the gateway, p50, c=1", value: `${f2(ttfbAdded)} ms`, target: "≤ 1 ms", met: ttfbAdded <= 1 },
+    {
+      name: `streamed: gateway live heap growth relaying a ${(r.stream.memory.answerBytes / 2 ** 20).toFixed(1)} MiB answer`,
+      value: `${(growth / 1024).toFixed(0)} KiB`,
+      target: "≤ 512 KiB (flat)",
+      met: growth <= 512 * 1024,
+    },
   ];
 }
 
@@ -150,6 +162,14 @@ export function markdown(r: BenchResult): string {
   out.push(`| Durable Object calls per request of (b), awaited | ${r.settings.concurrency.map((c) => f3(trips(c).awaited)).join(" | ")} |`);
   out.push(`| Durable Object calls per request of (b), background | ${r.settings.concurrency.map((c) => f3(trips(c).background)).join(" | ")} |`);
   out.push("", `Round trips are counted from the gateway's and agent-demo's request log lines (${r.settings.concurrency.map((c) => `${trips(c).requests} requests at c=${c}`).join(", ")}). With an Idempotency-Key (e, ${r.roundTripsWithKey.requests} requests): ${f3(r.roundTripsWithKey.awaited)} awaited, ${f3(r.roundTripsWithKey.background)} in the background (the idempotency record's calls). D1: ${r.d1.batches} batches wrote ${r.d1.rows} request-log rows of (b). Spans exported: ${r.spansExported}.`);
+  const st = r.stream.times;
+  out.push("", `Streamed (f): agent-demo summarize from the streaming OpenAI double, one request at a time, direct and through the gateway interleaved (${st.requests} each, ${st.failures} not streamed):`, "");
+  out.push("| Streamed | time to first token p50 | p95 | whole answer p50 |", "|---|---:|---:|---:|");
+  out.push(`| direct | ${f2(st.direct.ttfbP50)} ms | ${f2(st.direct.ttfbP95)} ms | ${f2(st.direct.totalP50)} ms |`);
+  out.push(`| through the gateway | ${f2(st.gateway.ttfbP50)} ms | ${f2(st.gateway.ttfbP95)} ms | ${f2(st.gateway.totalP50)} ms |`);
+  const m = r.stream.memory;
+  const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
+  out.push("", `Gateway isolate live heap (after a GC) while relaying a ${(m.answerBytes / 2 ** 20).toFixed(2)} MiB stream: baseline ${kib(m.baselineBytes)}; ${m.samples.map((x) => `${kib(x.heapBytes)} after ${kib(x.readBytes)} read`).join(", ")}.`);
   out.push("", "| Bundle | gzip |", "|---|---:|");
   for (const [name, bytes] of Object.entries(r.gzipBytes)) out.push(`| ${name} | ${(bytes / 1000).toFixed(1)} KB (${(bytes / 1024).toFixed(1)} KiB) |`);
   out.push("", "| Target | Measured | Target | Met |", "|---|---:|---:|:---:|");
