@@ -18,6 +18,18 @@ describe("agent page", () => {
     expect((await SELF.fetch("https://agent.test/_assets/try.js")).status).toBe(200);
   });
 
+  it("the try-it script asks for an event stream and shows deltas, the result and errors", async () => {
+    const res = await SELF.fetch("https://agent.test/_assets/try.js");
+    expect(res.headers.get("Content-Type")).toMatch(/^text\/javascript/);
+    const script = await res.text();
+    expect(script).toContain('Accept: "text/event-stream"');
+    for (const event of ['"delta"', '"done"', '"error"']) expect(script).toContain(`name === ${event}`);
+    // Still reads a JSON answer (an error before the first piece).
+    expect(script).toContain("await res.json()");
+    // Escapes survived the template literal: the script splits events on a blank line.
+    expect(script).toContain('indexOf("\\n\\n")');
+  });
+
   it("agent-custom: its own name, neutral theme, no logo, no Zahara branding", async () => {
     const html = await (await agentFrom(agentCustom).call("/")).text();
     expect(html).toContain("<title>Acme Support Triage</title>");

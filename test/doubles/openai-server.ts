@@ -13,12 +13,30 @@
  *                        Content-Length), written only as fast as the client reads
  * - otherwise          → 200 with JSON generated from the requested schema
  *
+ * A request with `stream: true` gets the same answer (same markers, same
+ * content) as an event stream of `chat.completion.chunk`s, the content cut
+ * into 4-character pieces, then a `finish_reason` chunk, a usage chunk when
+ * `stream_options.include_usage` is set, and `data: [DONE]` (openai-stream.ts).
+ * `__provider_500__`, `__provider_429__` and `__slow__` act before the stream
+ * starts, as above. These markers break the stream instead (ignored without
+ * `stream: true`):
+ *
+ * - `__stream_slow__`      → chunks 100 ms apart
+ * - `__stream_stall__`     → one content chunk, then nothing, never ending
+ * - `__stream_malformed__` → one content chunk, then a chunk that is not JSON, then the end
+ * - `__stream_no_done__`   → all content, then the end: no `finish_reason`, no `[DONE]`
+ * - `__stream_no_usage__`  → no usage chunk, even when asked for
+ * - `__stream_huge__`      → 64 MiB of content in 16 KiB chunks, written only as fast as the client reads
+ * - `__stream_long__`      → a valid `{summary}` answer of 2 MiB in 16 KiB chunks, read-paced (the bench)
+ *
  * Requests without `Authorization: Bearer <apiKey>` get 401. `GET /v1/__huge_stats__`
  * (no key) tells how the huge answers went: how many started, were cut by the
  * client before their end, or were sent whole, and the most bytes written to one.
+ * `GET /v1/__stream_stats__` does the same for streams (see `StreamStats`).
  */
 import { type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { newStreamStats, streamCompletion } from "./openai-stream.ts";
 
 /** A running double. */
 export interface OpenAiDouble {
@@ -66,11 +84,16 @@ function completion(content: string, model: string) {
   };
 }
 
-function answer(body: {
+/** The request body the double reads. */
+type CompletionRequest = {
   model?: string;
   messages?: { role: string; content: string }[];
   response_format?: { json_schema?: { schema?: Schema } };
-}): { status: number; headers?: Record<string, string>; json: unknown } {
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean };
+};
+
+function answer(body: CompletionRequest): { status: number; headers?: Record<string, string>; json: unknown } {
   const user = body.messages?.find((m) => m.role === "user")?.content ?? "";
   const system = body.messages?.find((m) => m.role === "system")?.content ?? "";
   const schema = body.response_format?.json_schema?.schema;
@@ -141,6 +164,7 @@ function streamHuge(res: ServerResponse, model: string, stats: HugeStats) {
 /** Starts the double on 127.0.0.1 at a free port. */
 export async function startOpenAiDouble(apiKey = "test-llm-key"): Promise<OpenAiDouble> {
   const huge: HugeStats = { started: 0, cut: 0, completed: 0, max_bytes_sent: 0 };
+  const streams = newStreamStats();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -151,20 +175,27 @@ export async function startOpenAiDouble(apiKey = "test-llm-key"): Promise<OpenAi
         res.end(JSON.stringify(json));
       };
       if (req.method === "GET" && req.url === "/v1/__huge_stats__") return send(200, huge);
+      if (req.method === "GET" && req.url === "/v1/__stream_stats__") return send(200, streams);
       if (req.method !== "POST" || req.url !== "/v1/chat/completions") return send(404, { error: { message: "not found" } });
       if (req.headers.authorization !== `Bearer ${apiKey}`) {
         return send(401, { error: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" } });
       }
-      let body: Parameters<typeof answer>[0];
+      let body: CompletionRequest;
       try {
-        body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Parameters<typeof answer>[0];
+        body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as CompletionRequest;
       } catch {
         return send(400, { error: { message: "invalid JSON" } });
       }
       if (body.messages?.some((m) => m.role === "user" && m.content.includes("__huge__"))) return streamHuge(res, body.model ?? "unknown", huge);
       const out = answer(body);
       const slow = body.messages?.some((m) => m.content.includes("__slow__"));
-      setTimeout(() => send(out.status, out.json, out.headers), slow ? 2000 : 0);
+      const reply = () => {
+        if (body.stream !== true || out.status !== 200) return send(out.status, out.json, out.headers);
+        const content = (out.json as ReturnType<typeof completion>).choices[0]?.message.content ?? "";
+        const user = body.messages?.find((m) => m.role === "user")?.content ?? "";
+        streamCompletion(res, { model: body.model ?? "unknown", content, user, includeUsage: body.stream_options?.include_usage === true }, streams);
+      };
+      setTimeout(reply, slow ? 2000 : 0);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -16,7 +16,16 @@ export interface TokenUsage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  /** Present when the provider reported none and the counts are estimated from characters (about 4 per token). */
+  estimated?: true;
 }
+
+/**
+ * A piece of output sent to a streaming caller as it is produced: text (an
+ * LLM's tokens) or a structured value. The assembled result still comes from
+ * the handler's return value.
+ */
+export type StreamPiece = { text: string } | { data: unknown };
 
 /** What a capability handler returns. */
 export interface CapabilityOutput {
@@ -29,8 +38,19 @@ export interface CapabilityContext<E extends AgentRuntimeEnv = AgentRuntimeEnv> 
   env: E;
   requestId: string;
   logger: Logger;
-  /** Aborted when the caller goes away. */
+  /** Aborted when the caller goes away or its deadline ({@link CapabilityContext.deadlineAt}) passes. */
   signal: AbortSignal;
+  /**
+   * Epoch ms when the caller stops waiting (from `X-Zahara-Deadline-Ms`), when
+   * it said; bound your own waits by it (the LLM call does).
+   */
+  deadlineAt?: number;
+  /**
+   * Sends a piece of output to the caller at once. Present only when the
+   * caller asked for an event stream; a handler that never calls it answers a
+   * streaming caller with its result alone.
+   */
+  emit?: (piece: StreamPiece) => void;
   manifest: ZaharaAgentManifest;
   capability: CapabilityInfo;
   /**

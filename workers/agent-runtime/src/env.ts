@@ -27,7 +27,7 @@ export interface AgentRuntimeEnv extends TracingVars {
   LLM_BACKEND?: string;
   /** Milliseconds to wait for the LLM provider (default 30000). */
   LLM_TIMEOUT_MS?: string;
-  /** Largest LLM provider response read, in bytes (default 4 MiB); over it 502 `LLM_PROVIDER_ERROR`. */
+  /** Largest LLM provider response read, in bytes (default 4 MiB; a streamed answer too); over it 502 `LLM_PROVIDER_ERROR`. */
   LLM_MAX_RESPONSE_BYTES?: string;
   /** Workers AI binding, when `LLM_BACKEND=workers-ai`. */
   AI?: WorkersAiBinding;

@@ -8,16 +8,35 @@
  *
  * The store is an optimisation, never a dependency: without the binding, or
  * when it throws or is slow, the request runs without dedupe.
+ *
+ * A streaming caller (`Accept: text/event-stream`) shares the same records: a
+ * stored 2xx answer is replayed as a stream of one `done` event carrying it; a
+ * streamed run records, when it ends, the body a JSON caller would have got
+ * (its `done` answer, or its `error` by the same rules as an error response),
+ * through the `recordOutcome` context variable this middleware sets.
  */
 import { createMiddleware } from "hono/factory";
 import type { BeginResult, IdempotencyStore } from "../../../durable-objects/idempotency-store/src";
 import { MAX_STORED_BODY_BYTES, isStorableStatus } from "../../../durable-objects/idempotency-store/src/record";
 import { ZaharaError } from "../../shared/errors";
 import { parseByteLimit, readJsonBody } from "../../shared/http/json-body";
+import { SSE_CONTENT_TYPE, encodeEvent, wantsEventStream } from "../../shared/http/sse";
 import { IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER } from "../../shared/idempotency-headers";
 import { TimeoutError, withTimeout } from "../../shared/timeout";
 import type { AgentRuntimeEnv } from "./env";
 import { RunRequestSchema } from "./run";
+
+declare module "hono" {
+  interface ContextVariableMap {
+    /**
+     * Records the run's outcome (status, body, `Content-Type`) for its
+     * `Idempotency-Key`, by the rules of a response; once, later calls do
+     * nothing. Set by {@link idempotency} when the request holds a key; a
+     * streamed run calls it when it ends (the middleware cannot read its body).
+     */
+    recordOutcome: ((status: number, body: string, contentType: string) => Promise<void>) | undefined;
+  }
+}
 
 /** A valid key: 1–255 visible ASCII characters. */
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7E]{1,255}$/;
@@ -72,6 +91,25 @@ function replay({ status, body, contentType }: Extract<BeginResult, { kind: "rep
   return new Response(nullBody ? null : body, { status, headers });
 }
 
+/** A stored 2xx JSON answer replayed to a streaming caller: one `done` event carrying it; undefined for anything else. */
+function replayAsStream({ status, body }: Extract<BeginResult, { kind: "replay" }>): Response | undefined {
+  if (status < 200 || status >= 300) return undefined;
+  let answer: unknown;
+  try {
+    answer = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (typeof answer !== "object" || answer === null || Array.isArray(answer)) return undefined;
+  const headers = { "Content-Type": SSE_CONTENT_TYPE, "Cache-Control": "no-store", [REPLAYED_HEADER]: "true" };
+  return new Response(encodeEvent("done", answer), { status: 200, headers });
+}
+
+/** True for a response whose body is an event stream (a streamed run records its own outcome). */
+function isEventStream(res: Response): boolean {
+  return /^text\/event-stream/i.test(res.headers.get("Content-Type") ?? "");
+}
+
 /**
  * Creates the idempotency middleware for `POST /run`. Register it before the
  * run handler; it reads the body once (with the `MAX_BODY_BYTES` limit) and
@@ -117,7 +155,7 @@ export function idempotency<E extends AgentRuntimeEnv>({ timeoutMs = DEFAULT_STO
     }
 
     logFields.idempotency = begun.kind;
-    if (begun.kind === "replay") return replay(begun);
+    if (begun.kind === "replay") return (wantsEventStream(c.req.header("Accept")) && replayAsStream(begun)) || replay(begun);
     if (begun.kind === "mismatch") throw new ZaharaError("IDEMPOTENCY_KEY_REUSED");
     if (begun.kind === "in_progress") {
       const seconds = Math.max(1, Math.ceil(begun.retryAfterMs / 1000));
@@ -134,22 +172,26 @@ export function idempotency<E extends AgentRuntimeEnv>({ timeoutMs = DEFAULT_STO
         logger.warn("idempotency store failed to record the outcome", { status, error: describe(err) });
       }
     };
+    let recorded = false;
+    const record = async (status: number, text: string, contentType: string): Promise<void> => {
+      if (recorded) return;
+      recorded = true;
+      // The store refuses bodies over its cap; never ship more than the cap + 1 character of one.
+      if (isStorableStatus(status)) await complete(status, text.slice(0, MAX_STORED_BODY_BYTES + 1), contentType);
+      else await complete(status, "", "");
+    };
+    c.set("recordOutcome", record);
     try {
       await next();
     } catch (err) {
       // Hono turns thrown Errors into responses before this point; anything
       // else propagates, and a retry must be able to run again.
-      await complete(500, "", "");
+      await record(500, "", "");
       throw err;
     }
     const res = c.res;
-    if (!isStorableStatus(res.status)) {
-      await complete(res.status, "", "");
-      return;
-    }
-    // The store refuses bodies over its cap; never ship more than the cap + 1 character of one.
-    const text = (await res.clone().text()).slice(0, MAX_STORED_BODY_BYTES + 1);
-    await complete(res.status, text, res.headers.get("Content-Type") ?? "");
+    if (isEventStream(res)) return;
+    await record(res.status, isStorableStatus(res.status) ? await res.clone().text() : "", res.headers.get("Content-Type") ?? "");
   });
 }
 

@@ -19,7 +19,7 @@ import type { AgentRuntimeEnv } from "./env";
 import { llmCapability } from "./llm/capability";
 import { withTracing } from "../../shared/observability/instrument";
 
-export type { CapabilityContext, CapabilityHandler, CapabilityOutput, TokenUsage } from "./capability";
+export type { CapabilityContext, CapabilityHandler, CapabilityOutput, StreamPiece, TokenUsage } from "./capability";
 export type { AgentRuntimeEnv, WorkersAiBinding } from "./env";
 
 /** Options for {@link createAgentWorker}. */

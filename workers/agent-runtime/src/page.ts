@@ -2,7 +2,8 @@
  * `GET /`: a small page about the agent (name, description, capabilities) with
  * a try-it form, styled from the manifest's `extensions.zahara.branding`.
  * Everything from the manifest is HTML-escaped; the script is served from
- * `/_assets/try.js` so the page needs no inline script.
+ * `/_assets/try.js` so the page needs no inline script. The form streams the
+ * answer (`Accept: text/event-stream`), showing text as the model writes it.
  */
 import type { AgentInfo } from "../../shared/agents";
 import type { ZaharaAgentManifest } from "../../shared/manifest";
@@ -94,7 +95,13 @@ pre{background:#111827;color:#f9fafb;padding:12px;border-radius:6px;overflow:aut
 </html>`;
 }
 
-/** Client script for the try-it form: pre-fills parameters from the input schema, posts to `/run`, shows the answer. */
+/**
+ * Client script for the try-it form: pre-fills parameters from the input
+ * schema, posts to `/run` asking for an event stream, shows text pieces as
+ * they arrive and then the result (or the error); a JSON answer (an error
+ * before the first piece) is shown as it is. Served as a file: the page's CSP
+ * allows no inline script.
+ */
 export const TRY_SCRIPT = `(() => {
   const form = document.getElementById("try-form");
   const status = document.getElementById("try-status");
@@ -116,19 +123,66 @@ export const TRY_SCRIPT = `(() => {
   const prefill = () => { form.parameters.value = JSON.stringify(sample(schemas[form.task.value] || { type: "object" }), null, 2); };
   form.task.addEventListener("change", prefill);
   prefill();
+  const show = (text) => { out.textContent = text; out.hidden = false; };
+  // Reads the agent's event stream (one "event:" and one "data:" line per event, "\\n" line ends).
+  const readStream = async (res, summary) => {
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    let text = "";
+    const onEvent = (name, data) => {
+      if (name === "delta") {
+        text += typeof data.text === "string" ? data.text : JSON.stringify(data.data) + "\\n";
+        show(text);
+      } else if (name === "done") {
+        const usage = data.usage ? ", " + (data.usage.estimated ? "~" : "") + data.usage.total_tokens + " tokens" : "";
+        status.textContent = summary() + usage;
+        show((text ? text + "\\n\\n" : "") + "Result:\\n" + JSON.stringify(data.result, null, 2));
+      } else if (name === "error") {
+        status.textContent = summary() + ": failed with " + data.code + " (HTTP " + data.status + ")";
+        show((text ? text + "\\n\\n" : "") + "Error:\\n" + JSON.stringify(data, null, 2));
+      }
+    };
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      buffer += value;
+      let end;
+      while ((end = buffer.indexOf("\\n\\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        let name = "message";
+        const data = [];
+        for (const line of block.split("\\n")) {
+          if (line.startsWith("event:")) name = line.slice(6).trim();
+          else if (line.startsWith("data:")) data.push(line.slice(5).trim());
+        }
+        if (data.length) onEvent(name, JSON.parse(data.join("\\n")));
+      }
+    }
+  };
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     let parameters;
     try { parameters = JSON.parse(form.parameters.value || "{}"); }
     catch (e) { status.textContent = "Parameters are not valid JSON: " + e.message; return; }
     status.textContent = "Running…";
+    out.textContent = "";
     const started = performance.now();
     try {
-      const res = await fetch("/run", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ task: form.task.value, parameters }) });
+      const res = await fetch("/run", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+        body: JSON.stringify({ task: form.task.value, parameters }),
+      });
+      const summary = () => "HTTP " + res.status + " in " + Math.round(performance.now() - started) + " ms, request " + (res.headers.get("X-Request-Id") || "");
+      if ((res.headers.get("Content-Type") || "").startsWith("text/event-stream") && res.body) {
+        status.textContent = "Streaming…";
+        await readStream(res, summary);
+        return;
+      }
       const body = await res.json();
-      status.textContent = "HTTP " + res.status + " in " + Math.round(performance.now() - started) + " ms, request " + (res.headers.get("X-Request-Id") || "");
-      out.textContent = JSON.stringify(body, null, 2);
-      out.hidden = false;
+      status.textContent = summary();
+      show(JSON.stringify(body, null, 2));
     } catch (e) { status.textContent = "Request failed: " + e.message; }
   });
 })();`;

@@ -1,18 +1,23 @@
 /**
  * `POST /run`: validates `{task, parameters}`, checks parameters against the
  * capability's input schema, runs it, and checks the result against its
- * output schema.
+ * output schema. A caller that prefers `text/event-stream` gets the answer as
+ * server-sent events (run-stream.ts); any other gets JSON. Both bound the
+ * work by the caller's deadline (`X-Zahara-Deadline-Ms`) when it sends one.
  */
 import { trace } from "@opentelemetry/api";
 import type { Context } from "hono";
 import { z } from "zod";
+import { DEADLINE_HEADER, parseDeadlineMs } from "../../shared/deadline-header";
 import { ZaharaError } from "../../shared/errors";
 import { parseByteLimit, readJsonBody } from "../../shared/http/json-body";
-import { elapsedMs } from "../../shared/http/request-context";
+import { wantsEventStream } from "../../shared/http/sse";
 import { validationError } from "../../shared/http/validation";
 import type { ZaharaAgentManifest } from "../../shared/manifest";
-import type { ResolvedCapability } from "./capability";
+import { checkOutput, runAnswer } from "./answer";
+import type { CapabilityContext, ResolvedCapability } from "./capability";
 import type { AgentRuntimeEnv } from "./env";
+import { streamRun } from "./run-stream";
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -55,28 +60,27 @@ export function runHandler<E extends AgentRuntimeEnv>({ manifest, capabilities }
       if (!checked.success) throw validationError(checked.error, { code: "INVALID_PARAMETERS", prefix: "parameters", message: "Invalid parameters" });
     }
     const timings = c.get("timings");
-    const context = { env: c.env, requestId: c.get("requestId"), logger: c.get("logger"), signal: c.req.raw.signal, manifest, capability: cap.info, timings };
+    // The deadline counts from the request's arrival, like the caller's own clock.
+    const deadlineMs = parseDeadlineMs(c.req.header(DEADLINE_HEADER));
+    const deadlineAt = deadlineMs === undefined ? undefined : c.get("startedAt") + deadlineMs;
+    const context: CapabilityContext<E> = {
+      env: c.env,
+      requestId: c.get("requestId"),
+      logger: c.get("logger"),
+      // The caller going away or its deadline passing stops the work (the LLM call is aborted).
+      signal: deadlineAt === undefined ? c.req.raw.signal : AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(Math.max(1, deadlineAt - Date.now()))]),
+      ...(deadlineAt !== undefined ? { deadlineAt } : {}),
+      manifest,
+      capability: cap.info,
+      timings,
+    };
+    if (deadlineMs !== undefined) c.get("logFields").deadline_ms = deadlineMs;
+    if (wantsEventStream(c.req.header("Accept"))) return streamRun(c, { task, cap, parameters, context });
     const output = await timings.measure("capability", async () => cap.handler(parameters, context), {
       desc: `${task} (${cap.kind})`,
       attributes: { capability: task, "capability.kind": cap.kind },
     });
-    if (cap.output) {
-      const checked = cap.output.safeParse(output.result);
-      if (!checked.success) {
-        const fields = checked.error.issues.map((i) => ({ field: ["result", ...i.path].join("."), message: i.message }));
-        // An LLM's output follows its input (prompt injection can break any schema): the caller's fault. A code
-        // capability's output is the agent's own bug, counted against it.
-        if (cap.kind === "llm") throw new ZaharaError("LLM_BAD_OUTPUT", { details: { fields }, fault: "caller" });
-        throw new ZaharaError("INVALID_OUTPUT", { details: { fields } });
-      }
-    }
-    if (output.usage) c.get("logFields").usage = output.usage;
-    return c.json({
-      result: output.result,
-      task,
-      request_id: c.get("requestId"),
-      duration_ms: elapsedMs(c.get("startedAt")),
-      ...(output.usage ? { usage: output.usage } : {}),
-    });
+    checkOutput(cap, output);
+    return c.json(runAnswer(c, task, output));
   };
 }

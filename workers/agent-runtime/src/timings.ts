@@ -71,17 +71,22 @@ export class Timings {
   }
 }
 
+/** The `Server-Timing` value of the steps recorded so far, plus `total` (the time elapsed). */
+export function serverTimingValue(timings: Timings): string {
+  return formatServerTiming([...timings.entries(), { name: "total", start: 0, dur: timings.elapsed() }]);
+}
+
 /**
  * Creates the middleware that gives each request a {@link Timings} and sends
  * its steps, plus `total`, as `Server-Timing` on the response (including
- * error and replayed responses).
+ * error and replayed responses). A streamed answer's header holds the steps
+ * until its first byte; its `done` event carries them all (run-stream.ts).
  */
 export function serverTiming() {
   return createMiddleware(async function serverTiming(c, next) {
     const timings = new Timings();
     c.set("timings", timings);
     await next();
-    const entries = [...timings.entries(), { name: "total", start: 0, dur: timings.elapsed() }];
-    c.header(SERVER_TIMING_HEADER, formatServerTiming(entries));
+    c.header(SERVER_TIMING_HEADER, serverTimingValue(timings));
   });
 }

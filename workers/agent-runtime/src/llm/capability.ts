@@ -2,11 +2,15 @@
  * The LLM-backed capability: the manifest's role is the system prompt, the
  * parameters are the user message, and the answer must be JSON matching the
  * capability's output schema (checked by the runtime after this returns).
+ * For a streaming caller (`context.emit` set) the provider streams and each
+ * piece of text is emitted as it arrives; the assembled text is parsed the
+ * same way, so both callers get the same result.
  */
 import { ZaharaError } from "../../../shared/errors";
 import type { CapabilityContext, CapabilityHandler } from "../capability";
 import { chat } from "./chat";
 import { resolveLlmTarget } from "./config";
+import { chatStream } from "./stream";
 
 function systemPrompt({ manifest, capability }: CapabilityContext): string {
   const role = manifest.spec.role ?? manifest.spec.prompts?.system?.template ?? "";
@@ -50,11 +54,15 @@ export const llmCapability: CapabilityHandler = async function llmCapability(par
     ],
     ...(schema ? { schema: { name: context.capability.name, schema } } : {}),
     signal: context.signal,
+    ...(context.deadlineAt !== undefined ? { deadlineAt: context.deadlineAt } : {}),
   };
-  const answer = await context.timings.measure("llm", () => chat(target, request), {
-    desc: `${target.provider} ${target.model}`,
-    attributes: { "gen_ai.system": target.provider, "gen_ai.request.model": target.model },
-    describe: (a) => `${target.provider} ${target.model}${a.usage ? `, ${a.usage.total_tokens} tokens` : ""}`,
+  const emit = context.emit;
+  const call = emit ? () => chatStream(target, request, (text) => emit({ text })) : () => chat(target, request);
+  const answer = await context.timings.measure("llm", call, {
+    desc: `${target.provider} ${target.model}${emit ? ", streamed" : ""}`,
+    attributes: { "gen_ai.system": target.provider, "gen_ai.request.model": target.model, "gen_ai.request.stream": emit !== undefined },
+    describe: (a) =>
+      `${target.provider} ${target.model}${emit ? ", streamed" : ""}${a.usage ? `, ${a.usage.estimated ? "~" : ""}${a.usage.total_tokens} tokens` : ""}`,
   });
   context.logger.debug("llm answered", { provider: target.provider, model: target.model, usage: answer.usage });
   const result = schema ? parseModelJson(answer.content) : { text: answer.content };

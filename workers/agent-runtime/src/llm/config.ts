@@ -51,6 +51,8 @@ export interface WorkersAiTarget {
   temperature?: number;
   maxTokens?: number;
   timeoutMs: number;
+  /** Largest streamed answer read from the binding (`LLM_MAX_RESPONSE_BYTES`). */
+  maxResponseBytes: number;
 }
 
 /** Where an LLM capability runs. */
@@ -82,6 +84,7 @@ export function resolveLlmTarget(manifest: ZaharaAgentManifest, env: AgentRuntim
   const common = {
     provider,
     timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : DEFAULT_LLM_TIMEOUT_MS,
+    maxResponseBytes: parseByteLimit(env.LLM_MAX_RESPONSE_BYTES, DEFAULT_LLM_MAX_RESPONSE_BYTES),
     ...(typeof llm.temperature === "number" ? { temperature: llm.temperature } : {}),
     ...(typeof llm.maxTokens === "number" ? { maxTokens: llm.maxTokens } : {}),
   };
@@ -93,6 +96,5 @@ export function resolveLlmTarget(manifest: ZaharaAgentManifest, env: AgentRuntim
   if (!baseUrl) return null;
   const apiKey = env.LLM_API_KEY?.trim() || undefined;
   if (!apiKey && !KEYLESS_PROVIDERS.has(provider) && !env.LLM_BASE_URL) return null;
-  const maxResponseBytes = parseByteLimit(env.LLM_MAX_RESPONSE_BYTES, DEFAULT_LLM_MAX_RESPONSE_BYTES);
-  return { backend: "openai", baseUrl, model, ...(apiKey ? { apiKey } : {}), ...common, maxResponseBytes };
+  return { backend: "openai", baseUrl, model, ...(apiKey ? { apiKey } : {}), ...common };
 }
