@@ -9,6 +9,8 @@ declare global {
       TEST_ACCESS_MIGRATIONS: D1Migration[];
       /** Base URL of the JWKS double (test/doubles/jwks-server.ts); a key set's JWKS is at `<url>/sets/<name>/jwks.json`. */
       TEST_JWKS_URL: string;
+      /** Base URL of the OpenAI-compatible double the agents call (`GET <url>/v1/__stream_stats__`). */
+      TEST_LLM_URL: string;
     }
   }
 }

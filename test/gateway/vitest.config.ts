@@ -51,6 +51,10 @@ export default defineProject({
           ...migrations,
           TEST_FILE_SINK_URL: sink.url,
           TEST_JWKS_URL: jwks.url,
+          // The agents' LLM double, for streaming tests that read how its streams ended.
+          TEST_LLM_URL: llm.url,
+          // Streams that stall end after 1.5 s of silence here (30 s by default).
+          STREAM_IDLE_TIMEOUT_MS: "1500",
           ...tracing,
           TEST_OTLP_CONTROL_URL: otlp.controlUrl,
           TEST_OTLP_STEADY_ENDPOINT: steadyOtlp.url,
