@@ -4,7 +4,8 @@
  * what happens before and after the first byte, every broken stream ending in one clean `error` event, the
  * caller leaving, and what the guard, the request log and the double saw at the end.
  */
-import { SELF, createExecutionContext, env } from "cloudflare:test";
+import { SELF, createExecutionContext, env, runInDurableObject } from "cloudflare:test";
+import type { UpstreamGuard } from "../../durable-objects/upstream-guard/src";
 import { describe, expect, it } from "vitest";
 import worker from "../../workers/gateway/src/index";
 import type { RequestRow } from "../../workers/gateway/src/request-log/rows";
@@ -138,5 +139,42 @@ describe("streaming: the caller leaves", () => {
     expect(await loggedRow(id)).toMatchObject({ status: 499 });
     // Settled: nothing of this call is held by the agent's guard.
     await pollUntil(() => guardOf("agent-demo").snapshot(configOf("agent-demo")), (s) => s.breaker.consecutiveFailures === 0, 20, 50);
+  });
+});
+
+describe("streaming: side systems failing mid-stream", () => {
+  it("the guard throwing and the trace collector down while a stream runs: the caller still gets every piece and done", async () => {
+    const control = (env as unknown as { TEST_OTLP_CONTROL_URL: string }).TEST_OTLP_CONTROL_URL;
+    const id = `stream-faults-${crypto.randomUUID()}`;
+    const res = await SELF.fetch(streamRequest("summarize", summarize("__stream_slow__ faults"), id));
+    const first = await events(res, 1);
+    // Mid-stream: the agent's guard starts throwing (overloaded) and the collector refuses connections.
+    let original: unknown;
+    await runInDurableObject(guardOf("agent-demo"), (instance: UpstreamGuard) => {
+      const proto = Object.getPrototypeOf(instance) as { exchange: unknown };
+      original = proto.exchange;
+      proto.exchange = async () => {
+        throw Object.assign(new Error("Durable Object is overloaded"), { overloaded: true });
+      };
+    });
+    await (await fetch(`${control}/mode/down`, { method: "PUT" })).arrayBuffer();
+    try {
+      const parser = new SseParser();
+      const rest: string[] = [];
+      const decoder = new TextDecoder();
+      for (;;) {
+        const { done, value } = await first.reader.read();
+        if (done) break;
+        for (const e of parser.push(decoder.decode(value, { stream: true }))) rest.push(e.event);
+      }
+      expect(rest.at(-1)).toBe("done");
+      expect(rest.filter((e) => e === "error")).toEqual([]);
+      expect(await loggedRow(id)).toMatchObject({ status: 200, tokens: 59 });
+    } finally {
+      await runInDurableObject(guardOf("agent-demo"), (instance: UpstreamGuard) => {
+        (Object.getPrototypeOf(instance) as { exchange: unknown }).exchange = original;
+      });
+      await (await fetch(`${control}/mode/ok`, { method: "PUT" })).arrayBuffer();
+    }
   });
 });
