@@ -19,14 +19,13 @@ describe("LLM capabilities end to end", () => {
     expect(body.result.reason).toContain('"classify"');
   });
 
-  it("a malformed model answer is a 502 with the agent's LLM_BAD_OUTPUT", async () => {
-    const body = await expectError(await post("/execute", { task: "summarize", parameters: { text: "__malformed__" } }), 502, "UPSTREAM_FAILED");
-    expect(body.details).toMatchObject({ agent_status: 502, agent_code: "LLM_BAD_OUTPUT" });
+  it("a malformed model answer is the agent's own 502 LLM_BAD_OUTPUT (marked the caller's: relayed, not wrapped)", async () => {
+    await expectError(await post("/execute", { task: "summarize", parameters: { text: "__malformed__" } }), 502, "LLM_BAD_OUTPUT", "agent-demo");
   });
 
   it("an answer missing required fields fails the output schema", async () => {
-    const body = await expectError(await post("/execute", { task: "summarize", parameters: { text: "__wrong_shape__" } }), 502, "UPSTREAM_FAILED");
-    expect(body.details).toMatchObject({ agent_code: "LLM_BAD_OUTPUT" });
+    const body = await expectError(await post("/execute", { task: "summarize", parameters: { text: "__wrong_shape__" } }), 502, "LLM_BAD_OUTPUT", "agent-demo");
+    expect(JSON.stringify(body.details)).toContain("result.summary");
   });
 
   it("a provider 500 is a 502 with LLM_PROVIDER_ERROR", async () => {

@@ -90,7 +90,8 @@ export async function streamRun<E extends AgentRuntimeEnv>(c: Context<{ Bindings
   const streamingContext: CapabilityContext<E> = { ...context, signal: AbortSignal.any([context.signal, cancelled.signal]), emit };
   const outcome: Promise<Outcome> = context.timings
     .measure("capability", async () => cap.handler(parameters, streamingContext), {
-      desc: `${task} (${cap.kind}), streamed`,
+      // Labelled as a buffered run is (the waterfall reads it); the attribute tells them apart.
+      desc: `${task} (${cap.kind})`,
       attributes: { capability: task, "capability.kind": cap.kind, "capability.streamed": true },
     })
     .then(

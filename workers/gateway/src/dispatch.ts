@@ -92,8 +92,10 @@ function oversizeError(agent: AgentInfo, res: Response, maxBytes: number): Zahar
   });
 }
 
-function httpError(agent: AgentInfo, res: Response, body: unknown): ZaharaError {
-  if (res.status >= 400 && res.status < 500) {
+function httpError(agent: AgentInfo, res: Response, body: unknown, fault: ErrorFault | undefined): ZaharaError {
+  // A 4xx, or an error the agent marked as the caller's or a setting's: relayed as the agent's own (another
+  // attempt cannot change it, and the caller needs the agent's code: LLM_NOT_CONFIGURED, LLM_BAD_OUTPUT, ...).
+  if ((res.status >= 400 && res.status < 500) || (fault !== undefined && res.status >= 400)) {
     const headers: Record<string, string> = {};
     for (const name of RELAYED_HEADERS) {
       const v = res.headers.get(name);
@@ -161,7 +163,7 @@ export async function callAgent(call: AgentCall): Promise<AttemptResult> {
     }
     const status = res.ok ? 502 : res.status;
     const fault = parseFault(res.headers.get(FAULT_HEADER));
-    const error = httpError(agent, res, body);
+    const error = httpError(agent, res, body, fault);
     return { ok: false, kind: "http", status, error, retryAfter: res.headers.get("Retry-After"), latencyMs, ...spans, ...(fault ? { fault } : {}) };
   } catch (err) {
     const latencyMs = Date.now() - started;

@@ -88,13 +88,14 @@ function parseJson(text: string): unknown {
 function agentError(agent: string, data: Record<string, unknown>): Terminal {
   const status = Number.isInteger(data.status) && (data.status as number) >= 400 && (data.status as number) <= 599 ? (data.status as number) : 502;
   const body: Partial<ErrorBody> = isErrorBody(data) ? data : {};
-  if (status < 500) return { kind: "error", error: ZaharaError.relayed(status, body, agent), outcome: "neutral" };
   const fault = parseFault(typeof data.fault === "string" ? data.fault : undefined);
+  // A 4xx, or an error marked as the caller's or a setting's: the agent's own, as /execute relays it.
+  if (status < 500 || fault !== undefined) return { kind: "error", error: ZaharaError.relayed(status, body, agent), outcome: "neutral" };
   const error = new ZaharaError("UPSTREAM_FAILED", {
     message: body.error ? `Agent "${agent}" failed: ${body.error}` : `Agent "${agent}" failed mid-stream`,
     details: { agent, agent_status: status, ...(body.code ? { agent_code: body.code } : {}), ...(body.details ? { agent_details: body.details } : {}) },
   });
-  return { kind: "error", error, outcome: fault === undefined ? "failure" : "neutral" };
+  return { kind: "error", error, outcome: "failure" };
 }
 
 /** Relays `opts.attempt`'s stream; the returned stream is the caller's answer body. */

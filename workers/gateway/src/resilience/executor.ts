@@ -127,8 +127,9 @@ function timeoutError(agent: string, deadline: Deadline, attempts: AttemptRecord
 }
 
 function failureError(agent: string, last: Extract<AttemptResult, { ok: false }>, attempts: AttemptRecord[], extra: Record<string, unknown> = {}): ZaharaError {
-  // An agent 4xx (including a 429 not retried further) is relayed as the agent sent it.
-  if (last.kind === "http" && last.status < 500) return last.error;
+  // An agent 4xx (including a 429 not retried further), or an error it marked as the caller's or a setting's, is
+  // relayed as the agent sent it.
+  if (last.kind === "http" && (last.status < 500 || last.fault !== undefined)) return last.error;
   const count = attempts.filter((a) => a.admission === "admitted" || a.admission === "guard_unavailable").length;
   return new ZaharaError(last.kind === "network" ? "UPSTREAM_UNREACHABLE" : "UPSTREAM_FAILED", {
     message: count > 1 ? `Agent "${agent}" failed ${count} attempts` : last.error.message,
