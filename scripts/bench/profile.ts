@@ -18,7 +18,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import WebSocket from "ws";
+import { inspectorSession as session } from "./inspector";
 import { buildBench } from "./build";
 import { buildBefore } from "./tracing-variants";
 import { runLoad } from "./load";
@@ -134,26 +134,6 @@ function byModule(profile: Profile, us: Map<number, number>, bundles: ModuleInde
     out.set(module, (out.get(module) ?? 0) + t);
   }
   return out;
-}
-
-/** A minimal DevTools protocol session over the inspector's WebSocket. */
-async function session(url: string) {
-  const ws = new WebSocket(url);
-  await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
-  let id = 0;
-  const pending = new Map<number, (v: unknown) => void>();
-  ws.on("message", (data) => {
-    const msg = JSON.parse(String(data)) as { id?: number; result?: unknown };
-    if (msg.id !== undefined) pending.get(msg.id)?.(msg.result);
-  });
-  return {
-    send: (method: string, params: Record<string, unknown> = {}) =>
-      new Promise<unknown>((resolve) => {
-        pending.set(++id, resolve);
-        ws.send(JSON.stringify({ id, method, params }));
-      }),
-    close: () => ws.close(),
-  };
 }
 
 function topSelf(profile: Profile, us: Map<number, number>, n: number): string[] {

@@ -10,7 +10,7 @@
  * heap is garbage-collected and measured through workerd's inspector. A relay
  * that buffered would hold what it had read; a flat one holds about a chunk.
  */
-import WebSocket from "ws";
+import { inspectorSession as session } from "./inspector";
 import { quantile } from "./load";
 
 /** Time to first event and to the end, direct and through the gateway. */
@@ -80,24 +80,6 @@ export async function measureStreamTimes(direct: Target, gateway: Target, durati
     return { ttfbP50: quantile(ttfb, 0.5), ttfbP95: quantile(ttfb, 0.95), totalP50: quantile(Float64Array.from(t.total).sort(), 0.5) };
   };
   return { requests: times.gateway.ttfb.length, direct: summary(times.direct), gateway: summary(times.gateway), failures };
-}
-
-/** A minimal DevTools protocol session. */
-async function session(url: string) {
-  const ws = new WebSocket(url);
-  await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
-  let id = 0;
-  const pending = new Map<number, (v: unknown) => void>();
-  ws.on("message", (data) => {
-    const msg = JSON.parse(String(data)) as { id?: number; result?: unknown };
-    if (msg.id !== undefined) pending.get(msg.id)?.(msg.result);
-  });
-  const send = (method: string, params: Record<string, unknown> = {}) =>
-    new Promise<unknown>((resolve) => {
-      pending.set(++id, resolve);
-      ws.send(JSON.stringify({ id, method, params }));
-    });
-  return { send, close: () => ws.close() };
 }
 
 /** Relays a long answer through the gateway, reading slowly, and measures the gateway isolate's live heap. */

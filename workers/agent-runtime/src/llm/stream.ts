@@ -32,6 +32,19 @@ interface PumpOptions {
 
 const malformed = (who: string) => new ZaharaError("LLM_PROVIDER_ERROR", { message: `${who} sent a stream chunk that is not JSON` });
 
+/** One `data:` line of a provider's stream: `"done"` for `[DONE]`, else its JSON object (malformed otherwise). */
+function parseChunk(data: string, who: string): object | "done" {
+  if (data.trim() === "[DONE]") return "done";
+  let chunk: unknown;
+  try {
+    chunk = JSON.parse(data);
+  } catch {
+    throw malformed(who);
+  }
+  if (typeof chunk !== "object" || chunk === null) throw malformed(who);
+  return chunk;
+}
+
 /** A read that fails after `ms` (TimeoutError) or when `signal` aborts (its reason). */
 function readWithin<T>(reader: ReadableStreamDefaultReader<T>, ms: number, signal: AbortSignal): Promise<ReadableStreamReadResult<T>> {
   return new Promise((resolve, reject) => {
@@ -146,14 +159,8 @@ async function openAiStream(target: OpenAiTarget, req: ChatRequest, onText: OnTe
       target,
       req,
       onData(data) {
-        if (data.trim() === "[DONE]") return "done";
-        let chunk: unknown;
-        try {
-          chunk = JSON.parse(data);
-        } catch {
-          throw malformed(who);
-        }
-        if (typeof chunk !== "object" || chunk === null) throw malformed(who);
+        const chunk = parseChunk(data, who);
+        if (chunk === "done") return "done";
         const c = chunk as { error?: unknown; usage?: unknown; choices?: { delta?: { content?: unknown }; finish_reason?: unknown }[] };
         if (c.error !== undefined) throw new ZaharaError("LLM_PROVIDER_ERROR", { message: `${who} reported an error mid-stream` });
         const choice = c.choices?.[0];
@@ -218,14 +225,8 @@ async function workersAiStream(target: WorkersAiTarget, req: ChatRequest, onText
       target,
       req,
       onData(data) {
-        if (data.trim() === "[DONE]") return "done";
-        let chunk: unknown;
-        try {
-          chunk = JSON.parse(data);
-        } catch {
-          throw malformed(who);
-        }
-        if (typeof chunk !== "object" || chunk === null) throw malformed(who);
+        const chunk = parseChunk(data, who);
+        if (chunk === "done") return "done";
         const c = chunk as { response?: unknown; usage?: unknown };
         if (typeof c.response === "string" && c.response !== "") {
           content += c.response;
