@@ -86,6 +86,19 @@ describe("tracing", () => {
     expect(descends(trace, attempt, root)).toBe(true);
   });
 
+  it("a streamed answer's span covers the whole stream and says how it ended", async () => {
+    const id = `trace-stream-${crypto.randomUUID()}`;
+    const headers = { "X-Request-Id": id, Accept: "text/event-stream" };
+    const res = await post("/agents/agent-custom/execute", { task: "classify", parameters: { ticket: "__stream_slow__ printer" } }, headers);
+    expect(res.headers.get("Content-Type")).toMatch(/^text\/event-stream/);
+    const text = await res.text();
+    expect(text).toContain("event: done");
+    const trace = await traceOf(id, (t) => t.some((s) => s.attributes["zahara.stream.end"] !== undefined));
+    const root = trace.find((s) => s.service === "zahara-gateway" && s.attributes["zahara.stream.end"] !== undefined)!;
+    expect(root.attributes).toMatchObject({ "zahara.stream.end": "done", "gen_ai.usage.total_tokens": 59 });
+    expect(Number(root.attributes["zahara.stream.bytes"])).toBe(new TextEncoder().encode(text).byteLength);
+  });
+
   it("failed attempts and backoffs are spans with status ERROR and their attributes", async () => {
     const id = `trace-fail-${crypto.randomUUID()}`;
     const res = await post("/agents/agent-demo/execute", { task: "chaos", parameters: { fail_status: 503 } }, { "X-Request-Id": id, "X-Timeout-Ms": "2500" });

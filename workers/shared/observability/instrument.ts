@@ -16,6 +16,7 @@ import { withPropagatingBindings } from "./bindings";
 import { registerTracing, withContext } from "./context";
 import { SafeOtlpExporter } from "./otlp-exporter";
 import { TraceBufferProcessor } from "./span-processor";
+import { answerEndOf } from "./spans";
 import { TRACEPARENT_HEADER, parseTraceparent } from "./trace-context";
 import { LocalTrace, RecordedSpan, startRootSpan } from "./tracer";
 import { type TracingConfig, type TracingVars, resolveTracingConfig } from "./tracing-config";
@@ -90,11 +91,17 @@ const statusOfResponse = (res: Response) => res.status;
 const noStatus = () => undefined;
 
 /**
- * An event-stream answer goes on after the handler returns: its body is wrapped so that `end` runs when the
- * stream is done, fails or is cancelled by the caller, and the request's span covers the whole stream.
- * Undefined for any other answer (the span ends when the handler returns).
+ * An event-stream answer goes on after the handler returns, so the request's span must cover the whole stream:
+ * it ends when the promise registered with {@link endSpanWhen} settles, or else when the body, wrapped here, is
+ * done, fails or is cancelled by the caller. Undefined for any other answer (the span ends when the handler
+ * returns).
  */
-function deferForStream(res: Response, end: () => void): Response | undefined {
+function deferForStream(request: Request, res: Response, end: () => void): Response | undefined {
+  const ended = answerEndOf(request);
+  if (ended) {
+    ended.then(end, end);
+    return res;
+  }
   if (!res.body || !(res.headers.get("Content-Type") ?? "").startsWith("text/event-stream")) return undefined;
   const reader = res.body.getReader();
   const body = new ReadableStream<Uint8Array>(
@@ -226,7 +233,7 @@ export function withTracing<E extends TracingVars & { LOG_LEVEL?: string }, H ex
       const name = `fetchHandler ${method}`;
       const root = startRootSpan(name, SpanKind.SERVER, attributes, remote, local(setup), setup.config.ratio);
       const work = async () => fetchHandler.call(handler, request, setup.env, ctx);
-      return asRoot(root, setup, ctx, work, statusOfResponse, deferForStream);
+      return asRoot(root, setup, ctx, work, statusOfResponse, (res, end) => deferForStream(request, res, end));
     } as typeof fetchHandler;
   }
   const scheduledHandler = handler.scheduled;

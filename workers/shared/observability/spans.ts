@@ -42,3 +42,19 @@ export function currentTraceId(): string | undefined {
   const ctx = trace.getSpan(activeContext())?.spanContext();
   return ctx && trace.isSpanContextValid(ctx) ? ctx.traceId : undefined;
 }
+
+/** Requests whose answer goes on after the handler returns, and when it ends (see {@link endSpanWhen}). */
+const answerEnds = new WeakMap<Request, Promise<unknown>>();
+
+/**
+ * Keeps the request's span open until `ended` settles, for an answer that goes on after the handler returns
+ * (a relayed stream that knows when it ends). Costs nothing per chunk, unlike wrapping the body.
+ */
+export function endSpanWhen(request: Request, ended: Promise<unknown>): void {
+  answerEnds.set(request, ended);
+}
+
+/** When `request`'s answer ends, if {@link endSpanWhen} was told (for `instrument.ts`). */
+export function answerEndOf(request: Request): Promise<unknown> | undefined {
+  return answerEnds.get(request);
+}

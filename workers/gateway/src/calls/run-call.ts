@@ -8,6 +8,7 @@
  * `/execute` answers with; a protocol route turns it into its own message.
  */
 import { type Span, SpanStatusCode, trace } from "@opentelemetry/api";
+import { endSpanWhen } from "../../../shared/observability/spans";
 import type { Context } from "hono";
 import { ZaharaError } from "../../../shared/errors";
 import { elapsedMs } from "../../../shared/http/request-context";
@@ -216,6 +217,9 @@ const settledBy = new WeakMap<GatewayContext, () => void>();
 /** Marks `c`'s answer as a stream: its log and metrics wait for {@link endStream}. */
 export function holdUntilStreamEnds(c: GatewayContext): void {
   let resolve: () => void = () => {};
-  c.set("callsSettled", new Promise<void>((r) => (resolve = r)));
+  const settled = new Promise<void>((r) => (resolve = r));
+  c.set("callsSettled", settled);
   settledBy.set(c, resolve);
+  // The request's span ends with the stream too.
+  endSpanWhen(c.req.raw, settled);
 }
