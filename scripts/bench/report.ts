@@ -169,7 +169,7 @@ export function markdown(r: BenchResult): string {
   out.push(`| through the gateway | ${f2(st.gateway.ttfbP50)} ms | ${f2(st.gateway.ttfbP95)} ms | ${f2(st.gateway.totalP50)} ms |`);
   const m = r.stream.memory;
   const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
-  out.push("", `Gateway isolate live heap (after a GC) while relaying a ${(m.answerBytes / 2 ** 20).toFixed(2)} MiB stream: ${m.samples.map((x) => `${kib(x.heapBytes)} after ${kib(x.readBytes)} read`).join(", ")} (before the stream: ${kib(m.baselineBytes)}). Growth is the largest minus the first.`);
+  out.push("", `Gateway isolate live heap (after a GC) while relaying a ${(m.answerBytes / 2 ** 20).toFixed(2)} MiB stream: ${m.samples.map((x) => `${kib(x.heapBytes)} after ${kib(x.readBytes)} read`).join(", ")} (before the stream: ${kib(m.baselineBytes)}). Growth is the spread of the samples after the first.`);
   out.push("", "| Bundle | gzip |", "|---|---:|");
   for (const [name, bytes] of Object.entries(r.gzipBytes)) out.push(`| ${name} | ${(bytes / 1000).toFixed(1)} KB (${(bytes / 1024).toFixed(1)} KiB) |`);
   out.push("", "| Target | Measured | Target | Met |", "|---|---:|---:|:---:|");

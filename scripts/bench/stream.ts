@@ -28,7 +28,7 @@ export interface StreamMemory {
   baselineBytes: number;
   /** Bytes read by the caller so far, and the gateway isolate's live heap then. */
   samples: { readBytes: number; heapBytes: number }[];
-  /** Largest live heap during the stream minus the first (taken once the stream is open). */
+  /** Spread (largest minus smallest) of the live heap over the samples after the first. */
   growthBytes: number;
 }
 
@@ -114,10 +114,11 @@ export async function measureStreamMemory(inspectorPort: number, gateway: Target
         next += 512 * 1024;
       }
     }
-    // Growth while the stream runs: from its first sample (the stream open) to its largest. The baseline before it
-    // is shown but not used: the load before this step leaves garbage a collection does not always clear at once.
-    const heaps = samples.map((x) => x.heapBytes);
-    const growthBytes = heaps.length > 0 ? Math.max(0, Math.max(...heaps) - heaps[0]!) : Number.NaN;
+    // Growth while the stream runs: the spread of the samples after the first. The first (the stream just open)
+    // and the baseline are shown but not used: the load before this step leaves garbage that a collection does
+    // not always clear by then. A relay that buffered would grow with the bytes read, by megabytes.
+    const heaps = samples.slice(1).map((x) => x.heapBytes);
+    const growthBytes = heaps.length > 0 ? Math.max(...heaps) - Math.min(...heaps) : Number.NaN;
     return { answerBytes: readBytes, baselineBytes, samples, growthBytes };
   } finally {
     s.close();
