@@ -7,7 +7,7 @@ import { SELF, env } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { FUZZ, FUZZ_TIMEOUT_MS, STACK, nastyKeyArb, nastyStringArb, oddValueArb } from "./fuzz-arbitraries";
-import { BASE, KEY, expectError } from "./helpers";
+import { BASE, KEY, admin, expectError } from "./helpers";
 
 /** POSTs `body` (text) to `path` as JSON with the test key and `headers`. */
 function rpc(body: string, headers: Record<string, string> = {}, path = "/mcp"): Promise<Response> {
@@ -89,6 +89,11 @@ describe("MCP transport", () => {
     const huge = JSON.stringify(call(1, "tools/call", { name: "agent-demo__echo", arguments: { pad: "x".repeat(Number(env.MAX_BODY_BYTES)) } }));
     await expectError(await rpc(huge), 413, "PAYLOAD_TOO_LARGE");
     await expectError(await rpc(JSON.stringify(call(1, "ping")), {}, "/agents/ghost/mcp"), 404, "AGENT_NOT_FOUND");
+    // A scoped key learns only the agents it may call from the 404.
+    const scoped = await admin("POST", "/v1/keys", { name: "mcp-404", scopes: ["agent-custom:echo"] });
+    const { secret } = (await scoped.json()) as { secret: string };
+    const body = await expectError(await rpc(JSON.stringify(call(1, "ping")), { "X-API-Key": secret }, "/agents/ghost/mcp"), 404, "AGENT_NOT_FOUND");
+    expect(body.details).toEqual({ available: ["agent-custom"] });
   });
 
   it("answers malformed JSON-RPC with the standard codes", async () => {

@@ -16,6 +16,7 @@
  * and refused otherwise.
  */
 import { ZaharaError } from "../../../../shared/errors";
+import { allowsCall } from "../../auth/scopes";
 import type { CallDeps, GatewayContext } from "../../calls/run-call";
 import { resolveGatewayConfig } from "../../config";
 import { IDEMPOTENCY_KEY_HEADER } from "../../../../shared/idempotency-headers";
@@ -71,7 +72,9 @@ export function mcpHandler(deps: CallDeps, version: string, scopeOf: (c: Gateway
       throw new ZaharaError("FORBIDDEN", { message: "This Origin may not use the MCP endpoint (see CORS_ORIGINS)" });
     }
     const scope = scopeOf(c);
-    if (scope.kind === "agent") deps.registry.agent(scope.agent);
+    // An unknown agent is a 404 naming only the agents the credential may call.
+    const principal = c.get("principal");
+    if (scope.kind === "agent") deps.registry.agent(scope.agent, (a, cap) => allowsCall(principal, a, cap));
     const asked = c.req.header(PROTOCOL_VERSION_HEADER);
     const speaks = asked ?? DEFAULT_PROTOCOL_VERSION;
     if (!(MCP_PROTOCOL_VERSIONS as readonly string[]).includes(speaks)) {
