@@ -75,6 +75,27 @@ export function workersAiInputs(target: WorkersAiTarget, req: ChatRequest): Reco
   return inputs;
 }
 
+/** The content and usage of a whole chat completion; 502 `LLM_BAD_OUTPUT` when it has no message content. */
+export function openAiAnswer(provider: string, data: unknown): { content: string; usage: TokenUsage | undefined } {
+  const answer = data as { choices?: { message?: { content?: unknown } }[]; usage?: unknown };
+  const content = answer.choices?.[0]?.message?.content;
+  if (typeof content !== "string") throw new ZaharaError("LLM_BAD_OUTPUT", { message: `LLM provider ${provider} sent no message content` });
+  return { content, usage: toUsage(answer.usage) };
+}
+
+/** The content and usage of a whole Workers AI answer; 502 `LLM_BAD_OUTPUT` when it has no response. */
+export function workersAiAnswer(out: unknown): { content: string; usage: TokenUsage | undefined } {
+  const answer = out as { response?: unknown; usage?: unknown } | null;
+  const response = answer?.response;
+  const content = typeof response === "string" ? response : response !== undefined ? JSON.stringify(response) : undefined;
+  if (content === undefined) throw new ZaharaError("LLM_BAD_OUTPUT", { message: "Workers AI sent no response" });
+  return { content, usage: toUsage(answer?.usage) };
+}
+
+function whole({ content, usage }: { content: string; usage: TokenUsage | undefined }): ChatAnswer {
+  return usage ? { content, usage } : { content };
+}
+
 async function openAiChat(target: OpenAiTarget, req: ChatRequest): Promise<ChatAnswer> {
   const timeoutMs = callTimeoutMs(target, req.deadlineAt);
   let res: Response;
@@ -93,14 +114,7 @@ async function openAiChat(target: OpenAiTarget, req: ChatRequest): Promise<ChatA
     await res.body?.cancel();
     throw providerStatusError(target, res.status, res.headers.get("Retry-After"));
   }
-  const data = await readProviderJson(target, res);
-  const choice = (data as { choices?: { message?: { content?: unknown } }[] }).choices?.[0];
-  const content = choice?.message?.content;
-  if (typeof content !== "string") {
-    throw new ZaharaError("LLM_BAD_OUTPUT", { message: `LLM provider ${target.provider} sent no message content` });
-  }
-  const usage = toUsage((data as { usage?: unknown }).usage);
-  return usage ? { content, usage } : { content };
+  return whole(openAiAnswer(target.provider, await readProviderJson(target, res)));
 }
 
 async function workersAiChat(target: WorkersAiTarget, req: ChatRequest): Promise<ChatAnswer> {
@@ -118,11 +132,7 @@ async function workersAiChat(target: WorkersAiTarget, req: ChatRequest): Promise
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }
-  const response = (out as { response?: unknown }).response;
-  const content = typeof response === "string" ? response : response !== undefined ? JSON.stringify(response) : undefined;
-  if (content === undefined) throw new ZaharaError("LLM_BAD_OUTPUT", { message: "Workers AI sent no response" });
-  const usage = toUsage((out as { usage?: unknown }).usage);
-  return usage ? { content, usage } : { content };
+  return whole(workersAiAnswer(out));
 }
 
 /** Sends one chat request to `target`. */

@@ -11,7 +11,7 @@
  */
 import { ZaharaError } from "../../../shared/errors";
 import { SseParser } from "../../../shared/http/sse";
-import { type ChatAnswer, type ChatRequest, openAiBody, openAiHeaders, readProviderJson, workersAiInputs } from "./chat";
+import { type ChatAnswer, type ChatRequest, openAiAnswer, openAiBody, openAiHeaders, readProviderJson, workersAiAnswer, workersAiInputs } from "./chat";
 import type { LlmTarget, OpenAiTarget, WorkersAiTarget } from "./config";
 import { callTimeoutMs, estimateUsage, isTimeout, providerStatusError, timeoutError, toUsage, tooLargeError } from "./provider-errors";
 
@@ -143,11 +143,9 @@ async function openAiStream(target: OpenAiTarget, req: ChatRequest, onText: OnTe
     // A provider that ignores `stream: true` answers whole: one piece.
     if (/^application\/json/i.test(res.headers.get("Content-Type") ?? "")) {
       const stopRead = startTimer(ctl, callTimeoutMs(target, req.deadlineAt));
-      const data = (await readProviderJson(target, res).finally(stopRead)) as { choices?: { message?: { content?: unknown } }[]; usage?: unknown };
-      const content = data.choices?.[0]?.message?.content;
-      if (typeof content !== "string") throw new ZaharaError("LLM_BAD_OUTPUT", { message: `${who} sent no message content` });
+      const { content, usage } = openAiAnswer(target.provider, await readProviderJson(target, res).finally(stopRead));
       if (content) onText(content);
-      return answerOf(req, content, toUsage(data.usage));
+      return answerOf(req, content, usage);
     }
     if (!res.body) throw new ZaharaError("LLM_PROVIDER_ERROR", { message: `${who} sent an empty stream` });
     let content = "";
@@ -212,11 +210,9 @@ async function workersAiStream(target: WorkersAiTarget, req: ChatRequest, onText
   try {
     if (!(out instanceof ReadableStream)) {
       // The model does not stream: its whole answer is one piece.
-      const response = (out as { response?: unknown } | null)?.response;
-      const content = typeof response === "string" ? response : response !== undefined ? JSON.stringify(response) : undefined;
-      if (content === undefined) throw new ZaharaError("LLM_BAD_OUTPUT", { message: "Workers AI sent no response" });
+      const { content, usage } = workersAiAnswer(out);
       if (content) onText(content);
-      return answerOf(req, content, toUsage((out as { usage?: unknown }).usage));
+      return answerOf(req, content, usage);
     }
     let content = "";
     let usage: ChatAnswer["usage"];
