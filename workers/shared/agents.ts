@@ -4,6 +4,7 @@
  * (`spec.tools[]` of `type: function`) plus `extensions.zahara`.
  */
 import type { ZaharaAgentManifest } from "./manifest";
+import { isJsonObject } from "./json-object";
 
 /** JSON Schema object, as written in a manifest. */
 export type JsonSchema = Record<string, unknown>;
@@ -30,20 +31,16 @@ export interface AgentInfo {
   timeout_seconds?: number;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /** Lists a manifest's capabilities: its `function` tools, in order. */
 export function capabilitiesOf(manifest: ZaharaAgentManifest): CapabilityInfo[] {
   const tools: unknown[] = manifest.spec.tools ?? [];
   const out: CapabilityInfo[] = [];
   for (const tool of tools) {
-    if (!isObject(tool) || tool.type !== "function" || typeof tool.name !== "string") continue;
+    if (!isJsonObject(tool) || tool.type !== "function" || typeof tool.name !== "string") continue;
     const cap: CapabilityInfo = { name: tool.name };
     if (typeof tool.description === "string") cap.description = tool.description.trim();
-    if (isObject(tool.input_schema)) cap.input_schema = tool.input_schema;
-    if (isObject(tool.output_schema)) cap.output_schema = tool.output_schema;
+    if (isJsonObject(tool.input_schema)) cap.input_schema = tool.input_schema;
+    if (isJsonObject(tool.output_schema)) cap.output_schema = tool.output_schema;
     out.push(cap);
   }
   return out;

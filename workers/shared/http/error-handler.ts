@@ -8,17 +8,29 @@ import { type ErrorBody, FAULT_HEADER, ZaharaError } from "../errors";
 import { elapsedMs } from "./request-context";
 import "./context";
 
-/** Builds the JSON error body for `err` in the context of request `c`. */
-export function errorBody(c: Context, err: ZaharaError): ErrorBody {
+/**
+ * The JSON error body of `err` for a request `requestId` that started at `startedAt`, answered by `service`
+ * (unless the error names its own, as a relayed one does). Also what an event stream's `error` event carries.
+ */
+export function errorShape(err: ZaharaError, request: { requestId: string; startedAt: number; service: string }): ErrorBody {
   const body: ErrorBody = {
     error: err.message,
     code: err.code,
-    request_id: err.requestId ?? c.get("requestId") ?? "",
-    duration_ms: elapsedMs(c.get("startedAt") ?? Date.now()),
-    service: err.service ?? c.get("service") ?? "unknown",
+    request_id: request.requestId,
+    duration_ms: elapsedMs(request.startedAt),
+    service: err.service ?? request.service,
   };
   if (err.details !== undefined) body.details = err.details;
   return body;
+}
+
+/** Builds the JSON error body for `err` in the context of request `c`. */
+export function errorBody(c: Context, err: ZaharaError): ErrorBody {
+  return errorShape(err, {
+    requestId: err.requestId ?? c.get("requestId") ?? "",
+    startedAt: c.get("startedAt") ?? Date.now(),
+    service: c.get("service") ?? "unknown",
+  });
 }
 
 /** Renders `err` as a JSON error response (status, headers, body). */

@@ -23,9 +23,12 @@
  */
 import type { AttemptOutcome } from "../../../../durable-objects/upstream-guard/src/types";
 import { type ErrorBody, ZaharaError, isErrorBody, parseFault } from "../../../shared/errors";
+import { errorShape } from "../../../shared/http/error-handler";
+import { elapsedMs } from "../../../shared/http/request-context";
 import { SseParser, encodeEvent } from "../../../shared/http/sse";
 import { totalTokens } from "../dispatch";
 import type { StreamedAttempt } from "../resilience/executor";
+import { isJsonObject } from "../../../shared/json-object";
 
 /** Why a stream ended. */
 export type StreamEndReason = "done" | "error" | "idle" | "duration" | "oversize" | "malformed" | "truncated" | "cancelled";
@@ -67,14 +70,9 @@ export interface RelayOptions {
   /** Most bytes read from the agent. */
   maxBytes: number;
   onEnd(end: StreamEnd): void;
-  now?: () => number;
 }
 
 type Terminal = { kind: "done"; result: unknown; usage?: unknown } | { kind: "error"; error: ZaharaError; outcome: AttemptOutcome };
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 function parseJson(text: string): unknown {
   try {
@@ -100,7 +98,6 @@ function agentError(agent: string, data: Record<string, unknown>): Terminal {
 
 /** Relays `opts.attempt`'s stream; the returned stream is the caller's answer body. */
 export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
-  const now = opts.now ?? Date.now;
   const reader = opts.attempt.body.getReader();
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
@@ -111,14 +108,7 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
   let ended = false;
   let watchdog: ReturnType<typeof setTimeout> | undefined;
 
-  const errorData = (err: ZaharaError) => ({
-    error: err.message,
-    code: err.code,
-    request_id: opts.requestId,
-    duration_ms: Math.max(0, now() - opts.startedAt),
-    service: err.service ?? "gateway",
-    ...(err.details !== undefined ? { details: err.details } : {}),
-  });
+  const errorData = (err: ZaharaError) => errorShape(err, { requestId: opts.requestId, startedAt: opts.startedAt, service: "gateway" });
 
   function end(controller: ReadableStreamDefaultController<Uint8Array> | undefined, reason: StreamEndReason, terminal: Terminal | undefined) {
     if (ended) return;
@@ -134,7 +124,7 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
               served_by: opts.servedBy,
               task: opts.task,
               request_id: opts.requestId,
-              duration_ms: Math.max(0, now() - opts.startedAt),
+              duration_ms: elapsedMs(opts.startedAt),
             })
           : encodeEvent("error", errorData(terminal.error));
       send(controller, text);
@@ -162,7 +152,7 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
   function send(controller: ReadableStreamDefaultController<Uint8Array>, text: string) {
     const bytes = encoder.encode(text);
     bytesOut += bytes.byteLength;
-    firstAt ??= now();
+    firstAt ??= Date.now();
     controller.enqueue(bytes);
   }
 
@@ -174,7 +164,7 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
 
   /** Reads one chunk, or the reason the wait ended first. */
   async function readChunk(): Promise<ReadableStreamReadResult<Uint8Array> | "idle" | "duration"> {
-    const left = opts.endsAt - now();
+    const left = opts.endsAt - Date.now();
     if (left <= 0) return "duration";
     const wait = Math.min(opts.idleTimeoutMs, left);
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -194,7 +184,7 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
     for (const ev of events) {
       if (ev.event !== "delta" && ev.event !== "done" && ev.event !== "error") continue; // comments, unknown events
       const data = parseJson(ev.data);
-      if (!isObject(data)) return { text, terminal: fail("UPSTREAM_FAILED", `Agent "${opts.servedBy}" sent a malformed ${ev.event} event`), reason: "malformed" };
+      if (!isJsonObject(data)) return { text, terminal: fail("UPSTREAM_FAILED", `Agent "${opts.servedBy}" sent a malformed ${ev.event} event`), reason: "malformed" };
       if (ev.event === "delta") {
         if (typeof data.text === "string") text += encodeEvent("delta", { text: data.text });
         else if ("data" in data) text += encodeEvent("delta", { data: data.data });
@@ -212,7 +202,7 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
     {
       start(controller) {
         // A caller that stops reading stops the pulls (and the timers in them): this ends the stream at its bound anyway.
-        watchdog = setTimeout(() => end(controller, "duration", fail("UPSTREAM_TIMEOUT", `The stream of agent "${opts.servedBy}" did not finish in time`)), Math.max(0, opts.endsAt - now()) + 1000);
+        watchdog = setTimeout(() => end(controller, "duration", fail("UPSTREAM_TIMEOUT", `The stream of agent "${opts.servedBy}" did not finish in time`)), Math.max(0, opts.endsAt - Date.now()) + 1000);
       },
       async pull(controller) {
         try {

@@ -9,6 +9,8 @@
  */
 import { ZaharaError } from "../../../shared/errors";
 import { readJsonBody } from "../../../shared/http/json-body";
+import type { Logger } from "../../../shared/logger";
+import { isJsonObject } from "../../../shared/json-object";
 
 /** A JSON-RPC id: a string or a number (null only in an answer to a message whose id could not be read). */
 export type JsonRpcId = string | number | null;
@@ -65,10 +67,6 @@ export async function readJsonRpcBody(request: Request, maxBytes: number): Promi
   }
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 function validId(id: unknown): id is string | number {
   if (typeof id === "string") return id.length <= MAX_ID_LENGTH;
   return typeof id === "number" && Number.isSafeInteger(id);
@@ -76,12 +74,12 @@ function validId(id: unknown): id is string | number {
 
 /** The id to answer a message with: its own when readable, else null. */
 export function idOf(message: unknown): JsonRpcId {
-  return isRecord(message) && validId(message.id) ? message.id : null;
+  return isJsonObject(message) && validId(message.id) ? message.id : null;
 }
 
 /** Checks one message's envelope; throws an invalid request naming what is wrong. */
 export function parseRequest(message: unknown): JsonRpcRequest {
-  if (!isRecord(message)) throw new JsonRpcError(RPC.INVALID_REQUEST, "Invalid Request: a message must be a JSON object");
+  if (!isJsonObject(message)) throw new JsonRpcError(RPC.INVALID_REQUEST, "Invalid Request: a message must be a JSON object");
   if (message.jsonrpc !== "2.0") throw new JsonRpcError(RPC.INVALID_REQUEST, 'Invalid Request: "jsonrpc" must be "2.0"');
   if ("id" in message && !validId(message.id)) {
     throw new JsonRpcError(RPC.INVALID_REQUEST, `Invalid Request: "id" must be a string (at most ${MAX_ID_LENGTH} characters) or an integer`);
@@ -114,10 +112,14 @@ export function rpcResult(id: JsonRpcId, result: unknown): JsonRpcResponse {
   return { jsonrpc: "2.0", id, result };
 }
 
-/** An error answer; anything but a {@link JsonRpcError} is an internal error (no message or stack leaks). */
-export function rpcError(id: JsonRpcId, err: unknown): JsonRpcResponse {
+/**
+ * An error answer; anything but a {@link JsonRpcError} is an internal error (no message or stack leaks to the
+ * caller; the cause goes to `logger`).
+ */
+export function rpcError(id: JsonRpcId, err: unknown, logger?: Logger): JsonRpcResponse {
   if (err instanceof JsonRpcError) {
     return { jsonrpc: "2.0", id, error: { code: err.code, message: err.message, ...(err.data !== undefined ? { data: err.data } : {}) } };
   }
+  logger?.error("json-rpc request failed", { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
   return { jsonrpc: "2.0", id, error: { code: RPC.INTERNAL_ERROR, message: "Internal error" } };
 }

@@ -19,6 +19,7 @@
  * send ever fails for size and nothing is trimmed.
  */
 import type { AttemptRow, RequestRow } from "./rows";
+import { isJsonObject } from "../../../shared/json-object";
 
 /** A request and its attempts: what one message carries (and one request-log write stores). */
 export interface RequestLogEntry {
@@ -94,13 +95,9 @@ const ATTEMPT_CHECKS: Record<keyof AttemptRow, Check> = {
   spans: optionalText,
 };
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /** The row `path` built from `value`'s known columns only, or what is wrong with it (the first bad column). */
 function rowOf<R>(value: unknown, checks: Record<keyof R & string, Check>, path: string): { row: R } | { bad: string } {
-  if (!isRecord(value)) return { bad: `${path} is not an object` };
+  if (!isJsonObject(value)) return { bad: `${path} is not an object` };
   const row: Record<string, unknown> = {};
   for (const [column, check] of Object.entries<Check>(checks)) {
     if (!check(value[column])) return { bad: `${path}.${column}` };
@@ -118,7 +115,7 @@ export type ParsedEntry = { ok: true; entry: RequestLogEntry } | { ok: false; re
  * left out (a newer producer may send more than this version stores).
  */
 export function parseEntry(body: unknown): ParsedEntry {
-  if (!isRecord(body)) return { ok: false, reason: "body is not an object" };
+  if (!isJsonObject(body)) return { ok: false, reason: "body is not an object" };
   const request = rowOf<RequestRow>(body.request, REQUEST_CHECKS, "request");
   if ("bad" in request) return { ok: false, reason: request.bad };
   if (!Array.isArray(body.attempts)) return { ok: false, reason: "attempts is not an array" };

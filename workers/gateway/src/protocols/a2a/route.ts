@@ -42,10 +42,7 @@ async function answer(session: A2ASession, body: unknown): Promise<JsonRpcRespon
     }
     return rpcResult(id, await handleA2ARequest(session, request));
   } catch (err) {
-    if (!(err instanceof JsonRpcError)) {
-      session.c.get("logger").error("a2a request failed", { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
-    }
-    return rpcError(id, err);
+    return rpcError(id, err, session.c.get("logger"));
   }
 }
 

@@ -18,6 +18,7 @@
 import { ZaharaError } from "../../../../shared/errors";
 import type { CallResult } from "../../calls/run-call";
 import { type Dialect, A2A_VERSION } from "./wire";
+import { isJsonObject } from "../../../../shared/json-object";
 
 /** Zahara's error, as a failed task carries it. */
 export interface TaskError {
@@ -117,13 +118,9 @@ function errorParts(error: TaskError, dialect: Dialect): Record<string, unknown>
       ];
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /** A 0.3 data part: an object as is; any other JSON value wrapped as `{value}` and flagged, as the SDK does. */
 function legacyDataPart(value: unknown): Record<string, unknown> {
-  return isPlainObject(value) ? { kind: "data", data: value } : { kind: "data", data: { value }, metadata: { data_part_compat: true } };
+  return isJsonObject(value) ? { kind: "data", data: value } : { kind: "data", data: { value }, metadata: { data_part_compat: true } };
 }
 
 /** `task` in A2A 1.0's JSON (ProtoJSON of `lf.a2a.v1.Task`). */

@@ -20,6 +20,7 @@ import { allowsCall } from "../../auth/scopes";
 import type { CallDeps, GatewayContext } from "../../calls/run-call";
 import { resolveGatewayConfig } from "../../config";
 import { IDEMPOTENCY_KEY_HEADER } from "../../../../shared/idempotency-headers";
+import { isJsonObject } from "../../../../shared/json-object";
 import { JsonRpcError, type JsonRpcResponse, RPC, idOf, parseRequest, readJsonRpcBody, rpcError, rpcResult } from "../jsonrpc";
 import { DEFAULT_PROTOCOL_VERSION, MCP_PROTOCOL_VERSIONS, type McpSession, handleMcpRequest } from "./server";
 import type { ToolScope } from "./tools";
@@ -43,11 +44,9 @@ function originAllowed(c: GatewayContext, origin: string | undefined): boolean {
 
 /** True for a message that expects no answer: a notification, or a client's response to a server request. */
 function expectsNoAnswer(message: unknown): boolean {
-  if (typeof message !== "object" || message === null || Array.isArray(message)) return false;
-  const m = message as Record<string, unknown>;
-  if (m.jsonrpc !== "2.0") return false;
-  if (typeof m.method === "string") return m.method.length > 0 && !("id" in m);
-  return "id" in m && ("result" in m || "error" in m);
+  if (!isJsonObject(message) || message.jsonrpc !== "2.0") return false;
+  if (typeof message.method === "string") return message.method.length > 0 && !("id" in message);
+  return "id" in message && ("result" in message || "error" in message);
 }
 
 /** Answers one message: its response, or undefined when it expects none. */
@@ -59,8 +58,7 @@ async function answer(session: McpSession, message: unknown): Promise<JsonRpcRes
     if (request.id === undefined) return undefined;
     return rpcResult(id, await handleMcpRequest(session, request));
   } catch (err) {
-    if (!(err instanceof JsonRpcError)) session.c.get("logger").error("mcp request failed", { error: err instanceof Error ? err.message : String(err) });
-    return rpcError(id, err);
+    return rpcError(id, err, session.c.get("logger"));
   }
 }
 
@@ -92,9 +90,7 @@ export function mcpHandler(deps: CallDeps, version: string, scopeOf: (c: Gateway
     if (!Array.isArray(body)) {
       const idempotencyKey = c.req.header(IDEMPOTENCY_KEY_HEADER);
       if (idempotencyKey !== undefined) session.idempotencyKey = idempotencyKey;
-      if (typeof body === "object" && body !== null && typeof (body as { method?: unknown }).method === "string") {
-        c.get("logFields").rpc_method = String((body as { method: string }).method).slice(0, 64);
-      }
+      if (isJsonObject(body) && typeof body.method === "string") c.get("logFields").rpc_method = body.method.slice(0, 64);
       const reply = await answer(session, body);
       if (!reply) return c.body(null, 202);
       const malformed = "error" in reply && (reply.error.code === RPC.INVALID_REQUEST || reply.error.code === RPC.PARSE_ERROR);
@@ -112,7 +108,7 @@ export function mcpHandler(deps: CallDeps, version: string, scopeOf: (c: Gateway
     const replies: JsonRpcResponse[] = [];
     // One after another: the calls of a batch share the request's deadline, in order.
     for (const message of body) {
-      const isInitialize = typeof message === "object" && message !== null && (message as { method?: unknown }).method === "initialize";
+      const isInitialize = isJsonObject(message) && message.method === "initialize";
       if (isInitialize) {
         replies.push(rpcError(idOf(message), new JsonRpcError(RPC.INVALID_REQUEST, "Invalid Request: initialize must not be part of a batch")));
         continue;

@@ -18,6 +18,7 @@ import { allowsCall } from "../../auth/scopes";
 import { type CallDeps, type GatewayContext, runCall } from "../../calls/run-call";
 import { JsonRpcError, type JsonRpcRequest, RPC, paramsObject } from "../jsonrpc";
 import { type ToolScope, listTools, resolveTool } from "./tools";
+import { isJsonObject } from "../../../../shared/json-object";
 
 /** Protocol revisions served, newest first (the official TypeScript SDK's list, less the 2024-10-07 draft). */
 export const MCP_PROTOCOL_VERSIONS = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"] as const;
@@ -115,7 +116,7 @@ async function toolsCall(session: McpSession, params: Record<string, unknown>) {
       protocol: "mcp",
       ...(session.idempotencyKey !== undefined ? { idempotencyKey: session.idempotencyKey } : {}),
     });
-    const structured = isPlainObject(out.result) ? out.result : { result: out.result };
+    const structured = isJsonObject(out.result) ? out.result : { result: out.result };
     return {
       content: [{ type: "text", text: JSON.stringify(out.result) }],
       structuredContent: structured,
@@ -149,6 +150,3 @@ async function toolsCall(session: McpSession, params: Record<string, unknown>) {
   }
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
