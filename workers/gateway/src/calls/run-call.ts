@@ -156,14 +156,17 @@ export async function runCall(c: GatewayContext, deps: CallDeps, input: CallInpu
     call.servedBy = out.servedBy;
     if (out.stream) {
       const relay = { agent: agent.name, servedBy: out.servedBy, task, requestId: c.get("requestId"), startedAt: c.get("startedAt") };
-      holdUntilStreamEnds(c);
+      const settled = holdUntilStreamEnds(c);
       const body = relayStream({
         ...relay,
         attempt: out.stream,
         idleTimeoutMs: config.stream.idleTimeoutMs,
         endsAt: streamEndsAt,
         maxBytes: config.maxResponseBytes,
-        onEnd: (end) => endStream(c, call, span, end),
+        onEnd: (end) => {
+          endStream(c, call, span, end);
+          settled();
+        },
       });
       return { ...out, agent: agent.name, task, durationMs: elapsedMs(c.get("startedAt")), body };
     }
@@ -183,9 +186,9 @@ function tokensOf(usage: unknown): { tokens?: number } {
 }
 
 /**
- * Holds the request's log and metrics until the stream ends ({@link GatewayContext} `callsSettled`), then
- * completes the call's record: how it ended, its time to first byte, bytes and usage, on the summary, the log
- * line and the request's span (which ends with the stream).
+ * Completes a streamed call's record when its stream ends: how it ended, its time to first byte, bytes and
+ * usage, on the summary, the log line and the request's span. The request log and metrics wait for it
+ * (`callsSettled`, see {@link holdUntilStreamEnds}).
  */
 function endStream(c: GatewayContext, call: CallSummary, span: Span | undefined, end: StreamEnd): void {
   Object.assign(call, {
@@ -208,18 +211,13 @@ function endStream(c: GatewayContext, call: CallSummary, span: Span | undefined,
   });
   if (end.outcome === "failure") span?.setStatus({ code: SpanStatusCode.ERROR, message: end.code ?? end.reason });
   c.get("logger").info("stream ended", { reason: end.reason, status: end.status, bytes: end.bytes, ...(end.code ? { code: end.code } : {}) });
-  settledBy.get(c)?.();
 }
 
-/** The resolver of each streamed request's `callsSettled`. */
-const settledBy = new WeakMap<GatewayContext, () => void>();
-
-/** Marks `c`'s answer as a stream: its log and metrics wait for {@link endStream}. */
-export function holdUntilStreamEnds(c: GatewayContext): void {
+/** Marks `c`'s answer as a stream: its log, metrics and span wait until the returned function is called. */
+function holdUntilStreamEnds(c: GatewayContext): () => void {
   let resolve: () => void = () => {};
   const settled = new Promise<void>((r) => (resolve = r));
   c.set("callsSettled", settled);
-  settledBy.set(c, resolve);
-  // The request's span ends with the stream too.
   endSpanWhen(c.req.raw, settled);
+  return resolve;
 }

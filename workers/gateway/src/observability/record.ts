@@ -64,8 +64,9 @@ export function recordRequests(leases: IsolateLeases) {
       const at = Date.now();
       const only = c.get("calls")?.length === 1;
       for (const call of c.get("calls") ?? []) {
-        // One call in the request: its record is the request's (status and whole duration, as the caller saw them).
-        const status = only && call.protocol === "http" && call.status === undefined ? c.res.status : (call.status ?? c.res.status);
+        // The status the call ended with (a protocol's or a stream's HTTP answer was 200 either way); one call in
+        // the request takes the whole duration, as the caller saw it.
+        const status = call.status ?? c.res.status;
         const durationMs = only ? elapsedMs(c.get("startedAt")) : (call.durationMs ?? elapsedMs(call.startedAt));
         recordCall(c, leases, namespace, at, requestRecords(call, status, durationMs));
       }

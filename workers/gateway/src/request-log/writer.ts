@@ -101,19 +101,8 @@ export function entriesFromContext(c: Context, now = Date.now()): RequestLogEntr
     bytes_out: null,
   };
   if (calls.length === 0) return [{ request: base, attempts: [] }];
-  const only = calls[0]!;
-  if (calls.length === 1 && only.protocol === "http") {
-    // A streamed answer's status is how its stream ended (its HTTP status was 200 from the first byte).
-    const streamed = only.bytesOut !== undefined && only.status !== undefined;
-    const status = streamed ? only.status! : base.status;
-    const request: RequestRow = {
-      ...base,
-      status,
-      code: streamed ? (status >= 400 || status === 499 ? (only.code ?? null) : null) : base.code,
-      ...streamFields(only),
-    };
-    return [{ request, attempts: attemptRows(base.log_id, only) }];
-  }
+  // Each call's row has its own status: for a protocol call or a stream, how the call ended (the HTTP answer was
+  // 200 either way); for a plain /execute call, the status it was answered with.
   return calls.map((call, i) => {
     const logId = i === 0 ? base.log_id : crypto.randomUUID();
     const status = call.status ?? c.res.status;
@@ -125,7 +114,7 @@ export function entriesFromContext(c: Context, now = Date.now()): RequestLogEntr
       served_by: call.servedBy ?? null,
       task: call.task,
       status,
-      code: status >= 400 ? (call.code ?? null) : null,
+      code: status >= 400 ? (call.code ?? base.code) : null,
       duration_ms: calls.length === 1 ? base.duration_ms : Math.max(0, call.durationMs ?? now - call.startedAt),
       protocol: call.protocol,
       ...streamFields(call),
