@@ -3,12 +3,14 @@ import { describe, expect, it } from "vitest";
 import {
   IDEMPOTENCY_TTL_MS,
   LEASE_MS,
+  LEASE_RENEW_MS,
   MAX_RETRY_AFTER_MS,
   MAX_STORED_BODY_BYTES,
   type DoneRecord,
   type InProgressRecord,
   decideBegin,
   decideComplete,
+  decideRenew,
   isExpired,
   isStorableStatus,
   startedRecord,
@@ -21,7 +23,7 @@ const done: DoneRecord = { state: "done", bodyHash: "hash-a", createdAt: T, stat
 describe("idempotency record rules", () => {
   it("a started record holds a lease of LEASE_MS", () => {
     expect(running).toEqual({ state: "in_progress", bodyHash: "hash-a", createdAt: T, token: "token-a", leaseUntil: T + LEASE_MS });
-    expect(LEASE_MS).toBe(120_000);
+    expect(LEASE_MS).toBe(15_000);
     expect(IDEMPOTENCY_TTL_MS).toBe(86_400_000);
   });
 
@@ -75,5 +77,23 @@ describe("idempotency record rules", () => {
     expect(decideComplete(done, "token-a", 200, 10, T + 1)).toBe("ignore");
     expect(decideComplete(null, "token-a", 500, 10, T + 1)).toBe("ignore");
     expect(decideComplete(running, "token-a", 200, 10, T + IDEMPOTENCY_TTL_MS)).toBe("ignore");
+  });
+
+  it("renew extends the holder's lease from now, so a running request keeps its key while it renews", () => {
+    expect(LEASE_RENEW_MS * 3).toBe(LEASE_MS);
+    const renewed = decideRenew(running, "token-a", T + LEASE_RENEW_MS);
+    expect(renewed).toEqual({ ...running, leaseUntil: T + LEASE_RENEW_MS + LEASE_MS });
+    // Renewed, it is still running after its first lease would have lapsed; without, another request takes over.
+    expect(decideBegin(renewed!, "hash-a", T + LEASE_MS + 1).action).toBe("answer");
+    expect(decideBegin(running, "hash-a", T + LEASE_MS + 1)).toEqual({ action: "start" });
+    // A renewal never shortens a lease.
+    expect(decideRenew(renewed!, "token-a", T)?.leaseUntil).toBe(T + LEASE_RENEW_MS + LEASE_MS);
+  });
+
+  it("renew refuses a token that no longer holds the key: completed, taken over, missing or expired", () => {
+    expect(decideRenew(done, "token-a", T + 1)).toBeNull();
+    expect(decideRenew(running, "token-b", T + 1)).toBeNull();
+    expect(decideRenew(null, "token-a", T + 1)).toBeNull();
+    expect(decideRenew(running, "token-a", T + IDEMPOTENCY_TTL_MS)).toBeNull();
   });
 });

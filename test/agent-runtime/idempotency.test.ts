@@ -6,7 +6,7 @@
  */
 import { SELF, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { IDEMPOTENCY_TTL_MS, LEASE_MS, type IdempotencyStore } from "../../durable-objects/idempotency-store/src";
+import { IDEMPOTENCY_TTL_MS, LEASE_MS, LEASE_RENEW_MS, type IdempotencyStore } from "../../durable-objects/idempotency-store/src";
 import type { CapabilityHandler } from "../../workers/agent-runtime/src";
 import { canonicalJson, runBodyHash } from "../../workers/agent-runtime/src/idempotency";
 import { ZaharaError } from "../../workers/shared/errors";
@@ -239,6 +239,23 @@ describe("idempotent /run", () => {
     const fresh = await runSelf("echo", { a: 2 }, attempt(key, 2));
     expect(fresh.status).toBe(200);
     expect(fresh.headers.get("Idempotent-Replayed")).toBeNull();
+  });
+
+  it("a holder that renews keeps its key past the first lease; once it stops, the key lapses LEASE_MS later", async () => {
+    const stub = storeOf(newKey("renew"));
+    const t = Date.now();
+    await runInDurableObject(stub, async (store) => {
+      const a = await store.begin("h1", t);
+      if (a.kind !== "new") throw new Error("expected a token");
+      expect(await store.renew(a.token, t + LEASE_RENEW_MS)).toBe(true);
+      expect(await store.renew(a.token, t + 2 * LEASE_RENEW_MS)).toBe(true);
+      expect((await store.begin("h1", t + LEASE_MS + 1)).kind).toBe("in_progress");
+      expect(await store.renew("not-the-holder", t + 2 * LEASE_RENEW_MS)).toBe(false);
+      // The holder died after its last renewal: the key is free LEASE_MS after it.
+      const b = await store.begin("h1", t + 2 * LEASE_RENEW_MS + LEASE_MS);
+      expect(b.kind).toBe("new");
+      expect(await store.renew(a.token, t + 2 * LEASE_RENEW_MS + LEASE_MS + 1)).toBe(false);
+    });
   });
 
   it("a stale in-progress record whose lease expired is taken over; the stale token's complete is ignored", async () => {

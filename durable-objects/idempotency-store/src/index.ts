@@ -15,11 +15,12 @@ import {
   IDEMPOTENCY_TTL_MS,
   decideBegin,
   decideComplete,
+  decideRenew,
   startedRecord,
 } from "./record";
 
 export type { BeginResult, DoneRecord, IdempotencyRecord, InProgressRecord } from "./record";
-export { IDEMPOTENCY_TTL_MS, LEASE_MS, MAX_RETRY_AFTER_MS, MAX_STORED_BODY_BYTES, isStorableStatus } from "./record";
+export { IDEMPOTENCY_TTL_MS, LEASE_MS, LEASE_RENEW_MS, MAX_RETRY_AFTER_MS, MAX_STORED_BODY_BYTES, isStorableStatus } from "./record";
 
 /** The single-row table of a store. */
 const SCHEMA = `CREATE TABLE IF NOT EXISTS idempotency_record (
@@ -100,6 +101,17 @@ export class IdempotencyStore extends DurableObject {
       return;
     }
     await this.#forget();
+  }
+
+  /**
+   * Extends the lease of the request holding `token` (it is still running); false when `token` no longer holds
+   * the key, so the holder can stop renewing.
+   */
+  async renew(token: string, now: number): Promise<boolean> {
+    const renewed = decideRenew(this.#read(), token, now);
+    if (!renewed) return false;
+    this.#sql().exec("UPDATE idempotency_record SET lease_until = ? WHERE id = 1", renewed.leaseUntil);
+    return true;
   }
 
   /** Runs 24 h after the key was taken: deletes everything this object holds. */

@@ -8,8 +8,16 @@
 /** How long a key is remembered: 24 h from when its record was created. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
-/** How long an in-progress record holds the key before another request may take it over. */
-export const LEASE_MS = 120_000;
+/**
+ * How long an in-progress record holds the key before another request may take it over, unless its holder
+ * renews it. A running request renews every {@link LEASE_RENEW_MS}, so it holds the key as long as it runs;
+ * one that died (its isolate or the whole runtime restarted) stops renewing, and its key is free again within
+ * LEASE_MS: a retry with the key (a resumed run, docs/runs.md) then runs the request again.
+ */
+export const LEASE_MS = 15_000;
+
+/** How often the holder of an in-progress record renews its lease (a third of it: two renewals may fail). */
+export const LEASE_RENEW_MS = 5_000;
 
 /** Largest response body (UTF-8 bytes) that is stored for replay; larger ones are not kept. */
 export const MAX_STORED_BODY_BYTES = 256 * 1024;
@@ -96,6 +104,15 @@ export function startedRecord(bodyHash: string, token: string, now: number): InP
 export function isStorableStatus(status: number): boolean {
   if (status >= 200 && status < 300) return true;
   return status >= 400 && status < 500 && status !== 408 && status !== 409 && status !== 429;
+}
+
+/**
+ * Decides `renew` at `now`: the in-progress record `token` holds, with its lease extended to `now + LEASE_MS`,
+ * or null when `token` no longer holds it (completed, taken over after a lapse, expired).
+ */
+export function decideRenew(record: IdempotencyRecord | null, token: string, now: number): InProgressRecord | null {
+  if (!record || record.state !== "in_progress" || record.token !== token || isExpired(record, now)) return null;
+  return { ...record, leaseUntil: Math.max(record.leaseUntil, now + LEASE_MS) };
 }
 
 /** What `complete` does with the record. */

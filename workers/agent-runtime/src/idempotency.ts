@@ -4,7 +4,9 @@
  * `IdempotencyStore` Durable Object of that key: the same key and body within
  * 24 h replays the stored response (`Idempotent-Replayed: true`), another body
  * is 422 `IDEMPOTENCY_KEY_REUSED`, and a duplicate arriving while the first is
- * running is 409 `IDEMPOTENCY_IN_PROGRESS` with `Retry-After`.
+ * running is 409 `IDEMPOTENCY_IN_PROGRESS` with `Retry-After`. The running
+ * request renews its claim every `LEASE_RENEW_MS`; a request that died stops,
+ * and its key is free again within `LEASE_MS` (15 s).
  *
  * The store is an optimisation, never a dependency: without the binding, or
  * when it throws or is slow, the request runs without dedupe.
@@ -17,7 +19,7 @@
  */
 import { createMiddleware } from "hono/factory";
 import type { BeginResult, IdempotencyStore } from "../../../durable-objects/idempotency-store/src";
-import { MAX_STORED_BODY_BYTES, isStorableStatus } from "../../../durable-objects/idempotency-store/src/record";
+import { LEASE_RENEW_MS, MAX_STORED_BODY_BYTES, isStorableStatus } from "../../../durable-objects/idempotency-store/src/record";
 import { ZaharaError } from "../../shared/errors";
 import { parseByteLimit, readJsonBody } from "../../shared/http/json-body";
 import { SSE_CONTENT_TYPE, encodeEvent, wantsEventStream } from "../../shared/http/sse";
@@ -172,10 +174,23 @@ export function idempotency<E extends AgentRuntimeEnv>({ timeoutMs = DEFAULT_STO
         logger.warn("idempotency store failed to record the outcome", { status, error: describe(err) });
       }
     };
+    // While the run goes on, its lease is renewed: a run that dies stops renewing, and its key is free within LEASE_MS.
+    const renewal = setInterval(() => {
+      const renewed = Promise.resolve(store.renew(token, Date.now()))
+        .then((held) => (held ? undefined : clearInterval(renewal)))
+        .catch((err: unknown) => logger.debug("idempotency lease renewal failed", { error: describe(err) }));
+      c.get("doCalls").background++;
+      try {
+        c.executionCtx.waitUntil(renewed);
+      } catch {
+        // No execution context (plain fetch in tests): the promise settles on its own.
+      }
+    }, LEASE_RENEW_MS);
     let recorded = false;
     const record = async (status: number, text: string, contentType: string): Promise<void> => {
       if (recorded) return;
       recorded = true;
+      clearInterval(renewal);
       // The store refuses bodies over its cap; never ship more than the cap + 1 character of one.
       if (isStorableStatus(status)) await complete(status, text.slice(0, MAX_STORED_BODY_BYTES + 1), contentType);
       else await complete(status, "", "");
