@@ -11,6 +11,10 @@ declare global {
       TEST_JWKS_URL: string;
       /** Base URL of the OpenAI-compatible double the agents call (`GET <url>/v1/__stream_stats__`). */
       TEST_LLM_URL: string;
+      /** Base URL of the webhook receiver double (test/doubles/webhook-receiver.ts); control at `<url>/__mode__`, `<url>/__received__`. */
+      TEST_WEBHOOK_URL: string;
+      /** The DoH JSON endpoint of the resolver double (test/doubles/doh-server.ts); `PUT <origin>/__records__` publishes records. */
+      TEST_DOH_URL: string;
     }
   }
 }

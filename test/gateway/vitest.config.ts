@@ -6,14 +6,18 @@
 import path from "node:path";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineProject } from "vitest/config";
+import { startDohServer } from "../doubles/doh-server.ts";
 import { startFileSink } from "../doubles/file-sink.ts";
 import { startJwksServer } from "../doubles/jwks-server.ts";
 import { startOpenAiDouble } from "../doubles/openai-server.ts";
 import { startOtlpReceiver } from "../doubles/otlp-receiver.ts";
+import { startWebhookReceiver } from "../doubles/webhook-receiver.ts";
 import { testQueueConsumers } from "../request-log-queue-consumer.ts";
 import { ROOT, TEST_ADMIN_KEY, TEST_HASHED_KEY_SHA256, TEST_KEY, TEST_SCRAPE_TOKEN, agentWorker, gatewayMigrationBindings } from "../workers-shared.ts";
 
 const llm = await startOpenAiDouble();
+/** The test gateway's webhook secret (Standard Webhooks: whsec_ and base64 of 32 bytes). */
+const TEST_WEBHOOK_SECRET = `whsec_${Buffer.from("test-webhook-secret-0123456789abc").toString("base64")}`;
 // The gateway and agent-custom export their spans here (OTLP/HTTP JSON); tracing tests read them back and switch its faults.
 const otlp = await startOtlpReceiver();
 const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_TIMEOUT: "3000", OTEL_TRACES_SAMPLER_ARG: "1" };
@@ -28,6 +32,9 @@ const migrations = await gatewayMigrationBindings();
 const sink = await startFileSink(path.join(ROOT, "dist"));
 // An identity provider's JWKS endpoint: jwt-auth.test.ts publishes its public keys here and points JWT_JWKS_URL at it.
 const jwks = await startJwksServer();
+// A customer's webhook endpoint (run callbacks) and a DNS-over-HTTPS resolver for the callback guard; tests steer both over HTTP.
+const webhooks = await startWebhookReceiver();
+const doh = await startDohServer();
 
 export default defineProject({
   plugins: [
@@ -59,6 +66,14 @@ export default defineProject({
           TEST_OTLP_CONTROL_URL: otlp.controlUrl,
           TEST_OTLP_STEADY_ENDPOINT: steadyOtlp.url,
           TEST_OTLP_STEADY_CONTROL_URL: steadyOtlp.controlUrl,
+          TEST_WEBHOOK_URL: webhooks.url,
+          TEST_DOH_URL: doh.url,
+          // Run callbacks may target the receiver on 127.0.0.1 over http (production refuses loopback and http).
+          RUN_CALLBACK_ALLOW_LOOPBACK_HTTP: "true",
+          // Run webhooks: signed with a test secret, retried after 200 and 400 ms, given 1 s each (docs/runs.md).
+          WEBHOOK_SIGNING_SECRET: TEST_WEBHOOK_SECRET,
+          RUN_WEBHOOK_RETRY_SCHEDULE_MS: "200,400",
+          RUN_WEBHOOK_TIMEOUT_MS: "1000",
         },
         // The request-log queue's consumer as in wrangler.toml, with a 50 ms batch timeout (tests poll D1 for rows).
         queueConsumers: testQueueConsumers(ROOT),

@@ -9,13 +9,13 @@ import { secureHeaders } from "hono/secure-headers";
 import { localHostGuard } from "../../shared/http/deployment";
 import { notFound, onError } from "../../shared/http/error-handler";
 import { requestContext } from "../../shared/http/request-context";
-import { currentTraceId } from "../../shared/observability/spans";
 import { otlpHeaderSecrets } from "../../shared/observability/tracing-config";
 import type { ZaharaAgentManifest } from "../../shared/manifest";
 import { authenticate, requireScope } from "./auth/authenticate";
 import { Authenticator } from "./auth/authenticator";
 import { resolveGatewayConfig, splitList } from "./config";
 import { recordRequests } from "./observability/record";
+import { traceContext } from "./observability/trace-context";
 import { AgentRegistry } from "./registry";
 import { RequestLogOutboxes, requestLog } from "./request-log/writer";
 import { IsolateLeases } from "./resilience/leases";
@@ -32,6 +32,7 @@ import { metricsHandler } from "./routes/metrics";
 import { mcpHandler } from "./protocols/mcp/route";
 import { a2aHandler, agentCardHandler } from "./protocols/a2a/route";
 import { statsHandler } from "./routes/stats";
+import { runRoutes } from "./routes/runs";
 
 /** What the gateway app is built from. */
 export interface GatewayAppOptions {
@@ -42,20 +43,20 @@ export interface GatewayAppOptions {
 }
 
 /** Secrets redacted from every log line (the presented credential is added per request by `authenticate`). */
-const SECRET_VARS = ["GATEWAY_API_KEYS", "ADMIN_API_KEYS", "METRICS_SCRAPE_TOKEN", "JWT_HS256_SECRET"];
+const SECRET_VARS = ["GATEWAY_API_KEYS", "ADMIN_API_KEYS", "METRICS_SCRAPE_TOKEN", "JWT_HS256_SECRET", "WEBHOOK_SIGNING_SECRET"];
 
 /** Every secret value in the gateway's env, redacted from its logs (OTLP headers value by value too). */
-function gatewaySecrets(env: Record<string, unknown>): string[] {
+export function gatewaySecrets(env: Record<string, unknown>): string[] {
   return [...SECRET_VARS.flatMap((name) => splitList(env[name] as string | undefined)), ...otlpHeaderSecrets(env.OTEL_EXPORTER_OTLP_HEADERS as string | undefined)];
 }
 
 /** Headers a browser may send and read across origins. */
 const CORS_ALLOW_HEADERS = [
-  ...["Content-Type", "X-API-Key", "X-Request-Id", "X-Timeout-Ms", "Authorization", "X-Zahara-On-Behalf-Of", "Idempotency-Key"],
+  ...["Content-Type", "X-API-Key", "X-Request-Id", "X-Timeout-Ms", "Authorization", "X-Zahara-On-Behalf-Of", "Idempotency-Key", "Prefer"],
   ...["MCP-Protocol-Version", "Mcp-Session-Id", "Last-Event-ID"],
   ...["A2A-Version", "A2A-Extensions"],
 ];
-const CORS_EXPOSE_HEADERS = ["X-Request-Id", "Retry-After", "RateLimit", "RateLimit-Policy", "Idempotent-Replayed"];
+const CORS_EXPOSE_HEADERS = ["X-Request-Id", "Retry-After", "RateLimit", "RateLimit-Policy", "Idempotent-Replayed", "Location", "Preference-Applied"];
 
 /** Creates the gateway app. */
 export function createGatewayApp({ manifests, version, authenticator = new Authenticator() }: GatewayAppOptions) {
@@ -74,15 +75,7 @@ export function createGatewayApp({ manifests, version, authenticator = new Authe
     // Answers are per credential (and some carry a new secret): no cache, shared or private, may keep them.
     if (!c.res.headers.has("Cache-Control")) c.header("Cache-Control", "no-store");
   });
-  app.use(async function traceContext(c, next) {
-    // The trace this request belongs to (set by the tracing wiring), for the request log and log lines.
-    const traceId = currentTraceId();
-    if (traceId) {
-      c.set("traceId", traceId);
-      c.get("logFields").trace_id = traceId;
-    }
-    await next();
-  });
+  app.use(traceContext());
   // Every request (401s, 404s and 413s included) goes to the D1 request log after the response.
   app.use(requestLog(outboxes));
   app.use(
@@ -119,6 +112,10 @@ export function createGatewayApp({ manifests, version, authenticator = new Authe
   // A2A (protocols/a2a/): each agent's JSON-RPC endpoint; its card is above.
   app.use("/agents/:agent/a2a", recordRequests(leases));
   app.post("/agents/:agent/a2a", a2aHandler(deps));
+  // Runs (runs/, routes/runs.ts): any caller, for its own runs; registered before the admin-only /v1/*.
+  app.use("/v1/runs", auth);
+  app.use("/v1/runs/*", auth);
+  app.route("/v1/runs", runRoutes());
   // Operators: the admin scope (metrics also accepts the metrics scope of a scraper's token).
   app.get("/metrics", auth, requireScope("metrics"), metricsHandler({ ...deps, version }));
   app.use("/v1/*", auth, requireScope("admin"));

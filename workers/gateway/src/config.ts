@@ -7,6 +7,7 @@ import { DEFAULT_MAX_RESPONSE_BYTES } from "./dispatch";
 import { DEFAULT_LEASE_TTL_MS } from "../../../durable-objects/upstream-guard/src/leases/protocol";
 import { DEFAULT_BREAKER_TIMEOUT_FLOOR_MS } from "./resilience/classify";
 import { DEFAULT_STALE_GRACE_MS, type LeaseSettings } from "./resilience/leases";
+import type { RunVars } from "./runs/config";
 
 /** Default deadline for a whole `/execute` request. */
 export const DEFAULT_GATEWAY_TIMEOUT_MS = 10_000;
@@ -21,7 +22,13 @@ export const DEFAULT_STREAM_MAX_DURATION_MS = 300_000;
 export const DEFAULT_CORS_ORIGINS = ["http://localhost:8788"];
 
 /** The vars and secrets the gateway reads (a subset of its generated `Env`). */
-export interface GatewayVars {
+export interface GatewayVars extends RunVars {
+  ZAHARA_ENV?: string;
+  /** Signs run webhooks (runs/webhook.ts). */
+  WEBHOOK_SIGNING_SECRET?: string;
+  RUN_CALLBACK_ALLOW_LOOPBACK_HTTP?: string;
+  RUN_CALLBACK_ALLOWED_HOSTS?: string;
+  RUN_CALLBACK_DOH_URL?: string;
   GATEWAY_API_KEYS?: string;
   MAX_BODY_BYTES?: string;
   MAX_RESPONSE_BYTES?: string;

@@ -1,8 +1,9 @@
 /**
  * Gateway Worker entry point: the app built from the compiled manifests, and
  * the Durable Object classes it hosts: UpstreamGuard (one per agent) and
- * AuthThrottle (one per client address counting failed authentications).
- * The cron trigger runs the request log's retention.
+ * AuthThrottle (one per client address counting failed authentications)
+ * and AgentRun (one per long-running run). The cron trigger runs the
+ * retention of the request log and of runs.
  */
 import { BUILD_INFO, MANIFESTS } from "../../generated";
 import { isLocalDevelopment } from "../../shared/http/deployment";
@@ -11,9 +12,11 @@ import { withTracing } from "../../shared/observability/instrument";
 import { createGatewayApp } from "./app";
 import { consumeRequestLog } from "./request-log/consumer";
 import { runRetention } from "./request-log/retention";
+import { purgeExpiredRuns } from "./runs/retention";
 
 export { AuthThrottle } from "../../../durable-objects/auth-throttle/src";
 export { UpstreamGuard } from "../../../durable-objects/upstream-guard/src";
+export { AgentRun } from "./runs/run-object";
 
 const app = createGatewayApp({ manifests: MANIFESTS, version: BUILD_INFO.version });
 
@@ -30,7 +33,8 @@ const handler = {
       logger.warn("scheduled handler skipped in local development; run POST /v1/requests/purge with the admin key");
       return;
     }
-    await runRetention(env, controller.scheduledTime);
+    const logger = createLogger({ service: "gateway", level: env.LOG_LEVEL, fields: { job: "run-retention" } });
+    await Promise.all([runRetention(env, controller.scheduledTime), purgeExpiredRuns(env, controller.scheduledTime, logger)]);
   },
   /**
    * Queue consumer (`[[queues.consumers]]`): the request log's deliveries, each written in one D1 batch

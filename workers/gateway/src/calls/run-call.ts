@@ -24,6 +24,7 @@ import { type ResilienceCatalog, buildPlans } from "../resilience/plans";
 import { totalTokens } from "../dispatch";
 import { type StreamEnd, relayStream } from "./stream-relay";
 import type { CallProtocol, CallSummary } from "./summary";
+import type { RunNamespace } from "../runs/create";
 
 /** Header a caller uses to ask for a shorter deadline. */
 export const TIMEOUT_HEADER = "X-Timeout-Ms";
@@ -36,7 +37,7 @@ export interface CallDeps {
 }
 
 /** The gateway's request context as the call routes see it. */
-export type GatewayContext = Context<{ Bindings: GatewayVars & { UPSTREAM_GUARD?: GuardNamespace } }>;
+export type GatewayContext = Context<{ Bindings: GatewayVars & { UPSTREAM_GUARD?: GuardNamespace; AGENT_RUN?: RunNamespace } }>;
 
 /** One call to make. */
 export interface CallInput {

@@ -4,7 +4,9 @@
  * deadline, the resilient call) and answer with its result as JSON, or, for
  * a caller that asks with `Accept: text/event-stream`, as server-sent events
  * (calls/stream-relay.ts). A call that fails before its first event is
- * answered as an error response, as without streaming.
+ * answered as an error response, as without streaming. With
+ * `Prefer: respond-async` the call becomes a run instead (runs/create.ts):
+ * 202 and a run id, the body's optional `callback` asking for a webhook.
  */
 import * as z from "zod/mini";
 import { SSE_CONTENT_TYPE, encodeEvent, wantsEventStream } from "../../../shared/http/sse";
@@ -14,6 +16,8 @@ import { allowsCall } from "../auth/scopes";
 import { type CallDeps, type CallInput, type GatewayContext, runCall } from "../calls/run-call";
 import { resolveGatewayConfig } from "../config";
 import { rateLimitHeadersOf } from "../resilience/rejections";
+import { createRun, prefersRespondAsync } from "../runs/create";
+import { ZaharaError } from "../../../shared/errors";
 
 export { TIMEOUT_HEADER, resolveDeadlineMs } from "../calls/run-call";
 
@@ -21,17 +25,31 @@ export { TIMEOUT_HEADER, resolveDeadlineMs } from "../calls/run-call";
 const Parameters = z._default(z.record(z.string(), z.unknown(), { error: "parameters must be a JSON object" }), {});
 const Task = z.string({ error: "task must be a string" }).check(z.minLength(1, "task must not be empty"), z.maxLength(128));
 const AgentName = z.string({ error: "agent must be a string" }).check(z.minLength(1), z.maxLength(253));
+/** A run's webhook (only with `Prefer: respond-async`); the URL itself is checked by runs/callback-url.ts. */
+const Callback = z.optional(z.strictObject({ url: z.string({ error: "callback.url must be a string" }) }, { error: "callback must be an object {url}" }));
 
 /** Body of `POST /execute`. */
-export const ExecuteBodySchema = z.strictObject({ task: Task, parameters: Parameters, agent: z.optional(AgentName) });
+export const ExecuteBodySchema = z.strictObject({ task: Task, parameters: Parameters, agent: z.optional(AgentName), callback: Callback });
 
 /** Body of `POST /agents/:agent/execute`. */
-export const AgentExecuteBodySchema = z.strictObject({ task: Task, parameters: Parameters });
+export const AgentExecuteBodySchema = z.strictObject({ task: Task, parameters: Parameters, callback: Callback });
 
 /** What the execute handlers need (the same as any call). */
 export type ExecuteDeps = CallDeps;
 
-async function execute(c: GatewayContext, deps: CallDeps, input: Omit<CallInput, "protocol" | "idempotencyKey" | "stream">) {
+type ExecuteInput = Omit<CallInput, "protocol" | "idempotencyKey" | "stream"> & { callback?: { url: string } | undefined };
+
+async function execute(c: GatewayContext, deps: CallDeps, { callback, ...input }: ExecuteInput) {
+  // Prefer: respond-async starts a run (202); any other preference is ignored (RFC 7240).
+  if (prefersRespondAsync(c.req.header("Prefer")) && c.env.AGENT_RUN) {
+    return createRun(c, deps, { ...input, ...(callback ? { callback } : {}) });
+  }
+  if (callback) {
+    throw new ZaharaError("INVALID_REQUEST", {
+      message: "callback is only for runs: send it with the header Prefer: respond-async",
+      details: { fields: [{ field: "callback", message: "needs Prefer: respond-async" }] },
+    });
+  }
   const idempotencyKey = c.req.header(IDEMPOTENCY_KEY_HEADER);
   const stream = wantsEventStream(c.req.header("Accept"));
   const out = await runCall(c, deps, { ...input, protocol: "http", stream, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) });
@@ -59,7 +77,7 @@ export function executeHandler(deps: CallDeps) {
   return async function executeRoute(c: GatewayContext): Promise<Response> {
     c.set("protocol", "http");
     const body = await parseJsonBody(c.req.raw, ExecuteBodySchema, { maxBytes: resolveGatewayConfig(c.env).maxBodyBytes });
-    return execute(c, deps, { task: body.task, parameters: body.parameters, ...(body.agent !== undefined ? { agent: body.agent } : {}) });
+    return execute(c, deps, { task: body.task, parameters: body.parameters, callback: body.callback, ...(body.agent !== undefined ? { agent: body.agent } : {}) });
   };
 }
 
@@ -71,6 +89,6 @@ export function agentExecuteHandler(deps: CallDeps) {
     const principal = c.get("principal");
     deps.registry.agent(agentName, (a, cap) => allowsCall(principal, a, cap));
     const body = await parseJsonBody(c.req.raw, AgentExecuteBodySchema, { maxBytes: resolveGatewayConfig(c.env).maxBodyBytes });
-    return execute(c, deps, { task: body.task, parameters: body.parameters, agent: agentName });
+    return execute(c, deps, { task: body.task, parameters: body.parameters, agent: agentName, callback: body.callback });
   };
 }

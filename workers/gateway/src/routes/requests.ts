@@ -2,7 +2,7 @@
  * `GET /v1/requests` and `GET /v1/requests/:id`: the request log, for
  * admins. Query parameters are validated into a filter (400 with
  * `details.fields` otherwise); a D1 fault is a 503 `LOG_UNAVAILABLE`.
- * `POST /v1/requests/purge` runs the retention purge now (what the daily cron
+ * `POST /v1/requests/purge` runs the retention purge now (request log and runs: what the daily cron
  * does; the way to run it in local development, where the scheduled handler
  * does nothing because anyone on the machine could trigger it), audited.
  */
@@ -10,6 +10,7 @@ import { type Context, Hono } from "hono";
 import { auditStatement } from "../audit/audit-log";
 import { ZaharaError } from "../../../shared/errors";
 import { runRetention } from "../request-log/retention";
+import { type RunRetentionEnv, purgeExpiredRuns } from "../runs/retention";
 import { auditOf } from "./keys";
 import type { FieldIssue } from "../../../shared/http/validation";
 import { REQUEST_ID_PATTERN } from "../../../shared/request-id";
@@ -123,11 +124,12 @@ export function getRequestHandler() {
 
 /** Creates the `POST /v1/requests/purge` handler: `{cutoff, deleted, truncated}` (audited as `request_log.purge`). */
 export function purgeRequestsHandler() {
-  return async function purgeRequestsRoute(c: Context<{ Bindings: RequestLogBindings & { ACCESS_DB?: D1Database } }>): Promise<Response> {
+  return async function purgeRequestsRoute(c: Context<{ Bindings: RequestLogBindings & RunRetentionEnv & { ACCESS_DB?: D1Database } }>): Promise<Response> {
     logDb(c);
     const result = await read(c, () => runRetention(c.env, Date.now()));
     if (!result) throw new ZaharaError("LOG_UNAVAILABLE");
-    const details = { cutoff: new Date(result.cutoff).toISOString(), deleted: result.deleted, truncated: result.truncated };
+    const runsDeleted = await purgeExpiredRuns(c.env, Date.now(), c.get("logger")).catch(() => 0);
+    const details = { cutoff: new Date(result.cutoff).toISOString(), deleted: result.deleted, truncated: result.truncated, runs_deleted: runsDeleted };
     try {
       await c.env.ACCESS_DB?.batch([auditStatement(c.env.ACCESS_DB, auditOf(c, "request_log.purge", null, details), Date.now())]);
     } catch (err) {
