@@ -7,7 +7,9 @@
  * the middle of the 100 % phase with none in flight (drained) and of the 2 s
  * delay phase with every client's request in flight (hard). Then it checks every request's answer, the
  * request log, the breaker, upstream attempts, permits and the state kept
- * across the restart (scripts/soak/checks.ts), prints a table and writes
+ * across the restart (scripts/soak/checks.ts); then starts long-running runs
+ * with webhooks and restarts the runtime under them (scripts/soak/runs.ts),
+ * checking each ends once; prints a table and writes
  * `dist/soak/result.json` and `result.md`. Exits 1 when a check fails.
  *
  * `--short` (CI) sends about a fifth of the requests in the same phases;
@@ -27,6 +29,8 @@ import { type SoakPlatform, startSoakPlatform, stateDirOf } from "./platform";
 import { markdown, phaseRows } from "./report";
 import { checkRawHttp, probeRawHttp } from "./raw-http";
 import { runPhases } from "./runner";
+import { type Delivery, SOAK_WEBHOOK_SECRET, awaitRuns, checkRuns, isFinalRun, readRuns, startRuns } from "./runs";
+import { startWebhookReceiver } from "../../test/doubles/webhook-receiver";
 import { OUTBOX_FLUSH_MS } from "../../workers/gateway/src/request-log/message";
 
 /** Room past the outbox's flush for an answer's way back to the client (a row may be lost for it too). */
@@ -55,6 +59,28 @@ async function settled(platform: SoakPlatform, timeoutMs = 15_000): Promise<numb
     const g = await readGuard(platform);
     if ((g.in_flight === 0 && (g.tokens?.reserved ?? 0) === 0) || Date.now() > until) return g.in_flight;
     await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * Starts the soak's runs with webhooks, restarts the runtime once every run is executing, and checks that each
+ * ends succeeded, once, with one verified webhook.
+ */
+async function soakRuns(platform: SoakPlatform): Promise<Check[]> {
+  const receiver = await startWebhookReceiver();
+  try {
+    const ids = await startRuns(platform, `${receiver.url}/soak-runs`);
+    const running = await awaitRuns(platform, ids, (r) => r.status === "running", 10_000);
+    const ms = await platform.restart();
+    console.log(`  hard restart with ${running.filter((r) => r.status === "running").length}/${ids.length} runs executing (${Math.round(ms)} ms)`);
+    const ended = await awaitRuns(platform, ids, isFinalRun, 60_000);
+    await new Promise((r) => setTimeout(r, 2000));
+    const later = await readRuns(platform, ids);
+    const res = await fetch(`${receiver.controlUrl}/__received__?path=/soak-runs`);
+    const { deliveries } = (await res.json()) as { deliveries: Delivery[] };
+    return checkRuns(ids, ended, later, deliveries, SOAK_WEBHOOK_SECRET);
+  } finally {
+    await receiver.close();
   }
 }
 
@@ -108,6 +134,8 @@ async function main(): Promise<void> {
         console.log(`  ${mode} restart in ${phase.name} (${Math.round(ms)} ms, ${cut.size} requests in flight): breaker ${before.guard.breaker.state} → ${after.guard.breaker.state}`);
       },
     });
+    // Long-running runs across a third, hard restart (scripts/soak/runs.ts).
+    const runChecks = await soakRuns(platform);
     // Permits and reservations a hard restart left held come back when their leases end (the longest deadline + 5 s).
     const inFlight = await settled(platform, 30_000);
     const end = await readPersisted(platform);
@@ -122,6 +150,7 @@ async function main(): Promise<void> {
       checkPermits(inFlight),
       checkReservations(end),
       ...(restarts.length > 0 ? restarts.flatMap((r) => checkRestart(r.before, r.after, r.mode)) : [{ name: "runtime restarted mid-soak", ok: false, detail: "no phase asked for a restart" }]),
+      ...runChecks,
     ];
     const rows = phaseRows(phases, windows, responses, logged, transitions);
     const seconds = Math.round((Date.now() - started) / 1000);

@@ -25,6 +25,7 @@ import { type OpenAiDouble, startOpenAiDouble } from "../../test/doubles/openai-
 import { type OtlpReceiver, startOtlpReceiver } from "../../test/doubles/otlp-receiver";
 import { BENCH_WORKERS, type BenchBuild } from "../bench/build";
 import { migrate, workerOptions } from "../bench/platform";
+import { SOAK_WEBHOOK_SECRET } from "./runs";
 
 /**
  * The soak gateway's bootstrap admin key and scrape token (local only, never deployed), at least 32
@@ -65,7 +66,15 @@ export interface SoakPlatform {
 function options(build: BenchBuild, stateDir: string, otlp: OtlpReceiver, llm: OpenAiDouble, onLine: (line: string) => void): ConstructorParameters<typeof Miniflare>[0] {
   const common = { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_TRACES_SAMPLER_ARG: "1", LOG_LEVEL: "info" };
   const perWorker: Record<string, Record<string, string>> = {
-    gateway: { GATEWAY_API_KEYS: "", ADMIN_API_KEYS: SOAK_ADMIN_KEY, METRICS_SCRAPE_TOKEN: SOAK_SCRAPE_TOKEN },
+    gateway: {
+      GATEWAY_API_KEYS: "",
+      ADMIN_API_KEYS: SOAK_ADMIN_KEY,
+      METRICS_SCRAPE_TOKEN: SOAK_SCRAPE_TOKEN,
+      // Runs (scripts/soak/runs.ts): webhooks to the local receiver, and an interrupted run found within a second.
+      WEBHOOK_SIGNING_SECRET: SOAK_WEBHOOK_SECRET,
+      RUN_CALLBACK_ALLOW_LOOPBACK_HTTP: "true",
+      RUN_HEARTBEAT_MS: "1000",
+    },
     "agent-demo": { CHAOS_ENABLED: "true", LLM_BASE_URL: llm.url, LLM_API_KEY: llm.apiKey },
     "agent-custom": { LLM_BASE_URL: llm.url, LLM_API_KEY: llm.apiKey },
   };
