@@ -14,6 +14,7 @@ import { SseParser } from "../../workers/shared/http/sse";
 import type { StatsWindow } from "../../durable-objects/upstream-guard/src/metrics";
 import type { GuardView } from "../../workers/gateway/src/admin/guard-view";
 import type { RequestView as RequestLogEntry, TimelineEntry } from "../../workers/gateway/src/request-log/rows";
+import type { RunCallbackView, RunStatus, RunView, WebhookDelivery } from "../../workers/gateway/src/runs/types";
 
 /** The error shape shared by the gateway and the dashboard. */
 export interface ApiError {
@@ -66,7 +67,8 @@ export interface CallOptions {
 
 // StatsWindow: one window of `GET /v1/stats`. RequestLogEntry: one row of `GET /v1/requests`.
 // TimelineEntry: one entry of a request's timeline (`GET /v1/requests/:id`). GuardView: `GET /v1/agents/:agent/guard` → `guard`.
-export type { StatsWindow, RequestLogEntry, TimelineEntry, GuardView };
+// RunView: one long-running run (`GET /v1/runs/:id`), with its RunStatus, its webhook (RunCallbackView) and that webhook's deliveries.
+export type { StatsWindow, RequestLogEntry, TimelineEntry, GuardView, RunView, RunStatus, RunCallbackView, WebhookDelivery };
 
 /** `GET /health`. */
 export interface GatewayHealth {
@@ -98,6 +100,21 @@ export interface GatewayStats {
   agents: Record<string, { breaker: { state: string; transitions: { from: string; to: string; at: number; cause: string }[] }; windows: Record<"1m" | "5m" | "60m", StatsWindow> }>;
   unavailable?: string[];
   generated_at: string;
+}
+
+/** What `GET /v1/runs` is asked: filters, a page size (1-100, default 20), the cursor of the next page. */
+export interface RunsQuery {
+  status?: RunStatus;
+  agent?: string;
+  limit?: number;
+  cursor?: string;
+  signal?: AbortSignal;
+}
+
+/** `GET /v1/runs`: newest first, each run without its `result` (fetch the run for it). */
+export interface RunsPage {
+  runs: RunView[];
+  next_cursor?: string;
 }
 
 // --- Transport ---
@@ -221,4 +238,12 @@ export const api = {
   stats: (opts?: CallOptions) => call<GatewayStats>("GET", "/api/gw/v1/stats", undefined, opts),
   requests: (query: { agent?: string; status?: string; since?: string; kind?: "calls" | "all"; limit?: number; cursor?: string } = {}, opts?: CallOptions) =>
     call<{ requests: RequestLogEntry[]; next_cursor: string | null }>("GET", "/api/gw/v1/requests", undefined, { ...opts, query: { ...opts?.query, ...query } }),
+  /** Long-running runs (`Prefer: respond-async` on `/execute`). A gateway without them answers 404 `NOT_FOUND`. */
+  runs: {
+    list: ({ signal, ...query }: RunsQuery = {}) => call<RunsPage>("GET", "/api/gw/v1/runs", undefined, { query: { ...query }, ...(signal ? { signal } : {}) }),
+    /** One run, with its `result`; 404 `RUN_NOT_FOUND` when unknown. */
+    get: (id: string, opts?: CallOptions) => call<RunView>("GET", `/api/gw/v1/runs/${encodeURIComponent(id)}`, undefined, opts),
+    /** Cancels a queued or running run (answers it, now `cancelled`); 409 `RUN_FINISHED` once it has ended. */
+    cancel: (id: string, opts?: CallOptions) => call<RunView>("POST", `/api/gw/v1/runs/${encodeURIComponent(id)}/cancel`, {}, opts),
+  },
 };

@@ -4,7 +4,8 @@
  * dashboard with its Functions on :8788). Each screen's main flow, end to end:
  * sign in; the Upload Wizard with a manifest that has errors, then a good one
  * run through the gateway; a failing run that opens agent-demo's breaker and
- * shows up in the Clinic (then closed from the Clinic); the Builder, its
+ * shows up in the Clinic (then closed from the Clinic); an async run listed
+ * in the Clinic as running, then succeeded, live; the Builder, its
  * simulator, its YAML round trip and its download. Saves a screenshot of each
  * state at 1280 px and 390 px in dist/screenshots/, and audits the main ones
  * with axe-core (WCAG 2.1 A/AA) at both widths. The page's security headers
@@ -26,6 +27,7 @@ import { VIEWPORTS, check } from "./checks";
 import { watchCspViolations } from "./csp";
 import { builder, builderYaml } from "./flows/builder";
 import { failingRunOpensBreaker } from "./flows/clinic";
+import { asyncRunInClinic } from "./flows/runs";
 import { signIn } from "./flows/sign-in";
 import { wizard } from "./flows/wizard";
 import { CHROMIUM, root, shots, startPlatform, stopPlatform } from "./platform";
@@ -34,6 +36,7 @@ const FLOWS = [
   ["sign in", signIn],
   ["Upload Wizard", wizard],
   ["failing run → Clinic", failingRunOpensBreaker],
+  ["async run → Clinic's runs", asyncRunInClinic],
   ["Builder", builder],
   ["Builder YAML round trip and download", builderYaml],
 ] as const;

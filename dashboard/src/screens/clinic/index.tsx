@@ -1,8 +1,8 @@
 /**
  * Clinic: live health of every agent (breaker, limits, budget, rates and
  * latency, with force open/close), charts sampled from `/v1/stats` while the
- * screen is open, the request log, and one request's waterfall
- * (`#/clinic/request/<id>`).
+ * screen is open, recent long-running runs (live, with cancel), the request
+ * log, and one request's waterfall (`#/clinic/request/<id>`).
  */
 import { useEffect, useState } from "preact/hooks";
 import { type GuardView, api } from "../../api";
@@ -13,6 +13,7 @@ import "./clinic.css";
 import { LineChart } from "./line-chart";
 import { RequestDetail } from "./request-detail";
 import { RequestLog } from "./request-log";
+import { Runs } from "./runs";
 import { usePoll } from "./use-poll";
 
 /** How often the overview refreshes. */
@@ -61,7 +62,7 @@ function Overview({ gatewayUrl }: { gatewayUrl: string | null }) {
     agents.map((a, i) => ({ name: a, color: COLORS[i % COLORS.length] as string, points: samples.map((s) => ({ t: s.t, v: s.agents[a] ? pick(s.agents[a]) : null })) }));
   return (
     <>
-      <ScreenHeader title="Clinic" description="How the agents are doing: health, breakers, limits and budgets, rates and latency, and the request log." />
+      <ScreenHeader title="Clinic" description="How the agents are doing: health, breakers, limits and budgets, rates and latency, long-running runs, and the request log." />
       {stats.error ? (
         <p class="error" role="alert">
           Statistics are unavailable: {stats.error.error} ({stats.error.code}).
@@ -96,6 +97,7 @@ function Overview({ gatewayUrl }: { gatewayUrl: string | null }) {
           </div>
         </section>
       ) : null}
+      <Runs gatewayUrl={gatewayUrl} />
       <RequestLog agents={agents} />
     </>
   );
