@@ -148,7 +148,9 @@ export function Runs({ gatewayUrl }: RunsProps) {
                         <td data-label="Attempts">{r.attempts}</td>
                         <td data-label="Webhook">{r.callback ? <span class={`badge badge--${r.callback.state}`}>{r.callback.state}</span> : "—"}</td>
                         <td data-label="Request id">
-                          <a href={href("clinic", "request", r.request_id)}>{r.request_id}</a>
+                          <a class="runs__request" href={href("clinic", "request", r.request_id)} title={r.request_id}>
+                            {r.request_id}
+                          </a>
                         </td>
                         <td data-label="Actions">
                           {isActive(r) ? (
