@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import {
   MAX_EXECUTIONS,
+  MAX_RESULT_BYTES,
   type ExecutionOutcome,
   type RunRecord,
   cancelRun,
@@ -71,6 +72,13 @@ describe("a run's life", () => {
   it("fails with the error shape and the attempts of every execution", () => {
     const done = finishExecution(started(queued, T), failed, T + 10);
     expect(done).toMatchObject({ status: "failed", attempts: 3, error: failed.error });
+    expect(done.result).toBeUndefined();
+  });
+
+  it(`fails a result larger than ${MAX_RESULT_BYTES} bytes (it could not be kept)`, () => {
+    const huge: ExecutionOutcome = { ...ok, result: { text: "x".repeat(MAX_RESULT_BYTES) } };
+    const done = finishExecution(started(queued, T), huge, T + 10);
+    expect(done).toMatchObject({ status: "failed", attempts: 1, error: { code: "UPSTREAM_FAILED", status: 502, details: { max_result_bytes: MAX_RESULT_BYTES } } });
     expect(done.result).toBeUndefined();
   });
 

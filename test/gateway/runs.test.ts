@@ -58,6 +58,20 @@ describe("starting a run", () => {
     expect(done.attempts).toBe(1);
     expect(Date.parse(done.started_at!)).toBeGreaterThanOrEqual(Date.parse(done.created_at));
     expect(Date.parse(done.finished_at!) - Date.parse(done.started_at!)).toBeGreaterThanOrEqual(1400);
+
+    // The creating request and the execution share one timeline in the request log; the execution is traced.
+    type Logged = { path: string; status: number; agent: string | null; trace_id: string | null; timeline: unknown[] };
+    const logged = await pollUntil(
+      async () => (await SELF.fetch(`${BASE}/v1/requests/${body.request_id}`, { headers: { "X-API-Key": ADMIN_KEY } })).json<{ requests?: Logged[] }>(),
+      (r) => (r.requests?.length ?? 0) >= 2,
+      50,
+      100,
+    );
+    const execution = logged.requests!.find((r) => r.path === `/v1/runs/${body.run_id}/execution`);
+    expect(execution).toMatchObject({ status: 200, agent: "agent-demo" });
+    expect(execution!.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(execution!.timeline).toHaveLength(1);
+    expect(logged.requests!.find((r) => r.path === "/agents/agent-demo/execute")).toMatchObject({ status: 202 });
   });
 
   it("outlives the synchronous deadline (5 s here): a 6 s call fails in sync and succeeds as a run", async () => {

@@ -11,7 +11,7 @@
  * one run; another body with the key is 422 `IDEMPOTENCY_KEY_REUSED`.
  */
 import { ZaharaError } from "../../../shared/errors";
-import { REPLAYED_HEADER } from "../../../shared/idempotency-headers";
+import { IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER } from "../../../shared/idempotency-headers";
 import { authorizeCall } from "../auth/authenticate";
 import { sha256, toHex } from "../auth/api-keys";
 import { allowsCall } from "../auth/scopes";
@@ -103,7 +103,7 @@ export async function createRun(c: GatewayContext, deps: CallDeps, request: RunR
   const logFields = c.get("logFields");
   Object.assign(logFields, { agent: agent.name, task: request.task });
   if (request.callback) await checkCallback(c, request.callback.url);
-  const key = c.req.header("Idempotency-Key");
+  const key = c.req.header(IDEMPOTENCY_KEY_HEADER);
   await agentIdempotencyKey(key, principal.id); // 400 for a malformed key
   const config = resolveRunConfig(c.env);
   const timeoutMs = Math.min(config.maxDurationMs, agent.timeout_seconds !== undefined ? agent.timeout_seconds * 1000 : Infinity);

@@ -23,6 +23,12 @@ import { FINAL_STATUSES, type RunError, type RunStatus, type RunView, type Webho
 /** Version of the stored record; a record of another version is not restored. */
 export const RUN_RECORD_VERSION = 1;
 
+/**
+ * The largest result a run keeps, as JSON text (512 KiB): with its parameters (at most `MAX_BODY_BYTES`) the
+ * record stays within a Durable Object value. A larger result fails the run with 502 `UPSTREAM_FAILED`.
+ */
+export const MAX_RESULT_BYTES = 512 * 1024;
+
 /** How many times a run may start executing (the first time, then resumptions after interruptions). */
 export const MAX_EXECUTIONS = 3;
 
@@ -150,6 +156,11 @@ export function startExecution(r: RunRecord, now: number): StartDecision {
 /** Ends the execution in flight with `outcome`; a run already final (cancelled meanwhile) keeps its state. */
 export function finishExecution(r: RunRecord, outcome: ExecutionOutcome, now: number): RunRecord {
   if (isFinal(r.status)) return r;
+  if (outcome.ok && new TextEncoder().encode(JSON.stringify(outcome.result) ?? "").byteLength > MAX_RESULT_BYTES) {
+    const message = `The agent's result is larger than the ${MAX_RESULT_BYTES} bytes a run keeps`;
+    const error: RunError = { error: message, code: "UPSTREAM_FAILED", status: 502, request_id: r.requestId, details: { max_result_bytes: MAX_RESULT_BYTES } };
+    return finishExecution(r, { ok: false, attempts: outcome.attempts, error }, now);
+  }
   const base = { ...r, attempts: r.attempts + outcome.attempts, finishedAt: now, seq: r.seq + 1 };
   delete base.inFlightSince;
   delete base.retryAt;
