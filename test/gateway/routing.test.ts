@@ -66,6 +66,9 @@ describe("routing", () => {
     expect(demo?.capabilities.map((c) => c.name)).toEqual(["echo", "chaos", "summarize"]);
     expect(demo?.capabilities.find((c) => c.name === "summarize")?.input_schema).toMatchObject({ required: ["text"] });
     expect(JSON.stringify(agents)).not.toContain("AGENT_DEMO");
+    // The LLM's ${VAR:-default} references show their defaults and name the agent settings that change them.
+    expect((demo as { llm?: unknown }).llm).toEqual({ provider: "openai", model: "gpt-4o-mini", settings: ["LLM_PROVIDER", "LLM_MODEL"] });
+    expect(JSON.stringify(agents)).not.toContain("${");
   });
 });
 

@@ -27,8 +27,20 @@ export interface AgentInfo {
   /** Gateway service-binding name for this agent. */
   binding: string;
   capabilities: CapabilityInfo[];
-  llm?: { provider: string; model: string };
+  /**
+   * The LLM as the manifest sets it. A `${VAR:-default}` value shows its default, and `settings` names the
+   * agent's variables that override it (the gateway cannot see the agent's environment).
+   */
+  llm?: { provider: string; model: string; settings?: string[] };
   timeout_seconds?: number;
+}
+
+const ENV_REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}$/;
+
+/** A manifest value as shown: a `${VAR:-default}` reference's default (empty without one), and the variable. */
+function shownValue(value: unknown): { value: string; setting?: string } {
+  const m = ENV_REFERENCE.exec(String(value));
+  return m ? { value: m[2] ?? "", setting: m[1]! } : { value: String(value) };
 }
 
 /** Lists a manifest's capabilities: its `function` tools, in order. */
@@ -58,7 +70,11 @@ export function agentInfo(manifest: ZaharaAgentManifest): AgentInfo {
   if (manifest.metadata.description) info.description = manifest.metadata.description.trim();
   if (manifest.metadata.version) info.version = manifest.metadata.version;
   const llm = manifest.spec.llm;
-  if (llm) info.llm = { provider: String(llm.provider), model: String(llm.model) };
+  if (llm) {
+    const [provider, model] = [shownValue(llm.provider), shownValue(llm.model)];
+    const settings = [provider.setting, model.setting].filter((v): v is string => v !== undefined);
+    info.llm = { provider: provider.value, model: model.value, ...(settings.length > 0 ? { settings } : {}) };
+  }
   const timeout = manifest.spec.constraints?.performance?.timeoutSeconds;
   if (typeof timeout === "number" && timeout > 0) info.timeout_seconds = timeout;
   return info;
