@@ -8,16 +8,59 @@
  * `.dev.vars.example` (the development keys and session secret), and a
  * `SESSION_SECRET` under 32 bytes. Secrets not handed over are left as they are
  * in Cloudflare (`wrangler secret put` still works); the gateway reports short
- * ones on `/health`. Pure, apart from reading files.
+ * ones on `/health`. Also which secrets each deploy target reads and whether
+ * the deploy stops without them ({@link gatewaySecretNeeds} and its siblings:
+ * decided from the code and docs/configuration.md). Pure, apart from reading
+ * files.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { BOOTSTRAP_SECRETS, MIN_BOOTSTRAP_KEY_CHARS, isShortPlaintext, secretEntries } from "../workers/gateway/src/auth/bootstrap-policy";
 
 /** Secrets of the gateway Worker the deploy may upload. */
-export const GATEWAY_SECRETS = [...BOOTSTRAP_SECRETS, "JWT_HS256_SECRET", "OTEL_EXPORTER_OTLP_HEADERS"] as const;
+export const GATEWAY_SECRETS = [...BOOTSTRAP_SECRETS, "JWT_HS256_SECRET", "WEBHOOK_SIGNING_SECRET", "OTEL_EXPORTER_OTLP_HEADERS"] as const;
 /** Secrets of the dashboard's Pages project the deploy may upload. */
 export const DASHBOARD_SECRETS = ["GATEWAY_ADMIN_KEY", "GATEWAY_CALLER_KEY", "SESSION_SECRET"] as const;
+
+/** A secret a deploy target reads: whether the deploy stops when it is neither set nor handed over, and why. */
+export interface SecretNeed {
+  name: string;
+  required: boolean;
+  purpose: string;
+}
+
+const OTLP_HEADERS: SecretNeed = { name: "OTEL_EXPORTER_OTLP_HEADERS", required: false, purpose: "only for a trace collector that wants headers" };
+
+/**
+ * The gateway's secrets. Required: GATEWAY_API_KEYS and ADMIN_API_KEYS, the
+ * bootstrap keys (without them nothing can call the gateway or create a
+ * managed key, and the dashboard's GATEWAY_ADMIN_KEY has nothing to match).
+ */
+export function gatewaySecretNeeds(): SecretNeed[] {
+  return [
+    { name: "GATEWAY_API_KEYS", required: true, purpose: "bootstrap caller keys (break-glass; callers get managed keys)" },
+    { name: "ADMIN_API_KEYS", required: true, purpose: "bootstrap admin keys: the admin API, managed keys, the dashboard's sign-in" },
+    { name: "METRICS_SCRAPE_TOKEN", required: false, purpose: "a scraper's token for /metrics (admin keys work too)" },
+    { name: "WEBHOOK_SIGNING_SECRET", required: false, purpose: "signs run webhooks; without it a run cannot ask for one" },
+    { name: "JWT_HS256_SECRET", required: false, purpose: "only for HS256 JWT bearer tokens" },
+    OTLP_HEADERS,
+  ];
+}
+
+/** An agent's secrets: none required (LLM capabilities answer 503 LLM_NOT_CONFIGURED without a provider). */
+export function agentSecretNeeds(): SecretNeed[] {
+  return [{ name: "LLM_API_KEY", required: false, purpose: "only for LLM capabilities on a provider that needs a key" }, OTLP_HEADERS];
+}
+
+/** The dashboard's secrets: both gateway keys always; SESSION_SECRET in `login` mode only (`access` mode has no session cookie). */
+export function dashboardSecretNeeds(auth: string): SecretNeed[] {
+  const login = auth.trim().toLowerCase() !== "access";
+  return [
+    { name: "GATEWAY_ADMIN_KEY", required: true, purpose: "the proxy's admin key (/v1/*, /metrics, session checks)" },
+    { name: "GATEWAY_CALLER_KEY", required: true, purpose: "the proxy's caller key (/agents, /execute, /health)" },
+    { name: "SESSION_SECRET", required: login, purpose: login ? "signs the session cookie (DASHBOARD_AUTH = login)" : "unused with DASHBOARD_AUTH = access" },
+  ];
+}
 
 /** Parses dotenv text: `NAME=value` lines; `#` comments and blank lines ignored; quotes around a value removed. */
 export function parseDotenv(text: string): Record<string, string> {

@@ -1,32 +1,42 @@
 /**
- * `npm run deploy`: checks the secrets handed over (scripts/deploy-secrets.ts:
- * from the environment or `--secrets-file <dotenv file>`; short bootstrap keys
- * and development values are refused before anything changes), deploys the
- * agent Workers, then the gateway (whose service bindings need the agents to
- * exist) and uploads its secrets (`wrangler secret bulk`), then the
- * dashboard: builds it (`vite build`) and uploads it with its Functions to
- * the Pages project `zahara-dashboard` (`wrangler pages deploy dist` run in
- * dashboard/, so the Functions and dashboard/wrangler.toml are used; its
- * GATEWAY binding needs the gateway), and its secrets. Needs Cloudflare
- * credentials (CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID). Other arguments
- * go to the Workers' `wrangler deploy`.
+ * `npm run deploy`: deploys Zahara to the Cloudflare account of the current
+ * wrangler login (CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID, or
+ * `wrangler login`), creating what is missing. First, before any call, it
+ * checks the secrets handed over (scripts/deploy-secrets.ts: from the
+ * environment or `--secrets-file <dotenv file>`; short bootstrap keys and
+ * development values are refused). Then it looks up, read-only, the D1
+ * databases, the Queues, each Worker's and the Pages project's secrets and
+ * the Pages projects; stops, naming them, if a required secret is neither set
+ * nor handed over; else creates the missing D1 databases and Queues, writes
+ * each Worker's generated config with the real database ids, applies the
+ * remote D1 migrations, deploys the agents, then the gateway (its service
+ * bindings need them), builds the dashboard and deploys it to its Pages
+ * project (created if missing), and prints the addresses wrangler reports.
+ * The plan is in scripts/deploy/plan.ts, the running in scripts/deploy/execute.ts.
+ *
+ * `--dry-run` prints the plan and calls nothing. Other arguments go to the
+ * Workers' `wrangler deploy`. ZAHARA_WRANGLER and ZAHARA_VITE name other
+ * wrangler and vite programs (a path, or a name looked up on PATH), and
+ * ZAHARA_DEPLOY_ROOT another checkout: the tests use them (test/deploy/).
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { DASHBOARD_SECRETS, GATEWAY_SECRETS, developmentValues, parseDotenv, pickSecrets, secretProblems } from "./deploy-secrets";
+import { type Tools, discover, execute } from "./deploy/execute";
+import { type HandedOver, lookupCommands, planDeploy } from "./deploy/plan";
+import { readProject } from "./deploy/project";
+import { describeDeployed, describeMissing, describePlan } from "./deploy/report";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
-const vite = path.join(root, "node_modules", ".bin", "vite");
-const configs = ["workers/agent-demo/wrangler.toml", "workers/agent-custom/wrangler.toml", "wrangler.toml"];
+const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const root = path.resolve(process.env.ZAHARA_DEPLOY_ROOT || here);
 
 const args = process.argv.slice(2);
-const fileAt = args.indexOf("--secrets-file");
-const secretsFile = fileAt >= 0 ? args[fileAt + 1] : undefined;
-if (fileAt >= 0) args.splice(fileAt, 2);
+const dryRun = args.includes("--dry-run");
+const deployArgs = args.filter((a) => a !== "--dry-run");
+const fileAt = deployArgs.indexOf("--secrets-file");
+const secretsFile = fileAt >= 0 ? deployArgs[fileAt + 1] : undefined;
+if (fileAt >= 0) deployArgs.splice(fileAt, 2);
 if (fileAt >= 0 && !secretsFile) {
   console.error("--secrets-file needs a path");
   process.exit(2);
@@ -40,31 +50,33 @@ if (problems.length > 0) {
   process.exit(1);
 }
 
-/** Uploads `secrets` with `wrangler … secret bulk <file>`: a JSON file only the user can read, deleted at once. */
-function uploadSecrets(secrets: Record<string, string>, wranglerArgs: string[], cwd: string): void {
-  if (Object.keys(secrets).length === 0) return;
-  console.log(`\n▶ wrangler ${wranglerArgs.join(" ")} <file> (${Object.keys(secrets).join(", ")})`);
-  const dir = mkdtempSync(path.join(tmpdir(), "zahara-secrets-"));
-  const file = path.join(dir, "secrets.json");
-  try {
-    writeFileSync(file, JSON.stringify(secrets), { mode: 0o600 });
-    execFileSync(wrangler, [...wranglerArgs, file], { cwd, stdio: "inherit" });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+const project = readProject(root);
+const gateway = project.workers.find((w) => w.kind === "gateway");
+const handed: HandedOver = { workers: gateway ? { [gateway.name]: Object.keys(gatewaySecrets) } : {}, pages: Object.keys(dashboardSecrets) };
+
+if (dryRun) {
+  console.log(describePlan(planDeploy(project, undefined, handed, deployArgs), lookupCommands(project)));
+  process.exit(0);
+}
+
+const tools: Tools = {
+  root,
+  wrangler: process.env.ZAHARA_WRANGLER || path.join(here, "node_modules", ".bin", "wrangler"),
+  vite: process.env.ZAHARA_VITE || path.join(here, "node_modules", ".bin", "vite"),
+  env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+};
+
+try {
+  const account = await discover(tools, project);
+  const plan = planDeploy(project, account, handed, deployArgs);
+  console.log(`\n${describePlan(plan)}`);
+  if (plan.missing.length > 0) {
+    console.error(`\n${describeMissing(plan.missing)}`);
+    process.exit(1);
   }
-}
-
-for (const config of configs) {
-  console.log(`\n▶ wrangler deploy -c ${config}`);
-  execFileSync(wrangler, ["deploy", "-c", config, ...args], { cwd: root, stdio: "inherit" });
-}
-uploadSecrets(gatewaySecrets, ["secret", "bulk", "-c", "wrangler.toml"], root);
-
-console.log("\n▶ vite build -c dashboard/vite.config.ts");
-execFileSync(vite, ["build", "-c", "dashboard/vite.config.ts"], { cwd: root, stdio: "inherit" });
-console.log("\n▶ wrangler pages deploy dashboard/dist --project-name zahara-dashboard");
-execFileSync(wrangler, ["pages", "deploy", "dist", "--project-name", "zahara-dashboard"], { cwd: path.join(root, "dashboard"), stdio: "inherit" });
-uploadSecrets(dashboardSecrets, ["pages", "secret", "bulk", "--project-name", "zahara-dashboard"], path.join(root, "dashboard"));
-if (Object.keys(gatewaySecrets).length === 0) {
-  console.log("\nNo gateway secrets handed over: the ones set in Cloudflare are kept (check GET /health for refused keys).");
+  const deployed = await execute(tools, project, plan, account, { workers: gateway ? { [gateway.name]: gatewaySecrets } : {}, pages: dashboardSecrets });
+  console.log(`\n${describeDeployed(deployed)}`);
+} catch (error) {
+  console.error(`\nDeploy failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
 }
