@@ -26,6 +26,7 @@ import { keyRoutes } from "./routes/keys";
 import { guardAdminRoutes } from "./routes/guard-admin";
 import { agentExecuteHandler, executeHandler } from "./routes/execute";
 import { healthHandler } from "./routes/health";
+import { openApiHandler } from "./openapi/route";
 import { requestLogRoutes } from "./routes/requests";
 import { sessionRoutes } from "./routes/sessions";
 import { metricsHandler } from "./routes/metrics";
@@ -92,6 +93,8 @@ export function createGatewayApp({ manifests, version, authenticator = new Authe
   );
   app.use(secureHeaders());
   app.get("/health", healthHandler(registry, version));
+  // The OpenAPI 3.1 document (docs/openapi.json, from `npm run openapi`): public and cacheable.
+  app.get("/openapi.json", openApiHandler());
   // A2A agent cards are public: registered before the /agents/* auth middleware, they answer without it.
   app.get("/agents/:agent/.well-known/agent-card.json", agentCardHandler(registry));
   const auth = authenticate(authenticator);

@@ -61,7 +61,8 @@ export interface GuardAdminBindings extends KeyRouteBindings {
 
 type GuardAdminContext = Context<{ Bindings: GuardAdminBindings }>;
 
-const BreakerChangeSchema = z.strictObject({
+/** Optional body of the breaker changes (also read by openapi/ for the API document). */
+export const BreakerChangeSchema = z.strictObject({
   reason: z.optional(
     z.string({ error: "reason must be a string" }).check(z.trim(), z.minLength(1, "reason must not be empty"), z.maxLength(MAX_REASON_LENGTH, `reason must be at most ${MAX_REASON_LENGTH} characters`)),
   ),

@@ -23,7 +23,8 @@ import type { RunView } from "../runs/types";
 
 type RunBindings = { Bindings: { AGENT_RUN?: RunNamespace; REQUEST_LOG?: D1Database } };
 
-const ListQuery = z.strictObject({
+/** Query of `GET /v1/runs` (also read by openapi/ for the API document). */
+export const ListQuery = z.strictObject({
   status: z.optional(z.enum(["queued", "running", "succeeded", "failed", "cancelled"])),
   agent: z.optional(z.string().check(z.minLength(1), z.maxLength(253))),
   limit: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(MAX_LIST_LIMIT))),
