@@ -1,5 +1,6 @@
 /**
- * `npm run build`: compiles the manifests and bundles every Worker with
+ * `npm run build`: compiles the manifests and bundles every Worker of the
+ * list (scripts/lib/workers.ts: one per manifest, then the gateway) with
  * `wrangler deploy --dry-run --outdir dist/<worker>`, builds the dashboard
  * (`vite build` → dashboard/dist) and bundles its Pages Functions
  * (`wrangler pages functions build` → dist/dashboard-functions), then prints
@@ -10,17 +11,11 @@ import { mkdirSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { listWorkers } from "./lib/workers.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
 const vite = path.join(root, "node_modules", ".bin", "vite");
-
-/** Every Worker: its dist folder name and wrangler config. */
-const WORKERS = [
-  { name: "agent-demo", config: "workers/agent-demo/wrangler.toml" },
-  { name: "agent-custom", config: "workers/agent-custom/wrangler.toml" },
-  { name: "gateway", config: "wrangler.toml" },
-] as const;
 
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
 const rows: string[] = [];
@@ -44,7 +39,7 @@ function sizeRow(name: string, files: string[]): void {
   rows.push(`${name.padEnd(14)} ${(raw / 1024).toFixed(1).padStart(8)} KiB  ${(gz / 1024).toFixed(1).padStart(7)} KiB gzip`);
 }
 
-for (const w of WORKERS) {
+for (const w of listWorkers(root)) {
   const outdir = path.join(root, "dist", w.name);
   execFileSync(wrangler, ["deploy", "--dry-run", "--outdir", outdir, "-c", w.config], { cwd: root, env, stdio: ["ignore", "ignore", "inherit"] });
   sizeRow(w.name, filesIn(outdir, /\.js$/).filter((f) => path.dirname(f) === outdir));

@@ -1,20 +1,22 @@
 /**
  * Vitest global setup (runs in Node before any workerd starts): compiles the
- * manifests and bundles the agent Workers with wrangler, exactly as deploys
- * do, so the gateway tests talk to real agent bundles over service bindings.
+ * manifests and bundles every agent Worker of the list (scripts/lib/workers.ts)
+ * with wrangler, exactly as deploys do, so the gateway tests talk to real
+ * agent bundles over service bindings.
  * Several projects (gateway, dashboard) list it; the bundles are built once
  * per vitest process.
  */
 import { execFileSync } from "node:child_process";
 import path from "node:path";
+import { agentWorkers } from "../scripts/lib/workers.ts";
 import { ROOT } from "./workers-shared.ts";
 
 export default function setup(): void {
   if (process.env.ZAHARA_AGENT_BUNDLES_BUILT === "1") return;
   const wrangler = path.join(ROOT, "node_modules", ".bin", "wrangler");
   const env = { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_LOG: "error" };
-  for (const name of ["agent-demo", "agent-custom"]) {
-    execFileSync(wrangler, ["deploy", "--dry-run", "--outdir", path.join(ROOT, "dist", name), "-c", path.join(ROOT, "workers", name, "wrangler.toml")], {
+  for (const agent of agentWorkers(ROOT)) {
+    execFileSync(wrangler, ["deploy", "--dry-run", "--outdir", path.join(ROOT, "dist", agent.name), "-c", path.join(ROOT, agent.config)], {
       cwd: ROOT,
       env,
       stdio: ["ignore", "ignore", "inherit"],

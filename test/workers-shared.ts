@@ -1,11 +1,13 @@
 /**
- * Shared pieces of the workerd test projects: paths, the agent Workers as
- * Miniflare auxiliary Workers (built bundles, see global-setup.ts), and the
- * API keys the gateway tests use.
+ * Shared pieces of the workerd test projects: paths, the agent Workers of
+ * the list (scripts/lib/workers.ts, one per manifest) as Miniflare auxiliary
+ * Workers (built bundles, see global-setup.ts), and the API keys the gateway
+ * tests use.
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { type WorkerEntry, agentWorkers } from "../scripts/lib/workers.ts";
 
 /** Repository root. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -28,18 +30,26 @@ async function sha256Hex(text: string): Promise<string> {
   return createHash("sha256").update(text).digest("hex");
 }
 
-/** Miniflare options for an agent Worker built into `dist/<name>/index.js`. */
-export function agentWorker(name: "agent-demo" | "agent-custom", bindings: Record<string, string>) {
+/** Miniflare options for an agent Worker built into `dist/<name>/index.js`, named by its service. */
+export function agentWorker(agent: WorkerEntry, bindings: Record<string, string>) {
   return {
-    name: `zahara-${name}`,
+    name: agent.service,
     modules: true,
-    scriptPath: path.join(ROOT, "dist", name, "index.js"),
+    scriptPath: path.join(ROOT, "dist", agent.name, "index.js"),
     compatibilityDate: COMPATIBILITY_DATE,
     compatibilityFlags: ["nodejs_compat"],
     bindings: { LOG_LEVEL: "error", MAX_BODY_BYTES: "1048576", LLM_BACKEND: "openai", ZAHARA_ENV: "development", ...bindings },
     // As in the agents' wrangler configs: the bundle exports IdempotencyStore (SQLite-backed).
     durableObjects: { IDEMPOTENCY: { className: "IdempotencyStore", useSQLite: true } },
   };
+}
+
+/**
+ * Every agent of the list as a Miniflare auxiliary Worker, with `bindings(name)`
+ * on top of the shared ones (per-agent settings: agent-demo's chaos, say).
+ */
+export function agentWorkersOf(bindings: (name: string) => Record<string, string>) {
+  return agentWorkers(ROOT).map((agent) => agentWorker(agent, bindings(agent.name)));
 }
 
 /**

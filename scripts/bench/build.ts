@@ -4,12 +4,14 @@
  * only difference is agent-demo's manifest with its rate and concurrency
  * limits raised — the shipped 600 requests/min would turn a load test into
  * a test of 429s. The guard still runs every admission; it just admits.
+ * The Workers are the list's (scripts/lib/workers.ts), gateway first.
  */
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { type Document, parseDocument } from "yaml";
+import { type WorkerEntry, agentWorkers, gatewayWorker } from "../lib/workers.ts";
 
 /** Where the bench's copy of the tree and its bundles live. */
 export interface BenchBuild {
@@ -19,19 +21,20 @@ export interface BenchBuild {
   dist: string;
   /** Gzip size (level 9) of each Worker's shipped bundle (from the real tree), in bytes, as `scripts/build.ts` measures it. */
   gzipBytes: Record<string, number>;
+  /** The Workers bundled, gateway first ({@link benchWorkers}). */
+  workers: WorkerEntry[];
 }
 
-/** The Workers, with their wrangler configs relative to the root. */
-export const BENCH_WORKERS = [
-  { name: "gateway", config: "wrangler.toml" },
-  { name: "agent-demo", config: "workers/agent-demo/wrangler.toml" },
-  { name: "agent-custom", config: "workers/agent-custom/wrangler.toml" },
-] as const;
+/** The Workers of the tree at `root` (wrangler configs relative to it), gateway first: the first Worker Miniflare serves. */
+export function benchWorkers(root: string): WorkerEntry[] {
+  return [gatewayWorker(), ...agentWorkers(root)];
+}
 
 /** The limits set in the bench copy of agent-demo's manifest (high enough never to refuse). */
 export const BENCH_LIMITS = { requestsPerMinute: 1_000_000, burst: 100_000, concurrency: 10_000 } as const;
 
-const COPIED = ["package.json", "tsconfig.json", "wrangler.toml", "workers", "durable-objects", "scripts/manifests-compile.ts", "manifests"];
+// docs/openapi.json: the gateway serves it (GET /openapi.json).
+const COPIED = ["package.json", "tsconfig.json", "wrangler.toml", "workers", "durable-objects", "scripts/manifests-compile.ts", "manifests", "docs/openapi.json"];
 
 /** Raises agent-demo's rate and concurrency limits to {@link BENCH_LIMITS} in its parsed manifest. */
 export function raiseLimits(doc: Document): void {
@@ -76,7 +79,8 @@ export function buildBench(root: string, out: string, { readable = false, editMa
   const bundle = (cwd: string, config: string, outdir: string, extra: string[] = []) =>
     execFileSync(wrangler, ["deploy", "--dry-run", "--outdir", outdir, "-c", config, ...extra], { cwd, env, stdio: ["ignore", "ignore", "inherit"] });
   const gzipBytes: Record<string, number> = {};
-  for (const w of BENCH_WORKERS) {
+  const workers = benchWorkers(tree);
+  for (const w of workers) {
     bundle(tree, w.config, path.join(dist, w.name), readable ? ["--minify=false"] : []);
     if (skipShippedSizes) {
       gzipBytes[w.name] = 0;
@@ -87,5 +91,5 @@ export function buildBench(root: string, out: string, { readable = false, editMa
     bundle(root, w.config, shipped);
     gzipBytes[w.name] = jsFiles(shipped).reduce((sum, f) => sum + gzipSync(readFileSync(f), { level: 9 }).byteLength, 0);
   }
-  return { tree, dist, gzipBytes };
+  return { tree, dist, gzipBytes, workers };
 }

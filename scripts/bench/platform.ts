@@ -1,6 +1,7 @@
 /**
- * The platform under test: the bundled gateway, agent-demo and agent-custom
- * in one workerd through Miniflare, with their bindings read from their own
+ * The platform under test: the bundled gateway and every agent of the list
+ * (agent-demo, agent-custom, …; see scripts/lib/workers.ts) in one workerd
+ * through Miniflare, with their bindings read from their own
  * wrangler configs (Durable Objects and D1 persisted to SQLite files, as in
  * local dev), the gateway and agent-demo each on a direct socket (no dev
  * proxy, no Miniflare entry router in front), tracing to a local OTLP
@@ -13,7 +14,8 @@ import type { Readable } from "node:stream";
 import { Miniflare, type WorkerOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
 import { type OtlpReceiver, startOtlpReceiver } from "../../test/doubles/otlp-receiver";
-import { BENCH_WORKERS, type BenchBuild } from "./build";
+import type { WorkerEntry } from "../lib/workers.ts";
+import type { BenchBuild } from "./build";
 
 /**
  * Keys of the bench gateway (bootstrap admin key; the load uses a managed key created through the API), at
@@ -35,14 +37,16 @@ export interface BenchPlatform {
   close(): Promise<void>;
 }
 
-/** Miniflare options of one bundled Worker: its wrangler config's bindings, `bindings` on top. */
-export function workerOptions(build: BenchBuild, name: string, config: string, bindings: Record<string, string>): WorkerOptions {
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(build.tree, config));
+/** Miniflare options of one bundled Worker (named by its service): its wrangler config's bindings, `bindings` on top. */
+export function workerOptions(build: BenchBuild, worker: WorkerEntry, bindings: Record<string, string>): WorkerOptions {
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(build.tree, worker.config));
   return {
     ...(workerOptions as WorkerOptions),
-    name: `zahara-${name}`,
+    name: worker.service,
     modules: true,
-    scriptPath: path.join(build.dist, name, "index.js"),
+    scriptPath: path.join(build.dist, worker.name, "index.js"),
+    // Module names relative to the bundle's folder, not to the working directory (a tree elsewhere would name them "../…").
+    modulesRoot: path.join(build.dist, worker.name),
     bindings: { ...(workerOptions.bindings as Record<string, string>), ...bindings },
   } as WorkerOptions;
 }
@@ -73,6 +77,9 @@ function without<T>(record: Record<string, T> | undefined, names: string[]): Rec
   return record && Object.fromEntries(Object.entries(record).filter(([k]) => !names.includes(k)));
 }
 
+/** The Workers on a direct socket: the gateway and the agent the bench calls directly. */
+const DIRECT = ["gateway", "agent-demo"];
+
 /** Starts the platform with its state under `stateDir` (fresh each run). */
 export async function startPlatform(root: string, build: BenchBuild, stateDir: string, options: PlatformOptions = {}): Promise<BenchPlatform> {
   const { inspectorPort, vars = {}, withoutGatewayBindings = [], persist = true, llm } = options;
@@ -89,21 +96,21 @@ export async function startPlatform(root: string, build: BenchBuild, stateDir: s
     });
   // Tracing at the shipped sampling (wrangler.toml's OTEL_TRACES_SAMPLER_ARG) unless `vars` say otherwise.
   const common = { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, LOG_LEVEL: "info" };
-  const workers = BENCH_WORKERS.map((w) => {
+  const workers = build.workers.map((w) => {
     const extra: Record<string, string> =
-      w.name === "gateway"
+      w.kind === "gateway"
         ? { GATEWAY_API_KEYS: "", ADMIN_API_KEYS: BENCH_ADMIN_KEY, METRICS_SCRAPE_TOKEN: "" }
         : llm
           ? { LLM_BACKEND: "openai", LLM_BASE_URL: llm.url, LLM_API_KEY: llm.apiKey }
           : {};
-    const worker = workerOptions(build, w.name, w.config, { ...common, ...extra, ...vars });
-    if (w.name === "gateway" && withoutGatewayBindings.length > 0) {
+    const worker = workerOptions(build, w, { ...common, ...extra, ...vars });
+    if (w.kind === "gateway" && withoutGatewayBindings.length > 0) {
       const d1 = without(worker.d1Databases as Record<string, unknown>, withoutGatewayBindings);
       const dos = without(worker.durableObjects as Record<string, unknown>, withoutGatewayBindings);
       const producers = without(worker.queueProducers as Record<string, unknown>, withoutGatewayBindings);
       Object.assign(worker, { d1Databases: d1, durableObjects: dos, queueProducers: producers });
     }
-    return w.name === "agent-custom" ? worker : { ...worker, unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] };
+    return DIRECT.includes(w.name) ? { ...worker, unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] } : worker;
   });
   const mf = new Miniflare({
     workers,

@@ -10,7 +10,7 @@
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { BENCH_WORKERS, type BenchBuild } from "./build";
+import type { BenchBuild } from "./build";
 
 const OBSERVABILITY = "workers/shared/observability";
 
@@ -38,10 +38,10 @@ export function buildBefore(root: string, build: BenchBuild, dir: string, readab
   for (const file of files) writeFileSync(path.join(tree, file), git(["show", `HEAD:${file}`]));
   const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
   const env = { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_LOG: "error" };
-  for (const w of BENCH_WORKERS) {
+  for (const w of build.workers) {
     const args = ["deploy", "--dry-run", "--outdir", path.join(dist, w.name), "-c", w.config];
     if (readable) args.push("--minify=false");
     execFileSync(wrangler, args, { cwd: tree, env, stdio: ["ignore", "ignore", "inherit"] });
   }
-  return { tree, dist, gzipBytes: {} };
+  return { tree, dist, gzipBytes: {}, workers: build.workers };
 }

@@ -23,7 +23,7 @@ import { Miniflare, type WorkerOptions } from "miniflare";
 import type { RequestLogEntry } from "../../workers/gateway/src/request-log/message";
 import { type OpenAiDouble, startOpenAiDouble } from "../../test/doubles/openai-server";
 import { type OtlpReceiver, startOtlpReceiver } from "../../test/doubles/otlp-receiver";
-import { BENCH_WORKERS, type BenchBuild } from "../bench/build";
+import type { BenchBuild } from "../bench/build";
 import { migrate, workerOptions } from "../bench/platform";
 import { SOAK_WEBHOOK_SECRET } from "./runs";
 
@@ -76,10 +76,11 @@ function options(build: BenchBuild, stateDir: string, otlp: OtlpReceiver, llm: O
       RUN_HEARTBEAT_MS: "1000",
     },
     "agent-demo": { CHAOS_ENABLED: "true", LLM_BASE_URL: llm.url, LLM_API_KEY: llm.apiKey },
-    "agent-custom": { LLM_BASE_URL: llm.url, LLM_API_KEY: llm.apiKey },
   };
-  const workers: WorkerOptions[] = BENCH_WORKERS.map((w) => {
-    const worker = workerOptions(build, w.name, w.config, { ...common, ...perWorker[w.name] });
+  // Every other agent of the list: its LLM pointed at the double.
+  const agent = { LLM_BASE_URL: llm.url, LLM_API_KEY: llm.apiKey };
+  const workers: WorkerOptions[] = build.workers.map((w) => {
+    const worker = workerOptions(build, w, { ...common, ...(perWorker[w.name] ?? agent) });
     if (w.name !== "gateway") return worker;
     const queueConsumers = deliverAtOnce(worker.queueConsumers);
     return { ...worker, queueConsumers, unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] };

@@ -11,7 +11,7 @@ import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineProject } from "vitest/config";
 import { startJwksServer } from "../doubles/jwks-server.ts";
 import { testQueueConsumers } from "../request-log-queue-consumer.ts";
-import { ROOT, TEST_ADMIN_KEY, TEST_KEY, agentWorker, gatewayMigrationBindings } from "../workers-shared.ts";
+import { ROOT, TEST_ADMIN_KEY, TEST_KEY, agentWorkersOf, gatewayMigrationBindings } from "../workers-shared.ts";
 
 const migrations = await gatewayMigrationBindings();
 // Cloudflare Access's `/cdn-cgi/access/certs`, played by the JWKS double (access.test.ts publishes keys there).
@@ -40,7 +40,8 @@ export default defineProject({
         },
         // The request-log queue's consumer as in wrangler.toml, with a 50 ms batch timeout (tests poll D1 for rows).
         queueConsumers: testQueueConsumers(ROOT),
-        workers: [agentWorker("agent-demo", { CHAOS_ENABLED: "true" }), agentWorker("agent-custom", {})],
+        // Every agent of the list; agent-demo with chaos on.
+        workers: agentWorkersOf((name): Record<string, string> => (name === "agent-demo" ? { CHAOS_ENABLED: "true" } : {})),
       },
     }),
   ],

@@ -1,7 +1,7 @@
 /**
- * Gateway tests, in workerd: the gateway is the main Worker; agent-demo and
- * agent-custom are the real agent bundles wired by service bindings; their
- * LLM is a local OpenAI-compatible server (the only test double).
+ * Gateway tests, in workerd: the gateway is the main Worker; every agent of
+ * the list (agent-demo, agent-custom, …) is its real bundle wired by service
+ * bindings; their LLM is a local OpenAI-compatible server (the only test double).
  */
 import path from "node:path";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
@@ -13,12 +13,12 @@ import { startOpenAiDouble } from "../doubles/openai-server.ts";
 import { startOtlpReceiver } from "../doubles/otlp-receiver.ts";
 import { startWebhookReceiver } from "../doubles/webhook-receiver.ts";
 import { testQueueConsumers } from "../request-log-queue-consumer.ts";
-import { ROOT, TEST_ADMIN_KEY, TEST_HASHED_KEY_SHA256, TEST_KEY, TEST_SCRAPE_TOKEN, agentWorker, gatewayMigrationBindings } from "../workers-shared.ts";
+import { ROOT, TEST_ADMIN_KEY, TEST_HASHED_KEY_SHA256, TEST_KEY, TEST_SCRAPE_TOKEN, agentWorkersOf, gatewayMigrationBindings } from "../workers-shared.ts";
 
 const llm = await startOpenAiDouble();
 /** The test gateway's webhook secret (Standard Webhooks: whsec_ and base64 of 32 bytes). */
 const TEST_WEBHOOK_SECRET = `whsec_${Buffer.from("test-webhook-secret-0123456789abc").toString("base64")}`;
-// The gateway and agent-custom export their spans here (OTLP/HTTP JSON); tracing tests read them back and switch its faults.
+// The gateway and the agents but agent-demo (agent-custom, …) export their spans here (OTLP/HTTP JSON); tracing tests read them back and switch its faults.
 const otlp = await startOtlpReceiver();
 const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_TIMEOUT: "3000", OTEL_TRACES_SAMPLER_ARG: "1" };
 // A second receiver that no test switches to a fault mode, for tests that read spans while others (in parallel files) break the first.
@@ -77,10 +77,12 @@ export default defineProject({
         },
         // The request-log queue's consumer as in wrangler.toml, with a 50 ms batch timeout (tests poll D1 for rows).
         queueConsumers: testQueueConsumers(ROOT),
-        workers: [
-          agentWorker("agent-demo", { CHAOS_ENABLED: "true", LLM_BASE_URL: llm.url, LLM_API_KEY: llm.apiKey, ...demoTracing }),
-          agentWorker("agent-custom", { LLM_BASE_URL: llm.url, LLM_API_KEY: llm.apiKey, ...tracing }),
-        ],
+        // agent-demo with chaos on and its steady receiver; every other agent as agent-custom.
+        workers: agentWorkersOf((name) => ({
+          LLM_BASE_URL: llm.url,
+          LLM_API_KEY: llm.apiKey,
+          ...(name === "agent-demo" ? { CHAOS_ENABLED: "true", ...demoTracing } : tracing),
+        })),
       },
     }),
   ],

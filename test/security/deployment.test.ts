@@ -5,10 +5,11 @@
  * credential-shaped string.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { agentWorkers } from "../../scripts/lib/workers.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const git = (...args: string[]) => execFileSync("git", args, { cwd: ROOT, encoding: "utf8" });
@@ -37,15 +38,16 @@ const CREDENTIAL_SHAPES: [string, RegExp][] = [
 
 describe("deployment settings", () => {
   it("agent Workers have no public URL: workers_dev and preview_urls are false", () => {
-    const agents = readdirSync(path.join(ROOT, "workers")).filter((d) => d.startsWith("agent-") && d !== "agent-runtime");
+    // Every agent of the list of Workers (one per manifest; scripts/lib/workers.ts), whatever its name.
+    const agents = agentWorkers(ROOT);
     expect(agents.length).toBeGreaterThanOrEqual(2);
-    for (const agent of agents) {
-      const config = readFileSync(path.join(ROOT, "workers", agent, "wrangler.toml"), "utf8");
+    for (const { config: file } of agents) {
+      const config = readFileSync(path.join(ROOT, file), "utf8");
       // Top-level keys: before the first [table].
       const top = config.split(/^\[/m)[0] ?? "";
-      expect(top, `workers/${agent}/wrangler.toml`).toMatch(/^workers_dev\s*=\s*false\s*$/m);
-      expect(top, `workers/${agent}/wrangler.toml`).toMatch(/^preview_urls\s*=\s*false\s*$/m);
-      expect(config, `workers/${agent}/wrangler.toml`).not.toMatch(/^\s*(?:route|routes)\s*=/m);
+      expect(top, file).toMatch(/^workers_dev\s*=\s*false\s*$/m);
+      expect(top, file).toMatch(/^preview_urls\s*=\s*false\s*$/m);
+      expect(config, file).not.toMatch(/^\s*(?:route|routes)\s*=/m);
     }
   });
 
