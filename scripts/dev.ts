@@ -1,20 +1,24 @@
 /**
  * `npm run dev`: the whole platform locally in workerd. Creates `.dev.vars`
  * from `.dev.vars.example` when missing (and `dashboard/.dev.vars` from
- * `dashboard/.dev.vars.example`), compiles the manifests, then starts
- * agent-demo (:3001, chaos on), agent-custom (:3002) and the gateway (:8000)
- * with `wrangler dev`; the gateway reaches the agents through service
+ * `dashboard/.dev.vars.example`), compiles the manifests, then starts every
+ * Worker of the list (scripts/lib/workers.ts) with `wrangler dev`: each agent
+ * on its manifest's `dev_port` (agent-demo :3001 with chaos on, agent-custom
+ * :3002), then the gateway (:8000); the gateway reaches the agents through service
  * bindings resolved by wrangler's local dev registry. Before that it applies
  * the D1 migrations to the local databases (`wrangler dev` applies none by
  * itself). Once the gateway answers, it builds the dashboard (`vite build`)
  * and serves it with its Pages Functions on :8788 (`wrangler pages dev`),
  * whose GATEWAY service binding resolves through the same registry.
- * Ctrl-C stops all.
+ * Ctrl-C stops all. `npm run dev -- --reset` deletes the local state first.
+ * Offline noise (wrangler's `Request.cf` warning and its DNS stack, once per
+ * Worker) is said once, in one line.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { access, appendFile, copyFile, readFile } from "node:fs/promises";
+import { access, appendFile, copyFile, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { GATEWAY_DEV_PORT, listWorkers } from "./lib/workers.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
@@ -30,11 +34,10 @@ interface DevWorker {
   vars?: string[];
 }
 
-const workers: DevWorker[] = [
-  { name: "agent-demo", config: "workers/agent-demo/wrangler.toml", port: 3001, inspectorPort: 9231, vars: ["CHAOS_ENABLED:true"] },
-  { name: "agent-custom", config: "workers/agent-custom/wrangler.toml", port: 3002, inspectorPort: 9232 },
-  { name: "gateway", config: "wrangler.toml", port: 8000, inspectorPort: 9230 },
-];
+/** Extra `--var`s of particular Workers: agent-demo's chaos capability is on in local development. */
+const DEV_VARS: Record<string, string[]> = { "agent-demo": ["CHAOS_ENABLED:true"] };
+
+const workers: DevWorker[] = listWorkers(root).map((w) => ({ name: w.name, config: w.config, port: w.devPort, inspectorPort: w.inspectorPort, vars: DEV_VARS[w.name] ?? [] }));
 
 /** Creates `<dir>/.dev.vars` from its example, or appends variables the example gained since. */
 async function ensureDevVars(dir: string, note: string): Promise<void> {
@@ -60,13 +63,30 @@ async function ensureDevVars(dir: string, note: string): Promise<void> {
   }
 }
 
+/**
+ * Offline, each `wrangler dev` warns that it cannot fetch the `Request.cf` object and prints the DNS error's
+ * stack: expected without network, so the whole run says it once, in one line.
+ */
+const CF_WARNING = /Unable to fetch the `Request\.cf` object/;
+const CF_ERROR = /^(Error: getaddrinfo \w+ workers\.cloudflare\.com|\s+at .*(GetAddrInfoReqWrap|node:dns|async_hooks))/;
+let cfWarned = false;
+
+/** True for a line the dev run leaves out (the offline `Request.cf` noise), after saying so once. */
+function quiet(line: string, out: NodeJS.WritableStream): boolean {
+  if (CF_ERROR.test(line)) return true;
+  if (!CF_WARNING.test(line)) return false;
+  if (!cfWarned) out.write("[dev] offline: wrangler uses a placeholder Request.cf object (expected without network)\n");
+  cfWarned = true;
+  return true;
+}
+
 function prefixLines(name: string, stream: NodeJS.ReadableStream, out: NodeJS.WritableStream): void {
   let buffered = "";
   stream.on("data", (chunk: Buffer) => {
     buffered += chunk.toString("utf8");
     const lines = buffered.split("\n");
     buffered = lines.pop() ?? "";
-    for (const line of lines) out.write(`[${name}] ${line}\n`);
+    for (const line of lines) if (!quiet(line, out)) out.write(`[${name}] ${line}\n`);
   });
 }
 
@@ -112,8 +132,8 @@ function start(worker: DevWorker): ChildProcess {
   return child;
 }
 
-/** The dashboard: Pages dev server for dashboard/dist with the Functions in dashboard/functions. */
-const DASHBOARD = { name: "dashboard", port: 8788, inspectorPort: 9233 };
+/** The dashboard: Pages dev server for dashboard/dist with the Functions in dashboard/functions (inspector after the Workers'). */
+const DASHBOARD = { name: "dashboard", port: 8788, inspectorPort: Math.max(...workers.map((w) => w.inspectorPort)) + 1 };
 
 /** Builds the dashboard front end into dashboard/dist; exits on failure. */
 function buildDashboard(): void {
@@ -149,7 +169,7 @@ async function gatewayReady(): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline && !stopping) {
     try {
-      const res = await fetch("http://127.0.0.1:8000/health", { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(`http://127.0.0.1:${GATEWAY_DEV_PORT}/health`, { signal: AbortSignal.timeout(2000) });
       await res.body?.cancel();
       return;
     } catch {
@@ -158,6 +178,12 @@ async function gatewayReady(): Promise<void> {
   }
 }
 
+/** `--reset`: local state (request log, keys, breakers, runs: every `.wrangler/state`) is deleted first. */
+if (process.argv.includes("--reset")) {
+  const dirs = [".", "dashboard", ...workers.map((w) => path.dirname(w.config))].map((d) => path.join(root, d, ".wrangler", "state"));
+  for (const dir of new Set(dirs)) await rm(dir, { recursive: true, force: true });
+  console.log("[dev] --reset: local state deleted (request log, keys, breakers, runs)");
+}
 await ensureDevVars(".", "dev API key: zahara-dev-key, admin key: zahara-dev-admin-key");
 await ensureDevVars("dashboard", "the dashboard's gateway keys and session secret");
 await applyLocalMigrations();
@@ -185,5 +211,6 @@ if (!stopping) {
   const dashboard = { name: DASHBOARD.name, child: startDashboard() };
   children.push(dashboard);
   watch(dashboard);
-  console.log("[dev] gateway http://localhost:8000 · agent-demo http://localhost:3001 · agent-custom http://localhost:3002 · dashboard http://localhost:8788 (admin key: zahara-dev-admin-key)");
+  const urls = [...workers].reverse().map((w) => `${w.name} http://localhost:${w.port}`);
+  console.log(`[dev] ${[...urls, `dashboard http://localhost:${DASHBOARD.port}`].join(" · ")} (admin key: zahara-dev-admin-key)`);
 }
