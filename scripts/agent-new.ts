@@ -20,7 +20,8 @@ import { generateTypes } from "./lib/worker-types.ts";
 import { type WorkerEntry, agentWorkers, gatewayWorker, nextDevPort } from "./lib/workers.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const USAGE = "usage: npm run agent:new -- <name>   (lowercase letters, digits and single hyphens, 3-40 characters, starting with a letter)";
+const USAGE =
+  "usage: npm run agent:new -- <name>   (lowercase letters, digits and single hyphens, 3-40 characters, starting with a letter)";
 /** The agent whose wrangler config and tsconfig a new agent starts from (the plain one: no handlers, no chaos). */
 const TEMPLATE_AGENT = "agent-custom";
 
@@ -28,15 +29,20 @@ const TEMPLATE_AGENT = "agent-custom";
 function nameProblem(name: string, existing: readonly WorkerEntry[], repo: string): string | undefined {
   if (name.length < 3 || name.length > 40) return `"${name}" must be 3 to 40 characters long`;
   // A letter first and single hyphens: a DNS-1123 name that also makes a valid module name in workers/generated.
-  if (!/^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/.test(name)) return `"${name}" must be lowercase letters, digits and single hyphens, starting with a letter`;
-  if (existsSync(path.join(repo, "manifests", `${name}.ossa.yaml`)) || existing.some((a) => a.name === name)) return `an agent named "${name}" already exists (manifests/)`;
+  if (!/^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/.test(name))
+    return `"${name}" must be lowercase letters, digits and single hyphens, starting with a letter`;
+  if (existsSync(path.join(repo, "manifests", `${name}.ossa.yaml`)) || existing.some((a) => a.name === name))
+    return `an agent named "${name}" already exists (manifests/)`;
   if (existsSync(path.join(repo, "workers", name))) return `workers/${name}/ already exists`;
   return undefined;
 }
 
 /** `agent-third` → `AGENT_THIRD`, `billing` → `AGENT_BILLING`. */
 function bindingOf(name: string): string {
-  return `AGENT_${name.replace(/^agent-/, "").replaceAll("-", "_").toUpperCase()}`;
+  return `AGENT_${name
+    .replace(/^agent-/, "")
+    .replaceAll("-", "_")
+    .toUpperCase()}`;
 }
 
 /** `agent-third` → `Agent Third`. */
@@ -170,9 +176,13 @@ async function main(argv: string[]): Promise<number> {
   const gatewayToml = readFileSync(path.join(root, "wrangler.toml"), "utf8");
   const clash =
     agents.find((a) => a.binding === binding || a.service === service)?.manifest ??
-    (new RegExp(`^(?:binding|name) = "${binding}"$`, "m").test(gatewayToml) ? `wrangler.toml (a binding named ${binding})` : undefined);
+    (new RegExp(`^(?:binding|name) = "${binding}"$`, "m").test(gatewayToml)
+      ? `wrangler.toml (a binding named ${binding})`
+      : undefined);
   if (clash) {
-    console.error(`agent:new: binding ${binding} or service ${service} is already used by ${clash}; choose another name`);
+    console.error(
+      `agent:new: binding ${binding} or service ${service} is already used by ${clash}; choose another name`,
+    );
     return 2;
   }
   const template = agents.find((a) => a.name === TEMPLATE_AGENT) ?? agents[0];
@@ -199,15 +209,22 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     // The gateway routes to every compiled manifest (workers/generated/), and the new Worker imports its own.
-    execFileSync(path.join(root, "node_modules", ".bin", "tsx"), ["scripts/manifests-compile.ts"], { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
+    execFileSync(path.join(root, "node_modules", ".bin", "tsx"), ["scripts/manifests-compile.ts"], {
+      cwd: root,
+      stdio: ["ignore", "inherit", "inherit"],
+    });
   } catch {
-    console.error("agent:new: the files are written, but compiling the manifests failed (above); fix it, then run npm run manifests:compile and npm run types");
+    console.error(
+      "agent:new: the files are written, but compiling the manifests failed (above); fix it, then run npm run manifests:compile and npm run types",
+    );
     return 1;
   }
   try {
     await generateTypes(root, [agent, gatewayWorker()]);
   } catch (error) {
-    console.error(`agent:new: the files are written, but ${error instanceof Error ? error.message : String(error)}\nFix it, then run npm run types.`);
+    console.error(
+      `agent:new: the files are written, but ${error instanceof Error ? error.message : String(error)}\nFix it, then run npm run types.`,
+    );
     return 1;
   }
   report(agent);
@@ -216,7 +233,13 @@ async function main(argv: string[]): Promise<number> {
 
 /** Says what was written and what comes next. */
 function report(agent: WorkerEntry): void {
-  const created = [agent.manifest, `${agent.dir}/src/index.ts`, agent.config, `${agent.dir}/tsconfig.json`, `${agent.dir}/worker-configuration.d.ts`];
+  const created = [
+    agent.manifest,
+    `${agent.dir}/src/index.ts`,
+    agent.config,
+    `${agent.dir}/tsconfig.json`,
+    `${agent.dir}/worker-configuration.d.ts`,
+  ];
   console.log(`agent:new: ${agent.name} (binding ${agent.binding}, service ${agent.service}, dev port ${agent.devPort})
 created:
 ${created.map((f) => `  ${f}`).join("\n")}

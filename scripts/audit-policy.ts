@@ -42,14 +42,25 @@ type Vulnerability = { name?: unknown; severity?: unknown; via?: unknown; nodes?
 
 /** The findings in an npm audit (report version 2) JSON, or a reason when it holds no report. */
 export function parseAudit(stdout: string, exitCode: number | null): { findings: Finding[] } | { unavailable: string } {
-  let json: { vulnerabilities?: Record<string, Vulnerability>; message?: unknown; error?: { code?: unknown; summary?: unknown } };
+  let json: {
+    vulnerabilities?: Record<string, Vulnerability>;
+    message?: unknown;
+    error?: { code?: unknown; summary?: unknown };
+  };
   try {
     json = JSON.parse(stdout) as typeof json;
   } catch {
     return { unavailable: `npm audit exited ${exitCode} without a JSON report` };
   }
-  if (typeof json !== "object" || json === null || typeof json.vulnerabilities !== "object" || json.vulnerabilities === null) {
-    const reason = [json?.message, json?.error?.summary, json?.error?.code].find((r) => typeof r === "string" && r.trim() !== "");
+  if (
+    typeof json !== "object" ||
+    json === null ||
+    typeof json.vulnerabilities !== "object" ||
+    json.vulnerabilities === null
+  ) {
+    const reason = [json?.message, json?.error?.summary, json?.error?.code].find(
+      (r) => typeof r === "string" && r.trim() !== "",
+    );
     return { unavailable: String(reason ?? `npm audit exited ${exitCode} without a report`) };
   }
   const findings: Finding[] = [];
@@ -78,7 +89,9 @@ export function checkExceptions(value: unknown): string[] {
   if (!Array.isArray(value)) return ["audit-exceptions.json must be a JSON array"];
   return value.flatMap((e: unknown, i) => {
     const x = (typeof e === "object" && e !== null ? e : {}) as Record<string, unknown>;
-    const bad = ["package", "advisory", "reason", "review_by"].filter((k) => typeof x[k] !== "string" || (x[k] as string).trim() === "");
+    const bad = ["package", "advisory", "reason", "review_by"].filter(
+      (k) => typeof x[k] !== "string" || (x[k] as string).trim() === "",
+    );
     if (typeof x.review_by === "string" && !DATE.test(x.review_by)) bad.push("review_by (YYYY-MM-DD)");
     return bad.length > 0 ? [`exception ${i}: needs ${bad.join(", ")}`] : [];
   });
@@ -92,10 +105,18 @@ export function covers(exception: AuditException, finding: Finding): boolean {
 }
 
 /** The decision for one audit run. `today` is `YYYY-MM-DD` (UTC). */
-export function decide(audit: { findings: Finding[] } | { unavailable: string }, exceptions: unknown, today: string, offlineOk: boolean): AuditDecision {
+export function decide(
+  audit: { findings: Finding[] } | { unavailable: string },
+  exceptions: unknown,
+  today: string,
+  offlineOk: boolean,
+): AuditDecision {
   if ("unavailable" in audit) {
     const line = `audit endpoint unavailable: ${audit.unavailable}; not checked`;
-    return { exitCode: offlineOk ? 0 : 2, lines: offlineOk ? [line] : [line, "(set AUDIT_OFFLINE_OK=1 to accept this)"] };
+    return {
+      exitCode: offlineOk ? 0 : 2,
+      lines: offlineOk ? [line] : [line, "(set AUDIT_OFFLINE_OK=1 to accept this)"],
+    };
   }
   const problems = checkExceptions(exceptions);
   if (problems.length > 0) return { exitCode: 1, lines: problems };
@@ -104,7 +125,9 @@ export function decide(audit: { findings: Finding[] } | { unavailable: string },
   let failed = false;
   for (const e of list.filter((x) => x.review_by < today)) {
     failed = true;
-    lines.push(`expired exception: ${e.package} ${e.advisory} (review by ${e.review_by}): review it, then move the date or remove it`);
+    lines.push(
+      `expired exception: ${e.package} ${e.advisory} (review by ${e.review_by}): review it, then move the date or remove it`,
+    );
   }
   for (const f of audit.findings) {
     const excepted = list.find((e) => covers(e, f));

@@ -32,8 +32,20 @@ function readExceptions(): unknown {
   }
 }
 
-const run = spawnSync("npm", ["audit", "--omit=dev", "--json"], { cwd: root, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });
-const audit = run.error ? { unavailable: `npm could not run: ${run.error.message}` } : parseAudit(run.stdout, run.status);
-const decision = decide(audit, readExceptions(), new Date().toISOString().slice(0, 10), process.env.AUDIT_OFFLINE_OK === "1");
+const run = spawnSync("npm", ["audit", "--omit=dev", "--json"], {
+  cwd: root,
+  encoding: "utf8",
+  maxBuffer: 64 * 1024 * 1024,
+  timeout: 120_000,
+});
+const audit = run.error
+  ? { unavailable: `npm could not run: ${run.error.message}` }
+  : parseAudit(run.stdout, run.status);
+const decision = decide(
+  audit,
+  readExceptions(),
+  new Date().toISOString().slice(0, 10),
+  process.env.AUDIT_OFFLINE_OK === "1",
+);
 for (const line of decision.lines) (decision.exitCode === 0 ? console.log : console.error)(line);
 process.exit(decision.exitCode);

@@ -36,25 +36,51 @@ function sizeRow(name: string, files: string[]): void {
     raw += buf.byteLength;
     gz += gzipSync(buf, { level: 9 }).byteLength;
   }
-  rows.push(`${name.padEnd(14)} ${(raw / 1024).toFixed(1).padStart(8)} KiB  ${(gz / 1024).toFixed(1).padStart(7)} KiB gzip`);
+  rows.push(
+    `${name.padEnd(14)} ${(raw / 1024).toFixed(1).padStart(8)} KiB  ${(gz / 1024).toFixed(1).padStart(7)} KiB gzip`,
+  );
 }
 
 for (const w of listWorkers(root)) {
   const outdir = path.join(root, "dist", w.name);
-  execFileSync(wrangler, ["deploy", "--dry-run", "--outdir", outdir, "-c", w.config], { cwd: root, env, stdio: ["ignore", "ignore", "inherit"] });
-  sizeRow(w.name, filesIn(outdir, /\.js$/).filter((f) => path.dirname(f) === outdir));
+  execFileSync(wrangler, ["deploy", "--dry-run", "--outdir", outdir, "-c", w.config], {
+    cwd: root,
+    env,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  sizeRow(
+    w.name,
+    filesIn(outdir, /\.js$/).filter((f) => path.dirname(f) === outdir),
+  );
 }
 
 // The dashboard: its static front end (what browsers download) and its Pages Functions bundle.
-execFileSync(vite, ["build", "-c", "dashboard/vite.config.ts", "--logLevel", "warn"], { cwd: root, env, stdio: ["ignore", "ignore", "inherit"] });
-sizeRow("dashboard", filesIn(path.join(root, "dashboard", "dist"), /\.(js|css|html)$/));
-const fnOut = path.join(root, "dist", "dashboard-functions");
-mkdirSync(fnOut, { recursive: true });
-execFileSync(wrangler, ["pages", "functions", "build", "--outdir", fnOut, "--output-routes-path", path.join(fnOut, "_routes.json"), "--minify"], {
-  cwd: path.join(root, "dashboard"),
+execFileSync(vite, ["build", "-c", "dashboard/vite.config.ts", "--logLevel", "warn"], {
+  cwd: root,
   env,
   stdio: ["ignore", "ignore", "inherit"],
 });
+sizeRow("dashboard", filesIn(path.join(root, "dashboard", "dist"), /\.(js|css|html)$/));
+const fnOut = path.join(root, "dist", "dashboard-functions");
+mkdirSync(fnOut, { recursive: true });
+execFileSync(
+  wrangler,
+  [
+    "pages",
+    "functions",
+    "build",
+    "--outdir",
+    fnOut,
+    "--output-routes-path",
+    path.join(fnOut, "_routes.json"),
+    "--minify",
+  ],
+  {
+    cwd: path.join(root, "dashboard"),
+    env,
+    stdio: ["ignore", "ignore", "inherit"],
+  },
+);
 sizeRow("dashboard-fn", filesIn(fnOut, /\.js$/));
 
 console.log("bundle          size          gzip");

@@ -17,14 +17,21 @@ const alerts = path.join(root, "alerts");
 const sample = path.join(root, "dist", "metrics-sample.prom");
 
 if (spawnSync("promtool", ["--version"], { stdio: "ignore" }).error) {
-  console.error("check:prom: promtool is not on PATH. Install it (Debian/Ubuntu: apt-get install prometheus; or a Prometheus release tarball) and run again.");
+  console.error(
+    "check:prom: promtool is not on PATH. Install it (Debian/Ubuntu: apt-get install prometheus; or a Prometheus release tarball) and run again.",
+  );
   process.exit(2);
 }
 
 let failed = false;
 function run(title: string, args: string[], input?: string): void {
   console.log(`::: ${title}`);
-  const result = spawnSync("promtool", args, { cwd: alerts, encoding: "utf8", input, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+  const result = spawnSync("promtool", args, {
+    cwd: alerts,
+    encoding: "utf8",
+    input,
+    stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+  });
   const output = `${result.stdout ?? ""}${result.stderr ?? ""}`.trim();
   if (output) console.log(output);
   if (result.status !== 0) {
@@ -44,7 +51,9 @@ run(`promtool check rules ${rules.join(" ")}`, ["check", "rules", ...rules]);
 run(`promtool test rules ${tests.join(" ")}`, ["test", "rules", ...tests]);
 
 if (!existsSync(sample)) {
-  console.error(`check:prom: ${path.relative(root, sample)} is missing; it is written by test/gateway/metrics.test.ts (run \`npx vitest run --project gateway\` first)`);
+  console.error(
+    `check:prom: ${path.relative(root, sample)} is missing; it is written by test/gateway/metrics.test.ts (run \`npx vitest run --project gateway\` first)`,
+  );
   process.exit(1);
 }
 const exposition = readFileSync(sample, "utf8");

@@ -15,10 +15,20 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { BOOTSTRAP_SECRETS, MIN_BOOTSTRAP_KEY_CHARS, isShortPlaintext, secretEntries } from "../workers/gateway/src/auth/bootstrap-policy";
+import {
+  BOOTSTRAP_SECRETS,
+  MIN_BOOTSTRAP_KEY_CHARS,
+  isShortPlaintext,
+  secretEntries,
+} from "../workers/gateway/src/auth/bootstrap-policy";
 
 /** Secrets of the gateway Worker the deploy may upload. */
-export const GATEWAY_SECRETS = [...BOOTSTRAP_SECRETS, "JWT_HS256_SECRET", "WEBHOOK_SIGNING_SECRET", "OTEL_EXPORTER_OTLP_HEADERS"] as const;
+export const GATEWAY_SECRETS = [
+  ...BOOTSTRAP_SECRETS,
+  "JWT_HS256_SECRET",
+  "WEBHOOK_SIGNING_SECRET",
+  "OTEL_EXPORTER_OTLP_HEADERS",
+] as const;
 /** Secrets of the dashboard's Pages project the deploy may upload. */
 export const DASHBOARD_SECRETS = ["GATEWAY_ADMIN_KEY", "GATEWAY_CALLER_KEY", "SESSION_SECRET"] as const;
 
@@ -29,7 +39,11 @@ export interface SecretNeed {
   purpose: string;
 }
 
-const OTLP_HEADERS: SecretNeed = { name: "OTEL_EXPORTER_OTLP_HEADERS", required: false, purpose: "only for a trace collector that wants headers" };
+const OTLP_HEADERS: SecretNeed = {
+  name: "OTEL_EXPORTER_OTLP_HEADERS",
+  required: false,
+  purpose: "only for a trace collector that wants headers",
+};
 
 /**
  * The gateway's secrets. Required: GATEWAY_API_KEYS and ADMIN_API_KEYS, the
@@ -38,10 +52,22 @@ const OTLP_HEADERS: SecretNeed = { name: "OTEL_EXPORTER_OTLP_HEADERS", required:
  */
 export function gatewaySecretNeeds(): SecretNeed[] {
   return [
-    { name: "GATEWAY_API_KEYS", required: true, purpose: "bootstrap caller keys (break-glass; callers get managed keys)" },
-    { name: "ADMIN_API_KEYS", required: true, purpose: "bootstrap admin keys: the admin API, managed keys, the dashboard's sign-in" },
+    {
+      name: "GATEWAY_API_KEYS",
+      required: true,
+      purpose: "bootstrap caller keys (break-glass; callers get managed keys)",
+    },
+    {
+      name: "ADMIN_API_KEYS",
+      required: true,
+      purpose: "bootstrap admin keys: the admin API, managed keys, the dashboard's sign-in",
+    },
     { name: "METRICS_SCRAPE_TOKEN", required: false, purpose: "a scraper's token for /metrics (admin keys work too)" },
-    { name: "WEBHOOK_SIGNING_SECRET", required: false, purpose: "signs run webhooks; without it a run cannot ask for one" },
+    {
+      name: "WEBHOOK_SIGNING_SECRET",
+      required: false,
+      purpose: "signs run webhooks; without it a run cannot ask for one",
+    },
     { name: "JWT_HS256_SECRET", required: false, purpose: "only for HS256 JWT bearer tokens" },
     OTLP_HEADERS,
   ];
@@ -49,7 +75,10 @@ export function gatewaySecretNeeds(): SecretNeed[] {
 
 /** An agent's secrets: none required (LLM capabilities answer 503 LLM_NOT_CONFIGURED without a provider). */
 export function agentSecretNeeds(): SecretNeed[] {
-  return [{ name: "LLM_API_KEY", required: false, purpose: "only for LLM capabilities on a provider that needs a key" }, OTLP_HEADERS];
+  return [
+    { name: "LLM_API_KEY", required: false, purpose: "only for LLM capabilities on a provider that needs a key" },
+    OTLP_HEADERS,
+  ];
 }
 
 /** The dashboard's secrets: both gateway keys always; SESSION_SECRET in `login` mode only (`access` mode has no session cookie). */
@@ -58,7 +87,11 @@ export function dashboardSecretNeeds(auth: string): SecretNeed[] {
   return [
     { name: "GATEWAY_ADMIN_KEY", required: true, purpose: "the proxy's admin key (/v1/*, /metrics, session checks)" },
     { name: "GATEWAY_CALLER_KEY", required: true, purpose: "the proxy's caller key (/agents, /execute, /health)" },
-    { name: "SESSION_SECRET", required: login, purpose: login ? "signs the session cookie (DASHBOARD_AUTH = login)" : "unused with DASHBOARD_AUTH = access" },
+    {
+      name: "SESSION_SECRET",
+      required: login,
+      purpose: login ? "signs the session cookie (DASHBOARD_AUTH = login)" : "unused with DASHBOARD_AUTH = access",
+    },
   ];
 }
 
@@ -90,18 +123,25 @@ export function secretProblems(secrets: Record<string, string | undefined>, devV
   for (const [name, value] of Object.entries(secrets)) {
     if (value === undefined) continue;
     const entries = name === "OTEL_EXPORTER_OTLP_HEADERS" ? [value] : secretEntries(value);
-    if (entries.some((e) => devValues.has(e))) problems.push(`${name} holds a development value from a .dev.vars.example`);
+    if (entries.some((e) => devValues.has(e)))
+      problems.push(`${name} holds a development value from a .dev.vars.example`);
     if ((BOOTSTRAP_SECRETS as readonly string[]).includes(name)) {
       const short = entries.filter(isShortPlaintext).length;
-      if (short > 0) problems.push(`${name} has ${short} plaintext key(s) shorter than ${MIN_BOOTSTRAP_KEY_CHARS} characters`);
+      if (short > 0)
+        problems.push(`${name} has ${short} plaintext key(s) shorter than ${MIN_BOOTSTRAP_KEY_CHARS} characters`);
     }
-    if (name === "SESSION_SECRET" && new TextEncoder().encode(value).byteLength < 32) problems.push("SESSION_SECRET is shorter than 32 bytes");
+    if (name === "SESSION_SECRET" && new TextEncoder().encode(value).byteLength < 32)
+      problems.push("SESSION_SECRET is shorter than 32 bytes");
   }
   return problems;
 }
 
 /** The secrets handed over for one target: from `--secrets-file` if given, else from `env`. */
-export function pickSecrets(names: readonly string[], env: Record<string, string | undefined>, file?: Record<string, string>): Record<string, string> {
+export function pickSecrets(
+  names: readonly string[],
+  env: Record<string, string | undefined>,
+  file?: Record<string, string>,
+): Record<string, string> {
   const source = file ?? env;
   const out: Record<string, string> = {};
   for (const name of names) {

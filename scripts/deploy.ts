@@ -22,7 +22,14 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { DASHBOARD_SECRETS, GATEWAY_SECRETS, developmentValues, parseDotenv, pickSecrets, secretProblems } from "./deploy-secrets";
+import {
+  DASHBOARD_SECRETS,
+  GATEWAY_SECRETS,
+  developmentValues,
+  parseDotenv,
+  pickSecrets,
+  secretProblems,
+} from "./deploy-secrets";
 import { type Tools, discover, execute } from "./deploy/execute";
 import { type HandedOver, lookupCommands, planDeploy } from "./deploy/plan";
 import { readProject } from "./deploy/project";
@@ -52,7 +59,10 @@ if (problems.length > 0) {
 
 const project = readProject(root);
 const gateway = project.workers.find((w) => w.kind === "gateway");
-const handed: HandedOver = { workers: gateway ? { [gateway.name]: Object.keys(gatewaySecrets) } : {}, pages: Object.keys(dashboardSecrets) };
+const handed: HandedOver = {
+  workers: gateway ? { [gateway.name]: Object.keys(gatewaySecrets) } : {},
+  pages: Object.keys(dashboardSecrets),
+};
 
 if (dryRun) {
   console.log(describePlan(planDeploy(project, undefined, handed, deployArgs), lookupCommands(project)));
@@ -74,7 +84,10 @@ try {
     console.error(`\n${describeMissing(plan.missing)}`);
     process.exit(1);
   }
-  const deployed = await execute(tools, project, plan, account, { workers: gateway ? { [gateway.name]: gatewaySecrets } : {}, pages: dashboardSecrets });
+  const deployed = await execute(tools, project, plan, account, {
+    workers: gateway ? { [gateway.name]: gatewaySecrets } : {},
+    pages: dashboardSecrets,
+  });
   console.log(`\n${describeDeployed(deployed)}`);
 } catch (error) {
   console.error(`\nDeploy failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -37,7 +37,13 @@ interface DevWorker {
 /** Extra `--var`s of particular Workers: agent-demo's chaos capability is on in local development. */
 const DEV_VARS: Record<string, string[]> = { "agent-demo": ["CHAOS_ENABLED:true"] };
 
-const workers: DevWorker[] = listWorkers(root).map((w) => ({ name: w.name, config: w.config, port: w.devPort, inspectorPort: w.inspectorPort, vars: DEV_VARS[w.name] ?? [] }));
+const workers: DevWorker[] = listWorkers(root).map((w) => ({
+  name: w.name,
+  config: w.config,
+  port: w.devPort,
+  inspectorPort: w.inspectorPort,
+  vars: DEV_VARS[w.name] ?? [],
+}));
 
 /** Creates `<dir>/.dev.vars` from its example, or appends variables the example gained since. */
 async function ensureDevVars(dir: string, note: string): Promise<void> {
@@ -51,7 +57,13 @@ async function ensureDevVars(dir: string, note: string): Promise<void> {
     console.log(`[dev] created ${shown} from ${shown}.example (${note})`);
     return;
   }
-  const names = (text: string) => new Set(text.split("\n").map((l) => /^([A-Z][A-Z0-9_]*)=/.exec(l)?.[1]).filter(Boolean));
+  const names = (text: string) =>
+    new Set(
+      text
+        .split("\n")
+        .map((l) => /^([A-Z][A-Z0-9_]*)=/.exec(l)?.[1])
+        .filter(Boolean),
+    );
   const have = names(await readFile(target, "utf8"));
   const missing = (await readFile(example, "utf8")).split("\n").filter((l) => {
     const name = /^([A-Z][A-Z0-9_]*)=/.exec(l)?.[1];
@@ -119,7 +131,18 @@ async function applyLocalMigrations(): Promise<void> {
 }
 
 function start(worker: DevWorker): ChildProcess {
-  const args = ["dev", "-c", worker.config, "--port", String(worker.port), "--inspector-port", String(worker.inspectorPort), "--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
+  const args = [
+    "dev",
+    "-c",
+    worker.config,
+    "--port",
+    String(worker.port),
+    "--inspector-port",
+    String(worker.inspectorPort),
+    "--ip",
+    "127.0.0.1",
+    "--show-interactive-dev-session=false",
+  ];
   // Every Worker runs as local development (the gateway's .dev.vars says so too, for a bare `wrangler dev`).
   for (const v of ["ZAHARA_ENV:development", ...(worker.vars ?? [])]) args.push("--var", v);
   const child = spawn(wrangler, args, {
@@ -133,12 +156,19 @@ function start(worker: DevWorker): ChildProcess {
 }
 
 /** The dashboard: Pages dev server for dashboard/dist with the Functions in dashboard/functions (inspector after the Workers'). */
-const DASHBOARD = { name: "dashboard", port: 8788, inspectorPort: Math.max(...workers.map((w) => w.inspectorPort)) + 1 };
+const DASHBOARD = {
+  name: "dashboard",
+  port: 8788,
+  inspectorPort: Math.max(...workers.map((w) => w.inspectorPort)) + 1,
+};
 
 /** Builds the dashboard front end into dashboard/dist; exits on failure. */
 function buildDashboard(): void {
   try {
-    execFileSync(vite, ["build", "-c", "dashboard/vite.config.ts", "--logLevel", "warn"], { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
+    execFileSync(vite, ["build", "-c", "dashboard/vite.config.ts", "--logLevel", "warn"], {
+      cwd: root,
+      stdio: ["ignore", "inherit", "inherit"],
+    });
   } catch {
     console.error("[dev] the dashboard build failed");
     process.exit(1);
@@ -150,7 +180,18 @@ function buildDashboard(): void {
  * .dev.vars (dashboard/package.json makes dashboard/ the Pages project root; see its description).
  */
 function startDashboard(): ChildProcess {
-  const args = ["pages", "dev", "dist", "--port", String(DASHBOARD.port), "--inspector-port", String(DASHBOARD.inspectorPort), "--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
+  const args = [
+    "pages",
+    "dev",
+    "dist",
+    "--port",
+    String(DASHBOARD.port),
+    "--inspector-port",
+    String(DASHBOARD.inspectorPort),
+    "--ip",
+    "127.0.0.1",
+    "--show-interactive-dev-session=false",
+  ];
   // The Clinic shows agents' MCP and A2A addresses on the local gateway.
   const gateway = workers.find((w) => w.name === "gateway");
   if (gateway) args.push("--binding", `GATEWAY_PUBLIC_URL=http://localhost:${gateway.port}`);
@@ -180,7 +221,9 @@ async function gatewayReady(): Promise<void> {
 
 /** `--reset`: local state (request log, keys, breakers, runs: every `.wrangler/state`) is deleted first. */
 if (process.argv.includes("--reset")) {
-  const dirs = [".", "dashboard", ...workers.map((w) => path.dirname(w.config))].map((d) => path.join(root, d, ".wrangler", "state"));
+  const dirs = [".", "dashboard", ...workers.map((w) => path.dirname(w.config))].map((d) =>
+    path.join(root, d, ".wrangler", "state"),
+  );
   for (const dir of new Set(dirs)) await rm(dir, { recursive: true, force: true });
   console.log("[dev] --reset: local state deleted (request log, keys, breakers, runs)");
 }
@@ -212,5 +255,7 @@ if (!stopping) {
   children.push(dashboard);
   watch(dashboard);
   const urls = [...workers].reverse().map((w) => `${w.name} http://localhost:${w.port}`);
-  console.log(`[dev] ${[...urls, `dashboard http://localhost:${DASHBOARD.port}`].join(" · ")} (admin key: zahara-dev-admin-key)`);
+  console.log(
+    `[dev] ${[...urls, `dashboard http://localhost:${DASHBOARD.port}`].join(" · ")} (admin key: zahara-dev-admin-key)`,
+  );
 }

@@ -51,7 +51,8 @@ async function main(argv: string[]): Promise<number> {
   const paths = argv.filter((a) => a !== "--zahara");
   const zahara = paths.length === 0 || argv.includes("--zahara");
   const files = await collectFiles(paths.length > 0 ? paths : [defaultDir]);
-  if (files.length === 0) throw new UsageError(`no manifest files (*.yaml, *.yml, *.json) in ${paths.join(", ") || defaultDir}`);
+  if (files.length === 0)
+    throw new UsageError(`no manifest files (*.yaml, *.yml, *.json) in ${paths.join(", ") || defaultDir}`);
 
   let invalid = 0;
   for (const file of files) {

@@ -16,7 +16,10 @@ import type { ZaharaAgentManifest } from "../workers/shared/manifest";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { values: args } = parseArgs({
-  options: { manifests: { type: "string", default: path.join(root, "manifests") }, out: { type: "string", default: path.join(root, "workers", "generated") } },
+  options: {
+    manifests: { type: "string", default: path.join(root, "manifests") },
+    out: { type: "string", default: path.join(root, "workers", "generated") },
+  },
 });
 const manifestsDir = path.resolve(args.manifests);
 const outDir = path.resolve(args.out);
@@ -68,12 +71,16 @@ async function main(): Promise<number> {
     for (const fallback of manifest.extensions.zahara.fallbacks ?? []) {
       if (fallback === manifest.metadata.name || !names.has(fallback)) {
         failed++;
-        console.error(`${label}: fallback "${fallback}" is ${fallback === manifest.metadata.name ? "the agent itself" : "not an agent in this directory"}`);
+        console.error(
+          `${label}: fallback "${fallback}" is ${fallback === manifest.metadata.name ? "the agent itself" : "not an agent in this directory"}`,
+        );
       }
     }
   }
   if (failed > 0) {
-    console.error(`manifests:compile: ${failed} problem(s); fix them and build again (npm run manifests:check for details)`);
+    console.error(
+      `manifests:compile: ${failed} problem(s); fix them and build again (npm run manifests:check for details)`,
+    );
     return 1;
   }
   const pkg = JSON.parse(await readFile(path.join(root, "package.json"), "utf8")) as { version: string };
@@ -86,7 +93,9 @@ async function main(): Promise<number> {
       `const manifest = ${JSON.stringify(manifest, null, 2)} satisfies ZaharaAgentManifest;\n\nexport default manifest;\n`;
     await writeIfChanged(path.join(outDir, "manifests", `${manifest.metadata.name}.ts`), body);
   }
-  const imports = manifests.map(({ manifest: m }) => `import ${moduleName(m.metadata.name)} from "./manifests/${m.metadata.name}";`);
+  const imports = manifests.map(
+    ({ manifest: m }) => `import ${moduleName(m.metadata.name)} from "./manifests/${m.metadata.name}";`,
+  );
   const index =
     `${header}import type { ZaharaAgentManifest } from "../shared/manifest";\n${imports.join("\n")}\n\n` +
     `/** Every agent manifest, validated at build time. */\n` +

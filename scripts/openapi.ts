@@ -58,5 +58,7 @@ if (check) {
   console.log(`openapi: docs/openapi.json is up to date (${operations} operations)`);
 } else {
   if (current !== text) writeFileSync(target, text);
-  console.log(`openapi: ${current === text ? "unchanged" : "wrote"} docs/openapi.json (${operations} operations, ${(text.length / 1024).toFixed(1)} KiB)`);
+  console.log(
+    `openapi: ${current === text ? "unchanged" : "wrote"} docs/openapi.json (${operations} operations, ${(text.length / 1024).toFixed(1)} KiB)`,
+  );
 }

@@ -31,7 +31,13 @@ const WORKER_MEMORY = 2 * 1024 ** 3;
 
 /** Every project, root-relative, in a stable order. */
 function typecheckProjects(repo: string): string[] {
-  const fixed = ["tsconfig.json", "dashboard/tsconfig.json", "dashboard/functions/tsconfig.json", "workers/tsconfig.json", "durable-objects/tsconfig.json"];
+  const fixed = [
+    "tsconfig.json",
+    "dashboard/tsconfig.json",
+    "dashboard/functions/tsconfig.json",
+    "workers/tsconfig.json",
+    "durable-objects/tsconfig.json",
+  ];
   const workers = listWorkers(repo).map((w) => `${w.dir}/tsconfig.json`);
   const tests = readdirSync(path.join(repo, "test"), { withFileTypes: true })
     .filter((e) => e.isDirectory() && existsSync(path.join(repo, "test", e.name, "tsconfig.json")))
@@ -85,7 +91,11 @@ async function main(argv: string[]): Promise<number> {
   // One worker process per job (tsx's loader inherited through execArgv), each fed the next project as it ends one.
   const worker = () =>
     new Promise<void>((resolve) => {
-      const child = fork(workerScript, [], { cwd: root, stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: [...process.execArgv, "--max-old-space-size=4096"] });
+      const child = fork(workerScript, [], {
+        cwd: root,
+        stdio: ["ignore", "inherit", "inherit", "ipc"],
+        execArgv: [...process.execArgv, "--max-old-space-size=4096"],
+      });
       let current: string | undefined;
       const next = () => {
         current = queue.shift();
@@ -94,11 +104,19 @@ async function main(argv: string[]): Promise<number> {
       };
       child.on("message", (result: CheckResult) => {
         results.push(result);
-        console.log(`typecheck: ${result.ok ? "ok    " : "FAILED"} ${result.project} (${(result.ms / 1000).toFixed(1)} s)`);
+        console.log(
+          `typecheck: ${result.ok ? "ok    " : "FAILED"} ${result.project} (${(result.ms / 1000).toFixed(1)} s)`,
+        );
         next();
       });
       child.on("exit", (code) => {
-        if (current !== undefined) results.push({ project: current, ok: false, ms: 0, output: `the typecheck worker exited (code ${code}) while checking it` });
+        if (current !== undefined)
+          results.push({
+            project: current,
+            ok: false,
+            ms: 0,
+            output: `the typecheck worker exited (code ${code}) while checking it`,
+          });
         resolve();
       });
       child.on("error", () => resolve());
@@ -106,8 +124,12 @@ async function main(argv: string[]): Promise<number> {
     });
   await Promise.all(Array.from({ length: jobs }, worker));
   // Whatever no worker got to (they all died) fails too.
-  for (const project of queue) results.push({ project, ok: false, ms: 0, output: "not checked: every typecheck worker exited" });
-  writeFileSync(durationsFile, JSON.stringify({ ...durations, ...Object.fromEntries(results.map((r) => [r.project, Math.round(r.ms)])) }, null, 2));
+  for (const project of queue)
+    results.push({ project, ok: false, ms: 0, output: "not checked: every typecheck worker exited" });
+  writeFileSync(
+    durationsFile,
+    JSON.stringify({ ...durations, ...Object.fromEntries(results.map((r) => [r.project, Math.round(r.ms)])) }, null, 2),
+  );
 
   const failed = results.filter((r) => !r.ok).sort((a, b) => projects.indexOf(a.project) - projects.indexOf(b.project));
   for (const r of failed) console.log(`\n── ${r.project} ──\n${r.output || "(tsc failed with no output)"}`);

@@ -16,11 +16,15 @@ export default function setup(): void {
   const wrangler = path.join(ROOT, "node_modules", ".bin", "wrangler");
   const env = { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_LOG: "error" };
   for (const agent of agentWorkers(ROOT)) {
-    execFileSync(wrangler, ["deploy", "--dry-run", "--outdir", path.join(ROOT, "dist", agent.name), "-c", path.join(ROOT, agent.config)], {
-      cwd: ROOT,
-      env,
-      stdio: ["ignore", "ignore", "inherit"],
-    });
+    execFileSync(
+      wrangler,
+      ["deploy", "--dry-run", "--outdir", path.join(ROOT, "dist", agent.name), "-c", path.join(ROOT, agent.config)],
+      {
+        cwd: ROOT,
+        env,
+        stdio: ["ignore", "ignore", "inherit"],
+      },
+    );
   }
   process.env.ZAHARA_AGENT_BUNDLES_BUILT = "1";
 }

@@ -38,7 +38,13 @@ export function agentWorker(agent: WorkerEntry, bindings: Record<string, string>
     scriptPath: path.join(ROOT, "dist", agent.name, "index.js"),
     compatibilityDate: COMPATIBILITY_DATE,
     compatibilityFlags: ["nodejs_compat"],
-    bindings: { LOG_LEVEL: "error", MAX_BODY_BYTES: "1048576", LLM_BACKEND: "openai", ZAHARA_ENV: "development", ...bindings },
+    bindings: {
+      LOG_LEVEL: "error",
+      MAX_BODY_BYTES: "1048576",
+      LLM_BACKEND: "openai",
+      ZAHARA_ENV: "development",
+      ...bindings,
+    },
     // As in the agents' wrangler configs: the bundle exports IdempotencyStore (SQLite-backed).
     durableObjects: { IDEMPOTENCY: { className: "IdempotencyStore", useSQLite: true } },
   };

@@ -68,7 +68,16 @@ export interface CallOptions {
 // StatsWindow: one window of `GET /v1/stats`. RequestLogEntry: one row of `GET /v1/requests`.
 // TimelineEntry: one entry of a request's timeline (`GET /v1/requests/:id`). GuardView: `GET /v1/agents/:agent/guard` → `guard`.
 // RunView: one long-running run (`GET /v1/runs/:id`), with its RunStatus, its webhook (RunCallbackView) and that webhook's deliveries.
-export type { StatsWindow, RequestLogEntry, TimelineEntry, GuardView, RunView, RunStatus, RunCallbackView, WebhookDelivery };
+export type {
+  StatsWindow,
+  RequestLogEntry,
+  TimelineEntry,
+  GuardView,
+  RunView,
+  RunStatus,
+  RunCallbackView,
+  WebhookDelivery,
+};
 
 /** `GET /health`. */
 export interface GatewayHealth {
@@ -97,7 +106,13 @@ export interface AgentSummary {
 
 /** `GET /v1/stats`. */
 export interface GatewayStats {
-  agents: Record<string, { breaker: { state: string; transitions: { from: string; to: string; at: number; cause: string }[] }; windows: Record<"1m" | "5m" | "60m", StatsWindow> }>;
+  agents: Record<
+    string,
+    {
+      breaker: { state: string; transitions: { from: string; to: string; at: number; cause: string }[] };
+      windows: Record<"1m" | "5m" | "60m", StatsWindow>;
+    }
+  >;
   unavailable?: string[];
   generated_at: string;
 }
@@ -129,7 +144,12 @@ export function onUnauthorized(listener: Listener): () => void {
 }
 
 function isApiError(value: unknown): value is ApiError {
-  return typeof value === "object" && value !== null && typeof (value as ApiError).error === "string" && typeof (value as ApiError).code === "string";
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as ApiError).error === "string" &&
+    typeof (value as ApiError).code === "string"
+  );
 }
 
 function withQuery(path: string, query: CallOptions["query"]): string {
@@ -139,12 +159,24 @@ function withQuery(path: string, query: CallOptions["query"]): string {
   return qs ? `${path}${path.includes("?") ? "&" : "?"}${qs}` : path;
 }
 
-async function call<T>(method: "GET" | "POST" | "PATCH", path: string, body?: unknown, opts: CallOptions = {}, accept = "application/json"): Promise<ApiResult<T>> {
+async function call<T>(
+  method: "GET" | "POST" | "PATCH",
+  path: string,
+  body?: unknown,
+  opts: CallOptions = {},
+  accept = "application/json",
+): Promise<ApiResult<T>> {
   const res = await send(method, path, body, opts, accept);
   return res instanceof Response ? toResult<T>(res) : res;
 }
 
-async function send(method: string, path: string, body: unknown, opts: CallOptions, accept: string): Promise<Response | Extract<ApiResult<never>, { ok: false }>> {
+async function send(
+  method: string,
+  path: string,
+  body: unknown,
+  opts: CallOptions,
+  accept: string,
+): Promise<Response | Extract<ApiResult<never>, { ok: false }>> {
   const headers: Record<string, string> = { Accept: accept };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (opts.timeoutMs !== undefined) headers["X-Timeout-Ms"] = String(opts.timeoutMs);
@@ -159,8 +191,15 @@ async function send(method: string, path: string, body: unknown, opts: CallOptio
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
   } catch (err) {
-    const message = err instanceof Error && err.name === "AbortError" ? "Request cancelled" : "The dashboard could not be reached";
-    return { ok: false, status: 0, requestId: null, retryAfterSeconds: null, error: { error: message, code: "NETWORK_ERROR", request_id: "" } };
+    const message =
+      err instanceof Error && err.name === "AbortError" ? "Request cancelled" : "The dashboard could not be reached";
+    return {
+      ok: false,
+      status: 0,
+      requestId: null,
+      retryAfterSeconds: null,
+      error: { error: message, code: "NETWORK_ERROR", request_id: "" },
+    };
   }
   return res;
 }
@@ -182,7 +221,13 @@ async function toResult<T>(res: Response): Promise<ApiResult<T>> {
   const error: ApiError = isApiError(parsed)
     ? parsed
     : { error: `The server answered ${res.status}`, code: "HTTP_ERROR", request_id: requestId ?? "" };
-  return { ok: false, status: res.status, error, requestId, retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : null };
+  return {
+    ok: false,
+    status: res.status,
+    error,
+    requestId,
+    retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : null,
+  };
 }
 
 /** One piece of a streamed answer: text, or a structured piece. */
@@ -193,7 +238,12 @@ export type StreamPiece = { text: string } | { data: unknown };
  * result is the `done` event's data, or the `error` event's error (with the status it stands for). An answer that
  * is not a stream (an error before the first event) is read as {@link call} reads it.
  */
-async function stream<T>(path: GatewayPath, body: unknown, onPiece: (piece: StreamPiece) => void, opts: CallOptions = {}): Promise<ApiResult<T>> {
+async function stream<T>(
+  path: GatewayPath,
+  body: unknown,
+  onPiece: (piece: StreamPiece) => void,
+  opts: CallOptions = {},
+): Promise<ApiResult<T>> {
   const res = await send("POST", `/api/gw${path}`, body, opts, "text/event-stream");
   if (!(res instanceof Response)) return res;
   if (!(res.headers.get("Content-Type") ?? "").startsWith("text/event-stream") || !res.body) return toResult<T>(res);
@@ -207,10 +257,17 @@ async function stream<T>(path: GatewayPath, body: unknown, onPiece: (piece: Stre
       const data = JSON.parse(event.data) as Record<string, unknown>;
       if (event.event === "delta") onPiece(typeof data.text === "string" ? { text: data.text } : { data: data.data });
       else if (event.event === "done") return { ok: true, status: 200, data: data as T, requestId };
-      else if (event.event === "error" && isApiError(data)) return { ok: false, status: 200, error: data, requestId, retryAfterSeconds: null };
+      else if (event.event === "error" && isApiError(data))
+        return { ok: false, status: 200, error: data, requestId, retryAfterSeconds: null };
     }
   }
-  return { ok: false, status: 0, requestId, retryAfterSeconds: null, error: { error: "The stream ended without an answer", code: "NETWORK_ERROR", request_id: requestId ?? "" } };
+  return {
+    ok: false,
+    status: 0,
+    requestId,
+    retryAfterSeconds: null,
+    error: { error: "The stream ended without an answer", code: "NETWORK_ERROR", request_id: requestId ?? "" },
+  };
 }
 
 /** A gateway path as the proxy takes it (`/v1/stats`, `/agents/agent-demo/execute`). */
@@ -236,14 +293,30 @@ export const api = {
   health: (opts?: CallOptions) => call<GatewayHealth>("GET", "/api/gw/health", undefined, opts),
   agents: (opts?: CallOptions) => call<{ agents: AgentSummary[] }>("GET", "/api/gw/agents", undefined, opts),
   stats: (opts?: CallOptions) => call<GatewayStats>("GET", "/api/gw/v1/stats", undefined, opts),
-  requests: (query: { agent?: string; status?: string; since?: string; kind?: "calls" | "all"; limit?: number; cursor?: string } = {}, opts?: CallOptions) =>
-    call<{ requests: RequestLogEntry[]; next_cursor: string | null }>("GET", "/api/gw/v1/requests", undefined, { ...opts, query: { ...opts?.query, ...query } }),
+  requests: (
+    query: {
+      agent?: string;
+      status?: string;
+      since?: string;
+      kind?: "calls" | "all";
+      limit?: number;
+      cursor?: string;
+    } = {},
+    opts?: CallOptions,
+  ) =>
+    call<{ requests: RequestLogEntry[]; next_cursor: string | null }>("GET", "/api/gw/v1/requests", undefined, {
+      ...opts,
+      query: { ...opts?.query, ...query },
+    }),
   /** Long-running runs (`Prefer: respond-async` on `/execute`). A gateway without them answers 404 `NOT_FOUND`. */
   runs: {
-    list: ({ signal, ...query }: RunsQuery = {}) => call<RunsPage>("GET", "/api/gw/v1/runs", undefined, { query: { ...query }, ...(signal ? { signal } : {}) }),
+    list: ({ signal, ...query }: RunsQuery = {}) =>
+      call<RunsPage>("GET", "/api/gw/v1/runs", undefined, { query: { ...query }, ...(signal ? { signal } : {}) }),
     /** One run, with its `result`; 404 `RUN_NOT_FOUND` when unknown. */
-    get: (id: string, opts?: CallOptions) => call<RunView>("GET", `/api/gw/v1/runs/${encodeURIComponent(id)}`, undefined, opts),
+    get: (id: string, opts?: CallOptions) =>
+      call<RunView>("GET", `/api/gw/v1/runs/${encodeURIComponent(id)}`, undefined, opts),
     /** Cancels a queued or running run (answers it, now `cancelled`); 409 `RUN_FINISHED` once it has ended. */
-    cancel: (id: string, opts?: CallOptions) => call<RunView>("POST", `/api/gw/v1/runs/${encodeURIComponent(id)}/cancel`, {}, opts),
+    cancel: (id: string, opts?: CallOptions) =>
+      call<RunView>("POST", `/api/gw/v1/runs/${encodeURIComponent(id)}/cancel`, {}, opts),
   },
 };

@@ -34,7 +34,11 @@ export function App() {
   useEffect(() => {
     void loadSession();
     return onUnauthorized(() =>
-      setAuth((prev) => (prev.status === "signed-in" ? { status: "signed-out", mode: prev.session.mode, notice: "Your session has ended. Sign in again." } : prev)),
+      setAuth((prev) =>
+        prev.status === "signed-in"
+          ? { status: "signed-out", mode: prev.session.mode, notice: "Your session has ended. Sign in again." }
+          : prev,
+      ),
     );
   }, []);
 
@@ -68,10 +72,17 @@ export function App() {
     );
   }
   if (auth.status === "signed-out") {
-    return <Login mode={auth.mode} notice={auth.notice} onSignedIn={(session) => setAuth({ status: "signed-in", session })} />;
+    return (
+      <Login
+        mode={auth.mode}
+        notice={auth.notice}
+        onSignedIn={(session) => setAuth({ status: "signed-in", session })}
+      />
+    );
   }
 
-  const screen = SCREENS.find((s) => s.id === route.screen) ?? SCREENS.find((s) => s.id === DEFAULT_SCREEN) ?? SCREENS[0];
+  const screen =
+    SCREENS.find((s) => s.id === route.screen) ?? SCREENS.find((s) => s.id === DEFAULT_SCREEN) ?? SCREENS[0];
   if (!screen) return null;
   const Screen = screen.component;
   return (

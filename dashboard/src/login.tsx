@@ -47,7 +47,8 @@ export function Login({ mode, notice, onSignedIn }: LoginProps) {
     const { code, error: message } = res.error;
     if (code === "UNAUTHORIZED") setError("That key is not a valid admin key.");
     else if (code === "FORBIDDEN") setError("That key is valid but has no admin scope.");
-    else if (code === "TOO_MANY_AUTH_FAILURES") setError(`Too many failed attempts. Try again in ${res.retryAfterSeconds ?? 60} s.`);
+    else if (code === "TOO_MANY_AUTH_FAILURES")
+      setError(`Too many failed attempts. Try again in ${res.retryAfterSeconds ?? 60} s.`);
     else setError(`${message} (${code}${res.error.request_id ? `, request ${res.error.request_id}` : ""})`);
   }
 

@@ -43,22 +43,39 @@ async function main(): Promise<void> {
     rmSync(state, { recursive: true, force: true });
     const platform = await startPlatform(root, build, state, v.options);
     try {
-      const gateway = { url: new URL("/agents/agent-demo/execute", platform.gatewayUrl).toString(), headers: { ...json, "X-API-Key": platform.callerKey }, body };
+      const gateway = {
+        url: new URL("/agents/agent-demo/execute", platform.gatewayUrl).toString(),
+        headers: { ...json, "X-API-Key": platform.callerKey },
+        body,
+      };
       const direct = { url: new URL("/run", platform.agentUrl).toString(), headers: json, body };
       if (i === 0) {
         await runLoad(direct, 32, warmupS);
-        rows.push({ name: "direct (reference)", c1: await runLoad(direct, 1, durationS), c32: await runLoad(direct, 32, durationS) });
+        rows.push({
+          name: "direct (reference)",
+          c1: await runLoad(direct, 1, durationS),
+          c32: await runLoad(direct, 32, durationS),
+        });
       }
       await runLoad(gateway, 32, warmupS);
-      const row = { name: `gateway, ${v.name}`, c1: await runLoad(gateway, 1, durationS), c32: await runLoad(gateway, 32, durationS) };
+      const row = {
+        name: `gateway, ${v.name}`,
+        c1: await runLoad(gateway, 1, durationS),
+        c32: await runLoad(gateway, 32, durationS),
+      };
       rows.push(row);
-      console.error(`breakdown: ${row.name}: c=1 p50 ${row.c1.latencyMs.p50.toFixed(2)} ms, c=32 ${row.c32.rps.toFixed(1)} req/s`);
+      console.error(
+        `breakdown: ${row.name}: c=1 p50 ${row.c1.latencyMs.p50.toFixed(2)} ms, c=32 ${row.c32.rps.toFixed(1)} req/s`,
+      );
     } finally {
       await platform.close();
     }
   }
   const lines = ["| Variant | c=1 p50 ms | c=1 req/s | c=32 req/s | c=32 p50 ms |", "|---|---:|---:|---:|---:|"];
-  for (const r of rows) lines.push(`| ${r.name} | ${r.c1.latencyMs.p50.toFixed(2)} | ${r.c1.rps.toFixed(1)} | ${r.c32.rps.toFixed(1)} | ${r.c32.latencyMs.p50.toFixed(2)} |`);
+  for (const r of rows)
+    lines.push(
+      `| ${r.name} | ${r.c1.latencyMs.p50.toFixed(2)} | ${r.c1.rps.toFixed(1)} | ${r.c32.rps.toFixed(1)} | ${r.c32.latencyMs.p50.toFixed(2)} |`,
+    );
   const table = lines.join("\n");
   mkdirSync(out, { recursive: true });
   writeFileSync(path.join(out, "breakdown.md"), `${table}\n`);

@@ -34,14 +34,26 @@ export function benchWorkers(root: string): WorkerEntry[] {
 export const BENCH_LIMITS = { requestsPerMinute: 1_000_000, burst: 100_000, concurrency: 10_000 } as const;
 
 // docs/openapi.json: the gateway serves it (GET /openapi.json).
-const COPIED = ["package.json", "tsconfig.json", "wrangler.toml", "workers", "durable-objects", "scripts/manifests-compile.ts", "manifests", "docs/openapi.json"];
+const COPIED = [
+  "package.json",
+  "tsconfig.json",
+  "wrangler.toml",
+  "workers",
+  "durable-objects",
+  "scripts/manifests-compile.ts",
+  "manifests",
+  "docs/openapi.json",
+];
 
 /** Raises agent-demo's rate and concurrency limits to {@link BENCH_LIMITS} in its parsed manifest. */
 export function raiseLimits(doc: Document): void {
   doc.setIn(["spec", "safety", "rate_limiting", "requests_per_minute"], BENCH_LIMITS.requestsPerMinute);
   doc.setIn(["spec", "safety", "rate_limiting", "burst_limit"], BENCH_LIMITS.burst);
   doc.setIn(["spec", "constraints", "performance", "maxConcurrentRequests"], BENCH_LIMITS.concurrency);
-  doc.setIn(["extensions", "zahara", "resilience", "rate_limit_per_key"], { requests_per_minute: BENCH_LIMITS.requestsPerMinute, burst: BENCH_LIMITS.burst });
+  doc.setIn(["extensions", "zahara", "resilience", "rate_limit_per_key"], {
+    requests_per_minute: BENCH_LIMITS.requestsPerMinute,
+    burst: BENCH_LIMITS.burst,
+  });
 }
 
 /** Options of {@link buildBench}. */
@@ -55,19 +67,29 @@ export interface BuildOptions {
 }
 
 function jsFiles(dir: string): string[] {
-  return readdirSync(dir).filter((f) => f.endsWith(".js")).map((f) => path.join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".js"))
+    .map((f) => path.join(dir, f));
 }
 
 /**
  * Copies the tree to `<out>/tree`, edits agent-demo's manifest there (by
  * default raising its limits), and bundles every Worker into `<out>/dist`.
  */
-export function buildBench(root: string, out: string, { readable = false, editManifest = raiseLimits, skipShippedSizes = false }: BuildOptions = {}): BenchBuild {
+export function buildBench(
+  root: string,
+  out: string,
+  { readable = false, editManifest = raiseLimits, skipShippedSizes = false }: BuildOptions = {},
+): BenchBuild {
   const tree = path.join(out, "tree");
   const dist = path.join(out, "dist");
   rmSync(out, { recursive: true, force: true });
   mkdirSync(tree, { recursive: true });
-  for (const entry of COPIED) cpSync(path.join(root, entry), path.join(tree, entry), { recursive: true, filter: (src) => !src.includes(`${path.sep}generated${path.sep}`) });
+  for (const entry of COPIED)
+    cpSync(path.join(root, entry), path.join(tree, entry), {
+      recursive: true,
+      filter: (src) => !src.includes(`${path.sep}generated${path.sep}`),
+    });
   symlinkSync(path.join(root, "node_modules"), path.join(tree, "node_modules"), "dir");
   const manifest = path.join(tree, "manifests", "agent-demo.ossa.yaml");
   const doc = parseDocument(readFileSync(manifest, "utf8"));
@@ -77,7 +99,11 @@ export function buildBench(root: string, out: string, { readable = false, editMa
   const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
   const env = { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_LOG: "error" };
   const bundle = (cwd: string, config: string, outdir: string, extra: string[] = []) =>
-    execFileSync(wrangler, ["deploy", "--dry-run", "--outdir", outdir, "-c", config, ...extra], { cwd, env, stdio: ["ignore", "ignore", "inherit"] });
+    execFileSync(wrangler, ["deploy", "--dry-run", "--outdir", outdir, "-c", config, ...extra], {
+      cwd,
+      env,
+      stdio: ["ignore", "ignore", "inherit"],
+    });
   const gzipBytes: Record<string, number> = {};
   const workers = benchWorkers(tree);
   for (const w of workers) {
@@ -89,7 +115,10 @@ export function buildBench(root: string, out: string, { readable = false, editMa
     // Sizes are of what ships: the same Worker bundled from the real tree.
     const shipped = path.join(out, "shipped", w.name);
     bundle(root, w.config, shipped);
-    gzipBytes[w.name] = jsFiles(shipped).reduce((sum, f) => sum + gzipSync(readFileSync(f), { level: 9 }).byteLength, 0);
+    gzipBytes[w.name] = jsFiles(shipped).reduce(
+      (sum, f) => sum + gzipSync(readFileSync(f), { level: 9 }).byteLength,
+      0,
+    );
   }
   return { tree, dist, gzipBytes, workers };
 }

@@ -26,7 +26,16 @@ import { type LoadRun, type LoadTarget, poolRuns, runLoad } from "./load";
 import { startPlatform } from "./platform";
 import { measureStreamMemory, measureStreamTimes } from "./stream";
 import { startOpenAiDouble } from "../../test/doubles/openai-server";
-import { type BenchResult, type RoundTrips, SCENARIOS, type Scenario, countD1Batches, countRoundTrips, evaluateTargets, markdown } from "./report";
+import {
+  type BenchResult,
+  type RoundTrips,
+  SCENARIOS,
+  type Scenario,
+  countD1Batches,
+  countRoundTrips,
+  evaluateTargets,
+  markdown,
+} from "./report";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const out = path.join(root, "dist", "bench");
@@ -57,7 +66,11 @@ async function main(): Promise<void> {
   });
   const body = JSON.stringify({ task: "echo", parameters: { text: "hello" } });
   const json = { "Content-Type": "application/json" };
-  const gateway: LoadTarget = { url: new URL("/agents/agent-demo/execute", platform.gatewayUrl).toString(), headers: { ...json, "X-API-Key": platform.callerKey }, body };
+  const gateway: LoadTarget = {
+    url: new URL("/agents/agent-demo/execute", platform.gatewayUrl).toString(),
+    headers: { ...json, "X-API-Key": platform.callerKey },
+    body,
+  };
   const targets: Record<Scenario, LoadTarget> = {
     direct: { url: new URL("/run", platform.agentUrl).toString(), headers: json, body },
     gateway,
@@ -65,7 +78,13 @@ async function main(): Promise<void> {
     collectorHung: gateway,
     withKey: { ...gateway, uniqueHeader: "Idempotency-Key" },
   };
-  const mode: Record<Scenario, "ok" | "down" | "slow"> = { direct: "ok", gateway: "ok", collectorDown: "down", collectorHung: "slow", withKey: "ok" };
+  const mode: Record<Scenario, "ok" | "down" | "slow"> = {
+    direct: "ok",
+    gateway: "ok",
+    collectorDown: "down",
+    collectorHung: "slow",
+    withKey: "ok",
+  };
   const runs = { direct: {}, gateway: {}, collectorDown: {}, collectorHung: {}, withKey: {} } as BenchResult["runs"];
   const high = Math.max(...concurrency);
   const gatewayLines: Record<string, Record<string, unknown>[]> = {};
@@ -85,10 +104,13 @@ async function main(): Promise<void> {
           if (scenario === "gateway") (gatewayLines[String(c)] ??= []).push(...lines);
           if (scenario === "withKey" && c === high) withKeyLines.push(...lines);
           (done[scenario] ??= []).push(run);
-          console.error(`bench: ${SCENARIOS[scenario]}, c=${c}, round ${round}/${rounds}: ${run.rps.toFixed(1)} req/s, p50 ${run.latencyMs.p50.toFixed(2)} ms`);
+          console.error(
+            `bench: ${SCENARIOS[scenario]}, c=${c}, round ${round}/${rounds}: ${run.rps.toFixed(1)} req/s, p50 ${run.latencyMs.p50.toFixed(2)} ms`,
+          );
         }
       }
-      for (const scenario of Object.keys(SCENARIOS) as Scenario[]) runs[scenario][String(c)] = poolRuns(done[scenario] ?? []);
+      for (const scenario of Object.keys(SCENARIOS) as Scenario[])
+        runs[scenario][String(c)] = poolRuns(done[scenario] ?? []);
       await setMode(platform.otlp.controlUrl, "ok");
     }
     console.error(`bench: streamed summarize, direct and through the gateway, ${streamS} s…`);
@@ -97,12 +119,20 @@ async function main(): Promise<void> {
     await measureStreamTimes(direct, through, 1);
     const streamTimes = await measureStreamTimes(direct, through, streamS);
     const streamMemory = await measureStreamMemory(INSPECTOR_PORT, through);
-    const roundTrips: Record<string, RoundTrips> = Object.fromEntries(concurrency.map((c) => [String(c), countRoundTrips(gatewayLines[String(c)] ?? [])]));
-    const spansExported = ((await (await fetch(`${platform.otlp.controlUrl}/stats`)).json()) as { spans: number }).spans;
+    const roundTrips: Record<string, RoundTrips> = Object.fromEntries(
+      concurrency.map((c) => [String(c), countRoundTrips(gatewayLines[String(c)] ?? [])]),
+    );
+    const spansExported = ((await (await fetch(`${platform.otlp.controlUrl}/stats`)).json()) as { spans: number })
+      .spans;
     const cpus = os.cpus();
     const partial = {
       at: new Date().toISOString(),
-      machine: { cpus: cpus.length, cpuModel: cpus[0]?.model.trim() ?? "unknown", node: process.versions.node, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
+      machine: {
+        cpus: cpus.length,
+        cpuModel: cpus[0]?.model.trim() ?? "unknown",
+        node: process.versions.node,
+        memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      },
       settings: { durationS, warmupS, concurrency, rounds },
       runs,
       roundTrips,

@@ -32,7 +32,13 @@ export interface LoadRun extends LoadResult {
   times: Float64Array;
 }
 
-function summarize(connections: number, elapsedS: number, times: Float64Array, statuses: Record<string, number>, errors: number): LoadRun {
+function summarize(
+  connections: number,
+  elapsedS: number,
+  times: Float64Array,
+  statuses: Record<string, number>,
+  errors: number,
+): LoadRun {
   const sorted = Float64Array.from(times).sort();
   const mean = sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length);
   return {
@@ -85,7 +91,14 @@ export async function runLoad(target: LoadTarget, connections: number, durationS
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const unique = target.uniqueHeader;
     const requests = unique
-      ? [{ setupRequest: (req: autocannon.Request) => ({ ...req, headers: { ...req.headers, [unique]: crypto.randomUUID() } }) }]
+      ? [
+          {
+            setupRequest: (req: autocannon.Request) => ({
+              ...req,
+              headers: { ...req.headers, [unique]: crypto.randomUUID() },
+            }),
+          },
+        ]
       : undefined;
     const options = {
       url: target.url,

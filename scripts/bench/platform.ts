@@ -54,8 +54,11 @@ export function workerOptions(build: BenchBuild, worker: WorkerEntry, bindings: 
 /** Applies the `.sql` files of `dir` (sorted) to the gateway's D1 `binding`. */
 export async function migrate(mf: Miniflare, root: string, binding: string, dir: string): Promise<void> {
   const db = await mf.getD1Database(binding, "zahara-gateway");
-  for (const file of readdirSync(path.join(root, dir)).filter((f) => f.endsWith(".sql")).sort()) {
-    for (const sql of unstable_splitSqlQuery(readFileSync(path.join(root, dir, file), "utf8"))) await db.prepare(sql).run();
+  for (const file of readdirSync(path.join(root, dir))
+    .filter((f) => f.endsWith(".sql"))
+    .sort()) {
+    for (const sql of unstable_splitSqlQuery(readFileSync(path.join(root, dir, file), "utf8")))
+      await db.prepare(sql).run();
   }
 }
 
@@ -81,7 +84,12 @@ function without<T>(record: Record<string, T> | undefined, names: string[]): Rec
 const DIRECT = ["gateway", "agent-demo"];
 
 /** Starts the platform with its state under `stateDir` (fresh each run). */
-export async function startPlatform(root: string, build: BenchBuild, stateDir: string, options: PlatformOptions = {}): Promise<BenchPlatform> {
+export async function startPlatform(
+  root: string,
+  build: BenchBuild,
+  stateDir: string,
+  options: PlatformOptions = {},
+): Promise<BenchPlatform> {
   const { inspectorPort, vars = {}, withoutGatewayBindings = [], persist = true, llm } = options;
   const otlp = await startOtlpReceiver({ keepSpans: false });
   const logs: Record<string, unknown>[] = [];

@@ -42,7 +42,11 @@ const BODY = JSON.stringify({ task: "summarize", parameters: { text: "Zahara run
 /** One streamed request: ms to the first `delta` event and to the end; undefined when it did not stream. */
 async function once(target: Target, body = BODY): Promise<{ ttfb: number; total: number } | undefined> {
   const started = performance.now();
-  const res = await fetch(target.url, { method: "POST", headers: { ...target.headers, "Content-Type": "application/json", Accept: "text/event-stream" }, body });
+  const res = await fetch(target.url, {
+    method: "POST",
+    headers: { ...target.headers, "Content-Type": "application/json", Accept: "text/event-stream" },
+    body,
+  });
   if (!res.ok || !res.body || !(res.headers.get("Content-Type") ?? "").startsWith("text/event-stream")) {
     await res.body?.cancel();
     return undefined;
@@ -62,11 +66,17 @@ async function once(target: Target, body = BODY): Promise<{ ttfb: number; total:
 
 /** Streams alternately from the agent and the gateway for `durationS` seconds. */
 export async function measureStreamTimes(direct: Target, gateway: Target, durationS: number): Promise<StreamTimes> {
-  const times = { direct: { ttfb: [] as number[], total: [] as number[] }, gateway: { ttfb: [] as number[], total: [] as number[] } };
+  const times = {
+    direct: { ttfb: [] as number[], total: [] as number[] },
+    gateway: { ttfb: [] as number[], total: [] as number[] },
+  };
   let failures = 0;
   const until = performance.now() + durationS * 1000;
   while (performance.now() < until) {
-    for (const [name, target] of [["direct", direct], ["gateway", gateway]] as const) {
+    for (const [name, target] of [
+      ["direct", direct],
+      ["gateway", gateway],
+    ] as const) {
       const r = await once(target);
       if (!r) failures++;
       else {
@@ -77,9 +87,18 @@ export async function measureStreamTimes(direct: Target, gateway: Target, durati
   }
   const summary = (t: { ttfb: number[]; total: number[] }) => {
     const ttfb = Float64Array.from(t.ttfb).sort();
-    return { ttfbP50: quantile(ttfb, 0.5), ttfbP95: quantile(ttfb, 0.95), totalP50: quantile(Float64Array.from(t.total).sort(), 0.5) };
+    return {
+      ttfbP50: quantile(ttfb, 0.5),
+      ttfbP95: quantile(ttfb, 0.95),
+      totalP50: quantile(Float64Array.from(t.total).sort(), 0.5),
+    };
   };
-  return { requests: times.gateway.ttfb.length, direct: summary(times.direct), gateway: summary(times.gateway), failures };
+  return {
+    requests: times.gateway.ttfb.length,
+    direct: summary(times.direct),
+    gateway: summary(times.gateway),
+    failures,
+  };
 }
 
 /** Relays a long answer through the gateway, reading slowly, and measures the gateway isolate's live heap. */
@@ -102,7 +121,11 @@ export async function measureStreamMemory(inspectorPort: number, gateway: Target
     await liveHeap();
     const baselineBytes = await liveHeap();
     const body = JSON.stringify({ task: "summarize", parameters: { text: "__stream_long__" } });
-    const res = await fetch(gateway.url, { method: "POST", headers: { ...gateway.headers, "Content-Type": "application/json", Accept: "text/event-stream" }, body });
+    const res = await fetch(gateway.url, {
+      method: "POST",
+      headers: { ...gateway.headers, "Content-Type": "application/json", Accept: "text/event-stream" },
+      body,
+    });
     if (!res.ok || !res.body) throw new Error(`bench: the long stream answered ${res.status} ${await res.text()}`);
     const samples: StreamMemory["samples"] = [];
     let readBytes = 0;

@@ -15,7 +15,15 @@ import path from "node:path";
 import { type AccountState, type Command, type Plan, type Step, lookup, queuesOf } from "./plan";
 import { type Project, readRawConfig, withDatabaseIds } from "./project";
 import { type Deployed, commandText } from "./report";
-import { parseD1List, parseOutputFile, parsePagesProjects, parsePagesSecrets, parseSecretList, queueMissing, workerMissing } from "./wrangler-output";
+import {
+  parseD1List,
+  parseOutputFile,
+  parsePagesProjects,
+  parsePagesSecrets,
+  parseSecretList,
+  queueMissing,
+  workerMissing,
+} from "./wrangler-output";
 
 /** Where the deploy runs and with which programs. */
 export interface Tools {
@@ -34,7 +42,11 @@ interface Result {
 }
 
 /** Runs `command`; `capture` keeps stdout and stderr (lookups), else they go to the terminal. */
-function run(tools: Tools, command: Command, options: { capture?: boolean; env?: NodeJS.ProcessEnv; extraArgs?: string[] } = {}): Promise<Result> {
+function run(
+  tools: Tools,
+  command: Command,
+  options: { capture?: boolean; env?: NodeJS.ProcessEnv; extraArgs?: string[] } = {},
+): Promise<Result> {
   const program = command.program === "wrangler" ? tools.wrangler : tools.vite;
   const args = [...command.args, ...(options.extraArgs ?? [])];
   const child = spawn(program, args, {
@@ -57,7 +69,9 @@ async function must(tools: Tools, command: Command, options: Parameters<typeof r
   console.log(`\n▶ ${commandText({ ...command, args: [...command.args, ...(options.extraArgs ?? [])] })}`);
   const result = await run(tools, command, options);
   if (result.status !== 0) {
-    throw new Error(`${commandText(command)} failed (exit ${result.status})${options.capture ? `:\n${result.stdout}${result.stderr}` : ""}`);
+    throw new Error(
+      `${commandText(command)} failed (exit ${result.status})${options.capture ? `:\n${result.stdout}${result.stderr}` : ""}`,
+    );
   }
   return result;
 }
@@ -77,12 +91,18 @@ export async function discover(tools: Tools, project: Project): Promise<AccountS
   }
   const { pages } = project;
   const pagesProjects = parsePagesProjects((await must(tools, lookup.pagesProjects(pages), { capture: true })).stdout);
-  const pagesSecrets = pagesProjects.includes(pages.project) ? parsePagesSecrets((await must(tools, lookup.pagesSecrets(pages), { capture: true })).stdout) : null;
+  const pagesSecrets = pagesProjects.includes(pages.project)
+    ? parsePagesSecrets((await must(tools, lookup.pagesSecrets(pages), { capture: true })).stdout)
+    : null;
   return { databases, queues, workerSecrets, pagesProjects, pagesSecrets };
 }
 
 /** A lookup that may find nothing: its result, or undefined when `absent` recognises the failure; any other failure throws. */
-async function lookUp(tools: Tools, command: Command, absent: (output: string) => boolean): Promise<Result | undefined> {
+async function lookUp(
+  tools: Tools,
+  command: Command,
+  absent: (output: string) => boolean,
+): Promise<Result | undefined> {
   console.log(`\n▶ ${commandText(command)}`);
   const result = await run(tools, command, { capture: true });
   if (result.status === 0) return result;
@@ -97,7 +117,13 @@ export interface SecretValues {
 }
 
 /** Runs the plan's steps in order; returns where each deployed target answers. */
-export async function execute(tools: Tools, project: Project, plan: Plan, account: AccountState, secrets: SecretValues): Promise<Deployed[]> {
+export async function execute(
+  tools: Tools,
+  project: Project,
+  plan: Plan,
+  account: AccountState,
+  secrets: SecretValues,
+): Promise<Deployed[]> {
   const ids: Record<string, string> = { ...account.databases };
   const scratch = mkdtempSync(path.join(tmpdir(), "zahara-deploy-"));
   const generated: string[] = [];
@@ -113,7 +139,10 @@ export async function execute(tools: Tools, project: Project, plan: Plan, accoun
   process.once("SIGTERM", onSignal);
   let written = 0;
   /** Runs `use` with `values` in a file only the user can read, deleted as soon as `use` ends (none when there are no values). */
-  const withSecretsFile = async (values: Record<string, string>, use: (file: string | undefined) => Promise<unknown>): Promise<void> => {
+  const withSecretsFile = async (
+    values: Record<string, string>,
+    use: (file: string | undefined) => Promise<unknown>,
+  ): Promise<void> => {
     if (Object.keys(values).length === 0) {
       await use(undefined);
       return;
@@ -144,20 +173,28 @@ export async function execute(tools: Tools, project: Project, plan: Plan, accoun
         }
         const target = path.join(tools.root, step.to);
         generated.push(target);
-        writeFileSync(target, `${JSON.stringify(withDatabaseIds(readRawConfig(tools.root, step.from), ids), null, 2)}\n`);
+        writeFileSync(
+          target,
+          `${JSON.stringify(withDatabaseIds(readRawConfig(tools.root, step.from), ids), null, 2)}\n`,
+        );
         console.log(`\n▶ wrote ${step.to} (${step.from} with the ids of ${step.databases.join(", ")})`);
         return;
       }
       case "deploy-worker": {
         const output = outputFile();
         await withSecretsFile(secrets.workers[step.worker] ?? {}, (file) =>
-          must(tools, step.command, { extraArgs: file ? ["--secrets-file", file] : [], env: { WRANGLER_OUTPUT_FILE_PATH: output } }),
+          must(tools, step.command, {
+            extraArgs: file ? ["--secrets-file", file] : [],
+            env: { WRANGLER_OUTPUT_FILE_PATH: output },
+          }),
         );
         const worker = project.workers.find((w) => w.name === step.worker);
         deployed.push({
           name: step.worker,
           addresses: readOutput(output).addresses,
-          ...(worker?.kind === "agent" ? { note: "no public address: reached through the gateway's service binding" } : {}),
+          ...(worker?.kind === "agent"
+            ? { note: "no public address: reached through the gateway's service binding" }
+            : {}),
         });
         return;
       }
@@ -168,7 +205,10 @@ export async function execute(tools: Tools, project: Project, plan: Plan, accoun
         const output = outputFile();
         await must(tools, step.command, { env: { WRANGLER_OUTPUT_FILE_PATH: output } });
         const { pagesUrl, pagesAlias } = readOutput(output);
-        deployed.push({ name: "dashboard", addresses: [pagesUrl, pagesAlias].filter((a): a is string => typeof a === "string" && a !== "") });
+        deployed.push({
+          name: "dashboard",
+          addresses: [pagesUrl, pagesAlias].filter((a): a is string => typeof a === "string" && a !== ""),
+        });
         return;
       }
     }

@@ -81,7 +81,8 @@ export const lookup = {
   queue: (queue: string): Command => wrangler(["queues", "info", queue]),
   workerSecrets: (config: string): Command => wrangler(["secret", "list", "--format", "json", "-c", config]),
   pagesProjects: (pages: PagesTarget): Command => wrangler(["pages", "project", "list", "--json"], pages.dir),
-  pagesSecrets: (pages: PagesTarget): Command => wrangler(["pages", "secret", "list", "--project-name", pages.project], pages.dir),
+  pagesSecrets: (pages: PagesTarget): Command =>
+    wrangler(["pages", "secret", "list", "--project-name", pages.project], pages.dir),
 };
 
 /** The queues the Workers bind, once each. */
@@ -100,7 +101,11 @@ export function lookupCommands(project: Project): Command[] {
   ];
 }
 
-function stateOf(need: SecretNeed, present: readonly string[] | null | undefined, handed: readonly string[]): SecretState {
+function stateOf(
+  need: SecretNeed,
+  present: readonly string[] | null | undefined,
+  handed: readonly string[],
+): SecretState {
   if (handed.includes(need.name)) return "handed over";
   if (present === undefined) return "unknown";
   return present?.includes(need.name) ? "set" : "missing";
@@ -112,12 +117,25 @@ function secretStatuses(project: Project, account: AccountState | undefined, han
   for (const w of project.workers) {
     const present = account ? (account.workerSecrets[w.service] ?? null) : undefined;
     for (const need of w.secrets) {
-      rows.push({ target: w.service, kind: "worker", need, state: stateOf(need, present, handed.workers[w.name] ?? []), exists: present !== null, config: w.config });
+      rows.push({
+        target: w.service,
+        kind: "worker",
+        need,
+        state: stateOf(need, present, handed.workers[w.name] ?? []),
+        exists: present !== null,
+        config: w.config,
+      });
     }
   }
   const present = account ? account.pagesSecrets : undefined;
   for (const need of project.pages.secrets) {
-    rows.push({ target: project.pages.project, kind: "pages", need, state: stateOf(need, present, handed.pages), exists: present !== null });
+    rows.push({
+      target: project.pages.project,
+      kind: "pages",
+      need,
+      state: stateOf(need, present, handed.pages),
+      exists: present !== null,
+    });
   }
   return rows;
 }
@@ -126,34 +144,76 @@ function secretStatuses(project: Project, account: AccountState | undefined, han
  * The plan. `account` undefined: the dry run (nothing looked up). `deployArgs`
  * are appended to every Worker's `wrangler deploy`.
  */
-export function planDeploy(project: Project, account: AccountState | undefined, handed: HandedOver, deployArgs: readonly string[] = []): Plan {
+export function planDeploy(
+  project: Project,
+  account: AccountState | undefined,
+  handed: HandedOver,
+  deployArgs: readonly string[] = [],
+): Plan {
   const secrets = secretStatuses(project, account, handed);
   const missing = secrets.filter((s) => s.need.required && s.state === "missing");
   if (missing.length > 0) return { steps: [], secrets, missing };
 
   const steps: Step[] = [];
-  const databases = [...new Map(project.workers.flatMap((w) => w.databases.map((d) => [d.name, { db: d, worker: w }] as const))).values()];
+  const databases = [
+    ...new Map(
+      project.workers.flatMap((w) => w.databases.map((d) => [d.name, { db: d, worker: w }] as const)),
+    ).values(),
+  ];
   for (const { db } of databases) {
-    if (!account || !account.databases[db.name]) steps.push({ kind: "create-d1", database: db.name, ifMissing: !account, command: wrangler(["d1", "create", db.name]) });
+    if (!account || !account.databases[db.name])
+      steps.push({
+        kind: "create-d1",
+        database: db.name,
+        ifMissing: !account,
+        command: wrangler(["d1", "create", db.name]),
+      });
   }
   for (const queue of queuesOf(project)) {
-    if (!account || !account.queues.includes(queue)) steps.push({ kind: "create-queue", queue, ifMissing: !account, command: wrangler(["queues", "create", queue]) });
+    if (!account || !account.queues.includes(queue))
+      steps.push({ kind: "create-queue", queue, ifMissing: !account, command: wrangler(["queues", "create", queue]) });
   }
   const configOf = new Map<string, string>();
   for (const w of project.workers) {
     if (w.databases.length === 0) continue;
     configOf.set(w.name, generatedConfigPath(w.config));
-    steps.push({ kind: "write-config", worker: w.name, from: w.config, to: generatedConfigPath(w.config), databases: w.databases.map((d) => d.name) });
+    steps.push({
+      kind: "write-config",
+      worker: w.name,
+      from: w.config,
+      to: generatedConfigPath(w.config),
+      databases: w.databases.map((d) => d.name),
+    });
   }
   for (const { db, worker } of databases) {
-    steps.push({ kind: "migrate", database: db.name, command: wrangler(["d1", "migrations", "apply", db.name, "--remote", "-c", configOf.get(worker.name) ?? worker.config]) });
+    steps.push({
+      kind: "migrate",
+      database: db.name,
+      command: wrangler([
+        "d1",
+        "migrations",
+        "apply",
+        db.name,
+        "--remote",
+        "-c",
+        configOf.get(worker.name) ?? worker.config,
+      ]),
+    });
   }
   for (const w of project.workers) {
     const handedOver = handed.workers[w.name] ?? [];
-    steps.push({ kind: "deploy-worker", worker: w.name, secrets: handedOver, command: wrangler(["deploy", "-c", configOf.get(w.name) ?? w.config, ...deployArgs]) });
+    steps.push({
+      kind: "deploy-worker",
+      worker: w.name,
+      secrets: handedOver,
+      command: wrangler(["deploy", "-c", configOf.get(w.name) ?? w.config, ...deployArgs]),
+    });
   }
   const { pages } = project;
-  steps.push({ kind: "build-dashboard", command: { program: "vite", args: ["build", "-c", `${pages.dir}/vite.config.ts`], cwd: "" } });
+  steps.push({
+    kind: "build-dashboard",
+    command: { program: "vite", args: ["build", "-c", `${pages.dir}/vite.config.ts`], cwd: "" },
+  });
   if (!account || !account.pagesProjects.includes(pages.project)) {
     steps.push({
       kind: "create-pages",
@@ -163,12 +223,29 @@ export function planDeploy(project: Project, account: AccountState | undefined, 
     });
   }
   if (handed.pages.length > 0) {
-    steps.push({ kind: "pages-secrets", project: pages.project, secrets: handed.pages, command: wrangler(["pages", "secret", "bulk", "--project-name", pages.project], pages.dir) });
+    steps.push({
+      kind: "pages-secrets",
+      project: pages.project,
+      secrets: handed.pages,
+      command: wrangler(["pages", "secret", "bulk", "--project-name", pages.project], pages.dir),
+    });
   }
   steps.push({
     kind: "deploy-pages",
     project: pages.project,
-    command: wrangler(["pages", "deploy", pages.outputDir, "--project-name", pages.project, "--branch", pages.branch, "--commit-dirty=true"], pages.dir),
+    command: wrangler(
+      [
+        "pages",
+        "deploy",
+        pages.outputDir,
+        "--project-name",
+        pages.project,
+        "--branch",
+        pages.branch,
+        "--commit-dirty=true",
+      ],
+      pages.dir,
+    ),
   });
   return { steps, secrets, missing };
 }

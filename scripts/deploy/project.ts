@@ -62,13 +62,23 @@ export function readRawConfig(root: string, config: string): Unstable_RawConfig 
 
 function databasesOf(raw: Unstable_RawConfig, config: string): D1Database[] {
   return (raw.d1_databases ?? []).map((d) => {
-    if (!d.database_name) throw new Error(`${config}: the D1 binding ${d.binding} has no database_name, so the deploy cannot find or create it`);
-    return { binding: d.binding, name: d.database_name, migrationsDir: path.join(path.dirname(config), d.migrations_dir ?? "migrations") };
+    if (!d.database_name)
+      throw new Error(
+        `${config}: the D1 binding ${d.binding} has no database_name, so the deploy cannot find or create it`,
+      );
+    return {
+      binding: d.binding,
+      name: d.database_name,
+      migrationsDir: path.join(path.dirname(config), d.migrations_dir ?? "migrations"),
+    };
   });
 }
 
 function queuesOf(raw: Unstable_RawConfig): string[] {
-  const names = [...(raw.queues?.producers ?? []).map((p) => p.queue), ...(raw.queues?.consumers ?? []).map((c) => c.queue)];
+  const names = [
+    ...(raw.queues?.producers ?? []).map((p) => p.queue),
+    ...(raw.queues?.consumers ?? []).map((c) => c.queue),
+  ];
   return [...new Set(names)];
 }
 

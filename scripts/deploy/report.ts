@@ -20,11 +20,17 @@ function ifMissing(on: boolean): string {
 export function describeStep(step: Step): { what: string; command: string } {
   switch (step.kind) {
     case "create-d1":
-      return { what: `create the D1 database ${step.database}${ifMissing(step.ifMissing)}`, command: commandText(step.command) };
+      return {
+        what: `create the D1 database ${step.database}${ifMissing(step.ifMissing)}`,
+        command: commandText(step.command),
+      };
     case "create-queue":
       return { what: `create the queue ${step.queue}${ifMissing(step.ifMissing)}`, command: commandText(step.command) };
     case "write-config":
-      return { what: `write ${step.to}: ${step.from} with the ids of ${step.databases.join(", ")} (removed after the deploy)`, command: "(no command)" };
+      return {
+        what: `write ${step.to}: ${step.from} with the ids of ${step.databases.join(", ")} (removed after the deploy)`,
+        command: "(no command)",
+      };
     case "migrate":
       return { what: `apply the remote migrations of ${step.database}`, command: commandText(step.command) };
     case "deploy-worker": {
@@ -34,9 +40,15 @@ export function describeStep(step: Step): { what: string; command: string } {
     case "build-dashboard":
       return { what: "build the dashboard", command: commandText(step.command) };
     case "create-pages":
-      return { what: `create the Pages project ${step.project}${ifMissing(step.ifMissing)}`, command: commandText(step.command) };
+      return {
+        what: `create the Pages project ${step.project}${ifMissing(step.ifMissing)}`,
+        command: commandText(step.command),
+      };
     case "pages-secrets":
-      return { what: `upload the dashboard's handed-over secrets (${step.secrets.join(", ")})`, command: `${commandText(step.command)} <temporary file>` };
+      return {
+        what: `upload the dashboard's handed-over secrets (${step.secrets.join(", ")})`,
+        command: `${commandText(step.command)} <temporary file>`,
+      };
     case "deploy-pages":
       return { what: `deploy the Pages project ${step.project}`, command: commandText(step.command) };
   }
@@ -68,7 +80,10 @@ export function describePlan(plan: Plan, lookups?: readonly Command[]): string {
   const out: string[] = [];
   if (lookups) {
     out.push("Dry run: nothing is called. A deploy first looks up, read-only (needs a Cloudflare login):");
-    for (const c of lookups) out.push(`  ${commandText(c)}${c.args[0] === "pages" && c.args[1] === "secret" ? "   (if the project exists)" : ""}`);
+    for (const c of lookups)
+      out.push(
+        `  ${commandText(c)}${c.args[0] === "pages" && c.args[1] === "secret" ? "   (if the project exists)" : ""}`,
+      );
     out.push("");
   }
   out.push("Secrets (a required one neither set nor handed over stops the deploy before anything changes):");
@@ -88,7 +103,8 @@ export function describeMissing(missing: readonly SecretStatus[]): string {
   for (const s of missing) {
     out.push(`  ${s.target} needs ${s.need.name}: ${s.need.purpose}`);
     if (!s.exists) out.push(`    not deployed yet: hand it to this deploy (below)`);
-    else if (s.kind === "worker") out.push(`    npx wrangler secret put ${s.need.name} -c ${s.config ?? "wrangler.toml"}`);
+    else if (s.kind === "worker")
+      out.push(`    npx wrangler secret put ${s.need.name} -c ${s.config ?? "wrangler.toml"}`);
     else out.push(`    npx wrangler pages secret put ${s.need.name} --project-name ${s.target}`);
   }
   out.push(
@@ -108,6 +124,9 @@ export interface Deployed {
 
 export function describeDeployed(deployed: readonly Deployed[]): string {
   const w = Math.max(...deployed.map((d) => d.name.length));
-  const lines = deployed.map((d) => `  ${pad(d.name, w)}  ${d.addresses.length > 0 ? d.addresses.join("  ") : (d.note ?? "no address reported")}`);
+  const lines = deployed.map(
+    (d) =>
+      `  ${pad(d.name, w)}  ${d.addresses.length > 0 ? d.addresses.join("  ") : (d.note ?? "no address reported")}`,
+  );
   return ["Deployed:", ...lines].join("\n");
 }

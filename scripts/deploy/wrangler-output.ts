@@ -28,7 +28,8 @@ function arrayIn(stdout: string, what: string): Record<string, unknown>[] {
 /** `wrangler d1 list --json`: database name → id (`uuid`). */
 export function parseD1List(stdout: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const db of arrayIn(stdout, "d1 list")) if (typeof db.name === "string" && typeof db.uuid === "string") out[db.name] = db.uuid;
+  for (const db of arrayIn(stdout, "d1 list"))
+    if (typeof db.name === "string" && typeof db.uuid === "string") out[db.name] = db.uuid;
   return out;
 }
 
@@ -39,7 +40,9 @@ export function parseSecretList(stdout: string): string[] {
 
 /** `wrangler pages project list --json`: the project names. */
 export function parsePagesProjects(stdout: string): string[] {
-  return arrayIn(stdout, "pages project list").flatMap((p) => (typeof p["Project Name"] === "string" ? [p["Project Name"]] : []));
+  return arrayIn(stdout, "pages project list").flatMap((p) =>
+    typeof p["Project Name"] === "string" ? [p["Project Name"]] : [],
+  );
 }
 
 // eslint-disable-next-line no-control-regex
@@ -77,7 +80,8 @@ export function parseOutputFile(text: string): DeployOutput {
     const entry = JSON.parse(line) as Record<string, unknown>;
     if (entry.type === "deploy" && Array.isArray(entry.targets)) {
       for (const t of entry.targets) {
-        if (typeof t === "string" && !/^(schedule:|workflow:|Producer for |Consumer for )/.test(t)) out.addresses.push(t);
+        if (typeof t === "string" && !/^(schedule:|workflow:|Producer for |Consumer for )/.test(t))
+          out.addresses.push(t);
       }
     }
     if (entry.type === "pages-deploy-detailed" || entry.type === "pages-deploy") {

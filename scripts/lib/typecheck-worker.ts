@@ -36,7 +36,11 @@ const root = process.cwd();
 const registry = ts.createDocumentRegistry();
 /** Parsed (and, once a program has used them, bound) files, by compiler-settings key, name and parse options. */
 const sourceFiles = new Map<string, ts.SourceFile>();
-const formatHost: ts.FormatDiagnosticsHost = { getCurrentDirectory: () => root, getCanonicalFileName: (f) => f, getNewLine: () => "\n" };
+const formatHost: ts.FormatDiagnosticsHost = {
+  getCurrentDirectory: () => root,
+  getCanonicalFileName: (f) => f,
+  getNewLine: () => "\n",
+};
 
 /** A compiler host that reads each file at most once per compatible settings key. */
 function sharingHost(options: ts.CompilerOptions): ts.CompilerHost {
@@ -44,7 +48,10 @@ function sharingHost(options: ts.CompilerOptions): ts.CompilerHost {
   const key = registry.getKeyForCompilationSettings(options);
   const read = host.getSourceFile.bind(host);
   host.getSourceFile = (fileName, languageVersion, onError, shouldCreateNewSourceFile) => {
-    const parse = typeof languageVersion === "object" ? `${languageVersion.languageVersion}:${languageVersion.impliedNodeFormat}` : String(languageVersion);
+    const parse =
+      typeof languageVersion === "object"
+        ? `${languageVersion.languageVersion}:${languageVersion.impliedNodeFormat}`
+        : String(languageVersion);
     const id = `${key}|${parse}|${fileName}`;
     const cached = shouldCreateNewSourceFile ? undefined : sourceFiles.get(id);
     if (cached) return cached;
@@ -58,10 +65,23 @@ function sharingHost(options: ts.CompilerOptions): ts.CompilerHost {
 function check({ project, buildInfo, pretty }: CheckRequest): CheckResult {
   const started = performance.now();
   const parseHost: ts.ParseConfigFileHost = { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined };
-  const config = ts.getParsedCommandLineOfConfigFile(path.resolve(root, project), { incremental: true, tsBuildInfoFile: path.resolve(root, buildInfo) }, parseHost);
+  const config = ts.getParsedCommandLineOfConfigFile(
+    path.resolve(root, project),
+    { incremental: true, tsBuildInfoFile: path.resolve(root, buildInfo) },
+    parseHost,
+  );
   let diagnostics: readonly ts.Diagnostic[];
   if (!config) {
-    diagnostics = [{ category: ts.DiagnosticCategory.Error, code: 5083, file: undefined, start: undefined, length: undefined, messageText: `Cannot read file '${project}'.` }];
+    diagnostics = [
+      {
+        category: ts.DiagnosticCategory.Error,
+        code: 5083,
+        file: undefined,
+        start: undefined,
+        length: undefined,
+        messageText: `Cannot read file '${project}'.`,
+      },
+    ];
   } else {
     const program = ts.createIncrementalProgram({
       rootNames: config.fileNames,
@@ -81,7 +101,9 @@ function check({ project, buildInfo, pretty }: CheckRequest): CheckResult {
     diagnostics = [...diagnostics, ...program.emit().diagnostics];
   }
   const errors = diagnostics.filter((d) => d.category === ts.DiagnosticCategory.Error);
-  const output = pretty ? ts.formatDiagnosticsWithColorAndContext(diagnostics, formatHost) : ts.formatDiagnostics(diagnostics, formatHost);
+  const output = pretty
+    ? ts.formatDiagnosticsWithColorAndContext(diagnostics, formatHost)
+    : ts.formatDiagnostics(diagnostics, formatHost);
   return { project, ok: errors.length === 0, ms: performance.now() - started, output: output.trim() };
 }
 
@@ -90,7 +112,12 @@ process.on("message", (request: CheckRequest) => {
   try {
     result = check(request);
   } catch (error) {
-    result = { project: request.project, ok: false, ms: 0, output: error instanceof Error ? (error.stack ?? error.message) : String(error) };
+    result = {
+      project: request.project,
+      ok: false,
+      ms: 0,
+      output: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    };
   }
   process.send?.(result);
 });

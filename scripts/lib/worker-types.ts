@@ -17,10 +17,18 @@ const run = promisify(execFile);
 
 /** `wrangler types` arguments for a Worker (paths relative to the root, as the generated header quotes them). */
 export function typesArgs(root: string, worker: WorkerEntry): string[] {
-  const args = ["types", "-c", worker.config, `${worker.dir}/worker-configuration.d.ts`, "--strict-vars=false", "--include-runtime=false"];
+  const args = [
+    "types",
+    "-c",
+    worker.config,
+    `${worker.dir}/worker-configuration.d.ts`,
+    "--strict-vars=false",
+    "--include-runtime=false",
+  ];
   const configDir = path.dirname(worker.config);
   const example = path.join(configDir, ".dev.vars.example");
-  if (!existsSync(path.join(root, configDir, ".dev.vars")) && existsSync(path.join(root, example))) args.push("--env-file", example);
+  if (!existsSync(path.join(root, configDir, ".dev.vars")) && existsSync(path.join(root, example)))
+    args.push("--env-file", example);
   return args;
 }
 
@@ -35,5 +43,6 @@ export async function generateTypes(root: string, workers: readonly WorkerEntry[
     const error = result.reason as { stdout?: string; stderr?: string; message?: string };
     return [`${w.name}: wrangler ${typesArgs(root, w).join(" ")}\n${error.stderr || error.stdout || error.message}`];
   });
-  if (failures.length > 0) throw new Error(`wrangler types failed for ${failures.length} Worker(s):\n${failures.join("\n")}`);
+  if (failures.length > 0)
+    throw new Error(`wrangler types failed for ${failures.length} Worker(s):\n${failures.join("\n")}`);
 }

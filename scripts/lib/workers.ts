@@ -61,7 +61,10 @@ export function agentWorkers(root: string): WorkerEntry[] {
   const agents: WorkerEntry[] = [];
   const unset: WorkerEntry[] = [];
   files.forEach((file) => {
-    const doc = parse(readFileSync(path.join(dir, file), "utf8")) as { metadata?: { name?: unknown }; extensions?: { zahara?: ZaharaExtension } };
+    const doc = parse(readFileSync(path.join(dir, file), "utf8")) as {
+      metadata?: { name?: unknown };
+      extensions?: { zahara?: ZaharaExtension };
+    };
     const name = typeof doc?.metadata?.name === "string" ? doc.metadata.name : file.replace(/\.ossa\.yaml$/, "");
     const zahara = doc?.extensions?.zahara;
     if (!zahara || typeof zahara.binding !== "string") return;

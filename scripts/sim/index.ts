@@ -21,7 +21,13 @@ export const concurrencyLimit = (ratePerS: number) => Math.max(100, Math.round(r
  * A scenario of the grid: the agent's rate limit scales with its load (1.25×, a burst of one second of it);
  * with `concurrency`, also a concurrency limit ({@link concurrencyLimit}).
  */
-export function scenario(ratePerS: number, isolates: number, durationMs: number, seed: number, concurrency = false): SimOptions {
+export function scenario(
+  ratePerS: number,
+  isolates: number,
+  durationMs: number,
+  seed: number,
+  concurrency = false,
+): SimOptions {
   const limit = Math.round(ratePerS * 1.25);
   return {
     ratePerS,
@@ -44,7 +50,9 @@ const f1 = (n: number) => n.toFixed(1);
 const f3 = (n: number) => n.toFixed(3);
 
 /** The grid's table (Markdown). */
-export function gridTable(rows: { rate: number; isolates: number; r: ReturnType<typeof simulate>; limit?: number }[]): string {
+export function gridTable(
+  rows: { rate: number; isolates: number; r: ReturnType<typeof simulate>; limit?: number }[],
+): string {
   const out = [
     "| requests/s | isolates | guard calls/s | awaited/s | background/s | awaited per request | guard busy | shed/s | stale, open/s | mean admission wait ms | worst excess 100 ms | worst excess 1 s | peak concurrency |",
     "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -66,12 +74,23 @@ async function main(): Promise<void> {
       const started = Date.now();
       const r = simulate(scenario(rate, isolates, durationMs, seed));
       rows.push({ rate, isolates, r });
-      console.error(`sim: ${rate}/s over ${isolates} isolates: ${f1(r.callsPerS)} guard calls/s (${Date.now() - started} ms)`);
+      console.error(
+        `sim: ${rate}/s over ${isolates} isolates: ${f1(r.callsPerS)} guard calls/s (${Date.now() - started} ms)`,
+      );
     }
   }
   const limited: { rate: number; isolates: number; r: ReturnType<typeof simulate>; limit: number }[] = [];
-  for (const [rate, isolates] of [[1_000, 10], [1_000, 200], [10_000, 200]] as const) {
-    limited.push({ rate, isolates, r: simulate(scenario(rate, isolates, durationMs, seed, true)), limit: concurrencyLimit(rate) });
+  for (const [rate, isolates] of [
+    [1_000, 10],
+    [1_000, 200],
+    [10_000, 200],
+  ] as const) {
+    limited.push({
+      rate,
+      isolates,
+      r: simulate(scenario(rate, isolates, durationMs, seed, true)),
+      limit: concurrencyLimit(rate),
+    });
   }
   const table = [
     `Simulated ${durationMs / 1000} s per scenario (seed ${seed}), the first third a ramp from no load (rates are over the rest); a rate limit of 1.25 × the load with a burst of one second of it; 20 API keys; 50 ms agent latency; 2-60 ms round trips to the guard and 1 ms of its time per call (about 1,000 calls/s), which sheds calls once a second of work waits; 0.1% failures. "Worst excess" is the most the guard and the leases admitted in any window of 100 ms or 1 s beyond rate × window + burst (≤ 0: within the bound); admissions made while the guard shed calls are counted apart (stale: from the last lease; open: without the guard).`,

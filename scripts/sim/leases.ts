@@ -111,7 +111,21 @@ export function simulate(o: SimOptions): SimResult {
   let guardBusy = 0;
   const rampMs = o.rampMs ?? o.durationMs / 3;
   const steady = () => q.now >= rampMs;
-  const stats = { requests: 0, admitted: 0, refused: 0, awaited: 0, background: 0, admitWaitMs: 0, inFlight: 0, maxConcurrency: 0, maxKey: 0, tokens: 0, shed: 0, stale: 0, open: 0 };
+  const stats = {
+    requests: 0,
+    admitted: 0,
+    refused: 0,
+    awaited: 0,
+    background: 0,
+    admitWaitMs: 0,
+    inFlight: 0,
+    maxConcurrency: 0,
+    maxKey: 0,
+    tokens: 0,
+    shed: 0,
+    stale: 0,
+    open: 0,
+  };
   const keyInFlight = new Map<string, number>();
   const estimate = o.budget?.estimate ?? 0;
   let leasedAfterOpen = -Infinity;
@@ -123,7 +137,12 @@ export function simulate(o: SimOptions): SimResult {
   }));
 
   /** Sends `body` from isolate `i`; `onReply` runs when the answer is back there, `onShed` if the guard shed it. */
-  function exchange(i: number, body: Omit<Exchange, "config">, onReply: (r: ExchangeReply, sentAt: number) => void, onShed: () => void = () => {}): void {
+  function exchange(
+    i: number,
+    body: Omit<Exchange, "config">,
+    onReply: (r: ExchangeReply, sentAt: number) => void,
+    onShed: () => void = () => {},
+  ): void {
     const sentAt = q.now;
     const { h, rtt } = holders[i]!;
     q.at(sentAt + rtt / 2, () => {
@@ -183,7 +202,8 @@ export function simulate(o: SimOptions): SimResult {
     keyInFlight.set(keyId, (keyInFlight.get(keyId) ?? 0) + 1);
     stats.maxKey = Math.max(stats.maxKey, keyInFlight.get(keyId)!);
     stats.tokens += estimate;
-    if (ticket && o.openAtMs !== undefined && q.now >= o.openAtMs) leasedAfterOpen = Math.max(leasedAfterOpen, q.now - o.openAtMs);
+    if (ticket && o.openAtMs !== undefined && q.now >= o.openAtMs)
+      leasedAfterOpen = Math.max(leasedAfterOpen, q.now - o.openAtMs);
     const { h } = holders[i]!;
     h.started(keyId);
     q.at(q.now - o.serviceMs * Math.log(1 - rand()), () => {
@@ -194,7 +214,11 @@ export function simulate(o: SimOptions): SimResult {
       if (ticket) h.finish(ticket, outcome, estimate);
       // An attempt admitted open has nothing at the guard to settle (as in the guard client).
       else if (callId !== "") h.queue({ keyId, callId, outcome, ...(estimate > 0 ? { tokens: estimate } : {}) });
-      h.record(q.now, { capability: "task", outcome: { status: outcome === "success" ? 200 : 502, durationMs: 10 }, retries: 0 });
+      h.record(q.now, {
+        capability: "task",
+        outcome: { status: outcome === "success" ? 200 : 502, durationMs: 10 },
+        retries: 0,
+      });
       flush(i);
     });
   }
@@ -226,7 +250,10 @@ export function simulate(o: SimOptions): SimResult {
       // As the guard client: poll every 2 ms until a reply arrived (at most ADMIT_TIMEOUT_MS from arrival), then
       // again while renewals are pending and the guard has not run dry.
       const seen = h.replies;
-      const poll = () => (h.replies !== seen || q.now >= arrived + 1000 ? admit(i, keyId, counted, arrived, false) : q.at(q.now + 2, poll));
+      const poll = () =>
+        h.replies !== seen || q.now >= arrived + 1000
+          ? admit(i, keyId, counted, arrived, false)
+          : q.at(q.now + 2, poll);
       q.at(q.now + 2, poll);
       return;
     }
@@ -274,11 +301,19 @@ export function simulate(o: SimOptions): SimResult {
       return unavailable();
     }
     if (counted) stats.awaited++;
-    const body = { ...h.take(q.now, [{ keyId, estimate, keyed }]), admit: leasedRate ? { ...request, leasedRate } : request };
-    exchange(i, body, (r) => settle(r.admission, false), () => {
-      if (receipt) h.settleTokens(receipt, true);
-      unavailable();
-    });
+    const body = {
+      ...h.take(q.now, [{ keyId, estimate, keyed }]),
+      admit: leasedRate ? { ...request, leasedRate } : request,
+    };
+    exchange(
+      i,
+      body,
+      (r) => settle(r.admission, false),
+      () => {
+        if (receipt) h.settleTokens(receipt, true);
+        unavailable();
+      },
+    );
   }
 
   // Poisson arrivals at each isolate: exponential gaps with this mean, ms.
@@ -306,7 +341,9 @@ export function simulate(o: SimOptions): SimResult {
     awaitedPerRequest: stats.awaited / Math.max(1, stats.requests),
     guardUtilization: guardBusy / Math.max(1, q.now),
     meanAdmitMs: stats.admitWaitMs / Math.max(1, stats.requests),
-    worstExcess: rate ? [100, 1000].map((w) => ({ windowMs: w, excess: windowExcess(admissions, w, rate.perS / 1000, rate.burst) })) : [],
+    worstExcess: rate
+      ? [100, 1000].map((w) => ({ windowMs: w, excess: windowExcess(admissions, w, rate.perS / 1000, rate.burst) }))
+      : [],
     maxConcurrency: stats.maxConcurrency,
     maxKeyConcurrency: stats.maxKey,
     tokensUsed: stats.tokens,

@@ -26,7 +26,8 @@ export const MAX_ATTEMPTS_PER_REQUEST = 1.2;
 /** A response may come this long after its deadline. */
 export const DEADLINE_SLACK_MS = 1000;
 
-const ids = (list: readonly string[], max = 5) => (list.length > max ? `${list.slice(0, max).join(", ")} … (+${list.length - max})` : list.join(", "));
+const ids = (list: readonly string[], max = 5) =>
+  list.length > max ? `${list.slice(0, max).join(", ")} … (+${list.length - max})` : list.join(", ");
 
 /**
  * Every request answered, with its own id in the header and the body, in the
@@ -46,12 +47,41 @@ export function checkResponses(expected: number, responses: readonly SoakRespons
     {
       name: "every request answered",
       ok: responses.length === expected && dropped.length === 0,
-      detail: `${answered.length}/${expected} answered, ${cut.length} cut in flight by the hard restart; dropped: ${dropped.length}${dropped.length ? ` (${ids(dropped.map((r) => `${r.requestId} ${r.error}`), 3)})` : ""}`,
+      detail: `${answered.length}/${expected} answered, ${cut.length} cut in flight by the hard restart; dropped: ${dropped.length}${
+        dropped.length
+          ? ` (${ids(
+              dropped.map((r) => `${r.requestId} ${r.error}`),
+              3,
+            )})`
+          : ""
+      }`,
     },
-    { name: "each response carries its request id", ok: wrongId.length === 0, detail: wrongId.length === 0 ? "X-Request-Id and body request_id equal the id sent, on every response" : `mismatched: ${ids(wrongId.map((r) => r.requestId))}` },
-    { name: "every body in the expected shape", ok: badShape.length === 0, detail: badShape.length === 0 ? "results, or the one error shape with no stack trace" : `not: ${ids(badShape.map((r) => `${r.requestId} (${r.status})`))}` },
-    { name: "none past the deadline + 1 s", ok: late.length === 0, detail: `slowest ${Math.round(slowest)} ms; late: ${late.length}` },
-    { name: "no 500 from the gateway", ok: fiveHundreds.length === 0, detail: `${fiveHundreds.length} responses with 500 / INTERNAL_ERROR` },
+    {
+      name: "each response carries its request id",
+      ok: wrongId.length === 0,
+      detail:
+        wrongId.length === 0
+          ? "X-Request-Id and body request_id equal the id sent, on every response"
+          : `mismatched: ${ids(wrongId.map((r) => r.requestId))}`,
+    },
+    {
+      name: "every body in the expected shape",
+      ok: badShape.length === 0,
+      detail:
+        badShape.length === 0
+          ? "results, or the one error shape with no stack trace"
+          : `not: ${ids(badShape.map((r) => `${r.requestId} (${r.status})`))}`,
+    },
+    {
+      name: "none past the deadline + 1 s",
+      ok: late.length === 0,
+      detail: `slowest ${Math.round(slowest)} ms; late: ${late.length}`,
+    },
+    {
+      name: "no 500 from the gateway",
+      ok: fiveHundreds.length === 0,
+      detail: `${fiveHundreds.length} responses with 500 / INTERNAL_ERROR`,
+    },
   ];
 }
 
@@ -64,11 +94,16 @@ export function checkResponses(expected: number, responses: readonly SoakRespons
  * the documented bound, and this holds it: a row missing for any other
  * request fails the check.
  */
-export function checkRequestLog(responses: readonly SoakResponse[], logged: readonly LoggedRequest[], crash?: { at: number; windowMs: number }): Check {
+export function checkRequestLog(
+  responses: readonly SoakResponse[],
+  logged: readonly LoggedRequest[],
+  crash?: { at: number; windowMs: number },
+): Check {
   const sent = new Map(responses.map((r) => [r.requestId, r]));
   const seen = new Map<string, number>();
   for (const row of logged) seen.set(row.request_id, (seen.get(row.request_id) ?? 0) + 1);
-  const lostToCrash = (r: SoakResponse) => crash !== undefined && r.endedAt !== undefined && r.endedAt <= crash.at && crash.at - r.endedAt <= crash.windowMs;
+  const lostToCrash = (r: SoakResponse) =>
+    crash !== undefined && r.endedAt !== undefined && r.endedAt <= crash.at && crash.at - r.endedAt <= crash.windowMs;
   const unlogged = [...sent.values()].filter((r) => !seen.has(r.requestId) && !(r.cut && r.status === 0));
   const inWindow = unlogged.filter(lostToCrash).length;
   const missing = unlogged.filter((r) => !lostToCrash(r)).map((r) => r.requestId);
@@ -93,7 +128,11 @@ export function checkRequestLog(responses: readonly SoakResponse[], logged: read
 export function checkAttempts(logged: readonly LoggedRequest[]): Check {
   const upstream = logged.reduce((n, r) => n + r.upstream, 0);
   const ratio = logged.length ? upstream / logged.length : 0;
-  return { name: `upstream attempts per request ≤ ${MAX_ATTEMPTS_PER_REQUEST}`, ok: logged.length > 0 && ratio <= MAX_ATTEMPTS_PER_REQUEST, detail: `${upstream} attempts reached agent-demo for ${logged.length} requests: ${ratio.toFixed(3)} per request` };
+  return {
+    name: `upstream attempts per request ≤ ${MAX_ATTEMPTS_PER_REQUEST}`,
+    ok: logged.length > 0 && ratio <= MAX_ATTEMPTS_PER_REQUEST,
+    detail: `${upstream} attempts reached agent-demo for ${logged.length} requests: ${ratio.toFixed(3)} per request`,
+  };
 }
 
 const within = (t: Transition, from: number, to: number) => {
@@ -108,7 +147,11 @@ const closedWhen = (ms: number) => (ms <= 0 ? `${-ms} ms before the phase ended`
  * the next failing phase began (within the phase itself, or in the healthy
  * phase after it). Healthy phases entered closed must not open it.
  */
-export function checkBreaker(phases: readonly Phase[], windows: readonly PhaseWindow[], transitions: readonly Transition[]): Check[] {
+export function checkBreaker(
+  phases: readonly Phase[],
+  windows: readonly PhaseWindow[],
+  transitions: readonly Transition[],
+): Check[] {
   const checks: Check[] = [];
   for (const [i, phase] of phases.entries()) {
     const w = windows[i];
@@ -117,7 +160,11 @@ export function checkBreaker(phases: readonly Phase[], windows: readonly PhaseWi
     if (!isFailing(phase)) {
       const previous = phases[i - 1];
       if (previous && isFailing(previous)) continue; // a recovery phase starts open; checked with its failing phase
-      checks.push({ name: `breaker stays closed: ${phase.name}`, ok: opens.length === 0, detail: `${opens.length} openings` });
+      checks.push({
+        name: `breaker stays closed: ${phase.name}`,
+        ok: opens.length === 0,
+        detail: `${opens.length} openings`,
+      });
       continue;
     }
     const nextFailing = phases.findIndex((p, j) => j > i && isFailing(p));
@@ -127,7 +174,11 @@ export function checkBreaker(phases: readonly Phase[], windows: readonly PhaseWi
     // the Durable Object stamps a transition when its turn starts, never later than it happened,
     // and the next phase's first failures may open it again within milliseconds.
     const last = transitions.filter((t) => Date.parse(t.at) <= recoverBy).at(-1);
-    const recovered = firstOpen !== undefined && last !== undefined && last.to === "closed" && Date.parse(last.at) > Date.parse(firstOpen.at);
+    const recovered =
+      firstOpen !== undefined &&
+      last !== undefined &&
+      last.to === "closed" &&
+      Date.parse(last.at) > Date.parse(firstOpen.at);
     const ok = opens.length > 0 && recovered;
     checks.push({
       name: `breaker opened and recovered: ${phase.name}`,
@@ -145,14 +196,22 @@ export function checkBreaker(phases: readonly Phase[], windows: readonly PhaseWi
 
 /** Concurrency permits all returned once the load is over. */
 export function checkPermits(inFlight: number): Check {
-  return { name: "concurrency permits back to 0", ok: inFlight === 0, detail: `agent-demo's guard holds ${inFlight} permits after the soak` };
+  return {
+    name: "concurrency permits back to 0",
+    ok: inFlight === 0,
+    detail: `agent-demo's guard holds ${inFlight} permits after the soak`,
+  };
 }
 
 /** Token reservations all settled or expired once the load is over: the agent's and the soak key's. */
 export function checkReservations(end: PersistedState): Check {
   const agent = end.guard.tokens?.reserved ?? 0;
   const key = end.keyUsage.tokens?.reserved ?? 0;
-  return { name: "token reservations back to 0", ok: agent === 0 && key === 0, detail: `reserved after the soak: agent ${agent}, key ${key} tokens` };
+  return {
+    name: "token reservations back to 0",
+    ok: agent === 0 && key === 0,
+    detail: `reserved after the soak: agent ${agent}, key ${key} tokens`,
+  };
 }
 
 /**
@@ -162,32 +221,64 @@ export function checkReservations(end: PersistedState): Check {
  * never beyond their limit. After a hard one, attempts in flight may have
  * finished between the read and the kill, so nothing may go backwards.
  */
-export function checkRestart(before: PersistedState, after: PersistedState, mode: "drained" | "hard" = "drained"): Check[] {
+export function checkRestart(
+  before: PersistedState,
+  after: PersistedState,
+  mode: "drained" | "hard" = "drained",
+): Check[] {
   const b = before.guard;
   const a = after.guard;
   const tag = mode === "hard" ? " (hard)" : "";
-  const kept = b.transitions.every((t) => a.transitions.some((u) => u.at === t.at && u.from === t.from && u.to === t.to));
+  const kept = b.transitions.every((t) =>
+    a.transitions.some((u) => u.at === t.at && u.from === t.from && u.to === t.to),
+  );
   const sameTransitions = mode === "hard" ? kept : JSON.stringify(a.transitions) === JSON.stringify(b.transitions);
-  const sameState = a.breaker.state === b.breaker.state || (b.breaker.state === "open" && a.breaker.state === "half_open");
+  const sameState =
+    a.breaker.state === b.breaker.state || (b.breaker.state === "open" && a.breaker.state === "half_open");
   const breakerOk =
     mode === "hard"
       ? sameTransitions && (a.transitions.length > b.transitions.length || sameState)
-      : a.breaker.open_until === b.breaker.open_until && a.breaker.consecutive_failures === b.breaker.consecutive_failures && sameTransitions && sameState;
+      : a.breaker.open_until === b.breaker.open_until &&
+        a.breaker.consecutive_failures === b.breaker.consecutive_failures &&
+        sameTransitions &&
+        sameState;
   const usedOk = (x: number | undefined, y: number | undefined) => (mode === "hard" ? (y ?? 0) >= (x ?? 0) : x === y);
   const tokensOk =
-    (mode === "hard" ? true : JSON.stringify(a.tokens) === JSON.stringify(b.tokens) && JSON.stringify(after.keyUsage.tokens) === JSON.stringify(before.keyUsage.tokens)) &&
+    (mode === "hard"
+      ? true
+      : JSON.stringify(a.tokens) === JSON.stringify(b.tokens) &&
+        JSON.stringify(after.keyUsage.tokens) === JSON.stringify(before.keyUsage.tokens)) &&
     usedOk(b.tokens?.used, a.tokens?.used) &&
     usedOk(before.keyUsage.tokens?.used, after.keyUsage.tokens?.used) &&
     (b.tokens === null) === (a.tokens === null) &&
     (before.keyUsage.tokens === null) === (after.keyUsage.tokens === null);
   const cellOk = (x: { remaining: number; limit: number } | null, y: { remaining: number; limit: number } | null) =>
-    x === null ? y === null : y !== null && y.limit === x.limit && y.remaining <= y.limit && (mode === "hard" || y.remaining >= x.remaining);
+    x === null
+      ? y === null
+      : y !== null && y.limit === x.limit && y.remaining <= y.limit && (mode === "hard" || y.remaining >= x.remaining);
   const quotaOk = cellOk(b.rate_limit, a.rate_limit) && cellOk(before.keyUsage.rate_limit, after.keyUsage.rate_limit);
-  const countersOk = usedOk(before.requestsCounted, after.requestsCounted) && usedOk(before.tokensCounted, after.tokensCounted);
+  const countersOk =
+    usedOk(before.requestsCounted, after.requestsCounted) && usedOk(before.tokensCounted, after.tokensCounted);
   return [
-    { name: `restart keeps the breaker${tag}`, ok: breakerOk, detail: `${b.breaker.state} → ${a.breaker.state}, open until ${b.breaker.open_until} → ${a.breaker.open_until}, ${b.transitions.length} transitions ${sameTransitions ? "kept" : "lost or changed"}` },
-    { name: `restart keeps the token budgets${tag}`, ok: tokensOk, detail: `agent used ${b.tokens?.used} → ${a.tokens?.used}, key used ${before.keyUsage.tokens?.used} → ${after.keyUsage.tokens?.used}` },
-    { name: `restart keeps the rate-limit quotas${tag}`, ok: quotaOk, detail: `agent remaining ${b.rate_limit?.remaining} → ${a.rate_limit?.remaining}, key remaining ${before.keyUsage.rate_limit?.remaining} → ${after.keyUsage.rate_limit?.remaining}` },
-    { name: `restart keeps the request counters${tag}`, ok: countersOk, detail: `requests ${before.requestsCounted} → ${after.requestsCounted}, tokens ${before.tokensCounted} → ${after.tokensCounted}` },
+    {
+      name: `restart keeps the breaker${tag}`,
+      ok: breakerOk,
+      detail: `${b.breaker.state} → ${a.breaker.state}, open until ${b.breaker.open_until} → ${a.breaker.open_until}, ${b.transitions.length} transitions ${sameTransitions ? "kept" : "lost or changed"}`,
+    },
+    {
+      name: `restart keeps the token budgets${tag}`,
+      ok: tokensOk,
+      detail: `agent used ${b.tokens?.used} → ${a.tokens?.used}, key used ${before.keyUsage.tokens?.used} → ${after.keyUsage.tokens?.used}`,
+    },
+    {
+      name: `restart keeps the rate-limit quotas${tag}`,
+      ok: quotaOk,
+      detail: `agent remaining ${b.rate_limit?.remaining} → ${a.rate_limit?.remaining}, key remaining ${before.keyUsage.rate_limit?.remaining} → ${after.keyUsage.rate_limit?.remaining}`,
+    },
+    {
+      name: `restart keeps the request counters${tag}`,
+      ok: countersOk,
+      detail: `requests ${before.requestsCounted} → ${after.requestsCounted}, tokens ${before.tokensCounted} → ${after.tokensCounted}`,
+    },
   ];
 }

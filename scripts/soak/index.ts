@@ -22,7 +22,16 @@ import { fileURLToPath } from "node:url";
 import type { Document } from "yaml";
 import { buildBench, raiseLimits } from "../bench/build";
 import { replaceDocBlock } from "../readme-block";
-import { type Check, checkAttempts, checkBreaker, checkPermits, checkRequestLog, checkReservations, checkResponses, checkRestart } from "./checks";
+import {
+  type Check,
+  checkAttempts,
+  checkBreaker,
+  checkPermits,
+  checkRequestLog,
+  checkReservations,
+  checkResponses,
+  checkRestart,
+} from "./checks";
 import { type PersistedState, awaitRequestLog, pollGuard, readGuard, readPersisted } from "./observe";
 import { FULL_PHASES, SOAK_DEADLINE_MS, scalePhases, totalRequests } from "./phases";
 import { type SoakPlatform, startSoakPlatform, stateDirOf } from "./platform";
@@ -42,7 +51,12 @@ const share = Number(process.env.SOAK_SHARE ?? (process.argv.includes("--short")
 const concurrency = Number(process.env.SOAK_CONCURRENCY ?? 32);
 
 /** The soak's breaker: trips on 5 consecutive failures or ≥ 10 % of the last 40 calls, open for 1.5 s so recovery is seen within a phase. */
-const SOAK_BREAKER = { failure_threshold: 5, open_ms: 1500, half_open_probes: 1, failure_rate: { threshold: 0.1, window: 40, minimum_calls: 20 } };
+const SOAK_BREAKER = {
+  failure_threshold: 5,
+  open_ms: 1500,
+  half_open_probes: 1,
+  failure_rate: { threshold: 0.1, window: 40, minimum_calls: 20 },
+};
 
 /** agent-demo as shipped, but: limits above the load (still enforced, permits still counted) and the soak's breaker. */
 function soakManifest(doc: Document): void {
@@ -72,7 +86,9 @@ async function soakRuns(platform: SoakPlatform): Promise<Check[]> {
     const ids = await startRuns(platform, `${receiver.url}/soak-runs`);
     const running = await awaitRuns(platform, ids, (r) => r.status === "running", 10_000);
     const ms = await platform.restart();
-    console.log(`  hard restart with ${running.filter((r) => r.status === "running").length}/${ids.length} runs executing (${Math.round(ms)} ms)`);
+    console.log(
+      `  hard restart with ${running.filter((r) => r.status === "running").length}/${ids.length} runs executing (${Math.round(ms)} ms)`,
+    );
     const ended = await awaitRuns(platform, ids, isFinalRun, 60_000);
     await new Promise((r) => setTimeout(r, 2000));
     const later = await readRuns(platform, ids);
@@ -88,11 +104,19 @@ async function main(): Promise<void> {
   process.env.WRANGLER_SEND_METRICS = "false";
   const phases = scalePhases(FULL_PHASES, share);
   const expected = totalRequests(phases);
-  console.log(`soak: ${expected} requests at concurrency ${concurrency}, ${phases.length} phases, deadline ${SOAK_DEADLINE_MS} ms; building…`);
+  console.log(
+    `soak: ${expected} requests at concurrency ${concurrency}, ${phases.length} phases, deadline ${SOAK_DEADLINE_MS} ms; building…`,
+  );
   const build = buildBench(root, path.join(out, "build"), { editManifest: soakManifest, skipShippedSizes: true });
   const platform = await startSoakPlatform(root, build, stateDirOf(out));
   const prefix = `soak-${Date.now().toString(36)}`;
-  const restarts: { mode: "drained" | "hard"; before: PersistedState; after: PersistedState; ms: number; cut: number }[] = [];
+  const restarts: {
+    mode: "drained" | "hard";
+    before: PersistedState;
+    after: PersistedState;
+    ms: number;
+    cut: number;
+  }[] = [];
   /** When the hard restart killed the runtime (epoch ms). */
   let crashAt: number | undefined;
   const poller = pollGuard(platform);
@@ -115,7 +139,8 @@ async function main(): Promise<void> {
       concurrency,
       idPrefix: prefix,
       onResponse: () => {
-        if (++answered % 1000 === 0) console.log(`  ${answered}/${expected} answered (${Math.round((Date.now() - started) / 1000)} s)`);
+        if (++answered % 1000 === 0)
+          console.log(`  ${answered}/${expected} answered (${Math.round((Date.now() - started) / 1000)} s)`);
       },
       onRestart: async (phase, cut) => {
         const mode = phase.restartMode ?? "drained";
@@ -131,7 +156,9 @@ async function main(): Promise<void> {
         const ms = await platform.restart();
         const after = await readPersisted(platform);
         restarts.push({ mode, before, after, ms, cut: cut.size });
-        console.log(`  ${mode} restart in ${phase.name} (${Math.round(ms)} ms, ${cut.size} requests in flight): breaker ${before.guard.breaker.state} → ${after.guard.breaker.state}`);
+        console.log(
+          `  ${mode} restart in ${phase.name} (${Math.round(ms)} ms, ${cut.size} requests in flight): breaker ${before.guard.breaker.state} → ${after.guard.breaker.state}`,
+        );
       },
     });
     // Long-running runs across a third, hard restart (scripts/soak/runs.ts).
@@ -144,12 +171,18 @@ async function main(): Promise<void> {
     const checks: Check[] = [
       ...rawChecks,
       ...checkResponses(expected, responses),
-      checkRequestLog(responses, logged, crashAt === undefined ? undefined : { at: crashAt, windowMs: OUTBOX_FLUSH_MS + CRASH_SLACK_MS }),
+      checkRequestLog(
+        responses,
+        logged,
+        crashAt === undefined ? undefined : { at: crashAt, windowMs: OUTBOX_FLUSH_MS + CRASH_SLACK_MS },
+      ),
       checkAttempts(logged),
       ...checkBreaker(phases, windows, transitions),
       checkPermits(inFlight),
       checkReservations(end),
-      ...(restarts.length > 0 ? restarts.flatMap((r) => checkRestart(r.before, r.after, r.mode)) : [{ name: "runtime restarted mid-soak", ok: false, detail: "no phase asked for a restart" }]),
+      ...(restarts.length > 0
+        ? restarts.flatMap((r) => checkRestart(r.before, r.after, r.mode))
+        : [{ name: "runtime restarted mid-soak", ok: false, detail: "no phase asked for a restart" }]),
       ...runChecks,
     ];
     const rows = phaseRows(phases, windows, responses, logged, transitions);
@@ -158,7 +191,10 @@ async function main(): Promise<void> {
     const header = `Soak: ${expected} requests at concurrency ${concurrency} in ${seconds} s (deadline ${SOAK_DEADLINE_MS} ms; restarts: ${restartText}; ${failures} guard polls failed while restarting)`;
     const md = markdown(rows, checks, header);
     mkdirSync(out, { recursive: true });
-    writeFileSync(path.join(out, "result.json"), JSON.stringify({ phases, windows, rows, checks, restarts, transitions, seconds }, null, 2));
+    writeFileSync(
+      path.join(out, "result.json"),
+      JSON.stringify({ phases, windows, rows, checks, restarts, transitions, seconds }, null, 2),
+    );
     writeFileSync(path.join(out, "result.md"), md);
     console.log(`\n${md}`);
     if (process.argv.includes("--docs")) {
@@ -166,7 +202,11 @@ async function main(): Promise<void> {
       console.log("soak: docs/soak.md updated");
     }
     const failed = checks.filter((c) => !c.ok);
-    console.log(failed.length === 0 ? `soak: all ${checks.length} checks passed` : `soak: ${failed.length} of ${checks.length} checks FAILED: ${failed.map((c) => c.name).join("; ")}`);
+    console.log(
+      failed.length === 0
+        ? `soak: all ${checks.length} checks passed`
+        : `soak: ${failed.length} of ${checks.length} checks FAILED: ${failed.map((c) => c.name).join("; ")}`,
+    );
     process.exitCode = failed.length === 0 ? 0 : 1;
   } finally {
     await poller.stop();

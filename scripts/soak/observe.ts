@@ -46,7 +46,11 @@ export function pollGuard(platform: SoakPlatform, intervalMs = 250) {
     async stop() {
       stopped = true;
       await loop;
-      return { samples, transitions: [...transitions.values()].sort((a, b) => Date.parse(a.at) - Date.parse(b.at)), failures };
+      return {
+        samples,
+        transitions: [...transitions.values()].sort((a, b) => Date.parse(a.at) - Date.parse(b.at)),
+        failures,
+      };
     },
   };
 }
@@ -55,7 +59,10 @@ export function pollGuard(platform: SoakPlatform, intervalMs = 250) {
 export interface PersistedState {
   guard: GuardView;
   /** The soak key's usage on agent-demo (rate-limit cell and daily tokens). */
-  keyUsage: { tokens: { used: number; reserved: number } | null; rate_limit: { remaining: number; limit: number } | null };
+  keyUsage: {
+    tokens: { used: number; reserved: number } | null;
+    rate_limit: { remaining: number; limit: number } | null;
+  };
   /** `agent_requests_total` for agent-demo, summed over its labels. */
   requestsCounted: number;
   /** `agent_tokens_used_total` for agent-demo. */
@@ -76,7 +83,13 @@ export async function readPersisted(platform: SoakPlatform): Promise<PersistedSt
   const guard = await readGuard(platform);
   const usageRes = await platform.admin(`/v1/keys/${platform.keyId}/usage`);
   if (!usageRes.ok) throw new Error(`key usage: ${usageRes.status}`);
-  const usage = (await usageRes.json()) as { agents: { agent: string; tokens: PersistedState["keyUsage"]["tokens"]; rate_limit: PersistedState["keyUsage"]["rate_limit"] }[] };
+  const usage = (await usageRes.json()) as {
+    agents: {
+      agent: string;
+      tokens: PersistedState["keyUsage"]["tokens"];
+      rate_limit: PersistedState["keyUsage"]["rate_limit"];
+    }[];
+  };
   const demo = usage.agents.find((a) => a.agent === "agent-demo");
   const metricsRes = await platform.admin("/metrics");
   if (!metricsRes.ok) throw new Error(`metrics: ${metricsRes.status}`);
@@ -117,7 +130,12 @@ export async function readRequestLog(platform: SoakPlatform, prefix: string): Pr
 }
 
 /** Waits until the request log holds `expected` rows with `prefix` (background writes), or `timeoutMs` passes. */
-export async function awaitRequestLog(platform: SoakPlatform, prefix: string, expected: number, timeoutMs = 30_000): Promise<LoggedRequest[]> {
+export async function awaitRequestLog(
+  platform: SoakPlatform,
+  prefix: string,
+  expected: number,
+  timeoutMs = 30_000,
+): Promise<LoggedRequest[]> {
   const until = Date.now() + timeoutMs;
   let rows = await readRequestLog(platform, prefix);
   while (rows.length < expected && Date.now() < until) {

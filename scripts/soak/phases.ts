@@ -61,7 +61,8 @@ export function scalePhases(phases: readonly Phase[], share: number): Phase[] {
   return phases.map((p) => {
     const requests = Math.max(64, Math.round(p.requests * share));
     const scaled: Phase = { ...p, requests };
-    if (p.restartAfter !== undefined) scaled.restartAfter = Math.max(1, Math.round((p.restartAfter / p.requests) * requests));
+    if (p.restartAfter !== undefined)
+      scaled.restartAfter = Math.max(1, Math.round((p.restartAfter / p.requests) * requests));
     return scaled;
   });
 }

@@ -63,7 +63,13 @@ export interface SoakPlatform {
   close(): Promise<void>;
 }
 
-function options(build: BenchBuild, stateDir: string, otlp: OtlpReceiver, llm: OpenAiDouble, onLine: (line: string) => void): ConstructorParameters<typeof Miniflare>[0] {
+function options(
+  build: BenchBuild,
+  stateDir: string,
+  otlp: OtlpReceiver,
+  llm: OpenAiDouble,
+  onLine: (line: string) => void,
+): ConstructorParameters<typeof Miniflare>[0] {
   const common = { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_TRACES_SAMPLER_ARG: "1", LOG_LEVEL: "info" };
   const perWorker: Record<string, Record<string, string>> = {
     gateway: {
@@ -179,7 +185,9 @@ export async function startSoakPlatform(root: string, build: BenchBuild, stateDi
   await migrate(mf, root, "ACCESS_DB", "migrations/access");
 
   const admin = (pathname: string, init: RequestInit = {}) => {
-    const headers: Record<string, string> = pathname.startsWith("/metrics") ? { Authorization: `Bearer ${SOAK_SCRAPE_TOKEN}` } : { "X-API-Key": SOAK_ADMIN_KEY };
+    const headers: Record<string, string> = pathname.startsWith("/metrics")
+      ? { Authorization: `Bearer ${SOAK_SCRAPE_TOKEN}` }
+      : { "X-API-Key": SOAK_ADMIN_KEY };
     if (init.body !== undefined) headers["Content-Type"] = "application/json";
     return fetch(new URL(pathname, url), { ...init, headers });
   };

@@ -47,7 +47,12 @@ export function responsesOf(raw: string): RawResponse[] {
   return out;
 }
 
-function exchange(url: URL, name: string, request: string, { endWrite, waitMs }: { endWrite: boolean; waitMs: number }): Promise<RawExchange> {
+function exchange(
+  url: URL,
+  name: string,
+  request: string,
+  { endWrite, waitMs }: { endWrite: boolean; waitMs: number },
+): Promise<RawExchange> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let closedByServer = false;
@@ -76,16 +81,42 @@ function exchange(url: URL, name: string, request: string, { endWrite, waitMs }:
 export async function probeRawHttp(url: URL, key: string, marker: string): Promise<RawExchange[]> {
   const body = JSON.stringify({ task: "chaos", parameters: {} });
   const head = (extra: string[]) =>
-    [`POST /agents/agent-demo/execute HTTP/1.1`, `Host: ${url.host}`, "Content-Type: application/json", `X-API-Key: ${key}`, `X-Request-Id: bad id ${marker}`, `X-Note: ${marker}`, ...extra, "", ""].join("\r\n");
+    [
+      `POST /agents/agent-demo/execute HTTP/1.1`,
+      `Host: ${url.host}`,
+      "Content-Type: application/json",
+      `X-API-Key: ${key}`,
+      `X-Request-Id: bad id ${marker}`,
+      `X-Note: ${marker}`,
+      ...extra,
+      "",
+      "",
+    ].join("\r\n");
   const chunked = `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`;
   const probes: [string, string, { endWrite: boolean; waitMs: number }][] = [
-    ["Content-Length larger than the body, client half-closes", head([`Content-Length: ${body.length + 100}`]) + body, { endWrite: true, waitMs: 5000 }],
-    ["Content-Length larger than the body, client waits", head([`Content-Length: ${body.length + 100}`]) + body, { endWrite: false, waitMs: 3000 }],
+    [
+      "Content-Length larger than the body, client half-closes",
+      head([`Content-Length: ${body.length + 100}`]) + body,
+      { endWrite: true, waitMs: 5000 },
+    ],
+    [
+      "Content-Length larger than the body, client waits",
+      head([`Content-Length: ${body.length + 100}`]) + body,
+      { endWrite: false, waitMs: 3000 },
+    ],
     ["Content-Length smaller than the body", head(["Content-Length: 5"]) + body, { endWrite: false, waitMs: 3000 }],
-    ["two different Content-Length headers", head(["Content-Length: 5", `Content-Length: ${body.length}`]) + body, { endWrite: false, waitMs: 3000 }],
+    [
+      "two different Content-Length headers",
+      head(["Content-Length: 5", `Content-Length: ${body.length}`]) + body,
+      { endWrite: false, waitMs: 3000 },
+    ],
     ["Content-Length not a number", head(["Content-Length: abc"]) + body, { endWrite: false, waitMs: 3000 }],
     ["negative Content-Length", head(["Content-Length: -1"]) + body, { endWrite: false, waitMs: 3000 }],
-    ["Content-Length beside Transfer-Encoding: chunked", head([`Content-Length: ${chunked.length + 40}`, "Transfer-Encoding: chunked"]) + chunked, { endWrite: false, waitMs: 3000 }],
+    [
+      "Content-Length beside Transfer-Encoding: chunked",
+      head([`Content-Length: ${chunked.length + 40}`, "Transfer-Encoding: chunked"]) + chunked,
+      { endWrite: false, waitMs: 3000 },
+    ],
   ];
   const out: RawExchange[] = [];
   for (const [name, request, options] of probes) out.push(await exchange(url, name, request, options));
@@ -97,10 +128,26 @@ export function checkRawHttp(exchanges: readonly RawExchange[], marker: string, 
   const fiveXx = exchanges.filter((e) => e.responses.some((r) => r.fromGateway && r.status >= 500));
   const leaky = exchanges.filter((e) => e.raw.includes(marker) || /\n\s+at |\.ts:\d+|\.js:\d+/.test(e.raw));
   const shown = (e: RawExchange) =>
-    e.responses.length ? e.responses.map((r) => `${r.status}${r.fromGateway ? "" : " (runtime)"}`).join(" + ") : e.closedByServer ? "closed" : "no answer";
+    e.responses.length
+      ? e.responses.map((r) => `${r.status}${r.fromGateway ? "" : " (runtime)"}`).join(" + ")
+      : e.closedByServer
+        ? "closed"
+        : "no answer";
   return [
-    { name: "lying Content-Length over a raw socket: no 5xx from the gateway", ok: fiveXx.length === 0, detail: exchanges.map((e) => `${e.name}: ${shown(e)}`).join("; ") },
-    { name: "lying Content-Length: no stack trace, no reflected header", ok: leaky.length === 0, detail: leaky.length ? `in: ${leaky.map((e) => e.name).join("; ")}` : `${exchanges.length} exchanges clean` },
-    { name: "gateway answers normally after the raw probes", ok: healthyAfter, detail: healthyAfter ? "a well-formed request got 200" : "a well-formed request failed" },
+    {
+      name: "lying Content-Length over a raw socket: no 5xx from the gateway",
+      ok: fiveXx.length === 0,
+      detail: exchanges.map((e) => `${e.name}: ${shown(e)}`).join("; "),
+    },
+    {
+      name: "lying Content-Length: no stack trace, no reflected header",
+      ok: leaky.length === 0,
+      detail: leaky.length ? `in: ${leaky.map((e) => e.name).join("; ")}` : `${exchanges.length} exchanges clean`,
+    },
+    {
+      name: "gateway answers normally after the raw probes",
+      ok: healthyAfter,
+      detail: healthyAfter ? "a well-formed request got 200" : "a well-formed request failed",
+    },
   ];
 }

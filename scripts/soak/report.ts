@@ -27,7 +27,13 @@ function quantile(sorted: readonly number[], q: number): number {
 }
 
 /** Summarizes each phase. */
-export function phaseRows(phases: readonly Phase[], windows: readonly PhaseWindow[], responses: readonly SoakResponse[], logged: readonly LoggedRequest[], transitions: readonly Transition[]): PhaseRow[] {
+export function phaseRows(
+  phases: readonly Phase[],
+  windows: readonly PhaseWindow[],
+  responses: readonly SoakResponse[],
+  logged: readonly LoggedRequest[],
+  transitions: readonly Transition[],
+): PhaseRow[] {
   const upstream = new Map(logged.map((r) => [r.request_id, r.upstream]));
   return phases.map((p, i) => {
     const mine = responses.filter((r) => r.phase === i);
@@ -48,7 +54,9 @@ export function phaseRows(phases: readonly Phase[], windows: readonly PhaseWindo
       p99Ms: Math.round(quantile(latencies, 0.99)),
       maxMs: Math.round(latencies.at(-1) ?? Number.NaN),
       attemptsPerRequest: mine.length ? Math.round((attempts / mine.length) * 1000) / 1000 : 0,
-      breakerOpenings: transitions.filter((t) => t.to === "open" && Date.parse(t.at) >= w.start && Date.parse(t.at) <= w.end).length,
+      breakerOpenings: transitions.filter(
+        (t) => t.to === "open" && Date.parse(t.at) >= w.start && Date.parse(t.at) <= w.end,
+      ).length,
     };
   });
 }
@@ -61,7 +69,10 @@ export function markdown(rows: readonly PhaseRow[], checks: readonly Check[], he
     "| Phase | Requests | s | Outcomes | p50 ms | p99 ms | max ms | Upstream attempts / request | Breaker openings |",
     "|---|---:|---:|---|---:|---:|---:|---:|---:|",
     ...rows.map((r) => {
-      const outcomes = Object.entries(r.outcomes).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k}: ${n}`).join(", ");
+      const outcomes = Object.entries(r.outcomes)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, n]) => `${k}: ${n}`)
+        .join(", ");
       return `| ${r.phase} | ${r.requests} | ${r.seconds} | ${outcomes} | ${r.p50Ms} | ${r.p99Ms} | ${r.maxMs} | ${r.attemptsPerRequest} | ${r.breakerOpenings} |`;
     }),
     "",

@@ -59,7 +59,11 @@ const FAIL_STATUSES = [500, 502, 503] as const;
 const ERROR_KEYS = ["code", "duration_ms", "error", "request_id", "service"];
 
 function bodyFor(phase: Phase, random: () => number): { task: string; parameters: Record<string, unknown> } {
-  if (phase.llmShare && random() < phase.llmShare) return { task: "summarize", parameters: { text: "The soak test sends this text to the LLM double to spend tokens." } };
+  if (phase.llmShare && random() < phase.llmShare)
+    return {
+      task: "summarize",
+      parameters: { text: "The soak test sends this text to the LLM double to spend tokens." },
+    };
   const parameters: Record<string, unknown> = {};
   if (phase.delayMs > 0) parameters.delay_ms = phase.delayMs;
   if (phase.failRate > 0) {
@@ -81,26 +85,45 @@ export function readBody(text: string, status: number): { bodyId: string | null;
   const b = body as Record<string, unknown>;
   const bodyId = typeof b.request_id === "string" ? b.request_id : null;
   if (status < 400) return { bodyId, shapeOk: "result" in b && bodyId !== null };
-  const keys = Object.keys(b).filter((k) => k !== "details").sort();
-  const shapeOk = JSON.stringify(keys) === JSON.stringify(ERROR_KEYS) && typeof b.code === "string" && !/\n\s+at |\.ts:\d+|\.js:\d+/.test(text);
+  const keys = Object.keys(b)
+    .filter((k) => k !== "details")
+    .sort();
+  const shapeOk =
+    JSON.stringify(keys) === JSON.stringify(ERROR_KEYS) &&
+    typeof b.code === "string" &&
+    !/\n\s+at |\.ts:\d+|\.js:\d+/.test(text);
   return { bodyId, ...(typeof b.code === "string" ? { code: b.code } : {}), shapeOk };
 }
 
 /** An error and its cause (undici's "fetch failed" says nothing without it). */
 function describe(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
-  const cause = err.cause instanceof Error ? ` (${(err.cause as Error & { code?: string }).code ?? err.cause.name}: ${err.cause.message})` : "";
+  const cause =
+    err.cause instanceof Error
+      ? ` (${(err.cause as Error & { code?: string }).code ?? err.cause.name}: ${err.cause.message})`
+      : "";
   return `${err.name}: ${err.message}${cause}`;
 }
 
-async function sendOne(settings: LoadSettings, phaseIndex: number, phase: Phase, requestId: string, random: () => number): Promise<{ r: SoakResponse; waitMs: number }> {
+async function sendOne(
+  settings: LoadSettings,
+  phaseIndex: number,
+  phase: Phase,
+  requestId: string,
+  random: () => number,
+): Promise<{ r: SoakResponse; waitMs: number }> {
   const body = bodyFor(phase, random);
   const started = performance.now();
   const base = { requestId, phase: phaseIndex, task: body.task, deadlineMs: SOAK_DEADLINE_MS };
   try {
     const res = await fetch(new URL("/agents/agent-demo/execute", settings.gatewayUrl()), {
       method: "POST",
-      headers: { "Content-Type": "application/json", "X-API-Key": settings.callerKey, "X-Request-Id": requestId, "X-Timeout-Ms": String(SOAK_DEADLINE_MS) },
+      headers: {
+        "Content-Type": "application/json",
+        "X-API-Key": settings.callerKey,
+        "X-Request-Id": requestId,
+        "X-Timeout-Ms": String(SOAK_DEADLINE_MS),
+      },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(SOAK_DEADLINE_MS + CLIENT_GRACE_MS),
     });
@@ -108,16 +131,44 @@ async function sendOne(settings: LoadSettings, phaseIndex: number, phase: Phase,
     const latencyMs = performance.now() - started;
     const read = readBody(text, res.status);
     const retryAfter = Number(res.headers.get("Retry-After"));
-    const waitMs = (res.status === 429 || res.status === 503) && retryAfter > 0 ? Math.min(RETRY_AFTER_CAP_MS, retryAfter * 1000) * (0.5 + random() / 2) : 0;
-    return { r: { ...base, status: res.status, headerId: res.headers.get("X-Request-Id"), latencyMs, endedAt: Date.now(), ...read }, waitMs };
+    const waitMs =
+      (res.status === 429 || res.status === 503) && retryAfter > 0
+        ? Math.min(RETRY_AFTER_CAP_MS, retryAfter * 1000) * (0.5 + random() / 2)
+        : 0;
+    return {
+      r: {
+        ...base,
+        status: res.status,
+        headerId: res.headers.get("X-Request-Id"),
+        latencyMs,
+        endedAt: Date.now(),
+        ...read,
+      },
+      waitMs,
+    };
   } catch (err) {
     const latencyMs = performance.now() - started;
-    return { r: { ...base, status: 0, headerId: null, bodyId: null, shapeOk: false, latencyMs, endedAt: Date.now(), error: `${describe(err)} after ${Math.round(latencyMs)} ms` }, waitMs: 0 };
+    return {
+      r: {
+        ...base,
+        status: 0,
+        headerId: null,
+        bodyId: null,
+        shapeOk: false,
+        latencyMs,
+        endedAt: Date.now(),
+        error: `${describe(err)} after ${Math.round(latencyMs)} ms`,
+      },
+      waitMs: 0,
+    };
   }
 }
 
 /** Runs every phase in order: one record per request sent, and when each phase ran. */
-export async function runPhases(phases: readonly Phase[], settings: LoadSettings): Promise<{ responses: SoakResponse[]; windows: PhaseWindow[] }> {
+export async function runPhases(
+  phases: readonly Phase[],
+  settings: LoadSettings,
+): Promise<{ responses: SoakResponse[]; windows: PhaseWindow[] }> {
   const random = settings.random ?? Math.random;
   const out: SoakResponse[] = [];
   const windows: PhaseWindow[] = [];
@@ -158,7 +209,8 @@ export async function runPhases(phases: readonly Phase[], settings: LoadSettings
         out.push(r);
         answered++;
         settings.onResponse?.(r);
-        if (phase.restartAfter !== undefined && answered === phase.restartAfter && settings.onRestart && !gate) restart(settings.onRestart);
+        if (phase.restartAfter !== undefined && answered === phase.restartAfter && settings.onRestart && !gate)
+          restart(settings.onRestart);
         if (gate && inFlight.size === 0) drained?.();
         if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
       }

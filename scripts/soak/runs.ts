@@ -33,7 +33,10 @@ interface Client {
 }
 
 async function call(client: Client, path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(new URL(path, client.gatewayUrl()), { ...init, headers: { "X-API-Key": client.callerKey, "Content-Type": "application/json", ...init.headers } });
+  return fetch(new URL(path, client.gatewayUrl()), {
+    ...init,
+    headers: { "X-API-Key": client.callerKey, "Content-Type": "application/json", ...init.headers },
+  });
 }
 
 /** Starts the runs; resolves with their ids. */
@@ -43,7 +46,11 @@ export async function startRuns(client: Client, callbackUrl: string): Promise<st
     const res = await call(client, "/agents/agent-demo/execute", {
       method: "POST",
       headers: { Prefer: "respond-async" },
-      body: JSON.stringify({ task: "chaos", parameters: { delay_ms: SOAK_RUN_DELAY_MS }, callback: { url: callbackUrl } }),
+      body: JSON.stringify({
+        task: "chaos",
+        parameters: { delay_ms: SOAK_RUN_DELAY_MS },
+        callback: { url: callbackUrl },
+      }),
     });
     if (res.status !== 202) throw new Error(`starting a soak run: ${res.status} ${await res.text()}`);
     ids.push(((await res.json()) as { run_id: string }).run_id);
@@ -63,7 +70,12 @@ export async function readRuns(client: Client, ids: readonly string[]): Promise<
 }
 
 /** Polls until every run satisfies `done` or `timeoutMs` passes; resolves with the last reading. */
-export async function awaitRuns(client: Client, ids: readonly string[], done: (r: RunView) => boolean, timeoutMs: number): Promise<RunView[]> {
+export async function awaitRuns(
+  client: Client,
+  ids: readonly string[],
+  done: (r: RunView) => boolean,
+  timeoutMs: number,
+): Promise<RunView[]> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const views = await readRuns(client, ids);
@@ -77,11 +89,20 @@ const FINAL = new Set(["succeeded", "failed", "cancelled"]);
 export const isFinalRun = (r: RunView) => FINAL.has(r.status);
 
 /** The verdicts on the runs: `ended` read when all ended, `later` read again a while after, the receiver's deliveries. */
-export function checkRuns(ids: readonly string[], ended: readonly RunView[], later: readonly RunView[], deliveries: readonly Delivery[], secret: string): Check[] {
+export function checkRuns(
+  ids: readonly string[],
+  ended: readonly RunView[],
+  later: readonly RunView[],
+  deliveries: readonly Delivery[],
+  secret: string,
+): Check[] {
   const byId = new Map(ended.map((r) => [r.run_id, r]));
   const succeeded = ids.filter((id) => byId.get(id)?.status === "succeeded");
   const statuses = ids.map((id) => byId.get(id)?.status ?? "unreadable");
-  const longest = Math.max(0, ...ended.map((r) => (r.finished_at && r.started_at ? Date.parse(r.finished_at) - Date.parse(r.started_at) : 0)));
+  const longest = Math.max(
+    0,
+    ...ended.map((r) => (r.finished_at && r.started_at ? Date.parse(r.finished_at) - Date.parse(r.started_at) : 0)),
+  );
   const changed = later.filter((r) => {
     const first = byId.get(r.run_id);
     return !first || first.status !== r.status || first.finished_at !== r.finished_at;
@@ -92,7 +113,8 @@ export function checkRuns(ids: readonly string[], ended: readonly RunView[], lat
   for (const d of deliveries) {
     try {
       const body = verifier.verify(d.body, d.headers) as RunView;
-      if (d.response.status >= 200 && d.response.status < 300) perRun.set(body.run_id, (perRun.get(body.run_id) ?? 0) + 1);
+      if (d.response.status >= 200 && d.response.status < 300)
+        perRun.set(body.run_id, (perRun.get(body.run_id) ?? 0) + 1);
     } catch {
       invalid++;
     }

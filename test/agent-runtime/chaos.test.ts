@@ -8,7 +8,11 @@ describe("chaos", () => {
   it("is off unless the manifest or CHAOS_ENABLED turns it on (403)", async () => {
     const off = agentFrom(demoManifest(), {}, { CHAOS_ENABLED: "false" });
     await expectError(await off.run("chaos", { fail_status: 500 }), 403, "CAPABILITY_DISABLED", "agent-demo");
-    const byManifest = agentFrom(demoManifest((m) => void (m.extensions.zahara.chaos = { enabled: true, max_delay_ms: 1000 })), {}, { CHAOS_ENABLED: "false" });
+    const byManifest = agentFrom(
+      demoManifest((m) => void (m.extensions.zahara.chaos = { enabled: true, max_delay_ms: 1000 })),
+      {},
+      { CHAOS_ENABLED: "false" },
+    );
     await expectError(await byManifest.run("chaos", { fail_status: 500 }), 500, "CHAOS_INJECTED", "agent-demo");
     const byEnv = agentFrom(demoManifest(), {}, { CHAOS_ENABLED: "true" });
     await expectError(await byEnv.run("chaos", { fail_status: 503 }), 503, "CHAOS_INJECTED", "agent-demo");
@@ -23,8 +27,15 @@ describe("chaos", () => {
   });
 
   it("bounds delay_ms by the manifest's max_delay_ms", async () => {
-    const agent = agentFrom(demoManifest((m) => void (m.extensions.zahara.chaos = { enabled: true, max_delay_ms: 100 })));
-    const body = await expectError(await agent.run("chaos", { delay_ms: 101 }), 400, "INVALID_PARAMETERS", "agent-demo");
+    const agent = agentFrom(
+      demoManifest((m) => void (m.extensions.zahara.chaos = { enabled: true, max_delay_ms: 100 })),
+    );
+    const body = await expectError(
+      await agent.run("chaos", { delay_ms: 101 }),
+      400,
+      "INVALID_PARAMETERS",
+      "agent-demo",
+    );
     expect(body.details).toEqual({ fields: [{ field: "parameters.delay_ms", message: expect.any(String) }] });
     const started = Date.now();
     expect((await agent.run("chaos", { delay_ms: 100 })).status).toBe(200);
@@ -51,6 +62,8 @@ describe("chaos", () => {
 
   it("without fail_status it never fails", async () => {
     const agent = agentFrom(demoManifest(), {}, { CHAOS_ENABLED: "true" });
-    expect(await (await agent.run("chaos", { fail_rate: 1 })).json()).toMatchObject({ result: { ok: true, fail_rate: 1 } });
+    expect(await (await agent.run("chaos", { fail_rate: 1 })).json()).toMatchObject({
+      result: { ok: true, fail_rate: 1 },
+    });
   });
 });

@@ -15,10 +15,19 @@ export function demoManifest(patch: (m: ZaharaAgentManifest) => void = () => {})
 }
 
 /** Builds an agent Worker and returns a caller that POSTs `/run` (or any path) with `envPatch` applied. */
-export function agentFrom(manifest: ZaharaAgentManifest, handlers: Record<string, CapabilityHandler> = {}, envPatch: Record<string, unknown> = {}) {
+export function agentFrom(
+  manifest: ZaharaAgentManifest,
+  handlers: Record<string, CapabilityHandler> = {},
+  envPatch: Record<string, unknown> = {},
+) {
   const worker = createAgentWorker({ manifest, handlers });
-  const call = (path: string, init?: RequestInit) => worker.fetch(new Request(`https://agent.test${path}`, init), { ...env, ...envPatch } as Env, ctx);
+  const call = (path: string, init?: RequestInit) =>
+    worker.fetch(new Request(`https://agent.test${path}`, init), { ...env, ...envPatch } as Env, ctx);
   const run = (task: string, parameters: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
-    call("/run", { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify({ task, parameters }) });
+    call("/run", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...headers },
+      body: JSON.stringify({ task, parameters }),
+    });
   return { call, run };
 }

@@ -18,11 +18,24 @@ import {
 
 const T = 1_700_000_000_000;
 const running: InProgressRecord = startedRecord("hash-a", "token-a", T);
-const done: DoneRecord = { state: "done", bodyHash: "hash-a", createdAt: T, status: 200, body: '{"result":1}', contentType: "application/json" };
+const done: DoneRecord = {
+  state: "done",
+  bodyHash: "hash-a",
+  createdAt: T,
+  status: 200,
+  body: '{"result":1}',
+  contentType: "application/json",
+};
 
 describe("idempotency record rules", () => {
   it("a started record holds a lease of LEASE_MS", () => {
-    expect(running).toEqual({ state: "in_progress", bodyHash: "hash-a", createdAt: T, token: "token-a", leaseUntil: T + LEASE_MS });
+    expect(running).toEqual({
+      state: "in_progress",
+      bodyHash: "hash-a",
+      createdAt: T,
+      token: "token-a",
+      leaseUntil: T + LEASE_MS,
+    });
     expect(LEASE_MS).toBe(15_000);
     expect(IDEMPOTENCY_TTL_MS).toBe(86_400_000);
   });
@@ -44,8 +57,14 @@ describe("idempotency record rules", () => {
   });
 
   it("begin reports a running record in progress (Retry-After at most MAX_RETRY_AFTER_MS), or a mismatch for another hash", () => {
-    expect(decideBegin(running, "hash-a", T + 10)).toEqual({ action: "answer", result: { kind: "in_progress", retryAfterMs: MAX_RETRY_AFTER_MS } });
-    expect(decideBegin(running, "hash-a", T + LEASE_MS - 300)).toEqual({ action: "answer", result: { kind: "in_progress", retryAfterMs: 300 } });
+    expect(decideBegin(running, "hash-a", T + 10)).toEqual({
+      action: "answer",
+      result: { kind: "in_progress", retryAfterMs: MAX_RETRY_AFTER_MS },
+    });
+    expect(decideBegin(running, "hash-a", T + LEASE_MS - 300)).toEqual({
+      action: "answer",
+      result: { kind: "in_progress", retryAfterMs: 300 },
+    });
     expect(decideBegin(running, "hash-b", T + 10)).toEqual({ action: "answer", result: { kind: "mismatch" } });
   });
 

@@ -6,7 +6,12 @@
  */
 import { SELF, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { IDEMPOTENCY_TTL_MS, LEASE_MS, LEASE_RENEW_MS, type IdempotencyStore } from "../../durable-objects/idempotency-store/src";
+import {
+  IDEMPOTENCY_TTL_MS,
+  LEASE_MS,
+  LEASE_RENEW_MS,
+  type IdempotencyStore,
+} from "../../durable-objects/idempotency-store/src";
 import type { CapabilityHandler } from "../../workers/agent-runtime/src";
 import { canonicalJson, runBodyHash } from "../../workers/agent-runtime/src/idempotency";
 import { ZaharaError } from "../../workers/shared/errors";
@@ -97,7 +102,9 @@ describe("idempotent /run", () => {
     expect(duplicate.headers.get("Retry-After")).toMatch(/^[1-9]\d*$/);
     await expectError(duplicate, 409, "IDEMPOTENCY_IN_PROGRESS", "agent-demo");
     expect((await slow).status).toBe(200);
-    expect((await runSelf("chaos", { delay_ms: 1000 }, attempt(slowKey, 3))).headers.get("Idempotent-Replayed")).toBe("true");
+    expect((await runSelf("chaos", { delay_ms: 1000 }, attempt(slowKey, 3))).headers.get("Idempotent-Replayed")).toBe(
+      "true",
+    );
   });
 
   it("same key and body twice runs the handler once and replays the identical response", async () => {
@@ -119,14 +126,19 @@ describe("idempotent /run", () => {
     const { state, handler } = counting();
     const agent = agentWith(handler);
     const key = newKey("canonical");
-    const send = (body: string) => agent.call("/run", { method: "POST", headers: { "Content-Type": "application/json", ...attempt(key) }, body });
+    const send = (body: string) =>
+      agent.call("/run", { method: "POST", headers: { "Content-Type": "application/json", ...attempt(key) }, body });
     expect((await send('{"task":"count","parameters":{}}')).status).toBe(200);
     expect((await send('{ "parameters": { }, "task": "count" }')).headers.get("Idempotent-Replayed")).toBe("true");
     expect((await send('{"task":"count"}')).headers.get("Idempotent-Replayed")).toBe("true");
     expect(state.calls).toBe(1);
     expect(canonicalJson({ b: [1, { d: 1, c: 2 }], a: null })).toBe('{"a":null,"b":[1,{"c":2,"d":1}]}');
-    expect(await runBodyHash({ parameters: { y: 1, x: 2 }, task: "t" })).toBe(await runBodyHash({ task: "t", parameters: { x: 2, y: 1 } }));
-    expect(await runBodyHash({ task: "t", parameters: { x: 1 } })).not.toBe(await runBodyHash({ task: "t", parameters: { x: 2 } }));
+    expect(await runBodyHash({ parameters: { y: 1, x: 2 }, task: "t" })).toBe(
+      await runBodyHash({ task: "t", parameters: { x: 2, y: 1 } }),
+    );
+    expect(await runBodyHash({ task: "t", parameters: { x: 1 } })).not.toBe(
+      await runBodyHash({ task: "t", parameters: { x: 2 } }),
+    );
   });
 
   it("same key with another body is 422 IDEMPOTENCY_KEY_REUSED in the error shape", async () => {
@@ -134,7 +146,12 @@ describe("idempotent /run", () => {
     const agent = agentWith(handler);
     const key = newKey("reused");
     expect((await agent.run("count", { n: 1 }, attempt(key))).status).toBe(200);
-    const body = await expectError(await agent.run("count", { n: 2 }, attempt(key, 2)), 422, "IDEMPOTENCY_KEY_REUSED", "agent-demo");
+    const body = await expectError(
+      await agent.run("count", { n: 2 }, attempt(key, 2)),
+      422,
+      "IDEMPOTENCY_KEY_REUSED",
+      "agent-demo",
+    );
     expect(body.request_id).toBe(key);
     expect(state.calls).toBe(1);
   });
@@ -189,7 +206,12 @@ describe("idempotent /run", () => {
   it("408, 409 and 429 are not stored either", async () => {
     for (const status of [408, 409, 429]) {
       const key = newKey(`chaos-${status}`);
-      await expectError(await runSelf("chaos", { fail_status: status }, attempt(key)), status, "CHAOS_INJECTED", "agent-demo");
+      await expectError(
+        await runSelf("chaos", { fail_status: status }, attempt(key)),
+        status,
+        "CHAOS_INJECTED",
+        "agent-demo",
+      );
       const retry = await runSelf("chaos", { fail_status: status }, attempt(key, 2));
       expect(retry.headers.get("Idempotent-Replayed")).toBeNull();
       await expectError(retry, status, "CHAOS_INJECTED", "agent-demo");
@@ -274,7 +296,12 @@ describe("idempotent /run", () => {
       await store.complete(a.token, 200, '{"stale":true}', "application/json", t + LEASE_MS + 1);
       expect((await store.begin("h1", t + LEASE_MS + 2)).kind).toBe("in_progress");
       await store.complete(b.token, 200, '{"ok":true}', "application/json", t + LEASE_MS + 3);
-      expect(await store.begin("h1", t + LEASE_MS + 4)).toEqual({ kind: "replay", status: 200, body: '{"ok":true}', contentType: "application/json" });
+      expect(await store.begin("h1", t + LEASE_MS + 4)).toEqual({
+        kind: "replay",
+        status: 200,
+        body: '{"ok":true}',
+        contentType: "application/json",
+      });
       await store.complete(b.token, 500, "", "", t + LEASE_MS + 5); // already completed: ignored
       expect((await store.begin("h1", t + LEASE_MS + 6)).kind).toBe("replay");
     });
@@ -283,7 +310,12 @@ describe("idempotent /run", () => {
   it("an invalid Idempotency-Key is 400 INVALID_HEADER (even without a store)", async () => {
     const noStore = agentFrom(demoManifest(), {}, { IDEMPOTENCY: undefined });
     for (const bad of ["", "has space", "tab\tinside", "del\u007f", "x".repeat(256)]) {
-      const body = await expectError(await runSelf("echo", {}, { "Idempotency-Key": bad }), 400, "INVALID_HEADER", "agent-demo");
+      const body = await expectError(
+        await runSelf("echo", {}, { "Idempotency-Key": bad }),
+        400,
+        "INVALID_HEADER",
+        "agent-demo",
+      );
       expect(body.details).toEqual({ fields: [{ field: "Idempotency-Key", message: expect.any(String) }] });
       await expectError(await noStore.run("echo", {}, { "Idempotency-Key": bad }), 400, "INVALID_HEADER", "agent-demo");
     }
@@ -305,7 +337,12 @@ describe("idempotent /run", () => {
 
   it("the body limit still applies with a key (413), and nothing is recorded", async () => {
     const key = newKey("too-large");
-    await expectError(await runSelf("echo", { big: "x".repeat(5000) }, attempt(key)), 413, "PAYLOAD_TOO_LARGE", "agent-demo");
+    await expectError(
+      await runSelf("echo", { big: "x".repeat(5000) }, attempt(key)),
+      413,
+      "PAYLOAD_TOO_LARGE",
+      "agent-demo",
+    );
     expect(await storedRow(key)).toBeNull();
   });
 
@@ -322,9 +359,15 @@ describe("idempotent /run", () => {
     };
     const failingComplete = {
       idFromName: () => ({}),
-      get: () => ({ begin: async () => ({ kind: "new", token: "t" }), complete: () => Promise.reject(new Error("store down")) }),
+      get: () => ({
+        begin: async () => ({ kind: "new", token: "t" }),
+        complete: () => Promise.reject(new Error("store down")),
+      }),
     };
-    const hanging = { idFromName: () => ({}), get: () => ({ begin: () => new Promise(() => {}), complete: () => new Promise(() => {}) }) };
+    const hanging = {
+      idFromName: () => ({}),
+      get: () => ({ begin: () => new Promise(() => {}), complete: () => new Promise(() => {}) }),
+    };
     for (const IDEMPOTENCY of [throwing, brokenNamespace, failingComplete, hanging]) {
       const { state, handler } = counting();
       const agent = agentWith(handler, { IDEMPOTENCY });

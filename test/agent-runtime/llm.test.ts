@@ -10,7 +10,10 @@ describe("LLM capability", () => {
   it("returns the schema-checked answer with token usage", async () => {
     const res = await agentFrom(demoManifest()).run("summarize", { text: "hello" });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ result: { summary: "stub", key_points: ["stub"] }, usage: { total_tokens: 59 } });
+    expect(await res.json()).toMatchObject({
+      result: { summary: "stub", key_points: ["stub"] },
+      usage: { total_tokens: 59 },
+    });
   });
 
   it("not configured → 503 LLM_NOT_CONFIGURED, not a crash", async () => {
@@ -52,7 +55,13 @@ describe("LLM capability", () => {
   });
 
   it("a provider answer over LLM_MAX_RESPONSE_BYTES → 502 LLM_PROVIDER_ERROR, read no further than the cap", async () => {
-    const stats = async () => (await (await fetch(`${env.LLM_BASE_URL}/__huge_stats__`)).json()) as { started: number; cut: number; completed: number; max_bytes_sent: number };
+    const stats = async () =>
+      (await (await fetch(`${env.LLM_BASE_URL}/__huge_stats__`)).json()) as {
+        started: number;
+        cut: number;
+        completed: number;
+        max_bytes_sent: number;
+      };
     const before = await stats();
     const agent = agentFrom(demoManifest(), {}, { LLM_MAX_RESPONSE_BYTES: "65536" });
     const res = await agent.run("summarize", { text: "__huge__" });
@@ -71,7 +80,9 @@ describe("LLM capability", () => {
   });
 
   it("a capability without output schema returns the text", async () => {
-    const manifest = demoManifest((m) => void m.spec.tools?.push({ type: "function", name: "chat", input_schema: { type: "object" } }));
+    const manifest = demoManifest(
+      (m) => void m.spec.tools?.push({ type: "function", name: "chat", input_schema: { type: "object" } }),
+    );
     const res = await agentFrom(manifest).run("chat", { q: "hi" });
     expect(await res.json()).toMatchObject({ result: { text: 'text answer for: {"q":"hi"}' } });
   });
@@ -81,7 +92,10 @@ describe("LLM capability", () => {
     const AI: WorkersAiBinding = {
       async run(model, inputs) {
         calls.push({ model, inputs });
-        return { response: { summary: "from workers ai" }, usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 } };
+        return {
+          response: { summary: "from workers ai" },
+          usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 },
+        };
       },
     };
     const res = await agentFrom(demoManifest(), {}, { LLM_BACKEND: "workers-ai", AI }).run("summarize", { text: "x" });

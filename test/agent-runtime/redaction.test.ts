@@ -24,8 +24,13 @@ describe("agent log redaction", () => {
 
   it("the LLM key and every form of the OTLP headers are redacted from the request's log line", async () => {
     const lines: string[] = [];
-    for (const m of ["log", "warn", "error"] as const) vi.spyOn(console, m).mockImplementation((l: string) => void lines.push(String(l)));
-    const { call } = agentFrom(demoManifest(), {}, { LLM_API_KEY: LLM_KEY, OTEL_EXPORTER_OTLP_HEADERS: HEADERS, LOG_LEVEL: "debug" });
+    for (const m of ["log", "warn", "error"] as const)
+      vi.spyOn(console, m).mockImplementation((l: string) => void lines.push(String(l)));
+    const { call } = agentFrom(
+      demoManifest(),
+      {},
+      { LLM_API_KEY: LLM_KEY, OTEL_EXPORTER_OTLP_HEADERS: HEADERS, LOG_LEVEL: "debug" },
+    );
     const res = await call(`/${TOKEN}/${TENANT}/${LLM_KEY}/Bearer%20${TOKEN}`);
     expect(res.status).toBe(404);
     const logged = lines.join("\n");

@@ -23,11 +23,20 @@ describe("agent runtime /run", () => {
 
   it("GET /health answers with the agent's capabilities", async () => {
     const res = await SELF.fetch("https://agent.test/health");
-    expect(await res.json()).toMatchObject({ status: "ok", agent: "agent-demo", capabilities: ["echo", "chaos", "summarize"] });
+    expect(await res.json()).toMatchObject({
+      status: "ok",
+      agent: "agent-demo",
+      capabilities: ["echo", "chaos", "summarize"],
+    });
   });
 
   it("validates parameters against the capability's input schema, naming each field", async () => {
-    const body = await expectError(await run("summarize", { text: "", extra: 1 }), 400, "INVALID_PARAMETERS", "agent-demo");
+    const body = await expectError(
+      await run("summarize", { text: "", extra: 1 }),
+      400,
+      "INVALID_PARAMETERS",
+      "agent-demo",
+    );
     const fields = (body.details?.fields as { field: string }[]).map((f) => f.field).sort();
     expect(fields).toEqual(["parameters.extra", "parameters.text"]);
   });
@@ -42,7 +51,11 @@ describe("agent runtime /run", () => {
   });
 
   it("415 and 413 and 405 in the same shape", async () => {
-    const text = await SELF.fetch("https://agent.test/run", { method: "POST", headers: { "Content-Type": "text/plain" }, body: "x" });
+    const text = await SELF.fetch("https://agent.test/run", {
+      method: "POST",
+      headers: { "Content-Type": "text/plain" },
+      body: "x",
+    });
     await expectError(text, 415, "UNSUPPORTED_MEDIA_TYPE", "agent-demo");
     const big = await run("echo", { big: "x".repeat(5000) });
     await expectError(big, 413, "PAYLOAD_TOO_LARGE", "agent-demo");
@@ -52,7 +65,12 @@ describe("agent runtime /run", () => {
 
   it("checks a code handler's result against the output schema (500 INVALID_OUTPUT)", async () => {
     const manifest = demoManifest((m) => {
-      m.spec.tools?.push({ type: "function", name: "broken", input_schema: { type: "object" }, output_schema: { type: "object", required: ["n"], properties: { n: { type: "integer" } } } });
+      m.spec.tools?.push({
+        type: "function",
+        name: "broken",
+        input_schema: { type: "object" },
+        output_schema: { type: "object", required: ["n"], properties: { n: { type: "integer" } } },
+      });
     });
     const agent = agentFrom(manifest, { broken: () => ({ result: { n: "not a number" } }) });
     const body = await expectError(await agent.run("broken"), 500, "INVALID_OUTPUT", "agent-demo");
@@ -74,9 +92,14 @@ describe("agent runtime /run", () => {
 describe("agent runtime in local development", () => {
   it("answers only loopback and internal host names (DNS rebinding), any host once deployed", async () => {
     const dev = { ZAHARA_ENV: "development", DEV_ALLOWED_HOSTS: "" };
-    const call = (url: string, vars: Record<string, string>) => worker.fetch!(new Request(url), { ...env, ...vars } as never, createExecutionContext());
+    const call = (url: string, vars: Record<string, string>) =>
+      worker.fetch!(new Request(url), { ...env, ...vars } as never, createExecutionContext());
     await expectError(await call("http://evil.example:3001/health", dev), 403, "FORBIDDEN", "agent-demo");
-    for (const ok of ["http://localhost:3001/health", "http://127.0.0.1:3001/health", "https://agent-demo.agent.internal/health"]) {
+    for (const ok of [
+      "http://localhost:3001/health",
+      "http://127.0.0.1:3001/health",
+      "https://agent-demo.agent.internal/health",
+    ]) {
       expect((await call(ok, dev)).status).toBe(200);
     }
     expect((await call("http://evil.example:3001/health", { ZAHARA_ENV: "production" })).status).toBe(200);

@@ -55,12 +55,17 @@ describe("agent spans in Server-Timing", () => {
   });
 
   it("custom handlers add their own steps through context.timings", async () => {
-    const agent = agentFrom(demoManifest((m) => void m.spec.tools?.push({ type: "function", name: "lookup", input_schema: { type: "object" } })), {
-      lookup: async (_p, { timings }) => {
-        await timings.measure("db", () => new Promise((r) => setTimeout(r, 30)), { desc: "orders by id" });
-        return { result: { found: true } };
+    const agent = agentFrom(
+      demoManifest(
+        (m) => void m.spec.tools?.push({ type: "function", name: "lookup", input_schema: { type: "object" } }),
+      ),
+      {
+        lookup: async (_p, { timings }) => {
+          await timings.measure("db", () => new Promise((r) => setTimeout(r, 30)), { desc: "orders by id" });
+          return { result: { found: true } };
+        },
       },
-    });
+    );
     const spans = spansOf(await agent.run("lookup"));
     expect(named(spans, "db")[0]).toMatchObject({ desc: "orders by id" });
     expect(named(spans, "db")[0]!.dur).toBeGreaterThanOrEqual(25);

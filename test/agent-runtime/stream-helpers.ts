@@ -22,7 +22,10 @@ export interface ReadEvent {
  * Reads `res`'s body to its end (or until `stopAfter` returns true, then
  * cancels it), parsing events as the bytes arrive.
  */
-export async function readEvents(res: Response, stopAfter: (e: ReadEvent, all: ReadEvent[]) => boolean = () => false): Promise<ReadEvent[]> {
+export async function readEvents(
+  res: Response,
+  stopAfter: (e: ReadEvent, all: ReadEvent[]) => boolean = () => false,
+): Promise<ReadEvent[]> {
   const started = Date.now();
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   const parser = new SseParser();
@@ -51,7 +54,10 @@ export function expectStreamHeaders(res: Response): void {
 
 /** The text of all `delta` events, joined. */
 export function deltaText(events: ReadEvent[]): string {
-  return events.filter((e) => e.event === "delta").map((e) => e.data.text ?? "").join("");
+  return events
+    .filter((e) => e.event === "delta")
+    .map((e) => e.data.text ?? "")
+    .join("");
 }
 
 /** Asserts that the stream ended with exactly one `error` event of `code` and `status`, and returns its data. */

@@ -17,7 +17,9 @@ const key = (label: string) => ({ "Idempotency-Key": `${label}-${crypto.randomUU
 function counting(handler: (calls: number, emit: ((p: { text: string }) => void) | undefined) => unknown) {
   const state = { calls: 0 };
   const count: CapabilityHandler = (_p, { emit }) => ({ result: handler(++state.calls, emit) });
-  const manifest = demoManifest((m) => void m.spec.tools?.push({ type: "function", name: "count", input_schema: { type: "object" } }));
+  const manifest = demoManifest(
+    (m) => void m.spec.tools?.push({ type: "function", name: "count", input_schema: { type: "object" } }),
+  );
   return { state, agent: agentFrom(manifest, { count }) };
 }
 
@@ -80,7 +82,11 @@ describe("idempotent streamed /run", () => {
       throw new ZaharaError("INVALID_PARAMETERS", { message: "n is odd" });
     });
     const k = key("stream-4xx");
-    const error = expectErrorEvent(await readEvents(await agent.run("count", {}, { ...STREAM, ...k })), "INVALID_PARAMETERS", 400);
+    const error = expectErrorEvent(
+      await readEvents(await agent.run("count", {}, { ...STREAM, ...k })),
+      "INVALID_PARAMETERS",
+      400,
+    );
     const retry = await agent.run("count", {}, { ...STREAM, ...k });
     expect(retry.status).toBe(400);
     expect(retry.headers.get("Idempotent-Replayed")).toBe("true");
@@ -92,7 +98,9 @@ describe("idempotent streamed /run", () => {
   it("a caller that goes away mid-stream gives the key back: the retry runs", async () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const manifest = demoManifest((m) => void m.spec.tools?.push({ type: "function", name: "wait", input_schema: { type: "object" } }));
+    const manifest = demoManifest(
+      (m) => void m.spec.tools?.push({ type: "function", name: "wait", input_schema: { type: "object" } }),
+    );
     const state = { calls: 0 };
     const agent = agentFrom(manifest, {
       wait: async (_p, { emit, signal }) => {
@@ -107,7 +115,10 @@ describe("idempotent streamed /run", () => {
     await readEvents(first, (e) => e.event === "delta");
     release();
     // The key is given back by a store call behind the cancel: a retry that beats it is told 409, as any duplicate.
-    const retry = await pollUntil(async () => agent.run("wait", {}, { ...STREAM, ...k }), (r) => r.status !== 409);
+    const retry = await pollUntil(
+      async () => agent.run("wait", {}, { ...STREAM, ...k }),
+      (r) => r.status !== 409,
+    );
     expect(retry.headers.get("Idempotent-Replayed")).toBeNull();
     expect(expectDone(await readEvents(retry))).toMatchObject({ result: { calls: 2 } });
   });

@@ -11,12 +11,22 @@ import { ZaharaError } from "../../workers/shared/errors";
 import { DEADLINE_HEADER, MAX_DEADLINE_MS, parseDeadlineMs } from "../../workers/shared/deadline-header";
 import { expectError, pollUntil } from "../gateway/helpers";
 import { agentFrom, demoManifest } from "./helpers";
-import { STREAM, deltaText, expectDone, expectErrorEvent, expectFailure, expectStreamHeaders, readEvents, streamStats } from "./stream-helpers";
+import {
+  STREAM,
+  deltaText,
+  expectDone,
+  expectErrorEvent,
+  expectFailure,
+  expectStreamHeaders,
+  readEvents,
+  streamStats,
+} from "./stream-helpers";
 
 const SUMMARY = { summary: "stub", key_points: ["stub"] };
 
 /** agent-demo plus an LLM `chat` capability without output schema. */
-const withChat = () => demoManifest((m) => void m.spec.tools?.push({ type: "function", name: "chat", input_schema: { type: "object" } }));
+const withChat = () =>
+  demoManifest((m) => void m.spec.tools?.push({ type: "function", name: "chat", input_schema: { type: "object" } }));
 
 describe("streamed LLM answers", () => {
   it("relays the provider's pieces in order, then done with the assembled result and the provider's usage", async () => {
@@ -29,7 +39,11 @@ describe("streamed LLM answers", () => {
     for (const d of deltas) expect(Object.keys(d.data)).toEqual(["text"]);
     expect(deltaText(events)).toBe(JSON.stringify(SUMMARY));
     const done = expectDone(events);
-    expect(done).toMatchObject({ result: SUMMARY, task: "summarize", usage: { prompt_tokens: 42, completion_tokens: 17, total_tokens: 59 } });
+    expect(done).toMatchObject({
+      result: SUMMARY,
+      task: "summarize",
+      usage: { prompt_tokens: 42, completion_tokens: 17, total_tokens: 59 },
+    });
     expect(done.request_id).toBe(res.headers.get("X-Request-Id"));
     expect(typeof done.duration_ms).toBe("number");
     expect(done.server_timing).toMatch(/capability;.*desc="summarize \(llm\)"/);
@@ -43,7 +57,12 @@ describe("streamed LLM answers", () => {
     expect(deltaText(events)).toBe(text);
     const done = expectDone(events);
     expect(done.result).toEqual({ text });
-    const usage = done.usage as { prompt_tokens: number; completion_tokens: number; total_tokens: number; estimated: boolean };
+    const usage = done.usage as {
+      prompt_tokens: number;
+      completion_tokens: number;
+      total_tokens: number;
+      estimated: boolean;
+    };
     expect(usage.estimated).toBe(true);
     expect(usage.completion_tokens).toBe(Math.ceil(text.length / 4));
     expect(usage.prompt_tokens).toBeGreaterThan(0);
@@ -66,10 +85,17 @@ describe("streamed LLM answers", () => {
     const AI: WorkersAiBinding = {
       async run(_model, inputs, options) {
         calls.push({ inputs, ...(options ? { options } : {}) });
-        return sse(['{"response":"{\\"summary\\":"}', '{"response":"\\"from ai\\"}"}', '{"response":"","usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}', "[DONE]"]);
+        return sse([
+          '{"response":"{\\"summary\\":"}',
+          '{"response":"\\"from ai\\"}"}',
+          '{"response":"","usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}',
+          "[DONE]",
+        ]);
       },
     };
-    const events = await readEvents(await agentFrom(demoManifest(), {}, { LLM_BACKEND: "workers-ai", AI }).run("summarize", { text: "x" }, STREAM));
+    const events = await readEvents(
+      await agentFrom(demoManifest(), {}, { LLM_BACKEND: "workers-ai", AI }).run("summarize", { text: "x" }, STREAM),
+    );
     expect(events.filter((e) => e.event === "delta").map((e) => e.data.text)).toEqual(['{"summary":', '"from ai"}']);
     expect(expectDone(events)).toMatchObject({ result: { summary: "from ai" }, usage: { total_tokens: 7 } });
     expect(calls[0]?.inputs.stream).toBe(true);
@@ -77,14 +103,22 @@ describe("streamed LLM answers", () => {
 
     // Without [DONE] the answer is incomplete: an error after the pieces.
     const cut: WorkersAiBinding = { run: async () => sse(['{"response":"{\\"summary\\":"}']) };
-    const res = await agentFrom(demoManifest(), {}, { LLM_BACKEND: "workers-ai", AI: cut }).run("summarize", { text: "x" }, STREAM);
+    const res = await agentFrom(demoManifest(), {}, { LLM_BACKEND: "workers-ai", AI: cut }).run(
+      "summarize",
+      { text: "x" },
+      STREAM,
+    );
     expectErrorEvent(await readEvents(res), "LLM_PROVIDER_ERROR", 502);
   });
 });
 
 describe("failures before the first piece are JSON errors, with status and fault", () => {
   it("LLM not configured → 503 LLM_NOT_CONFIGURED, permanent", async () => {
-    const res = await agentFrom(demoManifest(), {}, { LLM_BASE_URL: "", LLM_API_KEY: undefined }).run("summarize", { text: "hi" }, STREAM);
+    const res = await agentFrom(demoManifest(), {}, { LLM_BASE_URL: "", LLM_API_KEY: undefined }).run(
+      "summarize",
+      { text: "hi" },
+      STREAM,
+    );
     expect(res.headers.get("X-Zahara-Fault")).toBe("permanent");
     await expectError(res, 503, "LLM_NOT_CONFIGURED", "agent-demo");
   });
@@ -106,25 +140,42 @@ describe("failures before the first piece are JSON errors, with status and fault
   });
 
   it("a provider that sends nothing before the timeout → 504 LLM_TIMEOUT; a code capability failing → its own status", async () => {
-    const slow = await agentFrom(demoManifest(), {}, { LLM_TIMEOUT_MS: "200" }).run("summarize", { text: "__slow__" }, STREAM);
+    const slow = await agentFrom(demoManifest(), {}, { LLM_TIMEOUT_MS: "200" }).run(
+      "summarize",
+      { text: "__slow__" },
+      STREAM,
+    );
     await expectError(slow, 504, "LLM_TIMEOUT", "agent-demo");
-    await expectError(await agentFrom(demoManifest()).run("chaos", { fail_status: 503 }, STREAM), 503, "CHAOS_INJECTED", "agent-demo");
+    await expectError(
+      await agentFrom(demoManifest()).run("chaos", { fail_status: 503 }, STREAM),
+      503,
+      "CHAOS_INJECTED",
+      "agent-demo",
+    );
   });
 });
 
 describe("broken provider streams end in an error event", () => {
   it("a stall longer than LLM_TIMEOUT_MS after the first piece → LLM_TIMEOUT, and the provider connection is closed", async () => {
     const before = await streamStats();
-    const res = await agentFrom(demoManifest(), {}, { LLM_TIMEOUT_MS: "300" }).run("summarize", { text: "__stream_stall__" }, STREAM);
+    const res = await agentFrom(demoManifest(), {}, { LLM_TIMEOUT_MS: "300" }).run(
+      "summarize",
+      { text: "__stream_stall__" },
+      STREAM,
+    );
     expectStreamHeaders(res);
     const events = await readEvents(res);
     expect(events[0]?.event).toBe("delta");
     expectErrorEvent(events, "LLM_TIMEOUT", 504);
-    expect((await pollUntil(streamStats, (s) => s.stalls_closed > before.stalls_closed)).stalls_closed).toBe(before.stalls_closed + 1);
+    expect((await pollUntil(streamStats, (s) => s.stalls_closed > before.stalls_closed)).stalls_closed).toBe(
+      before.stalls_closed + 1,
+    );
   });
 
   it("a chunk that is not JSON → LLM_PROVIDER_ERROR", async () => {
-    const events = await readEvents(await agentFrom(demoManifest()).run("summarize", { text: "__stream_malformed__" }, STREAM));
+    const events = await readEvents(
+      await agentFrom(demoManifest()).run("summarize", { text: "__stream_malformed__" }, STREAM),
+    );
     expect(events[0]?.event).toBe("delta");
     const error = expectErrorEvent(events, "LLM_PROVIDER_ERROR", 502);
     expect(error.error).toMatch(/not JSON/);
@@ -132,14 +183,20 @@ describe("broken provider streams end in an error event", () => {
   });
 
   it("a stream that closes without finish_reason or [DONE] → LLM_PROVIDER_ERROR", async () => {
-    const events = await readEvents(await agentFrom(demoManifest()).run("summarize", { text: "__stream_no_done__" }, STREAM));
+    const events = await readEvents(
+      await agentFrom(demoManifest()).run("summarize", { text: "__stream_no_done__" }, STREAM),
+    );
     expect(deltaText(events)).toBe(JSON.stringify(SUMMARY));
     expect(expectErrorEvent(events, "LLM_PROVIDER_ERROR", 502).error).toMatch(/before the answer was complete/);
   });
 
   it("a stream over LLM_MAX_RESPONSE_BYTES → LLM_PROVIDER_ERROR, read no further than the cap", async () => {
     const before = await streamStats();
-    const res = await agentFrom(demoManifest(), {}, { LLM_MAX_RESPONSE_BYTES: "65536" }).run("summarize", { text: "__stream_huge__" }, STREAM);
+    const res = await agentFrom(demoManifest(), {}, { LLM_MAX_RESPONSE_BYTES: "65536" }).run(
+      "summarize",
+      { text: "__stream_huge__" },
+      STREAM,
+    );
     await expectFailure(res, "LLM_PROVIDER_ERROR", 502);
     const after = await pollUntil(streamStats, (s) => s.huge_cut > before.huge_cut);
     expect(after.huge_cut).toBe(before.huge_cut + 1);
@@ -147,7 +204,9 @@ describe("broken provider streams end in an error event", () => {
   });
 
   it("LLM output off the output schema → an LLM_BAD_OUTPUT error event, the caller's fault", async () => {
-    const events = await readEvents(await agentFrom(demoManifest()).run("summarize", { text: "__wrong_shape__" }, STREAM));
+    const events = await readEvents(
+      await agentFrom(demoManifest()).run("summarize", { text: "__wrong_shape__" }, STREAM),
+    );
     expect(deltaText(events)).toBe('{"unexpected":true}');
     const error = expectErrorEvent(events, "LLM_BAD_OUTPUT", 502);
     expect(error.fault).toBe("caller");
@@ -156,7 +215,8 @@ describe("broken provider streams end in an error event", () => {
 });
 
 describe("code capabilities and plain callers", () => {
-  const withTool = (name: string) => demoManifest((m) => void m.spec.tools?.push({ type: "function", name, input_schema: { type: "object" } }));
+  const withTool = (name: string) =>
+    demoManifest((m) => void m.spec.tools?.push({ type: "function", name, input_schema: { type: "object" } }));
 
   it("a capability that emits nothing (echo) → a 200 stream with a single done", async () => {
     const res = await agentFrom(demoManifest()).run("echo", { a: 1 }, STREAM);
@@ -184,17 +244,20 @@ describe("code capabilities and plain callers", () => {
   });
 
   it("a code capability's output off its schema → an INVALID_OUTPUT error event; a throw after a piece → its error event", async () => {
-    const agent = agentFrom(demoManifest((m) => {
-      const output_schema = { type: "object", required: ["n"], properties: { n: { type: "integer" } } };
-      m.spec.tools?.push({ type: "function", name: "bad", input_schema: { type: "object" }, output_schema });
-      m.spec.tools?.push({ type: "function", name: "late", input_schema: { type: "object" } });
-    }), {
-      bad: () => ({ result: { n: "not a number" } }),
-      late: (_p, { emit }) => {
-        emit?.({ text: "partial" });
-        throw new ZaharaError("RATE_LIMITED", { headers: { "Retry-After": "3" } });
+    const agent = agentFrom(
+      demoManifest((m) => {
+        const output_schema = { type: "object", required: ["n"], properties: { n: { type: "integer" } } };
+        m.spec.tools?.push({ type: "function", name: "bad", input_schema: { type: "object" }, output_schema });
+        m.spec.tools?.push({ type: "function", name: "late", input_schema: { type: "object" } });
+      }),
+      {
+        bad: () => ({ result: { n: "not a number" } }),
+        late: (_p, { emit }) => {
+          emit?.({ text: "partial" });
+          throw new ZaharaError("RATE_LIMITED", { headers: { "Retry-After": "3" } });
+        },
       },
-    });
+    );
     const invalid = expectErrorEvent(await readEvents(await agent.run("bad", {}, STREAM)), "INVALID_OUTPUT", 500);
     expect(invalid.details).toEqual({ fields: [{ field: "result.n", message: expect.any(String) }] });
     expect(invalid.fault).toBeUndefined();
@@ -205,7 +268,12 @@ describe("code capabilities and plain callers", () => {
 
   it("a JSON caller (no Accept, or JSON preferred) is answered exactly as before", async () => {
     const agent = agentFrom(demoManifest());
-    for (const accept of [undefined, "application/json", "application/json, text/event-stream", "text/event-stream;q=0.5, application/json"]) {
+    for (const accept of [
+      undefined,
+      "application/json",
+      "application/json, text/event-stream",
+      "text/event-stream;q=0.5, application/json",
+    ]) {
       const res = await agent.run("summarize", { text: "__stream_slow__" }, accept ? { Accept: accept } : {});
       expect(res.headers.get("Content-Type")).toMatch(/^application\/json/);
       expect(await res.json()).toMatchObject({ result: SUMMARY, task: "summarize", usage: { total_tokens: 59 } });
@@ -219,13 +287,18 @@ describe("the caller's deadline (X-Zahara-Deadline-Ms)", () => {
     expect(parseDeadlineMs("8500")).toBe(8500);
     expect(parseDeadlineMs(" 250 ")).toBe(250);
     expect(parseDeadlineMs("99999999999")).toBe(MAX_DEADLINE_MS);
-    for (const bad of [undefined, null, "", "0", "-5", "1.5", "1e3", "soon", "0x10"]) expect(parseDeadlineMs(bad)).toBeUndefined();
+    for (const bad of [undefined, null, "", "0", "-5", "1.5", "1e3", "soon", "0x10"])
+      expect(parseDeadlineMs(bad)).toBeUndefined();
   });
 
   it("stops a slow stream at the deadline: an LLM_TIMEOUT error event long before the stream would end, the provider call aborted", async () => {
     const before = await streamStats();
     const started = Date.now();
-    const res = await agentFrom(demoManifest()).run("summarize", { text: "__stream_slow__" }, { ...STREAM, [DEADLINE_HEADER]: "400" });
+    const res = await agentFrom(demoManifest()).run(
+      "summarize",
+      { text: "__stream_slow__" },
+      { ...STREAM, [DEADLINE_HEADER]: "400" },
+    );
     const events = await readEvents(res);
     const elapsed = Date.now() - started;
     expect(events[0]?.event).toBe("delta");
@@ -242,7 +315,11 @@ describe("the caller's deadline (X-Zahara-Deadline-Ms)", () => {
     await expectError(res, 504, "LLM_TIMEOUT", "agent-demo");
     expect(Date.now() - started).toBeLessThan(1500);
     // An invalid header is ignored: the LLM's own timeout applies.
-    const ignored = await agentFrom(demoManifest(), {}, { LLM_TIMEOUT_MS: "150" }).run("summarize", { text: "__slow__" }, { [DEADLINE_HEADER]: "later" });
+    const ignored = await agentFrom(demoManifest(), {}, { LLM_TIMEOUT_MS: "150" }).run(
+      "summarize",
+      { text: "__slow__" },
+      { [DEADLINE_HEADER]: "later" },
+    );
     await expectError(ignored, 504, "LLM_TIMEOUT", "agent-demo");
   });
 
@@ -252,6 +329,8 @@ describe("the caller's deadline (X-Zahara-Deadline-Ms)", () => {
     const events = await readEvents(res, (e) => e.event === "delta");
     expect(events).toHaveLength(1);
     // The LLM timeout is 30 s: only the cancelled stream can have closed the provider's connection this soon.
-    expect((await pollUntil(streamStats, (s) => s.stalls_closed > before.stalls_closed)).stalls_closed).toBe(before.stalls_closed + 1);
+    expect((await pollUntil(streamStats, (s) => s.stalls_closed > before.stalls_closed)).stalls_closed).toBe(
+      before.stalls_closed + 1,
+    );
   });
 });

@@ -1,12 +1,32 @@
 /** The bench's arithmetic: nearest-rank percentiles, round trips joined by request id, and the targets. */
 import { describe, expect, it } from "vitest";
 import { type LoadResult, type LoadRun, poolRuns, quantile } from "../../scripts/bench/load";
-import { type BenchResult, countD1Batches, countRoundTrips, evaluateTargets, markdown } from "../../scripts/bench/report";
+import {
+  type BenchResult,
+  countD1Batches,
+  countRoundTrips,
+  evaluateTargets,
+  markdown,
+} from "../../scripts/bench/report";
 
-const done = (service: string, id: string, extra: Record<string, unknown> = {}) => ({ message: "request completed", service, request_id: id, path: service === "gateway" ? "/agents/agent-demo/execute" : "/run", ...extra });
+const done = (service: string, id: string, extra: Record<string, unknown> = {}) => ({
+  message: "request completed",
+  service,
+  request_id: id,
+  path: service === "gateway" ? "/agents/agent-demo/execute" : "/run",
+  ...extra,
+});
 
 function load(rps: number, p50: number): LoadResult {
-  return { connections: 1, durationS: 10, requests: rps * 10, rps, latencyMs: { p50, p95: p50, p99: p50, mean: p50 }, statuses: { "2xx": rps * 10 }, errors: 0 };
+  return {
+    connections: 1,
+    durationS: 10,
+    requests: rps * 10,
+    rps,
+    latencyMs: { p50, p95: p50, p99: p50, mean: p50 },
+    statuses: { "2xx": rps * 10 },
+    errors: 0,
+  };
 }
 
 describe("bench report", () => {
@@ -19,7 +39,13 @@ describe("bench report", () => {
   });
 
   it("pools interleaved rounds: requests/s over their total time, percentiles over all response times", () => {
-    const run = (times: number[], durationS: number): LoadRun => ({ ...load(times.length / durationS, 0), durationS, requests: times.length, times: Float64Array.from(times).sort(), statuses: { "2xx": times.length } });
+    const run = (times: number[], durationS: number): LoadRun => ({
+      ...load(times.length / durationS, 0),
+      durationS,
+      requests: times.length,
+      times: Float64Array.from(times).sort(),
+      statuses: { "2xx": times.length },
+    });
     const pooled = poolRuns([run([1, 2, 3, 4], 2), run([10, 20, 30, 40, 50, 60], 2)]);
     expect(pooled.requests).toBe(10);
     expect(pooled.rps).toBe(2.5);
@@ -43,7 +69,11 @@ describe("bench report", () => {
 
   it("counts the request log's D1 batches per row written", () => {
     const batch = (rows: number) => ({ message: "request log batch written", service: "gateway", rows });
-    expect(countD1Batches([batch(100), batch(60), done("gateway", "a"), batch(40)])).toEqual({ batches: 3, rows: 200, perRequest: 0.015 });
+    expect(countD1Batches([batch(100), batch(60), done("gateway", "a"), batch(40)])).toEqual({
+      batches: 3,
+      rows: 200,
+      perRequest: 0.015,
+    });
     expect(countD1Batches([]).perRequest).toBeNaN();
   });
 
@@ -60,14 +90,27 @@ describe("bench report", () => {
       machine: { cpus: 2, cpuModel: "x", node: "20", memoryGiB: 24 },
       settings: { durationS: 10, warmupS: 3, concurrency: [1, 32], rounds: 1 },
       runs,
-      roundTrips: { "1": { requests: 10, awaited: 1, background: 2 }, "32": { requests: 10, awaited: 0.04, background: 0.2 } },
+      roundTrips: {
+        "1": { requests: 10, awaited: 1, background: 2 },
+        "32": { requests: 10, awaited: 0.04, background: 0.2 },
+      },
       roundTripsWithKey: { requests: 10, awaited: 3, background: 2 },
       d1: { batches: 1, rows: 100, perRequest: 0.01 },
       spansExported: 0,
       gzipBytes: { gateway: 150_001 },
       stream: {
-        times: { requests: 50, failures: 0, direct: { ttfbP50: 4, ttfbP95: 6, totalP50: 9 }, gateway: { ttfbP50: 5.2, ttfbP95: 7, totalP50: 10 } },
-        memory: { answerBytes: 2 * 2 ** 20, baselineBytes: 1_000_000, samples: [{ readBytes: 300_000, heapBytes: 1_100_000 }], growthBytes: 100_000 },
+        times: {
+          requests: 50,
+          failures: 0,
+          direct: { ttfbP50: 4, ttfbP95: 6, totalP50: 9 },
+          gateway: { ttfbP50: 5.2, ttfbP95: 7, totalP50: 10 },
+        },
+        memory: {
+          answerBytes: 2 * 2 ** 20,
+          baselineBytes: 1_000_000,
+          samples: [{ readBytes: 300_000, heapBytes: 1_100_000 }],
+          growthBytes: 100_000,
+        },
       },
     } satisfies Omit<BenchResult, "targets">;
     const targets = evaluateTargets(partial, 32);

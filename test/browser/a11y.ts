@@ -44,12 +44,17 @@ export async function audit(page: Page, name: string): Promise<void> {
     const violations = (await page.evaluate(RUN_AXE)) as Violation[];
     for (const v of violations) {
       found.push(`${name}@${viewport.width}: ${v.id}`);
-      console.log(`  ✗ axe, ${name} at ${viewport.width} px: ${v.id} (${v.impact ?? "no impact"}) ${v.help} — ${v.helpUrl}`);
+      console.log(
+        `  ✗ axe, ${name} at ${viewport.width} px: ${v.id} (${v.impact ?? "no impact"}) ${v.help} — ${v.helpUrl}`,
+      );
       for (const n of v.nodes) console.log(`      ${n.target}\n        ${n.summary.replace(/\s*\n\s*/g, " ")}`);
     }
   }
   await page.setViewportSize(VIEWPORTS[0]);
-  if (!found.some((f) => f.startsWith(`${name}@`))) console.log(`  ✓ axe finds no WCAG 2.1 A/AA violation on ${name} at ${VIEWPORTS.map((v) => `${v.width}`).join(" and ")} px`);
+  if (!found.some((f) => f.startsWith(`${name}@`)))
+    console.log(
+      `  ✓ axe finds no WCAG 2.1 A/AA violation on ${name} at ${VIEWPORTS.map((v) => `${v.width}`).join(" and ")} px`,
+    );
 }
 
 /** Every violation found so far (`<name>@<width>: <rule>`). */

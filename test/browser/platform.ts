@@ -33,7 +33,12 @@ async function up(url: string): Promise<boolean> {
 export async function startPlatform(): Promise<ChildProcess | undefined> {
   if (await up(`${DASHBOARD}/`)) return undefined;
   console.log("starting npm run dev …");
-  const child = spawn("npm", ["run", "dev"], { cwd: root, stdio: ["ignore", "pipe", "pipe"], detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+  const child = spawn("npm", ["run", "dev"], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
   let log = "";
   child.stdout?.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-20_000)));
   child.stderr?.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-20_000)));

@@ -47,7 +47,10 @@ async function main(): Promise<void> {
   const platform = await startPlatform();
   let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
+    });
     const page = await browser.newPage({ viewport: VIEWPORTS[0], acceptDownloads: true });
     page.setDefaultTimeout(10_000);
     const errors: string[] = [];
@@ -57,11 +60,17 @@ async function main(): Promise<void> {
       console.log(name);
       await flow(page);
       const seen = cspViolations();
-      check(seen.length === 0, `no Content Security Policy violation so far${seen.length ? `: ${seen.join("; ")}` : ""}`);
+      check(
+        seen.length === 0,
+        `no Content Security Policy violation so far${seen.length ? `: ${seen.join("; ")}` : ""}`,
+      );
     }
     check(errors.length === 0, `no uncaught errors in the page${errors.length ? `: ${errors.join("; ")}` : ""}`);
     const violations = violationsFound();
-    check(violations.length === 0, `no accessibility violations${violations.length ? ` (${violations.length}: ${violations.join(", ")})` : ""}`);
+    check(
+      violations.length === 0,
+      `no accessibility violations${violations.length ? ` (${violations.length}: ${violations.join(", ")})` : ""}`,
+    );
     console.log(`screenshots: ${path.relative(root, shots)}/ · ${Math.round((Date.now() - started) / 1000)} s`);
   } finally {
     await browser?.close();

@@ -2,7 +2,14 @@ import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { RESILIENCE_DEFAULTS } from "../../workers/gateway/src/resilience/config";
 import { FIELDS, RESILIENCE_DEFAULT_TEXT } from "../../dashboard/src/screens/builder/fields";
-import { type BuilderForm, editedParts, formFromYaml, newCapability, valueOfText, yamlFromForm } from "../../dashboard/src/screens/builder/form-model";
+import {
+  type BuilderForm,
+  editedParts,
+  formFromYaml,
+  newCapability,
+  valueOfText,
+  yamlFromForm,
+} from "../../dashboard/src/screens/builder/form-model";
 import { MANIFEST_FILES, formOf, manifestText, validManifest } from "./helpers";
 
 /** YAML → form → YAML → form: the form comes back equal, and the YAML is a fixed point. */
@@ -56,14 +63,18 @@ describe("round trip of the repo's manifests", () => {
     expect(form.values.role).toContain("You are Zahara's demo agent.");
     expect(form.capabilities.map((c) => c.name)).toEqual(["echo", "chaos", "summarize"]);
     expect(form.capabilities[1]?.outputSchema).toBe("");
-    expect(JSON.parse(form.capabilities[2]?.inputSchema ?? "")).toMatchObject({ required: ["text"], additionalProperties: false });
+    expect(JSON.parse(form.capabilities[2]?.inputSchema ?? "")).toMatchObject({
+      required: ["text"],
+      additionalProperties: false,
+    });
     expect(form.capabilities[0]?.rest).toEqual({ type: "function" });
     expect(form.fallbacks).toEqual(["agent-custom"]);
   });
 
   it("agent-custom has no resilience block: its fields are empty", () => {
     const form = formOf(manifestText("agent-custom.ossa.yaml"));
-    for (const id of ["failureThreshold", "openMs", "maxRetries", "retryOn500", "keyRpm", "tokenEstimate"]) expect(form.values[id]).toBe("");
+    for (const id of ["failureThreshold", "openMs", "maxRetries", "retryOn500", "keyRpm", "tokenEstimate"])
+      expect(form.values[id]).toBe("");
     expect(form.fallbacks).toEqual([]);
   });
 });
@@ -74,20 +85,46 @@ describe("edits", () => {
     const form = formOf(text);
     const edited: BuilderForm = {
       ...form,
-      values: { ...form.values, description: "Triage.", tagline: "", temperature: "0.7", openMs: "30000", maxRetries: "2", retryOn500: "false", keyRpm: "60", rateLimitEnabled: "" },
-      capabilities: [...form.capabilities.slice(1), { ...newCapability(), name: "route", description: "Routes a ticket." }],
+      values: {
+        ...form.values,
+        description: "Triage.",
+        tagline: "",
+        temperature: "0.7",
+        openMs: "30000",
+        maxRetries: "2",
+        retryOn500: "false",
+        keyRpm: "60",
+        rateLimitEnabled: "",
+      },
+      capabilities: [
+        ...form.capabilities.slice(1),
+        { ...newCapability(), name: "route", description: "Routes a ticket." },
+      ],
       fallbacks: ["agent-demo"],
     };
     const { yaml } = roundTrip(edited);
     const data = parse(yaml);
     expect(data.metadata.description).toBe("Triage.");
-    expect(data.extensions.zahara.branding).toEqual({ display_name: "Acme Support Triage", theme: "neutral", show_logo: false });
+    expect(data.extensions.zahara.branding).toEqual({
+      display_name: "Acme Support Triage",
+      theme: "neutral",
+      show_logo: false,
+    });
     expect(data.spec.llm.temperature).toBe(0.7);
     expect(data.spec.safety.rate_limiting).toEqual({ requests_per_minute: 300, burst_limit: 20 });
-    expect(data.extensions.zahara.resilience).toEqual({ breaker: { open_ms: 30000 }, retries: { max_retries: 2, retry_on_500: false }, rate_limit_per_key: { requests_per_minute: 60 } });
+    expect(data.extensions.zahara.resilience).toEqual({
+      breaker: { open_ms: 30000 },
+      retries: { max_retries: 2, retry_on_500: false },
+      rate_limit_per_key: { requests_per_minute: 60 },
+    });
     expect(data.extensions.zahara.fallbacks).toEqual(["agent-demo"]);
     expect(data.spec.tools.map((t: { name: string }) => t.name)).toEqual(["classify", "route"]);
-    expect(data.spec.tools[1]).toEqual({ type: "function", name: "route", description: "Routes a ticket.", input_schema: { type: "object" } });
+    expect(data.spec.tools[1]).toEqual({
+      type: "function",
+      name: "route",
+      description: "Routes a ticket.",
+      input_schema: { type: "object" },
+    });
     // Everything the form does not edit is still there, comments included.
     expect(data.metadata.labels).toEqual({ "app.kubernetes.io/part-of": "zahara" });
     expect(data.extensions.zahara.dev_port).toBe(3002);
@@ -102,7 +139,12 @@ describe("edits", () => {
     if (!cap) throw new Error("no summarize");
     const schema = JSON.parse(cap.inputSchema);
     schema.properties.text.maxLength = 5000;
-    const edited = { ...form, capabilities: form.capabilities.map((c, i) => (i === 2 ? { ...c, inputSchema: JSON.stringify(schema, null, 2) } : c)) };
+    const edited = {
+      ...form,
+      capabilities: form.capabilities.map((c, i) =>
+        i === 2 ? { ...c, inputSchema: JSON.stringify(schema, null, 2) } : c,
+      ),
+    };
     const { yaml } = roundTrip(edited);
     const before = yamlFromForm(form).split("\n");
     const after = yaml.split("\n");
@@ -113,7 +155,10 @@ describe("edits", () => {
 
   it("clearing every field of a block removes the block", () => {
     const form = formOf(manifestText("agent-demo.ossa.yaml"));
-    const edited = { ...form, values: { ...form.values, failureThreshold: "", openMs: "", halfOpenProbes: "", displayName: "", tagline: "" } };
+    const edited = {
+      ...form,
+      values: { ...form.values, failureThreshold: "", openMs: "", halfOpenProbes: "", displayName: "", tagline: "" },
+    };
     const { yaml } = roundTrip(edited);
     const data = parse(yaml);
     expect(data.extensions.zahara.resilience.breaker).toBeUndefined();
@@ -155,10 +200,29 @@ describe("edits", () => {
   it("fills in an empty document, in the fields' order, and over empty `key:` placeholders", () => {
     const empty = formOf("");
     expect(Object.values(empty.values).every((v) => v === "")).toBe(true);
-    const filled: BuilderForm = { ...empty, values: { ...empty.values, name: "x", openMs: "5000" }, capabilities: [{ ...newCapability(), name: "run" }] };
+    const filled: BuilderForm = {
+      ...empty,
+      values: { ...empty.values, name: "x", openMs: "5000" },
+      capabilities: [{ ...newCapability(), name: "run" }],
+    };
     const { yaml } = roundTrip(filled);
     expect(yaml).toBe(
-      ["metadata:", "  name: x", "spec:", "  tools:", "    - type: function", "      name: run", "      input_schema:", "        type: object", "extensions:", "  zahara:", "    resilience:", "      breaker:", "        open_ms: 5000", ""].join("\n"),
+      [
+        "metadata:",
+        "  name: x",
+        "spec:",
+        "  tools:",
+        "    - type: function",
+        "      name: run",
+        "      input_schema:",
+        "        type: object",
+        "extensions:",
+        "  zahara:",
+        "    resilience:",
+        "      breaker:",
+        "        open_ms: 5000",
+        "",
+      ].join("\n"),
     );
     const placeholder = formOf("metadata:\n  name: x\nextensions:\n  zahara:\n    resilience:\n");
     const { yaml: y2 } = roundTrip({ ...placeholder, values: { ...placeholder.values, maxRetries: "1" } });

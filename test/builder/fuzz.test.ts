@@ -12,7 +12,12 @@ import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { loadZaharaAgentManifest } from "../../workers/shared/manifest";
 import { FIELDS } from "../../dashboard/src/screens/builder/fields";
-import { type BuilderForm, editedParts, formFromYaml, yamlFromForm } from "../../dashboard/src/screens/builder/form-model";
+import {
+  type BuilderForm,
+  editedParts,
+  formFromYaml,
+  yamlFromForm,
+} from "../../dashboard/src/screens/builder/form-model";
 import { REAL_MANIFESTS, applyMutation, hostileText } from "../manifest/arbitraries";
 import { formOf, validManifest } from "./helpers";
 
@@ -20,16 +25,35 @@ const DNS_NAME = /^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/;
 /** Text with the characters that trip YAML writers: leading/trailing blanks, newlines, quotes, `#`, `: `, `- `. */
 const trickyText = fc.oneof(
   fc.string({ minLength: 1, maxLength: 60 }),
-  fc.string({ unit: fc.constantFrom(" ", "\n", "\t", "a", "#", ": ", "- ", "'", '"', "\\", "|", ">", "{", "*", "&", "!", "%"), minLength: 1, maxLength: 12 }),
+  fc.string({
+    unit: fc.constantFrom(" ", "\n", "\t", "a", "#", ": ", "- ", "'", '"', "\\", "|", ">", "{", "*", "&", "!", "%"),
+    minLength: 1,
+    maxLength: 12,
+  }),
 );
 const byKind = (kind: string) => FIELDS.filter((f) => f.kind === kind).map((f) => f.path);
 
 /** An edit of a field the form shows, with a value the schema accepts more often than not. */
 const fieldEdit = fc.oneof(
-  fc.record({ path: fc.constantFrom(...byKind("number")), value: fc.oneof(fc.integer({ min: 0, max: 2000 }), fc.double({ min: 0, max: 1, noNaN: true })) }),
+  fc.record({
+    path: fc.constantFrom(...byKind("number")),
+    value: fc.oneof(fc.integer({ min: 0, max: 2000 }), fc.double({ min: 0, max: 1, noNaN: true })),
+  }),
   fc.record({ path: fc.constantFrom(...byKind("boolean")), value: fc.boolean() }),
-  fc.record({ path: fc.constantFrom(["metadata", "description"], ["spec", "role"], ["spec", "llm", "model"], ["extensions", "zahara", "branding", "tagline"], ["extensions", "zahara", "branding", "display_name"]), value: trickyText }),
-  fc.record({ path: fc.constantFrom(["metadata", "name"], ["extensions", "zahara", "service"]), value: fc.stringMatching(DNS_NAME) }),
+  fc.record({
+    path: fc.constantFrom(
+      ["metadata", "description"],
+      ["spec", "role"],
+      ["spec", "llm", "model"],
+      ["extensions", "zahara", "branding", "tagline"],
+      ["extensions", "zahara", "branding", "display_name"],
+    ),
+    value: trickyText,
+  }),
+  fc.record({
+    path: fc.constantFrom(["metadata", "name"], ["extensions", "zahara", "service"]),
+    value: fc.stringMatching(DNS_NAME),
+  }),
 );
 
 /** A real manifest with field edits and new fallbacks, as YAML or JSON text. */
@@ -68,8 +92,18 @@ describe("fuzz: the Builder round trip", { timeout: 60_000 }, () => {
   });
 
   it("any form state: the generated YAML reads back and is a fixed point", () => {
-    const value = fc.oneof(trickyText, fc.constantFrom("", "1e400", "-1e400", "-0", " 5 ", "0.50", "1e-7", ".5", "5.", "true", "null", "~", "{}", "[]"), fc.double().map(String));
-    const capability = fc.record({ name: value, description: value, inputSchema: fc.oneof(value, fc.json()), outputSchema: fc.oneof(value, fc.json()), rest: fc.constant({ type: "function" }) });
+    const value = fc.oneof(
+      trickyText,
+      fc.constantFrom("", "1e400", "-1e400", "-0", " 5 ", "0.50", "1e-7", ".5", "5.", "true", "null", "~", "{}", "[]"),
+      fc.double().map(String),
+    );
+    const capability = fc.record({
+      name: value,
+      description: value,
+      inputSchema: fc.oneof(value, fc.json()),
+      outputSchema: fc.oneof(value, fc.json()),
+      rest: fc.constant({ type: "function" }),
+    });
     const state = fc.record({
       base: fc.constantFrom(...REAL_MANIFESTS.map((m) => m.text), ""),
       values: fc.dictionary(fc.constantFrom(...FIELDS.map((f) => f.id)), value),
@@ -79,7 +113,12 @@ describe("fuzz: the Builder round trip", { timeout: 60_000 }, () => {
     fc.assert(
       fc.property(state, ({ base, values, capabilities, fallbacks }) => {
         const start = formOf(base);
-        const form: BuilderForm = { ...start, values: { ...start.values, ...values }, capabilities: capabilities ?? start.capabilities, fallbacks };
+        const form: BuilderForm = {
+          ...start,
+          values: { ...start.values, ...values },
+          capabilities: capabilities ?? start.capabilities,
+          fallbacks,
+        };
         const yaml = yamlFromForm(form);
         const back = formOf(yaml);
         expect(yamlFromForm(back)).toBe(yaml);
@@ -93,10 +132,20 @@ describe("fuzz: the Builder round trip", { timeout: 60_000 }, () => {
     fc.assert(
       fc.property(hostileText, (text) => {
         const read = formFromYaml(text);
-        if (!read.ok) for (const p of read.problems) expect(typeof p.message === "string" && p.message !== "").toBe(true);
+        if (!read.ok)
+          for (const p of read.problems) expect(typeof p.message === "string" && p.message !== "").toBe(true);
         else yamlFromForm(read.form);
       }),
-      { numRuns: 300, examples: [["&\u0000"], ["[".repeat(2000) + "]".repeat(2000)], ["a: &a [x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"]] },
+      {
+        numRuns: 300,
+        examples: [
+          ["&\u0000"],
+          ["[".repeat(2000) + "]".repeat(2000)],
+          [
+            "a: &a [x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n",
+          ],
+        ],
+      },
     );
   });
 
@@ -112,7 +161,11 @@ describe("fuzz: the Builder round trip", { timeout: 60_000 }, () => {
     ["a schema with an empty key", {}, { inputSchema: '{"": false}' }],
   ])("fixed point: %s", (_label, values: Record<string, string>, capability: Record<string, string>) => {
     const start = formOf(REAL_MANIFESTS[0]?.text ?? "");
-    const form: BuilderForm = { ...start, values: { ...start.values, ...values }, capabilities: start.capabilities.map((c, i) => (i === 0 ? { ...c, ...capability } : c)) };
+    const form: BuilderForm = {
+      ...start,
+      values: { ...start.values, ...values },
+      capabilities: start.capabilities.map((c, i) => (i === 0 ? { ...c, ...capability } : c)),
+    };
     const yaml = yamlFromForm(form);
     const back = formOf(yaml);
     expect(yamlFromForm(back)).toBe(yaml);

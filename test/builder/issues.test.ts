@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { loadZaharaAgentManifest } from "../../workers/shared/manifest";
 import { type BuilderForm, yamlFromForm } from "../../dashboard/src/screens/builder/form-model";
-import { fieldKeyOf, fieldPaths, issueText, jsonTextProblem, placeIssues, sectionOfKey } from "../../dashboard/src/screens/builder/issues";
+import {
+  fieldKeyOf,
+  fieldPaths,
+  issueText,
+  jsonTextProblem,
+  placeIssues,
+  sectionOfKey,
+} from "../../dashboard/src/screens/builder/issues";
 import { formOf, manifestText } from "./helpers";
 
 const demo = () => formOf(manifestText("agent-demo.ossa.yaml"));
@@ -24,13 +31,24 @@ describe("placing schema issues at fields", () => {
     const paths = fieldPaths(3, 2);
     expect(fieldKeyOf("metadata/name", paths)).toEqual({ key: "name", at: "" });
     expect(fieldKeyOf("extensions/zahara/resilience/breaker/open_ms", paths)).toEqual({ key: "openMs", at: "" });
-    expect(fieldKeyOf("spec/tools/2/input_schema/properties/text", paths)).toEqual({ key: "cap.2.input_schema", at: "properties/text" });
+    expect(fieldKeyOf("spec/tools/2/input_schema/properties/text", paths)).toEqual({
+      key: "cap.2.input_schema",
+      at: "properties/text",
+    });
     expect(fieldKeyOf("spec/tools/1/type", paths)).toEqual({ key: "cap.1", at: "type" });
     expect(fieldKeyOf("spec/tools", paths)).toEqual({ key: "capabilities", at: "" });
     expect(fieldKeyOf("spec/tools/7/name", paths)).toEqual({ key: "capabilities", at: "7/name" });
     expect(fieldKeyOf("extensions/zahara/fallbacks/1", paths)).toEqual({ key: "fallback.1", at: "" });
     expect(fieldKeyOf("extensions/zahara/fallbacks", paths)).toEqual({ key: "fallbacks", at: "" });
-    for (const unmapped of ["", "kind", "apiVersion", "extensions/zahara", "extensions/zahara/resilience/breaker", "spec/llm", "extensions/zahara/chaos/max_delay_ms"]) {
+    for (const unmapped of [
+      "",
+      "kind",
+      "apiVersion",
+      "extensions/zahara",
+      "extensions/zahara/resilience/breaker",
+      "spec/llm",
+      "extensions/zahara/chaos/max_delay_ms",
+    ]) {
       expect(fieldKeyOf(unmapped, paths), unmapped).toBeUndefined();
     }
   });
@@ -39,7 +57,15 @@ describe("placing schema issues at fields", () => {
     const form = demo();
     const { placed, at, lineOf } = check({
       ...form,
-      values: { ...form.values, name: "Bad Name", temperature: "hot", displayName: "", openMs: "50", baseMs: "20000", maxRetries: "11" },
+      values: {
+        ...form.values,
+        name: "Bad Name",
+        temperature: "hot",
+        displayName: "",
+        openMs: "50",
+        baseMs: "20000",
+        maxRetries: "11",
+      },
       fallbacks: ["agent-custom", "agent-custom", ""],
     });
     expect(at("name")).toEqual(["Invalid name: expected a DNS-1123 name (lowercase letters, digits and -)"]);
@@ -63,7 +89,11 @@ describe("placing schema issues at fields", () => {
   it("capability issues land at the capability's fields", () => {
     const form = demo();
     const caps = form.capabilities.map((c, i) =>
-      i === 1 ? { ...c, name: "Chaos" } : i === 2 ? { ...c, name: "echo", inputSchema: '{ "type": "object", "properties": { "text": { "type": "strin" } } }' } : c,
+      i === 1
+        ? { ...c, name: "Chaos" }
+        : i === 2
+          ? { ...c, name: "echo", inputSchema: '{ "type": "object", "properties": { "text": { "type": "strin" } } }' }
+          : c,
     );
     const { placed, at } = check({ ...form, capabilities: caps });
     expect(at("cap.1.name")[0]).toMatch(/Invalid capability name "Chaos"/);
@@ -82,7 +112,9 @@ describe("placing schema issues at fields", () => {
 
   it("issues without a field are listed (with their line)", () => {
     const form = demo();
-    const base = form.base.replace("  zahara:\n", "  zahara:\n    colour: blue\n").replace("apiVersion: ossa/v0.3.1\nkind: Agent\n", "apiVersion: ossa/v0.3.1\nkind: Agentt\n");
+    const base = form.base
+      .replace("  zahara:\n", "  zahara:\n    colour: blue\n")
+      .replace("apiVersion: ossa/v0.3.1\nkind: Agent\n", "apiVersion: ossa/v0.3.1\nkind: Agentt\n");
     const { placed } = check({ ...form, base });
     expect(placed.unplaced.length).toBeGreaterThan(0);
     expect(placed.unplaced.every((i) => i.line !== undefined)).toBe(true);

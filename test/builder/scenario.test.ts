@@ -9,7 +9,11 @@ describe("simulator inputs", () => {
       requests: 960,
       scenario: {
         traffic: { requestsPerSecond: 8, durationSeconds: 120, keys: 4 },
-        faults: { errorRate: 0.05, latencyMs: { p50: 200, p95: 800 }, outage: { startSecond: 30, endSecond: 45, mode: "refuse" } },
+        faults: {
+          errorRate: 0.05,
+          latencyMs: { p50: 200, p95: 800 },
+          outage: { startSecond: 30, endSecond: 45, mode: "refuse" },
+        },
         seed: 1,
         tokenBudget: false,
       },
@@ -30,16 +34,41 @@ describe("simulator inputs", () => {
   });
 
   it("reports each bad input at its input", () => {
-    const parsed = parseScenario({ ...DEFAULT_SCENARIO, rps: "fast", seconds: "1.5", keys: "0", errorRatePct: "120", p50: "900", p95: "800", outageStart: "50", outageEnd: "40", seed: "1.2" });
+    const parsed = parseScenario({
+      ...DEFAULT_SCENARIO,
+      rps: "fast",
+      seconds: "1.5",
+      keys: "0",
+      errorRatePct: "120",
+      p50: "900",
+      p95: "800",
+      outageStart: "50",
+      outageEnd: "40",
+      seed: "1.2",
+    });
     expect(parsed.ok).toBe(false);
     if (parsed.ok) return;
-    expect(Object.keys(parsed.errors).sort()).toEqual(["errorRatePct", "keys", "outageEnd", "p95", "rps", "seconds", "seed"]);
+    expect(Object.keys(parsed.errors).sort()).toEqual([
+      "errorRatePct",
+      "keys",
+      "outageEnd",
+      "p95",
+      "rps",
+      "seconds",
+      "seed",
+    ]);
   });
 
   it("an outage must start inside the run; its end is clipped to the run", () => {
     const late = parseScenario({ ...DEFAULT_SCENARIO, seconds: "60", outageStart: "60", outageEnd: "90" });
     expect(!late.ok && late.errors.outageStart).toBeTruthy();
-    const clipped = parseScenario({ ...DEFAULT_SCENARIO, seconds: "60", outageStart: "50", outageEnd: "90", outageMode: "hang" });
+    const clipped = parseScenario({
+      ...DEFAULT_SCENARIO,
+      seconds: "60",
+      outageStart: "50",
+      outageEnd: "90",
+      outageMode: "hang",
+    });
     expect(clipped.ok && clipped.scenario.faults.outage).toEqual({ startSecond: 50, endSecond: 60, mode: "hang" });
   });
 });

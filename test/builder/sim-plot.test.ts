@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SCENARIO, parseScenario, type Scenario } from "../../dashboard/src/screens/builder/scenario";
-import { type ResultLike, type RunRequest, type RunResponse, stateRuns, toPlot } from "../../dashboard/src/screens/builder/sim-plot";
+import {
+  type ResultLike,
+  type RunRequest,
+  type RunResponse,
+  stateRuns,
+  toPlot,
+} from "../../dashboard/src/screens/builder/sim-plot";
 import { runScenario } from "../../dashboard/src/screens/builder/sim-runtime/run";
 import { manifestText, validManifest } from "./helpers";
 
@@ -48,7 +54,10 @@ describe("the simulator facade", () => {
   });
 
   it("reports the settings the gateway resolved from the manifest", async () => {
-    const plot = await runScenario(demo(), scenario({ rps: "1", seconds: "5", outage: false, errorRatePct: "0", tokenBudget: true }));
+    const plot = await runScenario(
+      demo(),
+      scenario({ rps: "1", seconds: "5", outage: false, errorRatePct: "0", tokenBudget: true }),
+    );
     const settings = Object.fromEntries(plot.settings);
     expect(settings["Deadline per request"]).toBe("10000 ms");
     expect(settings.Breaker).toBe("opens after 5 consecutive failures, for 60000 ms; 1 half-open probe");
@@ -63,7 +72,10 @@ describe("the simulator facade", () => {
     const without = await runScenario(demo(), scenario({ rps: "5", seconds: "60", outage: false, errorRatePct: "0" }));
     expect(without.totals.rejectedBy).toEqual([]);
     expect(Object.fromEntries(without.settings)["Tokens per day"]).toBe("not counted");
-    const counted = await runScenario(demo(), scenario({ rps: "5", seconds: "60", outage: false, errorRatePct: "0", tokenBudget: true }));
+    const counted = await runScenario(
+      demo(),
+      scenario({ rps: "5", seconds: "60", outage: false, errorRatePct: "0", tokenBudget: true }),
+    );
     // 200 000 tokens a day at 1 000 per call: 200 calls, then 429 TOKEN_BUDGET_EXCEEDED.
     expect(counted.totals.ok).toBe(200);
     expect(counted.totals.rejectedBy).toEqual([["token_budget", 100]]);
@@ -79,17 +91,26 @@ describe("the simulator facade", () => {
 
   it("the worker answers a run request, and a failure as a message", async () => {
     const posted: RunResponse[] = [];
-    const scope = globalThis as unknown as { onmessage: ((e: { data: RunRequest }) => void) | null; postMessage: (m: RunResponse) => void };
+    const scope = globalThis as unknown as {
+      onmessage: ((e: { data: RunRequest }) => void) | null;
+      postMessage: (m: RunResponse) => void;
+    };
     scope.postMessage = (m) => posted.push(m);
     await import("../../dashboard/src/screens/builder/sim-runtime/worker");
-    const answered = () => new Promise<RunResponse>((resolve) => {
-      const wait = () => (posted.length > 0 ? resolve(posted.shift() as RunResponse) : setTimeout(wait, 5));
-      wait();
-    });
+    const answered = () =>
+      new Promise<RunResponse>((resolve) => {
+        const wait = () => (posted.length > 0 ? resolve(posted.shift() as RunResponse) : setTimeout(wait, 5));
+        wait();
+      });
     scope.onmessage?.({ data: { manifest: demo(), scenario: scenario({ rps: "2", seconds: "3", outage: false }) } });
     const ok = await answered();
     expect(ok.ok && ok.plot.totals.requests).toBe(6);
-    scope.onmessage?.({ data: { manifest: demo(), scenario: { ...scenario(), traffic: { requestsPerSecond: -1, durationSeconds: 1, keys: 1 } } } });
+    scope.onmessage?.({
+      data: {
+        manifest: demo(),
+        scenario: { ...scenario(), traffic: { requestsPerSecond: -1, durationSeconds: 1, keys: 1 } },
+      },
+    });
     const failed = await answered();
     expect(failed).toMatchObject({ ok: false });
     expect(!failed.ok && failed.message).toMatch(/requestsPerSecond/);
@@ -101,20 +122,59 @@ describe("toPlot and stateRuns", () => {
     const zero = { circuit_open: 0, rate_limited: 0 };
     const result: ResultLike = {
       buckets: [
-        { t: 0, sent: 3, ok: 1, failed: 1, rejected: { ...zero, rate_limited: 1 }, timedOut: 0, attempts: 3, breakerState: "closed" },
-        { t: 1, sent: 2, ok: 0, failed: 0, rejected: { circuit_open: 1, rate_limited: 1 }, timedOut: 0, attempts: 0, breakerState: "open" },
+        {
+          t: 0,
+          sent: 3,
+          ok: 1,
+          failed: 1,
+          rejected: { ...zero, rate_limited: 1 },
+          timedOut: 0,
+          attempts: 3,
+          breakerState: "closed",
+        },
+        {
+          t: 1,
+          sent: 2,
+          ok: 0,
+          failed: 0,
+          rejected: { circuit_open: 1, rate_limited: 1 },
+          timedOut: 0,
+          attempts: 0,
+          breakerState: "open",
+        },
       ],
       totals: {
-        requests: 5, ok: 1, failed: 1, rejected: { circuit_open: 1, rate_limited: 2 }, timedOut: 0, attempts: 3, attemptsPerRequest: 0.6, successRate: 0.2,
-        retriesStoppedBy: { circuit_open: 1 }, breakerTransitions: [{ from: "closed", to: "open", at: 900, cause: "5 consecutive failures" }], latencyMs: null, endedAtMs: 2000,
+        requests: 5,
+        ok: 1,
+        failed: 1,
+        rejected: { circuit_open: 1, rate_limited: 2 },
+        timedOut: 0,
+        attempts: 3,
+        attemptsPerRequest: 0.6,
+        successRate: 0.2,
+        retriesStoppedBy: { circuit_open: 1 },
+        breakerTransitions: [{ from: "closed", to: "open", at: 900, cause: "5 consecutive failures" }],
+        latencyMs: null,
+        endedAtMs: 2000,
       },
     };
     const plot = toPlot(result);
-    expect(plot.outcomes.find((s) => s.name === "rejected")?.points).toEqual([{ t: 0, v: 1 }, { t: 1, v: 2 }]);
+    expect(plot.outcomes.find((s) => s.name === "rejected")?.points).toEqual([
+      { t: 0, v: 1 },
+      { t: 1, v: 2 },
+    ]);
     expect(plot.totals.rejected).toBe(3);
-    expect(plot.totals.rejectedBy).toEqual([["rate_limited", 2], ["circuit_open", 1]]);
-    expect(plot.totals.transitions).toEqual([{ atMs: 900, from: "closed", to: "open", cause: "5 consecutive failures" }]);
-    expect(stateRuns(plot.breaker)).toEqual([{ state: "closed", from: 0, to: 0 }, { state: "open", from: 1, to: 1 }]);
+    expect(plot.totals.rejectedBy).toEqual([
+      ["rate_limited", 2],
+      ["circuit_open", 1],
+    ]);
+    expect(plot.totals.transitions).toEqual([
+      { atMs: 900, from: "closed", to: "open", cause: "5 consecutive failures" },
+    ]);
+    expect(stateRuns(plot.breaker)).toEqual([
+      { state: "closed", from: 0, to: 0 },
+      { state: "open", from: 1, to: 1 },
+    ]);
     expect(stateRuns([])).toEqual([]);
   });
 });

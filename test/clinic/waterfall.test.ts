@@ -54,7 +54,10 @@ describe("layoutWaterfall", () => {
 
   it("marks refusals with zero length and no spans, and stretches to the sum when the duration is short", () => {
     const { bars, total } = layoutWaterfall(
-      [attempt({ n: 1, status: 0, admission: "circuit_open", latency_ms: 0 }), attempt({ n: 2, agent: "agent-custom", latency_ms: 30 })],
+      [
+        attempt({ n: 1, status: 0, admission: "circuit_open", latency_ms: 0 }),
+        attempt({ n: 2, agent: "agent-custom", latency_ms: 30 }),
+      ],
       20,
     );
     expect(total).toBe(30);

@@ -14,7 +14,8 @@ afterEach(() => vi.restoreAllMocks());
 
 const TEAM = "zahara-test.cloudflareaccess.com";
 const AUD = "3a1f0c0ffee0aud0000000000000000000000000000000000000000000000000";
-const accessEnv = (overrides = {}) => dashEnv({ DASHBOARD_AUTH: "access", ACCESS_TEAM_DOMAIN: TEAM, ACCESS_AUD: AUD, SESSION_SECRET: "", ...overrides });
+const accessEnv = (overrides = {}) =>
+  dashEnv({ DASHBOARD_AUTH: "access", ACCESS_TEAM_DOMAIN: TEAM, ACCESS_AUD: AUD, SESSION_SECRET: "", ...overrides });
 
 let keys: TestKeys;
 let other: TestKeys;
@@ -25,7 +26,10 @@ beforeAll(async () => {
 });
 
 /** Publishes `jwks` (or a failing status) as a fresh set; returns an app whose Access certs are that set, and the URLs it fetched. */
-async function accessApp(body: { keys?: unknown[]; status?: number }): Promise<{ app: DashboardApp; fetched: string[] }> {
+async function accessApp(body: {
+  keys?: unknown[];
+  status?: number;
+}): Promise<{ app: DashboardApp; fetched: string[] }> {
   const name = `access-${++setCount}`;
   const put = await fetch(`${env.TEST_JWKS_URL}/sets/${name}`, { method: "PUT", body: JSON.stringify(body) });
   expect(put.status).toBe(200);
@@ -35,7 +39,10 @@ async function accessApp(body: { keys?: unknown[]; status?: number }): Promise<{
       fetch: (input, init) => {
         const url = String(input instanceof Request ? input.url : input);
         fetched.push(url);
-        return fetch(url.replace(`https://${TEAM}/cdn-cgi/access/certs`, `${env.TEST_JWKS_URL}/sets/${name}/jwks.json`), init);
+        return fetch(
+          url.replace(`https://${TEAM}/cdn-cgi/access/certs`, `${env.TEST_JWKS_URL}/sets/${name}/jwks.json`),
+          init,
+        );
       },
     },
   });
@@ -43,9 +50,22 @@ async function accessApp(body: { keys?: unknown[]; status?: number }): Promise<{
 }
 
 const now = () => Math.floor(Date.now() / 1000);
-const claims = (over: Record<string, unknown> = {}) => ({ iss: `https://${TEAM}`, aud: [AUD], sub: "7335d417-61da-459d-899c-0a01c76a2f94", email: "ana@example.com", type: "app", iat: now(), exp: now() + 600, ...over });
-const rs256 = (payload: Record<string, unknown>, signer: TestKeys = keys, kid = "rsa-1") => signJwt(signer, "RS256", payload, { kid, secret: "" });
-const withJwt = (token: string, init: RequestInit = {}): RequestInit => ({ ...init, headers: { ...(init.headers as Record<string, string>), "Cf-Access-Jwt-Assertion": token } });
+const claims = (over: Record<string, unknown> = {}) => ({
+  iss: `https://${TEAM}`,
+  aud: [AUD],
+  sub: "7335d417-61da-459d-899c-0a01c76a2f94",
+  email: "ana@example.com",
+  type: "app",
+  iat: now(),
+  exp: now() + 600,
+  ...over,
+});
+const rs256 = (payload: Record<string, unknown>, signer: TestKeys = keys, kid = "rsa-1") =>
+  signJwt(signer, "RS256", payload, { kid, secret: "" });
+const withJwt = (token: string, init: RequestInit = {}): RequestInit => ({
+  ...init,
+  headers: { ...(init.headers as Record<string, string>), "Cf-Access-Jwt-Assertion": token },
+});
 
 describe("a valid Access JWT", () => {
   it("opens /api/session with the Access identity; the certs come from https://<team>/cdn-cgi/access/certs", async () => {
@@ -53,7 +73,13 @@ describe("a valid Access JWT", () => {
     const exp = now() + 600;
     const res = await send(app, "/api/session", withJwt(await rs256(claims({ exp }))), accessEnv());
     expect(res.status, await res.clone().text()).toBe(200);
-    expect(await res.json()).toEqual({ user: { sub: "7335d417-61da-459d-899c-0a01c76a2f94", email: "ana@example.com" }, mode: "access", expires_at: new Date(exp * 1000).toISOString(), jaeger_ui_url: null, gateway_url: null });
+    expect(await res.json()).toEqual({
+      user: { sub: "7335d417-61da-459d-899c-0a01c76a2f94", email: "ana@example.com" },
+      mode: "access",
+      expires_at: new Date(exp * 1000).toISOString(),
+      jaeger_ui_url: null,
+      gateway_url: null,
+    });
     expect(fetched).toEqual([`https://${TEAM}/cdn-cgi/access/certs`]);
   });
 
@@ -62,10 +88,17 @@ describe("a valid Access JWT", () => {
     const token = await rs256(claims());
     const stats = await send(app, "/api/gw/v1/stats", withJwt(token), accessEnv());
     expect(stats.status).toBe(200);
-    const created = await send(app, "/api/gw/v1/keys", withJwt(token, json("POST", { name: "via-access", scopes: ["agent-demo:echo"] })), accessEnv());
+    const created = await send(
+      app,
+      "/api/gw/v1/keys",
+      withJwt(token, json("POST", { name: "via-access", scopes: ["agent-demo:echo"] })),
+      accessEnv(),
+    );
     expect(created.status).toBe(201);
     const { key } = (await created.json()) as { key: { id: string } };
-    const audit = (await (await gatewayAdmin(`/v1/audit?target=${key.id}`)).json()) as { entries: { action: string; details: Record<string, unknown> }[] };
+    const audit = (await (await gatewayAdmin(`/v1/audit?target=${key.id}`)).json()) as {
+      entries: { action: string; details: Record<string, unknown> }[];
+    };
     expect(audit.entries.map((e) => [e.action, e.details.on_behalf_of])).toEqual([["key.create", "ana@example.com"]]);
   });
 
@@ -74,7 +107,11 @@ describe("a valid Access JWT", () => {
     const res = await send(app, "/api/logout", withJwt(await rs256(claims()), { method: "POST" }), accessEnv());
     expect(await res.json()).toEqual({ ok: true, logout_url: "/cdn-cgi/access/logout" });
     expect(res.headers.get("Set-Cookie")).toBeNull();
-    await expectError(await send(app, "/api/login", json("POST", { admin_key: "test-admin-key" }), accessEnv()), 404, "NOT_FOUND");
+    await expectError(
+      await send(app, "/api/login", json("POST", { admin_key: "test-admin-key" }), accessEnv()),
+      404,
+      "NOT_FOUND",
+    );
   });
 });
 
@@ -104,7 +141,11 @@ describe("refused Access JWTs: 401 with auth_mode access", () => {
 
   it("a signature by another key under the same kid, and a tampered payload", async () => {
     const { app } = await accessApp({ keys: [keys.rsaJwk] });
-    await expectError(await send(app, "/api/session", withJwt(await rs256(claims(), other)), accessEnv()), 401, "UNAUTHORIZED");
+    await expectError(
+      await send(app, "/api/session", withJwt(await rs256(claims(), other)), accessEnv()),
+      401,
+      "UNAUTHORIZED",
+    );
     const [h, , s] = (await rs256(claims())).split(".");
     const tampered = `${h}.${json64(claims({ email: "mallory@example.com" }))}.${s}`;
     await expectError(await send(app, "/api/session", withJwt(tampered), accessEnv()), 401, "UNAUTHORIZED");
@@ -122,7 +163,11 @@ describe("refused Access JWTs: 401 with auth_mode access", () => {
 
   it("certs that cannot be fetched fail closed", async () => {
     const { app } = await accessApp({ status: 503 });
-    await expectError(await send(app, "/api/session", withJwt(await rs256(claims())), accessEnv()), 401, "UNAUTHORIZED");
+    await expectError(
+      await send(app, "/api/session", withJwt(await rs256(claims())), accessEnv()),
+      401,
+      "UNAUTHORIZED",
+    );
   });
 });
 
@@ -131,14 +176,23 @@ describe("Access misconfigured", () => {
     const { app } = await accessApp({ keys: [keys.rsaJwk] });
     vi.spyOn(console, "error").mockImplementation(() => undefined);
     const token = await rs256(claims());
-    for (const env of [accessEnv({ ACCESS_AUD: "" }), accessEnv({ ACCESS_TEAM_DOMAIN: "" }), accessEnv({ ACCESS_TEAM_DOMAIN: "https://team.example.com/path" })]) {
+    for (const env of [
+      accessEnv({ ACCESS_AUD: "" }),
+      accessEnv({ ACCESS_TEAM_DOMAIN: "" }),
+      accessEnv({ ACCESS_TEAM_DOMAIN: "https://team.example.com/path" }),
+    ]) {
       await expectError(await send(app, "/api/gw/v1/stats", withJwt(token), env), 500, "INTERNAL_ERROR");
     }
   });
 
   it("the team domain may be given with https:// and a trailing slash", async () => {
     const { app } = await accessApp({ keys: [keys.rsaJwk] });
-    const res = await send(app, "/api/session", withJwt(await rs256(claims())), accessEnv({ ACCESS_TEAM_DOMAIN: `https://${TEAM}/` }));
+    const res = await send(
+      app,
+      "/api/session",
+      withJwt(await rs256(claims())),
+      accessEnv({ ACCESS_TEAM_DOMAIN: `https://${TEAM}/` }),
+    );
     expect(res.status).toBe(200);
   });
 });

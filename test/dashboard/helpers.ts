@@ -39,7 +39,12 @@ export function dashEnv(overrides: Partial<DashboardEnv> = {}): DashboardEnv {
 }
 
 /** Sends `init` to `path` on the app (a real Request; waits for its waitUntil work). */
-export async function send(app: DashboardApp, path: string, init: RequestInit = {}, env: DashboardEnv = dashEnv()): Promise<Response> {
+export async function send(
+  app: DashboardApp,
+  path: string,
+  init: RequestInit = {},
+  env: DashboardEnv = dashEnv(),
+): Promise<Response> {
   const ctx = createExecutionContext();
   const res = await app.fetch(new Request(`${DASH}${path}`, init), env, ctx);
   await waitOnExecutionContext(ctx);
@@ -67,7 +72,12 @@ export async function signIn(app: DashboardApp, env: DashboardEnv = dashEnv(), k
 }
 
 /** Asserts the gateway's error shape with `service` (default `dashboard`), and returns the body. */
-export async function expectError(res: Response, status: number, code: string, service = "dashboard"): Promise<ErrorBody> {
+export async function expectError(
+  res: Response,
+  status: number,
+  code: string,
+  service = "dashboard",
+): Promise<ErrorBody> {
   const text = await res.text();
   expect(res.status, text).toBe(status);
   expect(res.headers.get("Content-Type")).toMatch(/^application\/json/);
@@ -81,7 +91,12 @@ export async function expectError(res: Response, status: number, code: string, s
 }
 
 /** Polls `read` until `done` (for writes the gateway makes after its response). */
-export async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, tries = 100, intervalMs = 50): Promise<T> {
+export async function pollUntil<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  tries = 100,
+  intervalMs = 50,
+): Promise<T> {
   let value = await read();
   for (let i = 0; i < tries && !done(value); i++) {
     await new Promise((r) => setTimeout(r, intervalMs));
@@ -97,7 +112,8 @@ export function gatewayAdmin(path: string): Promise<Response> {
 
 /** Sends an admin request to the gateway directly (JSON body when given). */
 export function gatewayAdminSend(method: string, path: string, body?: unknown): Promise<Response> {
-  const json = body !== undefined ? { headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) } : undefined;
+  const json =
+    body !== undefined ? { headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) } : undefined;
   return SELF.fetch(`https://gateway.test${path}`, {
     method,
     headers: { "X-API-Key": ADMIN_KEY, ...json?.headers },
@@ -110,7 +126,10 @@ export function gatewayAdminSend(method: string, path: string, body?: unknown): 
  * `vars` (for example another ADMIN_API_KEYS); `set` changes them between
  * requests, as an operator changing a secret would.
  */
-export function gatewayWith(vars: Record<string, string>): { binding: Fetcher; set(vars: Record<string, string>): void } {
+export function gatewayWith(vars: Record<string, string>): {
+  binding: Fetcher;
+  set(vars: Record<string, string>): void;
+} {
   let current = vars;
   const binding = {
     async fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
@@ -137,5 +156,8 @@ export async function forgeCookie(claims: SessionClaims, secret: string): Promis
 /** A session id of the gateway's shape that it never issued. */
 export function unissuedSessionId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return `zs_${btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")}`;
+  return `zs_${btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "")}`;
 }

@@ -10,7 +10,21 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { createDashboardApp } from "../../dashboard/functions/_lib/app";
 import { SESSION_TTL_SECONDS } from "../../dashboard/functions/_lib/session";
 import { keyIdOf, sha256 } from "../../workers/gateway/src/auth/api-keys";
-import { ADMIN_KEY, CALLER_KEY, DASH, SESSION_SECRET, claimsOf, cookieOf, dashEnv, expectError, gatewayAdmin, gatewayAdminSend, json, send, signIn } from "./helpers";
+import {
+  ADMIN_KEY,
+  CALLER_KEY,
+  DASH,
+  SESSION_SECRET,
+  claimsOf,
+  cookieOf,
+  dashEnv,
+  expectError,
+  gatewayAdmin,
+  gatewayAdminSend,
+  json,
+  send,
+  signIn,
+} from "./helpers";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -23,7 +37,12 @@ describe("POST /api/login", () => {
     expect(res.status).toBe(200);
     const setCookie = res.headers.get("Set-Cookie") ?? "";
     expect(setCookie).toMatch(/; Path=\/; Max-Age=43200; HttpOnly; SameSite=Strict; Secure$/);
-    const body = (await res.json()) as { user: { sub: string }; mode: string; expires_at: string; jaeger_ui_url: string | null };
+    const body = (await res.json()) as {
+      user: { sub: string };
+      mode: string;
+      expires_at: string;
+      jaeger_ui_url: string | null;
+    };
     // The gateway's principal id of a secret-configured key.
     expect(body.user).toEqual({ sub: keyIdOf(await sha256(ADMIN_KEY)) });
     expect(body.mode).toBe("login");
@@ -59,9 +78,21 @@ describe("POST /api/login", () => {
       const body = await expectError(await send(app, "/api/login", login(key)), 400, "INVALID_REQUEST");
       expect(body.details).toEqual({ fields: [expect.objectContaining({ field: "admin_key" })] });
     }
-    const broken = await expectError(await send(app, "/api/login", { method: "POST", headers: { "Content-Type": "application/json" }, body: `{"admin_key": "${ADMIN_KEY}` }), 400, "INVALID_JSON");
+    const broken = await expectError(
+      await send(app, "/api/login", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: `{"admin_key": "${ADMIN_KEY}`,
+      }),
+      400,
+      "INVALID_JSON",
+    );
     expect(JSON.stringify(broken)).not.toContain(ADMIN_KEY);
-    await expectError(await send(app, "/api/login", { method: "POST", body: "admin_key=x" }), 415, "UNSUPPORTED_MEDIA_TYPE");
+    await expectError(
+      await send(app, "/api/login", { method: "POST", body: "admin_key=x" }),
+      415,
+      "UNSUPPORTED_MEDIA_TYPE",
+    );
   });
 
   it("answers other methods 405 with Allow", async () => {
@@ -72,9 +103,19 @@ describe("POST /api/login", () => {
 
   it("refuses a cross-origin login (403) before checking anything", async () => {
     const app = createDashboardApp();
-    await expectError(await send(app, "/api/login", login(ADMIN_KEY, { Origin: "https://evil.example" })), 403, "FORBIDDEN");
-    await expectError(await send(app, "/api/login", login(ADMIN_KEY, { "Sec-Fetch-Site": "cross-site" })), 403, "FORBIDDEN");
-    expect((await send(app, "/api/login", login(ADMIN_KEY, { Origin: DASH, "Sec-Fetch-Site": "same-origin" }))).status).toBe(200);
+    await expectError(
+      await send(app, "/api/login", login(ADMIN_KEY, { Origin: "https://evil.example" })),
+      403,
+      "FORBIDDEN",
+    );
+    await expectError(
+      await send(app, "/api/login", login(ADMIN_KEY, { "Sec-Fetch-Site": "cross-site" })),
+      403,
+      "FORBIDDEN",
+    );
+    expect(
+      (await send(app, "/api/login", login(ADMIN_KEY, { Origin: DASH, "Sec-Fetch-Site": "same-origin" }))).status,
+    ).toBe(200);
   });
 
   it("is throttled per client address by the gateway's AuthThrottle (429 with Retry-After, a right guess too); another address is not", async () => {
@@ -98,7 +139,11 @@ describe("POST /api/login", () => {
   it("fails closed (500, nothing signed) without a usable SESSION_SECRET or with an unknown DASHBOARD_AUTH", async () => {
     const app = createDashboardApp();
     vi.spyOn(console, "error").mockImplementation(() => undefined);
-    for (const env of [dashEnv({ SESSION_SECRET: "" }), dashEnv({ SESSION_SECRET: "too-short" }), dashEnv({ DASHBOARD_AUTH: "off" })]) {
+    for (const env of [
+      dashEnv({ SESSION_SECRET: "" }),
+      dashEnv({ SESSION_SECRET: "too-short" }),
+      dashEnv({ DASHBOARD_AUTH: "off" }),
+    ]) {
       const res = await send(app, "/api/login", login(ADMIN_KEY), env);
       expect(res.headers.get("Set-Cookie")).toBeNull();
       await expectError(res, 500, "INTERNAL_ERROR");
@@ -114,13 +159,22 @@ describe("the session", () => {
     const cookie = await signIn(app);
     const res = await send(app, "/api/session", { headers: { Cookie: `other=1; ${cookie}` } });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ user: { sub: keyIdOf(await sha256(ADMIN_KEY)) }, mode: "login", jaeger_ui_url: null });
+    expect(await res.json()).toMatchObject({
+      user: { sub: keyIdOf(await sha256(ADMIN_KEY)) },
+      mode: "login",
+      jaeger_ui_url: null,
+    });
   });
 
   it("carries JAEGER_UI_URL when it is an http(s) URL", async () => {
     const app = createDashboardApp();
     const cookie = await signIn(app);
-    const read = async (url: string) => ((await (await send(app, "/api/session", { headers: { Cookie: cookie } }, dashEnv({ JAEGER_UI_URL: url }))).json()) as { jaeger_ui_url: string | null }).jaeger_ui_url;
+    const read = async (url: string) =>
+      (
+        (await (
+          await send(app, "/api/session", { headers: { Cookie: cookie } }, dashEnv({ JAEGER_UI_URL: url }))
+        ).json()) as { jaeger_ui_url: string | null }
+      ).jaeger_ui_url;
     expect(await read("http://localhost:16686")).toBe("http://localhost:16686");
     expect(await read("javascript:alert(1)")).toBeNull();
   });
@@ -129,7 +183,11 @@ describe("the session", () => {
     const app = createDashboardApp();
     const cookie = await signIn(app);
     const read = async (url: string) =>
-      ((await (await send(app, "/api/session", { headers: { Cookie: cookie } }, dashEnv({ GATEWAY_PUBLIC_URL: url }))).json()) as { gateway_url: string | null }).gateway_url;
+      (
+        (await (
+          await send(app, "/api/session", { headers: { Cookie: cookie } }, dashEnv({ GATEWAY_PUBLIC_URL: url }))
+        ).json()) as { gateway_url: string | null }
+      ).gateway_url;
     expect(await read("https://gateway.example.com/")).toBe("https://gateway.example.com");
     expect(await read("http://localhost:8000")).toBe("http://localhost:8000");
     expect(await read("javascript:alert(1)")).toBeNull();
@@ -143,7 +201,11 @@ describe("the session", () => {
     now += (SESSION_TTL_SECONDS - 1) * 1000;
     expect((await send(app, "/api/session", { headers: { Cookie: cookie } })).status).toBe(200);
     now += 1000;
-    const body = await expectError(await send(app, "/api/session", { headers: { Cookie: cookie } }), 401, "UNAUTHORIZED");
+    const body = await expectError(
+      await send(app, "/api/session", { headers: { Cookie: cookie } }),
+      401,
+      "UNAUTHORIZED",
+    );
     expect(body.error).toMatch(/expired or invalid/);
   });
 

@@ -10,7 +10,20 @@ import { createDashboardApp } from "../../dashboard/functions/_lib/app";
 import { redactEvents } from "../../dashboard/functions/_lib/routes/gateway-proxy";
 import { SseParser } from "../../workers/shared/http/sse";
 import { keyIdOf, sha256 } from "../../workers/gateway/src/auth/api-keys";
-import { ADMIN_KEY, CALLER_KEY, SESSION_SECRET, type DashboardApp, claimsOf, dashEnv, expectError, gatewayAdmin, json, pollUntil, send, signIn } from "./helpers";
+import {
+  ADMIN_KEY,
+  CALLER_KEY,
+  SESSION_SECRET,
+  type DashboardApp,
+  claimsOf,
+  dashEnv,
+  expectError,
+  gatewayAdmin,
+  json,
+  pollUntil,
+  send,
+  signIn,
+} from "./helpers";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -25,11 +38,17 @@ beforeAll(async () => {
   callerId = keyIdOf(await sha256(CALLER_KEY));
 });
 
-const signedIn = (init: RequestInit = {}): RequestInit => ({ ...init, headers: { ...(init.headers as Record<string, string>), Cookie: cookie } });
+const signedIn = (init: RequestInit = {}): RequestInit => ({
+  ...init,
+  headers: { ...(init.headers as Record<string, string>), Cookie: cookie },
+});
 
 /** The gateway's request-log row for `id` (written after its response, so polled). */
 async function logged(id: string): Promise<{ key_id: string; path: string; status: number }> {
-  const res = await pollUntil(() => gatewayAdmin(`/v1/requests/${id}`), (r) => r.status === 200);
+  const res = await pollUntil(
+    () => gatewayAdmin(`/v1/requests/${id}`),
+    (r) => r.status === 200,
+  );
   expect(res.status).toBe(200);
   const { requests } = (await res.json()) as { requests: { key_id: string; path: string; status: number }[] };
   expect(requests).toHaveLength(1);
@@ -38,17 +57,32 @@ async function logged(id: string): Promise<{ key_id: string; path: string; statu
 
 describe("signed out", () => {
   it("every /api/gw path is 401 in the gateway's error shape and nothing reaches the gateway", async () => {
-    for (const [method, path] of [["GET", "/api/gw/v1/stats"], ["GET", "/api/gw/agents"], ["POST", "/api/gw/execute"], ["GET", "/api/gw/nope"]] as const) {
+    for (const [method, path] of [
+      ["GET", "/api/gw/v1/stats"],
+      ["GET", "/api/gw/agents"],
+      ["POST", "/api/gw/execute"],
+      ["GET", "/api/gw/nope"],
+    ] as const) {
       const res = await send(app, path, { method, headers: { "X-Request-Id": `dash-anon-${method}-${path.length}` } });
       const body = await expectError(res, 401, "UNAUTHORIZED");
       expect(body.details).toEqual({ auth_mode: "login" });
     }
-    const never = await pollUntil(() => gatewayAdmin("/v1/requests/dash-anon-GET-15"), (r) => r.status === 200, 5);
+    const never = await pollUntil(
+      () => gatewayAdmin("/v1/requests/dash-anon-GET-15"),
+      (r) => r.status === 200,
+      5,
+    );
     expect(never.status).toBe(404);
   });
 
   it("a key the browser sends is no credential for the dashboard", async () => {
-    await expectError(await send(app, "/api/gw/v1/stats", { headers: { "X-API-Key": ADMIN_KEY, Authorization: `Bearer ${ADMIN_KEY}` } }), 401, "UNAUTHORIZED");
+    await expectError(
+      await send(app, "/api/gw/v1/stats", {
+        headers: { "X-API-Key": ADMIN_KEY, Authorization: `Bearer ${ADMIN_KEY}` },
+      }),
+      401,
+      "UNAUTHORIZED",
+    );
   });
 });
 
@@ -65,7 +99,13 @@ describe("admin paths get GATEWAY_ADMIN_KEY", () => {
   });
 
   it("the browser's own X-API-Key is dropped, not forwarded", async () => {
-    const res = await send(app, "/api/gw/v1/stats", signedIn({ headers: { "X-Request-Id": "dash-stats-2", "X-API-Key": CALLER_KEY, Authorization: `Bearer ${CALLER_KEY}` } }));
+    const res = await send(
+      app,
+      "/api/gw/v1/stats",
+      signedIn({
+        headers: { "X-Request-Id": "dash-stats-2", "X-API-Key": CALLER_KEY, Authorization: `Bearer ${CALLER_KEY}` },
+      }),
+    );
     expect(res.status).toBe(200);
     expect((await logged("dash-stats-2")).key_id).toBe(adminId);
   });
@@ -78,7 +118,13 @@ describe("admin paths get GATEWAY_ADMIN_KEY", () => {
   });
 
   it("POST and PATCH reach the key API with the body; the audit log names the signed-in person, not what the browser claims", async () => {
-    const created = await send(app, "/api/gw/v1/keys", signedIn(json("POST", { name: "from-dashboard", scopes: ["agent-demo:echo"] }, { "X-Zahara-On-Behalf-Of": "mallory" })));
+    const created = await send(
+      app,
+      "/api/gw/v1/keys",
+      signedIn(
+        json("POST", { name: "from-dashboard", scopes: ["agent-demo:echo"] }, { "X-Zahara-On-Behalf-Of": "mallory" }),
+      ),
+    );
     const body = (await created.json()) as { key: { id: string; name: string }; secret: string };
     expect(created.status).toBe(201);
     // The new key's secret is shown once, as the gateway answers it: that is the point of creating one.
@@ -86,7 +132,9 @@ describe("admin paths get GATEWAY_ADMIN_KEY", () => {
     const patched = await send(app, `/api/gw/v1/keys/${body.key.id}`, signedIn(json("PATCH", { name: "renamed" })));
     expect(patched.status).toBe(200);
     expect(((await patched.json()) as { key: { name: string } }).key.name).toBe("renamed");
-    const audit = (await (await send(app, `/api/gw/v1/audit?target=${body.key.id}`, signedIn())).json()) as { entries: { action: string; actor: string; details: Record<string, unknown> }[] };
+    const audit = (await (await send(app, `/api/gw/v1/audit?target=${body.key.id}`, signedIn())).json()) as {
+      entries: { action: string; actor: string; details: Record<string, unknown> }[];
+    };
     expect(audit.entries.map((e) => [e.action, e.actor, e.details.on_behalf_of])).toEqual([
       ["key.update", adminId, adminId],
       ["key.create", adminId, adminId],
@@ -110,14 +158,27 @@ describe("admin paths get GATEWAY_ADMIN_KEY", () => {
   });
 
   it("passes the gateway's errors, status and Retry-After through (an isolated agent: 503 CIRCUIT_OPEN)", async () => {
-    const opened = await send(app, "/api/gw/v1/agents/agent-demo/breaker/open", signedIn(json("POST", { reason: "dashboard test" })));
+    const opened = await send(
+      app,
+      "/api/gw/v1/agents/agent-demo/breaker/open",
+      signedIn(json("POST", { reason: "dashboard test" })),
+    );
     expect(opened.status).toBe(200);
     // chaos: agent-demo is the only agent offering it, so no fallback answers instead.
-    const res = await send(app, "/api/gw/agents/agent-demo/execute", signedIn(json("POST", { task: "chaos", parameters: {} })));
+    const res = await send(
+      app,
+      "/api/gw/agents/agent-demo/execute",
+      signedIn(json("POST", { task: "chaos", parameters: {} })),
+    );
     const body = await expectError(res, 503, "CIRCUIT_OPEN", "gateway");
     expect(Number(res.headers.get("Retry-After"))).toBeGreaterThan(0);
     expect(body.request_id).toBe(res.headers.get("X-Request-Id"));
-    await expectError(await send(app, "/api/gw/v1/requests/no-such-id", signedIn()), 404, "REQUEST_NOT_FOUND", "gateway");
+    await expectError(
+      await send(app, "/api/gw/v1/requests/no-such-id", signedIn()),
+      404,
+      "REQUEST_NOT_FOUND",
+      "gateway",
+    );
   });
 });
 
@@ -131,7 +192,17 @@ describe("caller paths get GATEWAY_CALLER_KEY", () => {
   });
 
   it("POST /api/gw/execute runs a capability on the real agent, keeping the request id", async () => {
-    const res = await send(app, "/api/gw/execute", signedIn(json("POST", { task: "echo", agent: "agent-demo", parameters: { hello: "dashboard" } }, { "X-Request-Id": "dash-exec-1" })));
+    const res = await send(
+      app,
+      "/api/gw/execute",
+      signedIn(
+        json(
+          "POST",
+          { task: "echo", agent: "agent-demo", parameters: { hello: "dashboard" } },
+          { "X-Request-Id": "dash-exec-1" },
+        ),
+      ),
+    );
     const body = (await res.json()) as { result: unknown; agent: string; request_id: string };
     expect(res.status).toBe(200);
     expect(body).toMatchObject({ agent: "agent-demo", request_id: "dash-exec-1" });
@@ -141,13 +212,21 @@ describe("caller paths get GATEWAY_CALLER_KEY", () => {
   });
 
   it("forwards Accept: text/event-stream and passes the gateway's events through as they come", async () => {
-    const init = json("POST", { task: "echo", parameters: { hello: "stream" } }, { "X-Request-Id": "dash-stream-1", Accept: "text/event-stream" });
+    const init = json(
+      "POST",
+      { task: "echo", parameters: { hello: "stream" } },
+      { "X-Request-Id": "dash-stream-1", Accept: "text/event-stream" },
+    );
     const res = await send(app, "/api/gw/agents/agent-demo/execute", signedIn(init));
     expect(res.status).toBe(200);
     expect(res.headers.get("Content-Type")).toMatch(/^text\/event-stream/);
     const events = new SseParser().push(await res.text());
     expect(events.at(-1)).toMatchObject({ event: "done" });
-    expect(JSON.parse(events.at(-1)!.data)).toMatchObject({ result: { hello: "stream" }, request_id: "dash-stream-1", served_by: "agent-demo" });
+    expect(JSON.parse(events.at(-1)!.data)).toMatchObject({
+      result: { hello: "stream" },
+      request_id: "dash-stream-1",
+      served_by: "agent-demo",
+    });
   });
 
   it("redacts a server-held secret in an event stream even when it is split across chunks", async () => {
@@ -170,7 +249,13 @@ describe("caller paths get GATEWAY_CALLER_KEY", () => {
 
   it("forwards X-Timeout-Ms (a slow capability under a 300 ms deadline: 504)", async () => {
     vi.spyOn(console, "error").mockImplementation(() => undefined);
-    const res = await send(app, "/api/gw/execute", signedIn(json("POST", { task: "chaos", agent: "agent-demo", parameters: { delay_ms: 3000 } }, { "X-Timeout-Ms": "300" })));
+    const res = await send(
+      app,
+      "/api/gw/execute",
+      signedIn(
+        json("POST", { task: "chaos", agent: "agent-demo", parameters: { delay_ms: 3000 } }, { "X-Timeout-Ms": "300" }),
+      ),
+    );
     await expectError(res, 504, "UPSTREAM_TIMEOUT", "gateway");
   });
 
@@ -191,7 +276,17 @@ describe("what the proxy refuses", () => {
   });
 
   it("paths outside the gateway's API, and encoded separators: 404 from the dashboard", async () => {
-    for (const path of ["/api/gw", "/api/gw/", "/api/gw/admin", "/api/gw/v1x/stats", "/api/gw/agentsx", "/api/gw/agents%2F..%2Fv1%2Fstats", "/api/gw/agents/%2E%2Fx", "/api/gw/health/../v1/stats/.x", "/api/gw//v1/stats"]) {
+    for (const path of [
+      "/api/gw",
+      "/api/gw/",
+      "/api/gw/admin",
+      "/api/gw/v1x/stats",
+      "/api/gw/agentsx",
+      "/api/gw/agents%2F..%2Fv1%2Fstats",
+      "/api/gw/agents/%2E%2Fx",
+      "/api/gw/health/../v1/stats/.x",
+      "/api/gw//v1/stats",
+    ]) {
       const res = await send(app, path, signedIn());
       if (res.status === 200) throw new Error(`${path} was proxied`);
       await expectError(res, 404, "NOT_FOUND");
@@ -201,10 +296,23 @@ describe("what the proxy refuses", () => {
   it("a missing server key is a 500 (logged), never a call without a key", async () => {
     const lines: string[] = [];
     vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" ")));
-    const res = await send(app, "/api/gw/v1/stats", signedIn({ headers: { "X-Request-Id": "dash-nokey-1" } }), dashEnv({ GATEWAY_ADMIN_KEY: "" }));
+    const res = await send(
+      app,
+      "/api/gw/v1/stats",
+      signedIn({ headers: { "X-Request-Id": "dash-nokey-1" } }),
+      dashEnv({ GATEWAY_ADMIN_KEY: "" }),
+    );
     await expectError(res, 500, "INTERNAL_ERROR");
     expect(lines.join("\n")).toContain("GATEWAY_ADMIN_KEY is not set");
-    expect((await pollUntil(() => gatewayAdmin("/v1/requests/dash-nokey-1"), (r) => r.status === 200, 5)).status).toBe(404);
+    expect(
+      (
+        await pollUntil(
+          () => gatewayAdmin("/v1/requests/dash-nokey-1"),
+          (r) => r.status === 200,
+          5,
+        )
+      ).status,
+    ).toBe(404);
   });
 
   it("a gateway that cannot be reached is 502 UPSTREAM_UNREACHABLE", async () => {
@@ -225,16 +333,34 @@ describe("what the proxy refuses", () => {
 describe("secrecy", () => {
   it("no server-held key or session secret appears in any answer or any log line, even at debug level", async () => {
     const lines: string[] = [];
-    for (const m of ["log", "info", "warn", "error", "debug"] as const) vi.spyOn(console, m).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" ")));
+    for (const m of ["log", "info", "warn", "error", "debug"] as const)
+      vi.spyOn(console, m).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" ")));
     const env = dashEnv({ LOG_LEVEL: "debug" });
     const answers: string[] = [];
-    const record = async (res: Response) => answers.push(`${res.status} ${JSON.stringify([...res.headers])} ${await res.text()}`);
+    const record = async (res: Response) =>
+      answers.push(`${res.status} ${JSON.stringify([...res.headers])} ${await res.text()}`);
     await record(await send(app, "/api/login", json("POST", { admin_key: ADMIN_KEY }), env));
     await record(await send(app, "/api/login", json("POST", { admin_key: CALLER_KEY }), env));
-    for (const path of ["/api/session", "/api/gw/v1/stats", "/api/gw/agents", "/api/gw/health", "/api/gw/v1/keys", "/api/gw/v1/audit", "/api/gw/nope", "/api/gw/v1/requests?limit=5"]) {
+    for (const path of [
+      "/api/session",
+      "/api/gw/v1/stats",
+      "/api/gw/agents",
+      "/api/gw/health",
+      "/api/gw/v1/keys",
+      "/api/gw/v1/audit",
+      "/api/gw/nope",
+      "/api/gw/v1/requests?limit=5",
+    ]) {
       await record(await send(app, path, signedIn(), env));
     }
-    await record(await send(app, "/api/gw/execute", signedIn(json("POST", { task: "echo", agent: "agent-demo", parameters: {} })), env));
+    await record(
+      await send(
+        app,
+        "/api/gw/execute",
+        signedIn(json("POST", { task: "echo", agent: "agent-demo", parameters: {} })),
+        env,
+      ),
+    );
     expect(lines.some((l) => l.includes('"service":"dashboard"') && l.includes("request completed"))).toBe(true);
     const sessionValue = cookie.split("=")[1] as string;
     for (const secret of [ADMIN_KEY, CALLER_KEY, SESSION_SECRET, sessionValue, claimsOf(cookie).sid]) {

@@ -42,7 +42,11 @@ describe("signSession / verifySession", () => {
     const token = await signSession({ sid, sub: "admin", exp }, SECRET);
     const sig = token.split(".")[1];
     const otherSid = `zs_${"x".repeat(43)}`;
-    for (const payload of [{ sid, sub: "someone-else", exp }, { sid, sub: "admin", exp: exp + 3600 }, { sid: otherSid, sub: "admin", exp }]) {
+    for (const payload of [
+      { sid, sub: "someone-else", exp },
+      { sid, sub: "admin", exp: exp + 3600 },
+      { sid: otherSid, sub: "admin", exp },
+    ]) {
       expect(await verifySession(`${b64(JSON.stringify(payload))}.${sig}`, SECRET, NOW)).toBeUndefined();
     }
   });
@@ -51,14 +55,36 @@ describe("signSession / verifySession", () => {
     const token = await signSession({ sid, sub: "admin", exp }, SECRET);
     const [payload, sig] = token.split(".") as [string, string];
     const flipped = sig.slice(0, -2) + (sig.at(-2) === "A" ? "B" : "A") + sig.at(-1);
-    const bad = [`${payload}.${flipped}`, payload, `${payload}.`, `.${sig}`, `${token}.extra`, "", "not a token", `${payload}.${sig}==`, "x".repeat(5000)];
+    const bad = [
+      `${payload}.${flipped}`,
+      payload,
+      `${payload}.`,
+      `.${sig}`,
+      `${token}.extra`,
+      "",
+      "not a token",
+      `${payload}.${sig}==`,
+      "x".repeat(5000),
+    ];
     for (const value of bad) expect(await verifySession(value, SECRET, NOW), value.slice(0, 40)).toBeUndefined();
     expect(await verifySession(undefined, SECRET, NOW)).toBeUndefined();
   });
 
   it("refuses a correctly signed payload without a usable sid, sub or exp", async () => {
-    const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    const bad: unknown[] = [{ sid, exp }, { sid, sub: "", exp }, { sid, sub: "admin" }, { sid, sub: "admin", exp: "x" }, [1, 2]];
+    const key = await crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(SECRET),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
+    const bad: unknown[] = [
+      { sid, exp },
+      { sid, sub: "", exp },
+      { sid, sub: "admin" },
+      { sid, sub: "admin", exp: "x" },
+      [1, 2],
+    ];
     // No session id, or one that could not have come from the gateway (it goes into a gateway path).
     for (const badSid of [undefined, "", "../../v1/keys", 42]) bad.push({ sid: badSid, sub: "admin", exp });
     for (const claims of bad) {
@@ -113,8 +139,12 @@ describe("sessionSecret: which SESSION_SECRET may sign", () => {
 describe("the cookie", () => {
   it("is HttpOnly, SameSite=Strict, Path=/, 12 h, and Secure only over https", () => {
     expect(SESSION_TTL_SECONDS).toBe(43200);
-    expect(sessionCookie("v", { secure: true, maxAge: SESSION_TTL_SECONDS })).toBe("zahara_session=v; Path=/; Max-Age=43200; HttpOnly; SameSite=Strict; Secure");
-    expect(sessionCookie("v", { secure: false, maxAge: SESSION_TTL_SECONDS })).toBe("zahara_session=v; Path=/; Max-Age=43200; HttpOnly; SameSite=Strict");
+    expect(sessionCookie("v", { secure: true, maxAge: SESSION_TTL_SECONDS })).toBe(
+      "zahara_session=v; Path=/; Max-Age=43200; HttpOnly; SameSite=Strict; Secure",
+    );
+    expect(sessionCookie("v", { secure: false, maxAge: SESSION_TTL_SECONDS })).toBe(
+      "zahara_session=v; Path=/; Max-Age=43200; HttpOnly; SameSite=Strict",
+    );
     expect(clearedSessionCookie(true)).toBe("zahara_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict; Secure");
   });
 

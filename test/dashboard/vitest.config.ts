@@ -41,7 +41,9 @@ export default defineProject({
         // The request-log queue's consumer as in wrangler.toml, with a 50 ms batch timeout (tests poll D1 for rows).
         queueConsumers: testQueueConsumers(ROOT),
         // Every agent of the list; agent-demo with chaos on.
-        workers: agentWorkersOf((name): Record<string, string> => (name === "agent-demo" ? { CHAOS_ENABLED: "true" } : {})),
+        workers: agentWorkersOf((name): Record<string, string> =>
+          name === "agent-demo" ? { CHAOS_ENABLED: "true" } : {},
+        ),
       },
     }),
   ],

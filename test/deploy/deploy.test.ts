@@ -29,7 +29,9 @@ const existing = (): FakeAccount => ({
     { name: "someone-elses-db", uuid: "5f0c3c0e-0000-4000-8000-000000000003" },
   ],
   queues: ["zahara-request-log"],
-  workers: Object.fromEntries(SERVICES.map((s) => [s, s === "zahara-gateway" ? Object.keys(GATEWAY_SECRETS) : ["LLM_API_KEY"]])),
+  workers: Object.fromEntries(
+    SERVICES.map((s) => [s, s === "zahara-gateway" ? Object.keys(GATEWAY_SECRETS) : ["LLM_API_KEY"]]),
+  ),
   pages: { "zahara-dashboard": Object.keys(DASHBOARD_SECRETS) },
 });
 
@@ -37,14 +39,20 @@ const MIGRATIONS = [
   "wrangler d1 migrations apply zahara-request-log --remote -c wrangler.deploy.json",
   "wrangler d1 migrations apply zahara-access --remote -c wrangler.deploy.json",
 ];
-const PAGES_DEPLOY = "(in dashboard/) wrangler pages deploy dist --project-name zahara-dashboard --branch main --commit-dirty=true";
+const PAGES_DEPLOY =
+  "(in dashboard/) wrangler pages deploy dist --project-name zahara-dashboard --branch main --commit-dirty=true";
 
 let bin: string;
 let secretsFile: string;
 beforeAll(() => {
   bin = makeBin();
   secretsFile = path.join(mkdtempSync(path.join(tmpdir(), "zahara-secrets-")), "prod.secrets");
-  writeFileSync(secretsFile, Object.entries({ ...GATEWAY_SECRETS, ...DASHBOARD_SECRETS }).map(([k, v]) => `${k}=${v}\n`).join(""));
+  writeFileSync(
+    secretsFile,
+    Object.entries({ ...GATEWAY_SECRETS, ...DASHBOARD_SECRETS })
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join(""),
+  );
 });
 afterAll(() => {
   rmSync(bin, { recursive: true, force: true });
@@ -72,7 +80,8 @@ describe.concurrent("npm run deploy against a stand-in wrangler", () => {
     ]);
     // The ids the creates returned reached the migrations and the gateway's deploy.
     const ids = Object.fromEntries(run.account.databases.map((d) => [d.name, d.uuid]));
-    for (const call of run.raw.filter((c) => c.args.includes("wrangler.deploy.json"))) expect(call.databaseIds).toEqual(ids);
+    for (const call of run.raw.filter((c) => c.args.includes("wrangler.deploy.json")))
+      expect(call.databaseIds).toEqual(ids);
     const gateway = run.raw.find((c) => c.args[0] === "deploy" && c.args.includes("--secrets-file"));
     expect(gateway?.secretNames).toEqual(Object.keys(GATEWAY_SECRETS));
     expect(gateway?.secretsMode).toBe("600");
@@ -89,11 +98,23 @@ describe.concurrent("npm run deploy against a stand-in wrangler", () => {
     const run = await runDeploy(bin, existing(), []);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
-    expect(run.calls).toEqual([...lookups(true), ...MIGRATIONS, ...agentDeploys(), "wrangler deploy -c wrangler.deploy.json", "vite build -c dashboard/vite.config.ts", PAGES_DEPLOY]);
+    expect(run.calls).toEqual([
+      ...lookups(true),
+      ...MIGRATIONS,
+      ...agentDeploys(),
+      "wrangler deploy -c wrangler.deploy.json",
+      "vite build -c dashboard/vite.config.ts",
+      PAGES_DEPLOY,
+    ]);
     for (const call of run.raw.filter((c) => c.args.includes("wrangler.deploy.json"))) {
-      expect(call.databaseIds).toEqual({ "zahara-request-log": "5f0c3c0e-0000-4000-8000-000000000001", "zahara-access": "5f0c3c0e-0000-4000-8000-000000000002" });
+      expect(call.databaseIds).toEqual({
+        "zahara-request-log": "5f0c3c0e-0000-4000-8000-000000000001",
+        "zahara-access": "5f0c3c0e-0000-4000-8000-000000000002",
+      });
     }
-    expect(run.stdout).toMatch(/dashboard\s+https:\/\/0a1b2c3d\.zahara-dashboard\.pages\.dev {2}https:\/\/main\.zahara-dashboard\.pages\.dev/);
+    expect(run.stdout).toMatch(
+      /dashboard\s+https:\/\/0a1b2c3d\.zahara-dashboard\.pages\.dev {2}https:\/\/main\.zahara-dashboard\.pages\.dev/,
+    );
     expect(run.stdout).toMatch(/agent-\S+\s+no public address/);
   });
 
@@ -135,7 +156,12 @@ describe.concurrent("npm run deploy against a stand-in wrangler", () => {
     expect(run.code).toBe(0);
     expect(run.calls).toEqual([]);
     expect(run.stdout).toContain("Dry run: nothing is called.");
-    for (const line of [...lookups(true), "wrangler d1 create zahara-access", "create the Pages project zahara-dashboard, if missing", PAGES_DEPLOY]) {
+    for (const line of [
+      ...lookups(true),
+      "wrangler d1 create zahara-access",
+      "create the Pages project zahara-dashboard, if missing",
+      PAGES_DEPLOY,
+    ]) {
       expect(run.stdout).toContain(line);
     }
     expect(run.stdout).toMatch(/zahara-gateway\s+ADMIN_API_KEYS\s+required/);

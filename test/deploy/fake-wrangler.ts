@@ -91,7 +91,8 @@ const call: FakeCall = { program, args, cwd: process.cwd() };
 const configArg = flag(args, "-c");
 const config = program === "wrangler" && configArg ? readConfig(path.resolve(configArg)) : undefined;
 if (config && Object.keys(config.databaseIds).length > 0) call.databaseIds = config.databaseIds;
-const secretsArg = flag(args, "--secrets-file") ?? (args[0] === "pages" && args[2] === "bulk" ? args.at(-1) : undefined);
+const secretsArg =
+  flag(args, "--secrets-file") ?? (args[0] === "pages" && args[2] === "bulk" ? args.at(-1) : undefined);
 const secrets = secretsArg ? (JSON.parse(readFileSync(secretsArg, "utf8")) as Record<string, string>) : undefined;
 if (secretsArg && secrets) {
   call.secretNames = Object.keys(secrets);
@@ -104,11 +105,15 @@ function checkBindings(facts: ConfigFacts): void {
   for (const [name, id] of Object.entries(facts.databaseIds)) {
     if (!state.databases.some((d) => d.uuid === id)) fail(`D1 database ${name} (${id}) not found [code: 7404]`);
   }
-  for (const queue of facts.queues) if (!state.queues.includes(queue)) fail(`Queue "${queue}" does not exist. To create it, run: wrangler queues create ${queue}`);
+  for (const queue of facts.queues)
+    if (!state.queues.includes(queue))
+      fail(`Queue "${queue}" does not exist. To create it, run: wrangler queues create ${queue}`);
 }
 
 /** The arguments that are not flags or flag values (the commands put positionals before flags). */
-const positional = args.filter((a, i) => !a.startsWith("-") && !(i > 0 && args[i - 1]!.startsWith("-") && !args[i - 1]!.includes("=")));
+const positional = args.filter(
+  (a, i) => !a.startsWith("-") && !(i > 0 && args[i - 1]!.startsWith("-") && !args[i - 1]!.includes("=")),
+);
 const command = program === "vite" ? "vite" : positional.slice(0, 2).join(" ");
 if (state.failing === command) fail("A request to the Cloudflare API failed. [code: 10013]");
 switch (command) {
@@ -116,27 +121,44 @@ switch (command) {
     out("vite: built (stand-in)");
     break;
   case "d1 list":
-    out(JSON.stringify(state.databases.map((d) => ({ uuid: d.uuid, name: d.name, created_at: "2026-01-01T00:00:00.000Z", version: "production", num_tables: 0, file_size: 0 })), null, 2));
+    out(
+      JSON.stringify(
+        state.databases.map((d) => ({
+          uuid: d.uuid,
+          name: d.name,
+          created_at: "2026-01-01T00:00:00.000Z",
+          version: "production",
+          num_tables: 0,
+          file_size: 0,
+        })),
+        null,
+        2,
+      ),
+    );
     break;
   case "d1 create": {
     const name = positional[2]!;
     if (state.databases.some((d) => d.name === name)) fail("A database with that name already exists");
     const uuid = randomUUID();
     state.databases.push({ name, uuid });
-    out(`✅ Successfully created DB '${name}' in region WEUR\nCreated your new D1 database.\n\n[[d1_databases]]\nbinding = "DB"\ndatabase_name = "${name}"\ndatabase_id = "${uuid}"`);
+    out(
+      `✅ Successfully created DB '${name}' in region WEUR\nCreated your new D1 database.\n\n[[d1_databases]]\nbinding = "DB"\ndatabase_name = "${name}"\ndatabase_id = "${uuid}"`,
+    );
     break;
   }
   case "d1 migrations": {
     const name = positional[3]!;
     if (!config) fail("No configuration file found.");
     const id = config.databaseIds[name];
-    if (!id || !state.databases.some((d) => d.uuid === id)) fail(`D1 database ${name} (${id ?? "no id"}) not found [code: 7404]`);
+    if (!id || !state.databases.some((d) => d.uuid === id))
+      fail(`D1 database ${name} (${id ?? "no id"}) not found [code: 7404]`);
     out(`🌀 Executing on remote database ${name} (${id}):\n✅ Applied migrations`);
     break;
   }
   case "queues info": {
     const name = positional[2]!;
-    if (!state.queues.includes(name)) fail(`Queue "${name}" does not exist. To create it, run: wrangler queues create ${name}`);
+    if (!state.queues.includes(name))
+      fail(`Queue "${name}" does not exist. To create it, run: wrangler queues create ${name}`);
     out(`Queue Name: ${name}\nQueue ID: fake-queue-id`);
     break;
   }
@@ -147,15 +169,24 @@ switch (command) {
   case "secret list": {
     const name = config?.name ?? "";
     const names = state.workers[name];
-    if (!names) fail(`Worker "${name}" not found.\n\nIf this is a new Worker, run \`wrangler deploy\` first to create it.`);
-    out(JSON.stringify(names.map((n) => ({ name: n, type: "secret_text" })), null, "  "));
+    if (!names)
+      fail(`Worker "${name}" not found.\n\nIf this is a new Worker, run \`wrangler deploy\` first to create it.`);
+    out(
+      JSON.stringify(
+        names.map((n) => ({ name: n, type: "secret_text" })),
+        null,
+        "  ",
+      ),
+    );
     break;
   }
   case "deploy": {
     if (!config) fail("Missing entry-point");
     checkBindings(config);
     state.workers[config.name] = [...new Set([...(state.workers[config.name] ?? []), ...Object.keys(secrets ?? {})])];
-    const targets = config.workersDev ? [`https://${config.name}.fake.workers.dev`, "schedule: 17 3 * * *", "Producer for zahara-request-log"] : [];
+    const targets = config.workersDev
+      ? [`https://${config.name}.fake.workers.dev`, "schedule: 17 3 * * *", "Producer for zahara-request-log"]
+      : [];
     output({ type: "deploy", worker_name: config.name, version_id: randomUUID(), targets });
     out(`Uploaded ${config.name}\nDeployed ${config.name} triggers\n${targets.map((t) => `  ${t}`).join("\n")}`);
     break;
@@ -163,7 +194,18 @@ switch (command) {
   case "pages project": {
     const sub = positional[2];
     if (sub === "list") {
-      out(JSON.stringify(Object.keys(state.pages).map((p) => ({ "Project Name": p, "Project Domains": `${p}.pages.dev`, "Git Provider": "No", "Last Modified": "1 day ago" })), null, 2));
+      out(
+        JSON.stringify(
+          Object.keys(state.pages).map((p) => ({
+            "Project Name": p,
+            "Project Domains": `${p}.pages.dev`,
+            "Git Provider": "No",
+            "Last Modified": "1 day ago",
+          })),
+          null,
+          2,
+        ),
+      );
     } else if (sub === "create") {
       state.pages[positional[3]!] = [];
       out(`✨ Successfully created the '${positional[3]}' project.`);
@@ -175,7 +217,9 @@ switch (command) {
     const names = state.pages[project];
     if (!names) fail(`Project "${project}" does not exist.`);
     if (positional[2] === "list") {
-      out(`The "\u001b[34mproduction\u001b[39m" environment of your Pages project "${project}" has access to the following secrets:`);
+      out(
+        `The "\u001b[34mproduction\u001b[39m" environment of your Pages project "${project}" has access to the following secrets:`,
+      );
       for (const n of names) out(`  - ${n}: \u001b[3mValue Encrypted\u001b[23m`);
     } else if (positional[2] === "bulk") {
       state.pages[project] = [...new Set([...names, ...Object.keys(secrets ?? {})])];
@@ -189,7 +233,14 @@ switch (command) {
     const url = `https://0a1b2c3d.${project}.pages.dev`;
     const alias = `https://${flag(args, "--branch") ?? "main"}.${project}.pages.dev`;
     output({ type: "pages-deploy", pages_project: project, deployment_id: "0a1b2c3d", url });
-    output({ type: "pages-deploy-detailed", pages_project: project, deployment_id: "0a1b2c3d", url, alias, environment: "production" });
+    output({
+      type: "pages-deploy-detailed",
+      pages_project: project,
+      deployment_id: "0a1b2c3d",
+      url,
+      alias,
+      environment: "production",
+    });
     out(`✨ Deployment complete! Take a peek over at ${url}`);
     break;
   }

@@ -22,11 +22,16 @@ export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export function makeBin(): string {
   const bin = mkdtempSync(path.join(tmpdir(), "zahara-fake-bin-"));
   const source = readFileSync(path.join(ROOT, "test/deploy/fake-wrangler.ts"), "utf8");
-  const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } }).outputText;
+  const js = ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
+  }).outputText;
   writeFileSync(path.join(bin, "fake-wrangler.mjs"), js);
   for (const program of ["wrangler", "vite"]) {
     const file = path.join(bin, program);
-    writeFileSync(file, `#!/bin/sh\nexec "${process.execPath}" "${path.join(bin, "fake-wrangler.mjs")}" ${program} "$@"\n`);
+    writeFileSync(
+      file,
+      `#!/bin/sh\nexec "${process.execPath}" "${path.join(bin, "fake-wrangler.mjs")}" ${program} "$@"\n`,
+    );
     chmodSync(file, 0o755);
   }
   return bin;
@@ -35,7 +40,13 @@ export function makeBin(): string {
 /** A scratch checkout: the files the deploy reads, copied from this one. */
 export function makeRoot(): string {
   const root = mkdtempSync(path.join(tmpdir(), "zahara-deploy-root-"));
-  const files = ["wrangler.toml", ".dev.vars.example", "dashboard/wrangler.toml", "dashboard/.dev.vars.example", ...listWorkers(ROOT).map((w) => w.config)];
+  const files = [
+    "wrangler.toml",
+    ".dev.vars.example",
+    "dashboard/wrangler.toml",
+    "dashboard/.dev.vars.example",
+    ...listWorkers(ROOT).map((w) => w.config),
+  ];
   for (const file of new Set(files)) {
     mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
     cpSync(path.join(ROOT, file), path.join(root, file));
@@ -57,7 +68,12 @@ export interface DeployRun {
 }
 
 /** Runs the deploy with `args` against `account`; `env` adds to a clean environment (no secret from this shell). */
-export async function runDeploy(bin: string, account: FakeAccount, args: string[], env: Record<string, string> = {}): Promise<DeployRun> {
+export async function runDeploy(
+  bin: string,
+  account: FakeAccount,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<DeployRun> {
   const root = makeRoot();
   const scratch = mkdtempSync(path.join(tmpdir(), "zahara-deploy-run-"));
   const statePath = path.join(scratch, "account.json");
@@ -88,11 +104,21 @@ export async function runDeploy(bin: string, account: FakeAccount, args: string[
         .map((l) => JSON.parse(l) as FakeCall)
     : [];
   const calls = raw.map((c) => {
-    const args = c.args.map((a, i) => (c.args[i - 1] === "--secrets-file" || (c.args[2] === "bulk" && i === c.args.length - 1) ? "<file>" : a));
+    const args = c.args.map((a, i) =>
+      c.args[i - 1] === "--secrets-file" || (c.args[2] === "bulk" && i === c.args.length - 1) ? "<file>" : a,
+    );
     const dir = path.relative(root, c.cwd);
     return `${dir ? `(in ${dir}/) ` : ""}${[c.program, ...args].join(" ")}`;
   });
-  return { root, code, stdout, stderr, calls, raw, account: JSON.parse(readFileSync(statePath, "utf8")) as FakeAccount };
+  return {
+    root,
+    code,
+    stdout,
+    stderr,
+    calls,
+    raw,
+    account: JSON.parse(readFileSync(statePath, "utf8")) as FakeAccount,
+  };
 }
 
 /** The deploy's read-only lookups, in order, for this checkout's Workers (pages secrets: when the project exists). */

@@ -9,12 +9,22 @@ import { dashboardSecretNeeds } from "../../scripts/deploy-secrets";
 import { type AccountState, planDeploy } from "../../scripts/deploy/plan";
 import { readProject, readRawConfig, withDatabaseIds } from "../../scripts/deploy/project";
 import { describeStep } from "../../scripts/deploy/report";
-import { parseD1List, parseOutputFile, parsePagesSecrets, parseSecretList, queueMissing, workerMissing } from "../../scripts/deploy/wrangler-output";
+import {
+  parseD1List,
+  parseOutputFile,
+  parsePagesSecrets,
+  parseSecretList,
+  queueMissing,
+  workerMissing,
+} from "../../scripts/deploy/wrangler-output";
 import { ROOT } from "./harness";
 
 describe("reading wrangler's output", () => {
   it("reads the JSON lists, even after a line of text", () => {
-    expect(parseD1List(`note\n[{"uuid":"u1","name":"a","version":"production"},{"uuid":"u2","name":"b"}]`)).toEqual({ a: "u1", b: "u2" });
+    expect(parseD1List(`note\n[{"uuid":"u1","name":"a","version":"production"},{"uuid":"u2","name":"b"}]`)).toEqual({
+      a: "u1",
+      b: "u2",
+    });
     expect(parseSecretList(`[\n  {"name": "ADMIN_API_KEYS", "type": "secret_text"}\n]`)).toEqual(["ADMIN_API_KEYS"]);
     expect(() => parseD1List("✘ [ERROR] Not logged in")).toThrow("no JSON");
   });
@@ -25,16 +35,31 @@ describe("reading wrangler's output", () => {
   });
 
   it("tells a missing queue or Worker from any other failure", () => {
-    expect(queueMissing('✘ [ERROR] Queue "q" does not exist. To create it, run: wrangler queues create q', "q")).toBe(true);
+    expect(queueMissing('✘ [ERROR] Queue "q" does not exist. To create it, run: wrangler queues create q', "q")).toBe(
+      true,
+    );
     expect(queueMissing("✘ [ERROR] Authentication error [code: 10000]", "q")).toBe(false);
-    expect(workerMissing('✘ [ERROR] Worker "zahara-gateway" not found.\n\nIf this is a new Worker, run `wrangler deploy` first')).toBe(true);
+    expect(
+      workerMissing(
+        '✘ [ERROR] Worker "zahara-gateway" not found.\n\nIf this is a new Worker, run `wrangler deploy` first',
+      ),
+    ).toBe(true);
     expect(workerMissing("✘ [ERROR] A request to the Cloudflare API failed.")).toBe(false);
   });
 
   it("keeps the addresses of the output file, not the schedules and queues", () => {
     const lines = [
       { type: "wrangler-session", version: 1 },
-      { type: "deploy", targets: ["https://g.example.workers.dev", "api.example.com/*", "schedule: 17 3 * * *", "Producer for q", "Consumer for q"] },
+      {
+        type: "deploy",
+        targets: [
+          "https://g.example.workers.dev",
+          "api.example.com/*",
+          "schedule: 17 3 * * *",
+          "Producer for q",
+          "Consumer for q",
+        ],
+      },
       { type: "pages-deploy-detailed", url: "https://1.p.pages.dev", alias: "https://main.p.pages.dev" },
     ];
     expect(parseOutputFile(lines.map((l) => JSON.stringify(l)).join("\n"))).toEqual({
@@ -47,7 +72,9 @@ describe("reading wrangler's output", () => {
 
 describe("the plan", () => {
   const project = readProject(ROOT);
-  const allSecrets = Object.fromEntries(project.workers.map((w) => [w.service, w.secrets.filter((s) => s.required).map((s) => s.name)]));
+  const allSecrets = Object.fromEntries(
+    project.workers.map((w) => [w.service, w.secrets.filter((s) => s.required).map((s) => s.name)]),
+  );
   const partly: AccountState = {
     databases: { "zahara-access": "id-access" },
     queues: [],
@@ -60,7 +87,9 @@ describe("the plan", () => {
     const plan = planDeploy(project, partly, { workers: {}, pages: [] }, ["--minify"]);
     const kinds = plan.steps.map((s) => s.kind);
     expect(plan.missing).toEqual([]);
-    expect(plan.steps.filter((s) => s.kind === "create-d1").map((s) => describeStep(s).command)).toEqual(["wrangler d1 create zahara-request-log"]);
+    expect(plan.steps.filter((s) => s.kind === "create-d1").map((s) => describeStep(s).command)).toEqual([
+      "wrangler d1 create zahara-request-log",
+    ]);
     expect(kinds.indexOf("create-d1")).toBeLessThan(kinds.indexOf("create-queue"));
     expect(kinds).not.toContain("create-pages");
     const deploys = plan.steps.flatMap((s) => (s.kind === "deploy-worker" ? [s] : []));
@@ -71,7 +100,9 @@ describe("the plan", () => {
 
   it("only required secrets stop it: SESSION_SECRET is optional with DASHBOARD_AUTH = access", () => {
     const pagesSecrets = ["GATEWAY_ADMIN_KEY", "GATEWAY_CALLER_KEY"];
-    expect(planDeploy(project, { ...partly, pagesSecrets }, { workers: {}, pages: [] }).missing.map((s) => s.need.name)).toEqual(["SESSION_SECRET"]);
+    expect(
+      planDeploy(project, { ...partly, pagesSecrets }, { workers: {}, pages: [] }).missing.map((s) => s.need.name),
+    ).toEqual(["SESSION_SECRET"]);
     const access = { ...project, pages: { ...project.pages, secrets: dashboardSecretNeeds("access") } };
     const plan = planDeploy(access, { ...partly, pagesSecrets }, { workers: {}, pages: [] });
     expect(plan.missing).toEqual([]);
@@ -81,7 +112,9 @@ describe("the plan", () => {
   it("writes the real ids into the generated config, and refuses a database without one", () => {
     const raw = readRawConfig(ROOT, "wrangler.toml");
     const ids = { "zahara-request-log": "id-log", "zahara-access": "id-access" };
-    expect(withDatabaseIds(raw, ids).d1_databases?.map((d) => [d.database_name, d.database_id, d.migrations_dir])).toEqual([
+    expect(
+      withDatabaseIds(raw, ids).d1_databases?.map((d) => [d.database_name, d.database_id, d.migrations_dir]),
+    ).toEqual([
       ["zahara-request-log", "id-log", "migrations/request-log"],
       ["zahara-access", "id-access", "migrations/access"],
     ]);

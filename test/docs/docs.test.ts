@@ -11,7 +11,13 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const pages = ["README.md", "dashboard/README.md", ...readdirSync(path.join(root, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+const pages = [
+  "README.md",
+  "dashboard/README.md",
+  ...readdirSync(path.join(root, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => `docs/${f}`),
+];
 const read = (file: string) => readFileSync(path.join(root, file), "utf8");
 
 /** GitHub's anchor for a heading: lowercased, punctuation dropped, spaces to hyphens. */
@@ -49,7 +55,13 @@ function codeText(): string {
   const parts: string[] = [];
   for (const dir of dirs) {
     for (const entry of readdirSync(path.join(root, dir), { recursive: true, withFileTypes: true })) {
-      if (!entry.isFile() || !/\.(ts|tsx)$/.test(entry.name) || entry.name.endsWith(".d.ts") || entry.parentPath.includes("node_modules")) continue;
+      if (
+        !entry.isFile() ||
+        !/\.(ts|tsx)$/.test(entry.name) ||
+        entry.name.endsWith(".d.ts") ||
+        entry.parentPath.includes("node_modules")
+      )
+        continue;
       parts.push(readFileSync(path.join(entry.parentPath, entry.name), "utf8"));
     }
   }
@@ -64,17 +76,21 @@ describe("documentation", () => {
         const [file, anchor] = href.split("#") as [string, string | undefined];
         const target = file === "" ? page : path.normalize(path.join(path.dirname(page), decodeURIComponent(file)));
         if (!existsSync(path.join(root, target))) broken.push(`${page}: ${href} (no ${target})`);
-        else if (anchor && target.endsWith(".md") && !anchorsOf(read(target)).has(anchor)) broken.push(`${page}: ${href} (no heading #${anchor})`);
+        else if (anchor && target.endsWith(".md") && !anchorsOf(read(target)).has(anchor))
+          broken.push(`${page}: ${href} (no heading #${anchor})`);
       }
     }
     expect(broken).toEqual([]);
   });
 
   it("every npm script named exists", () => {
-    const scripts = new Set(Object.keys((JSON.parse(read("package.json")) as { scripts: Record<string, string> }).scripts));
+    const scripts = new Set(
+      Object.keys((JSON.parse(read("package.json")) as { scripts: Record<string, string> }).scripts),
+    );
     const missing: string[] = [];
     for (const page of pages) {
-      for (const m of read(page).matchAll(/npm run (?:--silent )?([a-z][\w:-]*)/g)) if (!scripts.has(m[1]!)) missing.push(`${page}: npm run ${m[1]}`);
+      for (const m of read(page).matchAll(/npm run (?:--silent )?([a-z][\w:-]*)/g))
+        if (!scripts.has(m[1]!)) missing.push(`${page}: npm run ${m[1]}`);
     }
     expect(missing).toEqual([]);
   });

@@ -10,7 +10,10 @@ import { readFileSync } from "node:fs";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { describe, expect, it } from "vitest";
 
-const document = JSON.parse(readFileSync(new URL("../../docs/openapi.json", import.meta.url), "utf8")) as Record<string, unknown>;
+const document = JSON.parse(readFileSync(new URL("../../docs/openapi.json", import.meta.url), "utf8")) as Record<
+  string,
+  unknown
+>;
 
 describe("docs/openapi.json", () => {
   it("is valid OpenAPI 3.1, every reference resolving", async () => {
@@ -22,7 +25,9 @@ describe("docs/openapi.json", () => {
   });
 
   it("the validator refuses a document with a dangling reference or a malformed parameter", async () => {
-    const dangling = structuredClone(document) as { paths: Record<string, Record<string, { responses: Record<string, unknown>; parameters: unknown[] }>> };
+    const dangling = structuredClone(document) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown>; parameters: unknown[] }>>;
+    };
     dangling.paths["/health"]!.get!.responses["200"] = { $ref: "#/components/responses/Nope" };
     expect((await new Validator().validate(dangling)).valid).toBe(false);
     const malformed = structuredClone(document) as typeof dangling;

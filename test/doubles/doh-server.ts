@@ -75,7 +75,8 @@ export async function startDohServer(records: Record<string, DohRecords> = {}): 
       return json(200, { queries: name === null ? queries : queries.filter((q) => q.name === normalise(name)) });
     }
     if (req.method !== "GET" || url.pathname !== "/dns-query") return json(404, { error: "not found" });
-    if (!(req.headers.accept ?? "").includes("application/dns-json")) return json(400, { error: "accept application/dns-json" });
+    if (!(req.headers.accept ?? "").includes("application/dns-json"))
+      return json(400, { error: "accept application/dns-json" });
     const name = normalise(url.searchParams.get("name") ?? "");
     const type = TYPES[(url.searchParams.get("type") ?? "A").toLowerCase()];
     if (!name || !type) return json(400, { error: "name and type (A or AAAA) required" });
@@ -88,7 +89,11 @@ export async function startDohServer(records: Record<string, DohRecords> = {}): 
     const question = [{ name: `${name}.`, type: type.code }];
     const flags = { TC: false, RD: true, RA: true, AD: false, CD: false };
     const answer = (status: number, entries?: unknown[]) =>
-      json(200, { Status: status, ...flags, Question: question, ...(entries ? { Answer: entries } : {}) }, "application/dns-json");
+      json(
+        200,
+        { Status: status, ...flags, Question: question, ...(entries ? { Answer: entries } : {}) },
+        "application/dns-json",
+      );
     if (name === "servfail.test") return answer(2);
     const found = zone.get(name);
     if (!found) return answer(3);
@@ -96,7 +101,8 @@ export async function startDohServer(records: Record<string, DohRecords> = {}): 
     if (found.CNAME) {
       const alias = normalise(found.CNAME);
       entries.push({ name: `${name}.`, type: 5, TTL: 300, data: `${alias}.` });
-      for (const data of zone.get(alias)?.[type.key] ?? []) entries.push({ name: `${alias}.`, type: type.code, TTL: 300, data });
+      for (const data of zone.get(alias)?.[type.key] ?? [])
+        entries.push({ name: `${alias}.`, type: type.code, TTL: 300, data });
     } else {
       for (const data of found[type.key] ?? []) entries.push({ name: `${name}.`, type: type.code, TTL: 300, data });
     }

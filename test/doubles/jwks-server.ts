@@ -45,7 +45,8 @@ function readBody(req: IncomingMessage): Promise<string> {
 export async function startJwksServer(): Promise<JwksServer> {
   const sets = new Map<string, KeySet>();
   const server = createServer((req, res) => {
-    const send = (status: number, body: unknown) => res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(body));
+    const send = (status: number, body: unknown) =>
+      res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(body));
     const match = /^\/sets\/([^/]+)(\/jwks\.json|\/hits)?$/.exec(new URL(req.url ?? "/", "http://x").pathname);
     const name = match?.[1] ?? "";
     if (!match || !NAME.test(name)) return send(404, { error: "not found" });

@@ -45,7 +45,13 @@ export interface OpenAiDouble {
   close(): Promise<void>;
 }
 
-type Schema = { type?: string; properties?: Record<string, Schema>; required?: string[]; enum?: unknown[]; items?: Schema };
+type Schema = {
+  type?: string;
+  properties?: Record<string, Schema>;
+  required?: string[];
+  enum?: unknown[];
+  items?: Schema;
+};
 
 /** Builds a value that satisfies a (simple) JSON Schema. */
 export function sampleFor(schema: Schema | undefined, text = "stub"): unknown {
@@ -98,12 +104,19 @@ function answer(body: CompletionRequest): { status: number; headers?: Record<str
   const system = body.messages?.find((m) => m.role === "system")?.content ?? "";
   const schema = body.response_format?.json_schema?.schema;
   const model = body.model ?? "unknown";
-  if (user.includes("__provider_500__")) return { status: 500, json: { error: { message: "The server had an error", type: "server_error" } } };
+  if (user.includes("__provider_500__"))
+    return { status: 500, json: { error: { message: "The server had an error", type: "server_error" } } };
   if (user.includes("__provider_429__")) {
-    return { status: 429, headers: { "Retry-After": "7" }, json: { error: { message: "Rate limit reached", type: "rate_limit_error" } } };
+    return {
+      status: 429,
+      headers: { "Retry-After": "7" },
+      json: { error: { message: "Rate limit reached", type: "rate_limit_error" } },
+    };
   }
-  if (user.includes("__malformed__")) return { status: 200, json: completion("Sure! Here is a summary of your text.", model) };
-  if (user.includes("__wrong_shape__")) return { status: 200, json: completion(JSON.stringify({ unexpected: true }), model) };
+  if (user.includes("__malformed__"))
+    return { status: 200, json: completion("Sure! Here is a summary of your text.", model) };
+  if (user.includes("__wrong_shape__"))
+    return { status: 200, json: completion(JSON.stringify({ unexpected: true }), model) };
   const value = sampleFor(schema, "stub") as Record<string, unknown>;
   if (user.includes("__echo_prompt__")) {
     const key = firstStringKey(schema);
@@ -176,9 +189,12 @@ export async function startOpenAiDouble(apiKey = "test-llm-key"): Promise<OpenAi
       };
       if (req.method === "GET" && req.url === "/v1/__huge_stats__") return send(200, huge);
       if (req.method === "GET" && req.url === "/v1/__stream_stats__") return send(200, streams);
-      if (req.method !== "POST" || req.url !== "/v1/chat/completions") return send(404, { error: { message: "not found" } });
+      if (req.method !== "POST" || req.url !== "/v1/chat/completions")
+        return send(404, { error: { message: "not found" } });
       if (req.headers.authorization !== `Bearer ${apiKey}`) {
-        return send(401, { error: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" } });
+        return send(401, {
+          error: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" },
+        });
       }
       let body: CompletionRequest;
       try {
@@ -186,14 +202,19 @@ export async function startOpenAiDouble(apiKey = "test-llm-key"): Promise<OpenAi
       } catch {
         return send(400, { error: { message: "invalid JSON" } });
       }
-      if (body.messages?.some((m) => m.role === "user" && m.content.includes("__huge__"))) return streamHuge(res, body.model ?? "unknown", huge);
+      if (body.messages?.some((m) => m.role === "user" && m.content.includes("__huge__")))
+        return streamHuge(res, body.model ?? "unknown", huge);
       const out = answer(body);
       const slow = body.messages?.some((m) => m.content.includes("__slow__"));
       const reply = () => {
         if (body.stream !== true || out.status !== 200) return send(out.status, out.json, out.headers);
         const content = (out.json as ReturnType<typeof completion>).choices[0]?.message.content ?? "";
         const user = body.messages?.find((m) => m.role === "user")?.content ?? "";
-        streamCompletion(res, { model: body.model ?? "unknown", content, user, includeUsage: body.stream_options?.include_usage === true }, streams);
+        streamCompletion(
+          res,
+          { model: body.model ?? "unknown", content, user, includeUsage: body.stream_options?.include_usage === true },
+          streams,
+        );
       };
       setTimeout(reply, slow ? 2000 : 0);
     });

@@ -129,7 +129,10 @@ export function streamCompletion(res: StreamResponse, answer: StreamAnswer, stat
       }
       if (closed) return;
       res.write(chunk(model, {}, "stop", includeUsage));
-      if (includeUsage) res.write(event({ id: "chatcmpl-test", object: "chat.completion.chunk", model, choices: [], usage: STREAM_USAGE }));
+      if (includeUsage)
+        res.write(
+          event({ id: "chatcmpl-test", object: "chat.completion.chunk", model, choices: [], usage: STREAM_USAGE }),
+        );
       res.end(event("[DONE]"));
     };
     return pump();
@@ -145,7 +148,9 @@ export function streamCompletion(res: StreamResponse, answer: StreamAnswer, stat
     ? []
     : [
         chunk(model, {}, "stop", includeUsage),
-        ...(includeUsage && !user.includes("__stream_no_usage__") ? [event({ id: "chatcmpl-test", object: "chat.completion.chunk", model, choices: [], usage: STREAM_USAGE })] : []),
+        ...(includeUsage && !user.includes("__stream_no_usage__")
+          ? [event({ id: "chatcmpl-test", object: "chat.completion.chunk", model, choices: [], usage: STREAM_USAGE })]
+          : []),
         event("[DONE]"),
       ];
   const writes = [...parts.map(content), ...tail];

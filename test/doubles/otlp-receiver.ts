@@ -62,7 +62,10 @@ function attrs(list: OtlpAttr[] | undefined): Record<string, unknown> {
 export function flatten(body: unknown): ReceivedSpan[] {
   const out: ReceivedSpan[] = [];
   const resourceSpans = (body as { resourceSpans?: unknown[] }).resourceSpans ?? [];
-  for (const rs of resourceSpans as { resource?: { attributes?: OtlpAttr[] }; scopeSpans?: { spans?: Record<string, unknown>[] }[] }[]) {
+  for (const rs of resourceSpans as {
+    resource?: { attributes?: OtlpAttr[] };
+    scopeSpans?: { spans?: Record<string, unknown>[] }[];
+  }[]) {
     const service = String(attrs(rs.resource?.attributes)["service.name"] ?? "");
     for (const ss of rs.scopeSpans ?? []) {
       for (const s of ss.spans ?? []) {
@@ -162,7 +165,8 @@ export async function startOtlpReceiver({ keepSpans = true }: OtlpReceiverOption
 
   const control = createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://control");
-    const json = (status: number, value: unknown) => res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(value));
+    const json = (status: number, value: unknown) =>
+      res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(value));
     if (req.method === "GET" && url.pathname === "/spans") return json(200, spans);
     if (req.method === "DELETE" && url.pathname === "/spans") {
       spans.length = 0;

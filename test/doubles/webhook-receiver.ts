@@ -89,7 +89,8 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
 
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://receiver");
-    const json = (status: number, value: unknown) => res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(value));
+    const json = (status: number, value: unknown) =>
+      res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(value));
     let body: string;
     try {
       body = await readBody(req);
@@ -103,7 +104,8 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       } catch {
         return json(400, { error: "body is not JSON" });
       }
-      if (!MODES.includes(input.mode as ReceiverMode)) return json(400, { error: `mode must be one of ${MODES.join(", ")}` });
+      if (!MODES.includes(input.mode as ReceiverMode))
+        return json(400, { error: `mode must be one of ${MODES.join(", ")}` });
       const num = (v: unknown, d: number) => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : d);
       const next: PathSettings = {
         mode: input.mode as ReceiverMode,
@@ -122,17 +124,27 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       const matches = (d: ReceivedDelivery) => path === null || d.path === path;
       if (req.method === "GET") return json(200, { deliveries: deliveries.filter(matches) });
       if (req.method === "DELETE") {
-        for (let i = deliveries.length - 1; i >= 0; i--) if (matches(deliveries[i] as ReceivedDelivery)) deliveries.splice(i, 1);
+        for (let i = deliveries.length - 1; i >= 0; i--)
+          if (matches(deliveries[i] as ReceivedDelivery)) deliveries.splice(i, 1);
         if (path !== null) failures.set(path, 0);
         return json(200, {});
       }
     }
-    if (url.pathname.startsWith("/__") || req.method !== "POST") return json(405, { error: "deliveries are POSTs; /__ paths are the control API" });
+    if (url.pathname.startsWith("/__") || req.method !== "POST")
+      return json(405, { error: "deliveries are POSTs; /__ paths are the control API" });
 
     const path = url.pathname;
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(", ") : (value ?? "");
-    const record: ReceivedDelivery = { path, url: req.url ?? "/", headers, body, received_at: Date.now(), response: { status: 0 } };
+    for (const [name, value] of Object.entries(req.headers))
+      headers[name] = Array.isArray(value) ? value.join(", ") : (value ?? "");
+    const record: ReceivedDelivery = {
+      path,
+      url: req.url ?? "/",
+      headers,
+      body,
+      received_at: Date.now(),
+      response: { status: 0 },
+    };
     deliveries.push(record);
     const s = settings.get(path) ?? fallback;
     const failed = failures.get(path) ?? 0;

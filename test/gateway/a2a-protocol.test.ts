@@ -12,10 +12,17 @@ function rpc(body: string, headers: Record<string, string> = {}, agent = "agent-
   return post(`/agents/${agent}/a2a`, body, headers);
 }
 
-type RpcAnswer = { jsonrpc: string; id: unknown; result?: Record<string, unknown>; error?: { code: number; message: string; data?: unknown } };
+type RpcAnswer = {
+  jsonrpc: string;
+  id: unknown;
+  result?: Record<string, unknown>;
+  error?: { code: number; message: string; data?: unknown };
+};
 
-const call = (method: string, params?: unknown, id: unknown = 1) => JSON.stringify({ jsonrpc: "2.0", id, method, ...(params !== undefined ? { params } : {}) });
-const sendWith = (msg: Record<string, unknown>) => call("SendMessage", { message: { messageId: "m-1", role: "ROLE_USER", ...msg } });
+const call = (method: string, params?: unknown, id: unknown = 1) =>
+  JSON.stringify({ jsonrpc: "2.0", id, method, ...(params !== undefined ? { params } : {}) });
+const sendWith = (msg: Record<string, unknown>) =>
+  call("SendMessage", { message: { messageId: "m-1", role: "ROLE_USER", ...msg } });
 const echoData = { data: { task: "echo", parameters: {} } };
 
 describe("A2A protocol mistakes (hand-written bodies)", () => {
@@ -49,12 +56,26 @@ describe("A2A protocol mistakes (hand-written bodies)", () => {
     ["two data parts", sendWith({ parts: [echoData, echoData] }), -32602],
     ["a data part of another media type", sendWith({ parts: [{ ...echoData, mediaType: "image/png" }] }), -32005],
     ["a file part", sendWith({ parts: [{ url: "https://example.com/f.pdf" }] }), -32005],
-    ["a 0.3 file part", call("message/send", { message: { messageId: "m", role: "user", parts: [{ kind: "file", file: { uri: "https://x" } }] } }), -32005],
-    ["a 0.3 part of unknown kind", call("message/send", { message: { messageId: "m", role: "user", parts: [{ kind: "video" }] } }), -32602],
+    [
+      "a 0.3 file part",
+      call("message/send", {
+        message: { messageId: "m", role: "user", parts: [{ kind: "file", file: { uri: "https://x" } }] },
+      }),
+      -32005,
+    ],
+    [
+      "a 0.3 part of unknown kind",
+      call("message/send", { message: { messageId: "m", role: "user", parts: [{ kind: "video" }] } }),
+      -32602,
+    ],
     ["GetTask with a numeric id", call("GetTask", { id: 5 }), -32602],
     ["GetTask with an empty id", call("GetTask", { id: "" }), -32602],
     ["GetTask of an unknown task", call("GetTask", { id: "nope" }), -32001],
-    ["streaming", call("SendStreamingMessage", { message: { messageId: "m", role: "ROLE_USER", parts: [echoData] } }), -32004],
+    [
+      "streaming",
+      call("SendStreamingMessage", { message: { messageId: "m", role: "ROLE_USER", parts: [echoData] } }),
+      -32004,
+    ],
     ["0.3 streaming", call("message/stream", {}), -32004],
     ["a push notification config", call("CreateTaskPushNotificationConfig", {}), -32003],
     ["ListTasks", call("ListTasks", {}), -32004],
@@ -62,19 +83,26 @@ describe("A2A protocol mistakes (hand-written bodies)", () => {
     ["an unsupported A2A-Version", call("GetTask", { id: "x" }), -32009, { "A2A-Version": "9.9" }],
   ];
 
-  it.each(cases)("answers %s with a JSON-RPC error (HTTP 200), never a 500 or a stack", async (_name, body, code, headers) => {
-    const res = await rpc(body, headers);
-    const text = await res.text();
-    expect(res.status, text).toBe(200);
-    expect(text).not.toMatch(STACK);
-    const answer = JSON.parse(text) as RpcAnswer;
-    expect(answer.jsonrpc).toBe("2.0");
-    expect(answer.error?.code, text).toBe(code);
-    expect(answer.error?.message.length).toBeGreaterThan(0);
-  });
+  it.each(cases)(
+    "answers %s with a JSON-RPC error (HTTP 200), never a 500 or a stack",
+    async (_name, body, code, headers) => {
+      const res = await rpc(body, headers);
+      const text = await res.text();
+      expect(res.status, text).toBe(200);
+      expect(text).not.toMatch(STACK);
+      const answer = JSON.parse(text) as RpcAnswer;
+      expect(answer.jsonrpc).toBe("2.0");
+      expect(answer.error?.code, text).toBe(code);
+      expect(answer.error?.message.length).toBeGreaterThan(0);
+    },
+  );
 
   it("keeps the gateway's HTTP rules: JSON only (415), the body limit (413), an unknown agent (404)", async () => {
-    await expectError(await rpc(call("GetTask", { id: "x" }), { "Content-Type": "text/plain" }), 415, "UNSUPPORTED_MEDIA_TYPE");
+    await expectError(
+      await rpc(call("GetTask", { id: "x" }), { "Content-Type": "text/plain" }),
+      415,
+      "UNSUPPORTED_MEDIA_TYPE",
+    );
     await expectError(await rpc(sendWith({ parts: [{ text: "x".repeat(5000) }] })), 413, "PAYLOAD_TOO_LARGE");
     await expectError(await rpc(call("GetTask", { id: "x" }), {}, "agent-nope"), 404, "AGENT_NOT_FOUND");
   });
@@ -85,9 +113,36 @@ const requestArb = fc.record(
   {
     jsonrpc: fc.oneof(fc.constant("2.0"), oddValueArb),
     id: fc.oneof(fc.integer(), fc.string({ maxLength: 300 }), oddValueArb),
-    method: fc.oneof(fc.constantFrom("SendMessage", "GetTask", "CancelTask", "message/send", "tasks/get", "tasks/cancel", "x"), nastyStringArb, oddValueArb),
+    method: fc.oneof(
+      fc.constantFrom("SendMessage", "GetTask", "CancelTask", "message/send", "tasks/get", "tasks/cancel", "x"),
+      nastyStringArb,
+      oddValueArb,
+    ),
     params: fc.oneof(
-      fc.record({ message: fc.oneof(fc.record({ messageId: fc.oneof(fc.string(), oddValueArb), role: fc.constantFrom("ROLE_USER", "user", 1, "x"), parts: fc.oneof(fc.array(fc.oneof(fc.constant(echoData), fc.record({ text: oddValueArb }), fc.record({ kind: fc.constantFrom("text", "data", "file"), data: oddValueArb }), oddValueArb), { maxLength: 3 }), oddValueArb) }, { requiredKeys: [] }), oddValueArb) }),
+      fc.record({
+        message: fc.oneof(
+          fc.record(
+            {
+              messageId: fc.oneof(fc.string(), oddValueArb),
+              role: fc.constantFrom("ROLE_USER", "user", 1, "x"),
+              parts: fc.oneof(
+                fc.array(
+                  fc.oneof(
+                    fc.constant(echoData),
+                    fc.record({ text: oddValueArb }),
+                    fc.record({ kind: fc.constantFrom("text", "data", "file"), data: oddValueArb }),
+                    oddValueArb,
+                  ),
+                  { maxLength: 3 },
+                ),
+                oddValueArb,
+              ),
+            },
+            { requiredKeys: [] },
+          ),
+          oddValueArb,
+        ),
+      }),
       fc.record({ id: fc.oneof(fc.uuid(), nastyStringArb, oddValueArb) }),
       oddValueArb,
     ),
@@ -99,7 +154,11 @@ describe("A2A fuzz", () => {
   it(
     "any body is a JSON-RPC answer (HTTP 200) or a 4xx: never a 500, never a stack",
     async () => {
-      const bodyArb = fc.oneof(requestArb.map((r) => JSON.stringify(r)), fc.array(requestArb, { maxLength: 3 }).map((b) => JSON.stringify(b)), fc.string({ maxLength: 200 }));
+      const bodyArb = fc.oneof(
+        requestArb.map((r) => JSON.stringify(r)),
+        fc.array(requestArb, { maxLength: 3 }).map((b) => JSON.stringify(b)),
+        fc.string({ maxLength: 200 }),
+      );
       await fc.assert(
         fc.asyncProperty(bodyArb, fc.constantFrom(undefined, "1.0", "0.3", "2"), async (body, version) => {
           const res = await rpc(body, version ? { "A2A-Version": version } : {});

@@ -19,8 +19,12 @@ async function createKey(body: Record<string, unknown>): Promise<string> {
   return ((await res.json()) as { key: KeyView; secret: string }).secret;
 }
 
-const run = (key: string, task: string, parameters: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
-  post("/agents/agent-demo/execute", { task, parameters }, { "X-API-Key": key, ...headers });
+const run = (
+  key: string,
+  task: string,
+  parameters: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+) => post("/agents/agent-demo/execute", { task, parameters }, { "X-API-Key": key, ...headers });
 
 /**
  * A key's own rate limit nearly as wide as agent-demo's (600/min, burst 50): a burst of calls reaches the key's
@@ -37,7 +41,8 @@ describe("the breaker counts only evidence the agent is responsible for", () => 
   it("an echo-only key cannot open the breaker with short X-Timeout-Ms", async () => {
     const attacker = await createKey({ scopes: ["agent-demo:echo"] });
     const statuses: number[] = [];
-    for (let i = 0; i < 8; i++) statuses.push((await run(attacker, "echo", { i }, { "X-Timeout-Ms": String(1 + (i % 3)) })).status);
+    for (let i = 0; i < 8; i++)
+      statuses.push((await run(attacker, "echo", { i }, { "X-Timeout-Ms": String(1 + (i % 3)) })).status);
     expect(statuses.every((s) => s === 504 || s === 200)).toBe(true);
     expect(statuses).toContain(504);
     expect(await breaker()).toMatchObject({ state: "closed", consecutiveFailures: 0 });
@@ -56,8 +61,12 @@ describe("the breaker counts only evidence the agent is responsible for", () => 
     const attacker = await createKey({ scopes: ["agent-demo:*"] });
     expect((await run(KEY, "echo")).status).toBe(200); // another principal uses the agent
     // 501 is a 5xx the agent answers (a failure) that is not retried: one failure per request.
-    for (let i = 0; i < 7; i++) await expectError(await run(attacker, "chaos", { fail_status: 501 }), 502, "UPSTREAM_FAILED");
-    expect(await breaker((b) => b.consecutiveFailures === 7)).toMatchObject({ state: "closed", consecutiveFailures: 7 });
+    for (let i = 0; i < 7; i++)
+      await expectError(await run(attacker, "chaos", { fail_status: 501 }), 502, "UPSTREAM_FAILED");
+    expect(await breaker((b) => b.consecutiveFailures === 7)).toMatchObject({
+      state: "closed",
+      consecutiveFailures: 7,
+    });
     expect((await run(KEY, "echo")).status).toBe(200);
     // Failures from a second principal make a quorum: the agent really is failing, and the breaker opens.
     for (let i = 0; i < 5; i++) await run(attacker, "chaos", { fail_status: 501 });
@@ -82,15 +91,24 @@ describe("a chosen X-Request-Id is never a key of shared state", () => {
     expect(ok).toBeGreaterThan(0);
     expect(ok).toBeLessThanOrEqual(configOf("agent-demo").keyMaxConcurrent!);
     // The rest are refused: by the key's cap, or by a rate limit (65 at once is past agent-demo's burst of 50).
-    for (const r of answers.filter((a) => a.status !== 200)) await expectError(r, r.status, r.status === 429 ? "RATE_LIMITED" : "CONCURRENCY_LIMIT");
+    for (const r of answers.filter((a) => a.status !== 200))
+      await expectError(r, r.status, r.status === 429 ? "RATE_LIMITED" : "CONCURRENCY_LIMIT");
     // Permits come back as the calls end, and a lease's block when the isolate gives it back (a TTL after its last use).
-    const after = await pollUntil(() => guardOf("agent-demo").snapshot(configOf("agent-demo")), (g) => g.inFlight === 0, 200);
+    const after = await pollUntil(
+      () => guardOf("agent-demo").snapshot(configOf("agent-demo")),
+      (g) => g.inFlight === 0,
+      200,
+    );
     expect(after.inFlight).toBe(0);
   });
 
   it("a key with a 3,000-token budget gets 3 calls of 1,000 estimated tokens, not 6, under one X-Request-Id", async () => {
     const key = await createKey({ scopes: ["agent-demo:summarize"], daily_token_budget: 3000 });
-    const answers = await Promise.all(Array.from({ length: 6 }, () => run(key, "summarize", { text: "__slow__ budget" }, { "X-Request-Id": "budget-id" })));
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        run(key, "summarize", { text: "__slow__ budget" }, { "X-Request-Id": "budget-id" }),
+      ),
+    );
     const statuses = answers.map((r) => r.status).sort();
     expect(statuses).toEqual([200, 200, 200, 429, 429, 429]);
   });
@@ -101,11 +119,20 @@ describe("a chosen X-Request-Id is never a key of shared state", () => {
     await SELF.fetch(`${BASE}/v1/keys`, { headers: { "X-Request-Id": "victim-id" } }); // 401
     await SELF.fetch(`${BASE}/nowhere`, { headers: { "X-Request-Id": "victim-id" } }); // 404
     const page = await pollUntil(
-      async () => (await (await admin("GET", "/v1/requests/victim-id")).json()) as { requests: { status: number; key_id: string | null; attempts: number }[] },
+      async () =>
+        (await (await admin("GET", "/v1/requests/victim-id")).json()) as {
+          requests: { status: number; key_id: string | null; attempts: number }[];
+        },
       (p) => (p.requests?.length ?? 0) >= 3,
     );
     const rows = page.requests.map((r) => [r.status, r.key_id === null ? null : "caller", r.attempts]);
-    expect(rows.sort()).toEqual([[200, "caller", 1], [401, null, 0], [404, null, 0]].sort());
+    expect(rows.sort()).toEqual(
+      [
+        [200, "caller", 1],
+        [401, null, 0],
+        [404, null, 0],
+      ].sort(),
+    );
   });
 });
 
@@ -117,7 +144,9 @@ describe("fair share: one key cannot take a whole agent's capacity", () => {
     await new Promise((r) => setTimeout(r, 400));
     expect((await run(KEY, "echo", { other: true })).status).toBe(200);
     const answers = await Promise.all(slow);
-    expect(answers.filter((r) => r.status === 200).length).toBeLessThanOrEqual(configOf("agent-demo").keyMaxConcurrent!);
+    expect(answers.filter((r) => r.status === 200).length).toBeLessThanOrEqual(
+      configOf("agent-demo").keyMaxConcurrent!,
+    );
   });
 });
 
@@ -138,11 +167,23 @@ describe("fair share defaults", () => {
 describe("error details name only what the caller may call", () => {
   it("TASK_NOT_FOUND, AGENT_NOT_FOUND and AMBIGUOUS_TASK list nothing outside an echo-only key's scope", async () => {
     const scoped = await createKey({ scopes: ["agent-demo:echo"] });
-    const task = await expectError(await post("/execute", { task: "nope" }, { "X-API-Key": scoped }), 404, "TASK_NOT_FOUND");
+    const task = await expectError(
+      await post("/execute", { task: "nope" }, { "X-API-Key": scoped }),
+      404,
+      "TASK_NOT_FOUND",
+    );
     expect(task.details).toEqual({ available: ["echo"] });
-    const named = await expectError(await post("/agents/agent-demo/execute", { task: "nope" }, { "X-API-Key": scoped }), 404, "TASK_NOT_FOUND");
+    const named = await expectError(
+      await post("/agents/agent-demo/execute", { task: "nope" }, { "X-API-Key": scoped }),
+      404,
+      "TASK_NOT_FOUND",
+    );
     expect(named.details).toEqual({ agent: "agent-demo", available: ["echo"] });
-    const agent = await expectError(await post("/agents/agent-nope/execute", { task: "echo" }, { "X-API-Key": scoped }), 404, "AGENT_NOT_FOUND");
+    const agent = await expectError(
+      await post("/agents/agent-nope/execute", { task: "echo" }, { "X-API-Key": scoped }),
+      404,
+      "AGENT_NOT_FOUND",
+    );
     expect(agent.details).toEqual({ available: ["agent-demo"] });
     // echo is offered by both agents: the scoped key is routed to the only one it may call.
     const routed = await post("/execute", { task: "echo", parameters: {} }, { "X-API-Key": scoped });
@@ -155,7 +196,11 @@ describe("answers are never cached", () => {
     const created = await admin("POST", "/v1/keys", { name: "cache", scopes: ["agent-demo:echo"] });
     expect(created.status).toBe(201);
     expect(created.headers.get("Cache-Control")).toBe("no-store");
-    for (const res of [await run(KEY, "echo"), await SELF.fetch(`${BASE}/v1/keys`), await SELF.fetch(`${BASE}/health`)]) {
+    for (const res of [
+      await run(KEY, "echo"),
+      await SELF.fetch(`${BASE}/v1/keys`),
+      await SELF.fetch(`${BASE}/health`),
+    ]) {
       expect(res.headers.get("Cache-Control")).toBe("no-store");
     }
   });

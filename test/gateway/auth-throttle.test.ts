@@ -63,7 +63,16 @@ describe("AuthThrottle", () => {
   });
 });
 
-const record = (id: string): KeyRecord => ({ id, name: id, scopes: ["*"], rateLimit: null, dailyTokenBudget: null, expiresAt: null, revokedAt: null, notAfter: null });
+const record = (id: string): KeyRecord => ({
+  id,
+  name: id,
+  scopes: ["*"],
+  rateLimit: null,
+  dailyTokenBudget: null,
+  expiresAt: null,
+  revokedAt: null,
+  notAfter: null,
+});
 
 describe("KeyCache", () => {
   it("answers within the TTL only; misses are cached; stale records (never misses) serve while D1 fails", () => {

@@ -63,7 +63,8 @@ describe("API keys", () => {
 
   it("never writes a key to a log line, error or response", async () => {
     const lines: string[] = [];
-    for (const m of ["log", "warn", "error"] as const) vi.spyOn(console, m).mockImplementation((l: string) => void lines.push(String(l)));
+    for (const m of ["log", "warn", "error"] as const)
+      vi.spyOn(console, m).mockImplementation((l: string) => void lines.push(String(l)));
     const debugEnv = { ...env, LOG_LEVEL: "debug" } as Env;
     const call = (key: string) =>
       worker.fetch(
@@ -84,7 +85,10 @@ describe("API keys", () => {
       expect(t).not.toContain(KEY);
       expect(t).not.toContain("bad-key-should-not-leak");
     }
-    expect(JSON.parse(lines[0] as string)).toMatchObject({ status: 200, key_id: expect.stringMatching(/^key_[0-9a-f]{12}$/) });
+    expect(JSON.parse(lines[0] as string)).toMatchObject({
+      status: 200,
+      key_id: expect.stringMatching(/^key_[0-9a-f]{12}$/),
+    });
     expect(JSON.parse(lines[1] as string)).toMatchObject({ status: 401, level: "warn" });
   });
 

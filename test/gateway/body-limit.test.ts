@@ -66,7 +66,11 @@ describe("body limit", () => {
         controller.enqueue(chunk);
       },
     });
-    const req = new Request(`${BASE}/execute`, { method: "POST", headers: { "Content-Type": "application/json", "X-API-Key": KEY }, body: stream });
+    const req = new Request(`${BASE}/execute`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-API-Key": KEY },
+      body: stream,
+    });
     const res = await worker.fetch(req, env, ctx); // resolves before the client resumes: answered at once
     expect(res.status).toBe(413);
     resume();
@@ -82,7 +86,11 @@ describe("body limit", () => {
         controller.error(new Error("Network connection lost."));
       },
     });
-    const req = new Request(`${BASE}/execute`, { method: "POST", headers: { "Content-Type": "application/json", "X-API-Key": KEY }, body: stream });
+    const req = new Request(`${BASE}/execute`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-API-Key": KEY },
+      body: stream,
+    });
     const body = await expectError(await worker.fetch(req, env, ctx), 400, "INVALID_REQUEST");
     expect(body.error).toMatch(/ended before it was complete/);
   });

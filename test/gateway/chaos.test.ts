@@ -10,7 +10,11 @@ describe("chaos through the gateway", () => {
   });
 
   it("an agent 503 is a 502 too", async () => {
-    const body = await expectError(await post("/execute", { task: "chaos", parameters: { fail_status: 503 } }), 502, "UPSTREAM_FAILED");
+    const body = await expectError(
+      await post("/execute", { task: "chaos", parameters: { fail_status: 503 } }),
+      502,
+      "UPSTREAM_FAILED",
+    );
     expect(body.details).toMatchObject({ agent_status: 503 });
   });
 

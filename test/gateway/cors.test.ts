@@ -6,7 +6,11 @@ import { BASE, post } from "./helpers";
 function preflight(origin: string): Promise<Response> {
   return SELF.fetch(`${BASE}/execute`, {
     method: "OPTIONS",
-    headers: { Origin: origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type,x-api-key,x-request-id" },
+    headers: {
+      Origin: origin,
+      "Access-Control-Request-Method": "POST",
+      "Access-Control-Request-Headers": "content-type,x-api-key,x-request-id",
+    },
   });
 }
 

@@ -18,7 +18,11 @@ describe("400 bad request", () => {
   });
 
   it("names each bad field in details.fields", async () => {
-    const body = await expectError(await post("/execute", { task: 7, parameters: [1], extra: true }), 400, "INVALID_REQUEST");
+    const body = await expectError(
+      await post("/execute", { task: 7, parameters: [1], extra: true }),
+      400,
+      "INVALID_REQUEST",
+    );
     const fields = (body.details?.fields as { field: string }[]).map((f) => f.field).sort();
     expect(fields).toEqual(["extra", "parameters", "task"]);
   });
@@ -42,7 +46,11 @@ describe("400 bad request", () => {
 
 describe("401 unauthorized", () => {
   it("rejects a missing key", async () => {
-    const res = await SELF.fetch(`${BASE}/execute`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+    const res = await SELF.fetch(`${BASE}/execute`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: "{}",
+    });
     const body = await expectError(res, 401, "UNAUTHORIZED");
     expect(body.error).toMatch(/X-API-Key/);
   });
@@ -93,17 +101,29 @@ describe("405 method not allowed", () => {
 
 describe("415 unsupported media type", () => {
   it("rejects a non-JSON content type", async () => {
-    await expectError(await post("/execute", "task=echo", { "Content-Type": "application/x-www-form-urlencoded" }), 415, "UNSUPPORTED_MEDIA_TYPE");
+    await expectError(
+      await post("/execute", "task=echo", { "Content-Type": "application/x-www-form-urlencoded" }),
+      415,
+      "UNSUPPORTED_MEDIA_TYPE",
+    );
   });
 
   it("rejects a missing content type", async () => {
-    const res = await SELF.fetch(`${BASE}/execute`, { method: "POST", headers: { "X-API-Key": "test-key-primary" }, body: new Blob(["{}"]) });
+    const res = await SELF.fetch(`${BASE}/execute`, {
+      method: "POST",
+      headers: { "X-API-Key": "test-key-primary" },
+      body: new Blob(["{}"]),
+    });
     await expectError(res, 415, "UNSUPPORTED_MEDIA_TYPE");
   });
 
   it("accepts application/json with a charset and +json types", async () => {
-    expect((await post("/execute", { task: "chaos" }, { "Content-Type": "application/json; charset=utf-8" })).status).toBe(200);
-    expect((await post("/execute", { task: "chaos" }, { "Content-Type": "application/vnd.api+json" })).status).toBe(200);
+    expect(
+      (await post("/execute", { task: "chaos" }, { "Content-Type": "application/json; charset=utf-8" })).status,
+    ).toBe(200);
+    expect((await post("/execute", { task: "chaos" }, { "Content-Type": "application/vnd.api+json" })).status).toBe(
+      200,
+    );
   });
 });
 

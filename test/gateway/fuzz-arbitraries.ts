@@ -22,7 +22,15 @@ export const FUZZ = { verbose: fc.VerbosityLevel.Verbose, interruptAfterTimeLimi
 export const FUZZ_TIMEOUT_MS = 30_000;
 
 /** 5xx an execute route may answer for an agent that fails, is unreachable, slow or guarded (never 500). */
-export const EXECUTE_5XX: readonly ErrorCode[] = ["UPSTREAM_FAILED", "UPSTREAM_UNREACHABLE", "UPSTREAM_TIMEOUT", "CIRCUIT_OPEN", "CONCURRENCY_LIMIT", "AGENT_UNAVAILABLE", "GUARD_UNAVAILABLE"];
+export const EXECUTE_5XX: readonly ErrorCode[] = [
+  "UPSTREAM_FAILED",
+  "UPSTREAM_UNREACHABLE",
+  "UPSTREAM_TIMEOUT",
+  "CIRCUIT_OPEN",
+  "CONCURRENCY_LIMIT",
+  "AGENT_UNAVAILABLE",
+  "GUARD_UNAVAILABLE",
+];
 /** 5xx an admin route may answer when its store (D1, a guard) cannot answer in time. */
 export const ADMIN_5XX: readonly ErrorCode[] = ["KEY_STORE_UNAVAILABLE", "GUARD_UNAVAILABLE", "LOG_UNAVAILABLE"];
 
@@ -30,7 +38,9 @@ const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
 export const STACK = /\n\s+at |\.ts:\d+|\.js:\d+/;
 
 /** A marker to hide in fuzzed values: `zz` and 16 hex digits. */
-export const markerArb = fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), minLength: 16, maxLength: 16 }).map((hex) => `zz${hex}`);
+export const markerArb = fc
+  .string({ unit: fc.constantFrom(..."0123456789abcdef"), minLength: 16, maxLength: 16 })
+  .map((hex) => `zz${hex}`);
 
 /** What a header value becomes once `Headers` has normalized it (trimmed), or null when fetch refuses it. */
 export function normalizedHeader(value: string): string | null {
@@ -44,7 +54,26 @@ export function normalizedHeader(value: string): string | null {
 /** Header-ish junk: printable ASCII, quotes and spaces, control characters (fetch refuses some). */
 export const junkArb = fc.oneof(
   { arbitrary: fc.string({ maxLength: 20 }), weight: 6 },
-  { arbitrary: fc.constantFrom("", " ", '"', "'", "\\", "<script>", "a b", "\t", "%00", "%0d%0a", ";", ",", "=", "../", "${x}"), weight: 4 },
+  {
+    arbitrary: fc.constantFrom(
+      "",
+      " ",
+      '"',
+      "'",
+      "\\",
+      "<script>",
+      "a b",
+      "\t",
+      "%00",
+      "%0d%0a",
+      ";",
+      ",",
+      "=",
+      "../",
+      "${x}",
+    ),
+    weight: 4,
+  },
   { arbitrary: fc.string({ unit: "binary-ascii", maxLength: 10 }), weight: 2 },
 );
 
@@ -53,7 +82,9 @@ export const unicodeArb = fc.string({ unit: "grapheme", minLength: 1, maxLength:
 
 /** A header value hiding `marker`: junk around it, sometimes overlong. */
 export function withMarker(junk: fc.Arbitrary<string> = junkArb): fc.Arbitrary<string> {
-  return fc.tuple(junk, markerArb, junk, fc.nat({ max: 400 })).map(([a, m, b, pad]) => `${a}${m}${b}${pad > 300 ? "p".repeat(pad * 4) : ""}`);
+  return fc
+    .tuple(junk, markerArb, junk, fc.nat({ max: 400 }))
+    .map(([a, m, b, pad]) => `${a}${m}${b}${pad > 300 ? "p".repeat(pad * 4) : ""}`);
 }
 
 /** A body text as a fuzzer would send it: any string, JSON of any value, or raw bytes (often not UTF-8). */
@@ -72,7 +103,20 @@ export function objectText(entries: readonly (readonly [string, string])[]): str
 }
 
 /** Keys that have bitten JavaScript object handling. */
-export const nastyKeyArb = fc.constantFrom("__proto__", "constructor", "prototype", "toString", "hasOwnProperty", "__defineGetter__", "valueOf", "", " ", "\u0000", "a.b", "[0]");
+export const nastyKeyArb = fc.constantFrom(
+  "__proto__",
+  "constructor",
+  "prototype",
+  "toString",
+  "hasOwnProperty",
+  "__defineGetter__",
+  "valueOf",
+  "",
+  " ",
+  "\u0000",
+  "a.b",
+  "[0]",
+);
 
 /** Strings that are huge, unicode, control characters or lone surrogates. */
 export const nastyStringArb = fc.oneof(
@@ -83,7 +127,11 @@ export const nastyStringArb = fc.oneof(
 );
 
 /** JSON text nested `depth` deep in arrays or objects. */
-export const deepJsonArb = fc.tuple(fc.integer({ min: 1, max: 3000 }), fc.boolean()).map(([depth, arrays]) => (arrays ? "[".repeat(depth) + "]".repeat(depth) : '{"a":'.repeat(depth) + "1" + "}".repeat(depth)));
+export const deepJsonArb = fc
+  .tuple(fc.integer({ min: 1, max: 3000 }), fc.boolean())
+  .map(([depth, arrays]) =>
+    arrays ? "[".repeat(depth) + "]".repeat(depth) : '{"a":'.repeat(depth) + "1" + "}".repeat(depth),
+  );
 
 /** A near-valid value of some field: the wrong type, an edge value, or a nasty string. */
 export const oddValueArb: fc.Arbitrary<unknown> = fc.oneof(
@@ -113,7 +161,10 @@ export interface SafeResponseOptions {
  * its status and text. A caller's request id that matches the rule is echoed
  * by design; any other is replaced by a UUIDv4 and reflected nowhere.
  */
-export async function expectSafeResponse(res: Response, opts: SafeResponseOptions = {}): Promise<{ status: number; text: string }> {
+export async function expectSafeResponse(
+  res: Response,
+  opts: SafeResponseOptions = {},
+): Promise<{ status: number; text: string }> {
   const { allowed5xx = [], services = ["gateway"], markers = [], secrets = [], requestId } = opts;
   const text = await res.text();
   const status = res.status;
@@ -127,7 +178,11 @@ export async function expectSafeResponse(res: Response, opts: SafeResponseOption
     expect(res.headers.get("Content-Type"), context).toMatch(/^application\/json/);
     const body = JSON.parse(text) as Record<string, unknown>;
     const keys = Object.keys(body).sort();
-    expect(keys, context).toEqual(body.details === undefined ? ["code", "duration_ms", "error", "request_id", "service"] : ["code", "details", "duration_ms", "error", "request_id", "service"]);
+    expect(keys, context).toEqual(
+      body.details === undefined
+        ? ["code", "duration_ms", "error", "request_id", "service"]
+        : ["code", "details", "duration_ms", "error", "request_id", "service"],
+    );
     expect(Object.keys(ERROR_CATALOG), context).toContain(body.code);
     expect(ERROR_CATALOG[body.code as ErrorCode].status, context).toBe(status);
     if (status >= 500) expect(allowed5xx, context).toContain(body.code);
@@ -141,9 +196,15 @@ export async function expectSafeResponse(res: Response, opts: SafeResponseOption
   }
   // The accepted id is the one place a sent value may come back.
   const unechoed = (s: string) => (accepted && requestId ? s.split(requestId).join("") : s);
-  const answered = [unechoed(text), ...[...res.headers].map(([name, value]) => `${name}: ${name.toLowerCase() === "x-request-id" ? unechoed(value) : value}`)];
+  const answered = [
+    unechoed(text),
+    ...[...res.headers].map(
+      ([name, value]) => `${name}: ${name.toLowerCase() === "x-request-id" ? unechoed(value) : value}`,
+    ),
+  ];
   for (const needle of [...markers, ...secrets].filter((n) => n.length > 0)) {
-    for (const part of answered) expect(part.includes(needle), `${needle} reflected in ${part.slice(0, 300)}`).toBe(false);
+    for (const part of answered)
+      expect(part.includes(needle), `${needle} reflected in ${part.slice(0, 300)}`).toBe(false);
   }
   return { status, text };
 }

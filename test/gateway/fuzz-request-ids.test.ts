@@ -31,7 +31,10 @@ const callArb: fc.Arbitrary<Call> = fc.record({
 
 function send(call: Call, prefix: string): Promise<Response> {
   const key = CALLERS[call.caller];
-  const headers: Record<string, string> = { "X-Request-Id": `${prefix}-${call.id}`, ...(key ? { "X-API-Key": key } : {}) };
+  const headers: Record<string, string> = {
+    "X-Request-Id": `${prefix}-${call.id}`,
+    ...(key ? { "X-API-Key": key } : {}),
+  };
   if (call.route === "execute") {
     return SELF.fetch(`${BASE}/agents/agent-demo/execute`, {
       method: "POST",
@@ -54,27 +57,43 @@ async function rowsOf(requestId: string): Promise<LoggedRow[]> {
 }
 
 describe("fuzzing X-Request-Id reuse", () => {
-  it("concurrent calls from several principals under shared ids: each has its own row, with its own principal", async () => {
-    const principals = [keyIdOf(await sha256(KEY)), keyIdOf(await sha256(HASHED_KEY)), null];
-    await fc.assert(
-      fc.asyncProperty(fc.array(callArb, { minLength: 2, maxLength: 12 }), async (calls) => {
-        const prefix = `fz-${crypto.randomUUID().slice(0, 8)}`;
-        const answers = await Promise.all(calls.map((c) => send(c, prefix)));
-        const statuses = await Promise.all(answers.map(async (r) => (await r.arrayBuffer(), r.status)));
-        expect(statuses.every((s) => s < 500)).toBe(true);
-        for (let id = 0; id <= 3; id++) {
-          const mine = calls.map((c, i) => ({ c, status: statuses[i]! })).filter(({ c }) => c.id === id);
-          if (mine.length === 0) continue;
-          const rows = await pollUntil(() => rowsOf(`${prefix}-${id}`), (r) => r.length >= mine.length, 100, 20);
-          const seen = rows.map((r) => `${r.key_id}/${r.status}`).sort();
-          // An unknown route is answered before authentication: nobody's row.
-          const sent = mine.map(({ c, status }) => `${c.route === "missing" ? null : principals[c.caller]}/${status}`).sort();
-          expect(seen).toEqual(sent);
-        }
-        const guard = await pollUntil(() => guardOf("agent-demo").snapshot(configOf("agent-demo")), (g) => g.inFlight === 0, 100, 20);
-        expect(guard.inFlight).toBe(0);
-      }),
-      { ...FUZZ, numRuns: 25 },
-    );
-  }, FUZZ_TIMEOUT_MS);
+  it(
+    "concurrent calls from several principals under shared ids: each has its own row, with its own principal",
+    async () => {
+      const principals = [keyIdOf(await sha256(KEY)), keyIdOf(await sha256(HASHED_KEY)), null];
+      await fc.assert(
+        fc.asyncProperty(fc.array(callArb, { minLength: 2, maxLength: 12 }), async (calls) => {
+          const prefix = `fz-${crypto.randomUUID().slice(0, 8)}`;
+          const answers = await Promise.all(calls.map((c) => send(c, prefix)));
+          const statuses = await Promise.all(answers.map(async (r) => (await r.arrayBuffer(), r.status)));
+          expect(statuses.every((s) => s < 500)).toBe(true);
+          for (let id = 0; id <= 3; id++) {
+            const mine = calls.map((c, i) => ({ c, status: statuses[i]! })).filter(({ c }) => c.id === id);
+            if (mine.length === 0) continue;
+            const rows = await pollUntil(
+              () => rowsOf(`${prefix}-${id}`),
+              (r) => r.length >= mine.length,
+              100,
+              20,
+            );
+            const seen = rows.map((r) => `${r.key_id}/${r.status}`).sort();
+            // An unknown route is answered before authentication: nobody's row.
+            const sent = mine
+              .map(({ c, status }) => `${c.route === "missing" ? null : principals[c.caller]}/${status}`)
+              .sort();
+            expect(seen).toEqual(sent);
+          }
+          const guard = await pollUntil(
+            () => guardOf("agent-demo").snapshot(configOf("agent-demo")),
+            (g) => g.inFlight === 0,
+            100,
+            20,
+          );
+          expect(guard.inFlight).toBe(0);
+        }),
+        { ...FUZZ, numRuns: 25 },
+      );
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 });

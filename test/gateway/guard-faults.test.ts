@@ -48,7 +48,12 @@ const overloaded = async () => {
  * Calls the gateway with `vars` on top of the test env; waits for its background work too (which may hold a
  * timer until the lease goes idle), unless `settle` is false.
  */
-async function call(task: string, parameters: Record<string, unknown>, vars: Record<string, string> = {}, settle = true): Promise<Response> {
+async function call(
+  task: string,
+  parameters: Record<string, unknown>,
+  vars: Record<string, string> = {},
+  settle = true,
+): Promise<Response> {
   const ctx = createExecutionContext();
   const req = new Request(`${BASE}/agents/agent-demo/execute`, {
     method: "POST",
@@ -105,7 +110,10 @@ describe("guard faults, with a lease", () => {
     // Once the guard answers again, the counts reach it.
     await restore();
     for (let i = 0; i < 3; i++) await call("echo", { after: i });
-    const m = await pollUntil(() => guard().metrics(configOf("agent-demo")), (x) => (x.counters.bypass?.stale ?? 0) > 0 && (x.counters.bypass?.open ?? 0) > 0);
+    const m = await pollUntil(
+      () => guard().metrics(configOf("agent-demo")),
+      (x) => (x.counters.bypass?.stale ?? 0) > 0 && (x.counters.bypass?.open ?? 0) > 0,
+    );
     expect(m.counters.bypass).toMatchObject({ stale: expect.any(Number), open: expect.any(Number) });
     expect(m.counters.bypass!.stale).toBeGreaterThanOrEqual(1);
     expect(m.counters.bypass!.open).toBeGreaterThanOrEqual(1);
@@ -114,7 +122,10 @@ describe("guard faults, with a lease", () => {
   it("a breaker last known open keeps refusing while the guard cannot answer", async () => {
     await lease();
     for (let i = 0; i < 5; i++) await call("chaos", { fail_status: 501 });
-    const snap = await pollUntil(() => guard().snapshot(configOf("agent-demo")), (s) => s.breaker.state === "open");
+    const snap = await pollUntil(
+      () => guard().snapshot(configOf("agent-demo")),
+      (s) => s.breaker.state === "open",
+    );
     expect(snap.breaker.state).toBe("open");
     // One more exchange so this isolate hears that the breaker is open.
     await expectError(await call("chaos", {}), 503, "CIRCUIT_OPEN");

@@ -43,7 +43,12 @@ export type ErrorShape = ErrorBody;
  * Asserts `res` is an error in the one shape with `status` and `code`, whose
  * request id matches the header, and that nothing looks like a stack trace.
  */
-export async function expectError(res: Response, status: number, code: string, service = "gateway"): Promise<ErrorShape> {
+export async function expectError(
+  res: Response,
+  status: number,
+  code: string,
+  service = "gateway",
+): Promise<ErrorShape> {
   const text = await res.text();
   expect(res.status, text).toBe(status);
   expect(res.headers.get("Content-Type")).toMatch(/^application\/json/);
@@ -69,7 +74,12 @@ export async function expectError(res: Response, status: number, code: string, s
  * the request log, trace exports. Reads `read()` until `done` holds, at most
  * `tries` more times `intervalMs` apart, and returns the last value read.
  */
-export async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, tries = 100, intervalMs = 20): Promise<T> {
+export async function pollUntil<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  tries = 100,
+  intervalMs = 20,
+): Promise<T> {
   let value = await read();
   for (let i = 0; i < tries && !done(value); i++) {
     await new Promise((r) => setTimeout(r, intervalMs));

@@ -31,18 +31,33 @@ beforeAll(async () => {
 /** Claims valid now (exp in 10 min), scoped to agent-demo's echo unless overridden; `undefined` values drop a claim. */
 function claims(extra: Record<string, unknown> = {}): Record<string, unknown> {
   const now = Math.floor(Date.now() / 1000);
-  const all: Record<string, unknown> = { iss: ISS, aud: AUD, sub: "client-42", capabilities: ["agent-demo:echo"], iat: now - 10, exp: now + 600, ...extra };
+  const all: Record<string, unknown> = {
+    iss: ISS,
+    aud: AUD,
+    sub: "client-42",
+    capabilities: ["agent-demo:echo"],
+    iat: now - 10,
+    exp: now + 600,
+    ...extra,
+  };
   return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined));
 }
 
 /** Signs a token: HS256 with `secret` (default the configured one; any bytes), RS256 or ES256 with the test key pairs (their kid by default). */
-function sign(alg: "HS256" | "RS256" | "ES256", payload: Record<string, unknown>, opts: { kid?: string; secret?: Uint8Array | string } = {}): Promise<string> {
+function sign(
+  alg: "HS256" | "RS256" | "ES256",
+  payload: Record<string, unknown>,
+  opts: { kid?: string; secret?: Uint8Array | string } = {},
+): Promise<string> {
   const kid = opts.kid ?? (alg === "RS256" ? rsaJwk.kid : alg === "ES256" ? ecJwk.kid : undefined);
   return signJwt(keys, alg, payload, { secret: opts.secret ?? SECRET, ...(kid ? { kid } : {}) });
 }
 
 /** Publishes `body` (`{keys}` or `{status}`) as a fresh key set on the JWKS double; returns the set's JWKS URL. */
-async function publishJwks(body: { keys?: unknown[]; status?: number }): Promise<{ url: string; hits: () => Promise<number> }> {
+async function publishJwks(body: {
+  keys?: unknown[];
+  status?: number;
+}): Promise<{ url: string; hits: () => Promise<number> }> {
   const name = `set-${crypto.randomUUID()}`;
   const res = await fetch(`${env.TEST_JWKS_URL}/sets/${name}`, { method: "PUT", body: JSON.stringify(body) });
   expect(res.status, await res.text()).toBe(200);
@@ -53,7 +68,12 @@ async function publishJwks(body: { keys?: unknown[]; status?: number }): Promise
 }
 
 /** JWT settings of the gateway. */
-type JwtEnv = Partial<Record<"JWT_ISSUER" | "JWT_AUDIENCE" | "JWT_HS256_SECRET" | "JWT_JWKS_URL" | "AUTH_FAILURE_LIMIT" | "LOG_LEVEL", string>>;
+type JwtEnv = Partial<
+  Record<
+    "JWT_ISSUER" | "JWT_AUDIENCE" | "JWT_HS256_SECRET" | "JWT_JWKS_URL" | "AUTH_FAILURE_LIMIT" | "LOG_LEVEL",
+    string
+  >
+>;
 const HS_ONLY: JwtEnv = { JWT_ISSUER: ISS, JWT_AUDIENCE: AUD, JWT_HS256_SECRET: SECRET };
 const jwksOnly = (url: string): JwtEnv => ({ JWT_ISSUER: ISS, JWT_AUDIENCE: AUD, JWT_JWKS_URL: url });
 
@@ -69,7 +89,10 @@ afterEach(() => vi.restoreAllMocks());
 async function call(jwtEnv: JwtEnv, token: string, path: string, body?: unknown): Promise<Response> {
   const headers: Record<string, string> = { Authorization: `Bearer ${token}`, "CF-Connecting-IP": ip };
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const req = new Request(`${BASE}${path}`, body === undefined ? { headers } : { method: "POST", headers, body: JSON.stringify(body) });
+  const req = new Request(
+    `${BASE}${path}`,
+    body === undefined ? { headers } : { method: "POST", headers, body: JSON.stringify(body) },
+  );
   return worker.fetch(req, { ...env, ...jwtEnv } as Env, createExecutionContext());
 }
 
@@ -96,12 +119,21 @@ describe("JWT auth: HS256 through the gateway", () => {
     const res = await execute(HS_ONLY, token, "agent-demo", "echo");
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ agent: "agent-demo", task: "echo", result: { text: "hi" } });
-    await expectServed(await call(HS_ONLY, token, "/agents/agent-demo/execute", { task: "echo", parameters: {} }), "agent-demo", "echo");
+    await expectServed(
+      await call(HS_ONLY, token, "/agents/agent-demo/execute", { task: "echo", parameters: {} }),
+      "agent-demo",
+      "echo",
+    );
   });
 
   it("outside that scope: 403 FORBIDDEN for agent-demo chaos and for agent-custom", async () => {
     const token = await sign("HS256", claims());
-    for (const [agent, task] of [["agent-demo", "chaos"], ["agent-demo", "summarize"], ["agent-custom", "echo"], ["agent-custom", "classify"]] as const) {
+    for (const [agent, task] of [
+      ["agent-demo", "chaos"],
+      ["agent-demo", "summarize"],
+      ["agent-custom", "echo"],
+      ["agent-custom", "classify"],
+    ] as const) {
       const body = await expectError(await execute(HS_ONLY, token, agent, task), 403, "FORBIDDEN");
       expect(body.details).toEqual({ agent, capability: task });
     }
@@ -117,16 +149,46 @@ describe("JWT auth: HS256 through the gateway", () => {
 
   it("every form of the capabilities claim, and the agents claim, is applied per call", async () => {
     const cases: { caps: string[]; agents?: string[]; allowed: [string, string][]; denied: [string, string][] }[] = [
-      { caps: ["agent-demo:*"], allowed: [["agent-demo", "chaos"], ["agent-demo", "echo"]], denied: [["agent-custom", "echo"]] },
-      { caps: ["*:echo"], allowed: [["agent-demo", "echo"], ["agent-custom", "echo"]], denied: [["agent-demo", "chaos"]] },
-      { caps: ["echo"], allowed: [["agent-custom", "echo"]], denied: [["agent-demo", "chaos"], ["agent-custom", "classify"]] },
-      { caps: ["*"], agents: ["agent-custom"], allowed: [["agent-custom", "echo"]], denied: [["agent-demo", "echo"], ["agent-demo", "chaos"]] },
+      {
+        caps: ["agent-demo:*"],
+        allowed: [
+          ["agent-demo", "chaos"],
+          ["agent-demo", "echo"],
+        ],
+        denied: [["agent-custom", "echo"]],
+      },
+      {
+        caps: ["*:echo"],
+        allowed: [
+          ["agent-demo", "echo"],
+          ["agent-custom", "echo"],
+        ],
+        denied: [["agent-demo", "chaos"]],
+      },
+      {
+        caps: ["echo"],
+        allowed: [["agent-custom", "echo"]],
+        denied: [
+          ["agent-demo", "chaos"],
+          ["agent-custom", "classify"],
+        ],
+      },
+      {
+        caps: ["*"],
+        agents: ["agent-custom"],
+        allowed: [["agent-custom", "echo"]],
+        denied: [
+          ["agent-demo", "echo"],
+          ["agent-demo", "chaos"],
+        ],
+      },
       { caps: ["Agent-Demo:echo", "ECHO"], allowed: [], denied: [["agent-demo", "echo"]] },
     ];
     for (const { caps, agents, allowed, denied } of cases) {
       const token = await sign("HS256", claims({ capabilities: caps, agents }));
       for (const [agent, task] of allowed) await expectServed(await execute(HS_ONLY, token, agent, task), agent, task);
-      for (const [agent, task] of denied) await expectError(await execute(HS_ONLY, token, agent, task), 403, "FORBIDDEN");
+      for (const [agent, task] of denied)
+        await expectError(await execute(HS_ONLY, token, agent, task), 403, "FORBIDDEN");
     }
   });
 });
@@ -136,7 +198,11 @@ describe("JWT auth: RS256 and ES256 from the JWKS endpoint", () => {
     const jwks = await publishJwks({ keys: [rsaJwk, ecJwk] });
     const cfg = jwksOnly(jwks.url);
     await expectServed(await execute(cfg, await sign("RS256", claims()), "agent-demo", "echo"), "agent-demo", "echo");
-    await expectServed(await execute(cfg, await sign("ES256", claims({ sub: "es-client" })), "agent-demo", "echo"), "agent-demo", "echo");
+    await expectServed(
+      await execute(cfg, await sign("ES256", claims({ sub: "es-client" })), "agent-demo", "echo"),
+      "agent-demo",
+      "echo",
+    );
     expect(await jwks.hits()).toBeGreaterThanOrEqual(1);
   });
 
@@ -144,12 +210,18 @@ describe("JWT auth: RS256 and ES256 from the JWKS endpoint", () => {
     const jwks = await publishJwks({ keys: [rsaJwk] });
     const cfg = jwksOnly(jwks.url);
     await expect401(await execute(cfg, await sign("ES256", claims()), "agent-demo", "echo"), /unknown key/);
-    await expect401(await execute(cfg, await sign("ES256", claims(), { kid: "rsa-1" }), "agent-demo", "echo"), /not a P-256 key/);
+    await expect401(
+      await execute(cfg, await sign("ES256", claims(), { kid: "rsa-1" }), "agent-demo", "echo"),
+      /not a P-256 key/,
+    );
   });
 
   it("a JWKS endpoint that fails → 401, and the endpoint was asked", async () => {
     const jwks = await publishJwks({ status: 503 });
-    await expect401(await execute(jwksOnly(jwks.url), await sign("RS256", claims()), "agent-demo", "echo"), /Signing keys unavailable/);
+    await expect401(
+      await execute(jwksOnly(jwks.url), await sign("RS256", claims()), "agent-demo", "echo"),
+      /Signing keys unavailable/,
+    );
     expect(await jwks.hits()).toBeGreaterThanOrEqual(1);
   });
 });
@@ -193,7 +265,8 @@ describe("JWT auth: algorithm confusion", () => {
     const hs = (await sign("HS256", claims({ capabilities: ["*"] }))).split(".")[2];
     for (const alg of ["none", "None", "NONE"]) {
       const unsigned = `${json64({ alg, typ: "JWT" })}.${json64(claims({ capabilities: ["*"] }))}`;
-      for (const token of [`${unsigned}.`, `${unsigned}.${hs}`]) await expect401(await execute(HS_ONLY, token, "agent-demo", "echo"), /algorithm/);
+      for (const token of [`${unsigned}.`, `${unsigned}.${hs}`])
+        await expect401(await execute(HS_ONLY, token, "agent-demo", "echo"), /algorithm/);
     }
   });
 
@@ -203,19 +276,28 @@ describe("JWT auth: algorithm confusion", () => {
     const pem = `-----BEGIN PUBLIC KEY-----\n${btoa(String.fromCharCode(...spki))}\n-----END PUBLIC KEY-----\n`;
     for (const secret of [JSON.stringify(rsaJwk), pem, spki]) {
       const token = await sign("HS256", claims(), { secret, kid: "rsa-1" });
-      await expect401(await execute(jwksOnly(jwks.url), token, "agent-demo", "echo"), /algorithm HS256 is not accepted/);
+      await expect401(
+        await execute(jwksOnly(jwks.url), token, "agent-demo", "echo"),
+        /algorithm HS256 is not accepted/,
+      );
     }
   });
 
   it("HS256 HMAC-signed with the RSA public key → 401 also when HS256 and the JWKS are both configured", async () => {
     const jwks = await publishJwks({ keys: [rsaJwk] });
     const token = await sign("HS256", claims(), { secret: JSON.stringify(rsaJwk), kid: "rsa-1" });
-    await expect401(await execute({ ...HS_ONLY, ...jwksOnly(jwks.url) }, token, "agent-demo", "echo"), /signature is invalid/);
+    await expect401(
+      await execute({ ...HS_ONLY, ...jwksOnly(jwks.url) }, token, "agent-demo", "echo"),
+      /signature is invalid/,
+    );
   });
 
   it("RS256 and ES256 tokens → 401 when only HS256 is configured", async () => {
     for (const alg of ["RS256", "ES256"] as const) {
-      await expect401(await execute(HS_ONLY, await sign(alg, claims()), "agent-demo", "echo"), new RegExp(`algorithm ${alg} is not accepted`));
+      await expect401(
+        await execute(HS_ONLY, await sign(alg, claims()), "agent-demo", "echo"),
+        new RegExp(`algorithm ${alg} is not accepted`),
+      );
     }
   });
 });
@@ -223,19 +305,35 @@ describe("JWT auth: algorithm confusion", () => {
 describe("JWT auth: gateway settings and admin routes", () => {
   it("without JWT settings the gateway refuses JWTs with 401, saying so", async () => {
     const token = await sign("HS256", claims());
-    const viaSelf = await SELF.fetch(`${BASE}/agents`, { headers: { Authorization: `Bearer ${token}`, "CF-Connecting-IP": ip } });
+    const viaSelf = await SELF.fetch(`${BASE}/agents`, {
+      headers: { Authorization: `Bearer ${token}`, "CF-Connecting-IP": ip },
+    });
     await expect401(viaSelf, /does not accept JWT/);
-    await expect401(await execute({ JWT_ISSUER: "", JWT_AUDIENCE: "", JWT_JWKS_URL: "" }, token, "agent-demo", "echo"), /does not accept JWT/);
+    await expect401(
+      await execute({ JWT_ISSUER: "", JWT_AUDIENCE: "", JWT_JWKS_URL: "" }, token, "agent-demo", "echo"),
+      /does not accept JWT/,
+    );
   });
 
   it("with incomplete JWT settings JWTs are refused (401) and the problem is logged as an error", async () => {
     const errors: string[] = [];
     vi.spyOn(console, "error").mockImplementation((line: string) => void errors.push(String(line)));
     const token = await sign("HS256", claims());
-    await expect401(await execute({ JWT_ISSUER: ISS, JWT_HS256_SECRET: SECRET }, token, "agent-demo", "echo"), /does not accept JWT/);
-    await expect401(await execute({ ...HS_ONLY, JWT_HS256_SECRET: "too-short" }, token, "agent-demo", "echo"), /does not accept JWT/);
-    const logged = errors.map((l) => JSON.parse(l) as { message: string; problem?: string }).filter((l) => /JWT settings are incomplete/.test(l.message));
-    expect(logged.map((l) => l.problem)).toEqual([expect.stringMatching(/JWT_AUDIENCE must be set/), expect.stringMatching(/at least 32 bytes/)]);
+    await expect401(
+      await execute({ JWT_ISSUER: ISS, JWT_HS256_SECRET: SECRET }, token, "agent-demo", "echo"),
+      /does not accept JWT/,
+    );
+    await expect401(
+      await execute({ ...HS_ONLY, JWT_HS256_SECRET: "too-short" }, token, "agent-demo", "echo"),
+      /does not accept JWT/,
+    );
+    const logged = errors
+      .map((l) => JSON.parse(l) as { message: string; problem?: string })
+      .filter((l) => /JWT settings are incomplete/.test(l.message));
+    expect(logged.map((l) => l.problem)).toEqual([
+      expect.stringMatching(/JWT_AUDIENCE must be set/),
+      expect.stringMatching(/at least 32 bytes/),
+    ]);
     expect(errors.join("\n")).not.toContain(SECRET);
   });
 
@@ -246,14 +344,19 @@ describe("JWT auth: gateway settings and admin routes", () => {
         const body = await expectError(await call(HS_ONLY, token, path), 403, "FORBIDDEN");
         expect(body.error).toMatch(/scope/);
       }
-      await expectError(await call(HS_ONLY, token, "/v1/keys", { name: "from-a-jwt", scopes: ["*"] }), 403, "FORBIDDEN");
+      await expectError(
+        await call(HS_ONLY, token, "/v1/keys", { name: "from-a-jwt", scopes: ["*"] }),
+        403,
+        "FORBIDDEN",
+      );
     }
   });
 
   it("a JWT claiming the admin or metrics capability is still no admin (403 on /v1/* and /metrics)", async () => {
     for (const caps of [["admin"], ["metrics"], ["admin", "metrics", "*"]]) {
       const token = await sign("HS256", claims({ capabilities: caps }));
-      for (const path of ["/v1/keys", "/v1/requests", "/metrics"]) await expectError(await call(HS_ONLY, token, path), 403, "FORBIDDEN");
+      for (const path of ["/v1/keys", "/v1/requests", "/metrics"])
+        await expectError(await call(HS_ONLY, token, path), 403, "FORBIDDEN");
     }
   });
 
@@ -282,7 +385,8 @@ describe("JWT auth: the token never leaks", () => {
 
   it("not in debug log lines, response bodies or headers, nor the request log, whose key_id is jwt:<sub>", async () => {
     const lines: string[] = [];
-    for (const m of ["log", "warn", "error"] as const) vi.spyOn(console, m).mockImplementation((line: string) => void lines.push(String(line)));
+    for (const m of ["log", "warn", "error"] as const)
+      vi.spyOn(console, m).mockImplementation((line: string) => void lines.push(String(line)));
     const cfg = { ...HS_ONLY, LOG_LEVEL: "debug" };
     const good = await sign("HS256", claims({ sub: "leak-check" }));
     const expired = await sign("HS256", claims({ sub: "leak-check", exp: Math.floor(Date.now() / 1000) - 3600 }));
@@ -314,7 +418,12 @@ describe("JWT auth: the token never leaks", () => {
 
     for (const { res, keyId } of seen) {
       const requestId = res.headers.get("X-Request-Id") as string;
-      const row = await pollUntil(() => rowOf(requestId), (r) => r !== null, 200, 50);
+      const row = await pollUntil(
+        () => rowOf(requestId),
+        (r) => r !== null,
+        200,
+        50,
+      );
       expect(row, `request log row of ${requestId}`).not.toBeNull();
       if (keyId === null) expect(row?.key_id).toBeNull();
       else expect(row?.key_id).toMatch(new RegExp(`^${keyId}:[0-9a-f]{32}$`));
@@ -324,8 +433,16 @@ describe("JWT auth: the token never leaks", () => {
   });
 
   it("a subject with control characters, or longer than 256 characters, is refused (it could collide once cleaned)", async () => {
-    await expectError(await execute(HS_ONLY, await sign("HS256", claims({ sub: "line\nbreak\u0000\u007fuser" })), "agent-demo", "echo"), 401, "UNAUTHORIZED");
-    await expectError(await execute(HS_ONLY, await sign("HS256", claims({ sub: "a".repeat(257) })), "agent-demo", "echo"), 401, "UNAUTHORIZED");
+    await expectError(
+      await execute(HS_ONLY, await sign("HS256", claims({ sub: "line\nbreak\u0000\u007fuser" })), "agent-demo", "echo"),
+      401,
+      "UNAUTHORIZED",
+    );
+    await expectError(
+      await execute(HS_ONLY, await sign("HS256", claims({ sub: "a".repeat(257) })), "agent-demo", "echo"),
+      401,
+      "UNAUTHORIZED",
+    );
   });
 
   it("two subjects that once collided (same first 128 characters, or equal without control characters) are two principals", async () => {
@@ -334,7 +451,12 @@ describe("JWT auth: the token never leaks", () => {
       const res = await execute(HS_ONLY, await sign("HS256", claims({ sub })), "agent-demo", "echo");
       expect(res.status).toBe(200);
       const requestId = res.headers.get("X-Request-Id") as string;
-      const row = await pollUntil(() => rowOf(requestId), (r) => r !== null, 200, 50);
+      const row = await pollUntil(
+        () => rowOf(requestId),
+        (r) => r !== null,
+        200,
+        50,
+      );
       ids.push(row!.key_id!);
     }
     expect(new Set(ids).size).toBe(3);

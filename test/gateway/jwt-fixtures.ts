@@ -22,11 +22,29 @@ export interface TestKeys {
 
 /** Generates fresh {@link TestKeys} (call in `beforeAll`). */
 export async function generateTestKeys(): Promise<TestKeys> {
-  const rsaParams = { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" };
+  const rsaParams = {
+    name: "RSASSA-PKCS1-v1_5",
+    modulusLength: 2048,
+    publicExponent: new Uint8Array([1, 0, 1]),
+    hash: "SHA-256",
+  };
   const rsa = (await crypto.subtle.generateKey(rsaParams, true, ["sign", "verify"])) as CryptoKeyPair;
-  const ec = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
-  const rsaJwk = { ...((await crypto.subtle.exportKey("jwk", rsa.publicKey)) as JsonWebKey), kid: "rsa-1", alg: "RS256", use: "sig" };
-  const ecJwk = { ...((await crypto.subtle.exportKey("jwk", ec.publicKey)) as JsonWebKey), kid: "ec-1", alg: "ES256", use: "sig" };
+  const ec = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
+    "sign",
+    "verify",
+  ])) as CryptoKeyPair;
+  const rsaJwk = {
+    ...((await crypto.subtle.exportKey("jwk", rsa.publicKey)) as JsonWebKey),
+    kid: "rsa-1",
+    alg: "RS256",
+    use: "sig",
+  };
+  const ecJwk = {
+    ...((await crypto.subtle.exportKey("jwk", ec.publicKey)) as JsonWebKey),
+    kid: "ec-1",
+    alg: "ES256",
+    use: "sig",
+  };
   return { rsa, ec, rsaJwk, ecJwk };
 }
 
@@ -40,7 +58,12 @@ export interface SignOptions {
 }
 
 /** Signs `payload` with HS256 (`opts.secret`), RS256 or ES256 (the test key pairs). */
-export async function signJwt(keys: TestKeys, alg: "HS256" | "RS256" | "ES256", payload: Record<string, unknown>, opts: SignOptions): Promise<string> {
+export async function signJwt(
+  keys: TestKeys,
+  alg: "HS256" | "RS256" | "ES256",
+  payload: Record<string, unknown>,
+  opts: SignOptions,
+): Promise<string> {
   const header = { alg, typ: "JWT", ...(opts.kid ? { kid: opts.kid } : {}), ...opts.header };
   const input = `${json64(header)}.${json64(payload)}`;
   let sig: ArrayBuffer;

@@ -36,11 +36,24 @@ beforeAll(async () => {
 
 /** Claims that pass every check at T0. */
 function claims(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { iss: ISS, aud: AUD, sub: "client-42", agent_id: "agent-caller", capabilities: ["agent-demo:echo"], iat: NOW_S - 10, exp: NOW_S + 600, ...extra };
+  return {
+    iss: ISS,
+    aud: AUD,
+    sub: "client-42",
+    agent_id: "agent-caller",
+    capabilities: ["agent-demo:echo"],
+    iat: NOW_S - 10,
+    exp: NOW_S + 600,
+    ...extra,
+  };
 }
 
 /** Signs `header.payload` with HS256 (`secret` may be any bytes; default the configured one), RS256 or ES256. */
-function sign(alg: "HS256" | "RS256" | "ES256", payload: Record<string, unknown>, opts: { kid?: string; secret?: Uint8Array | string; header?: Record<string, unknown> } = {}): Promise<string> {
+function sign(
+  alg: "HS256" | "RS256" | "ES256",
+  payload: Record<string, unknown>,
+  opts: { kid?: string; secret?: Uint8Array | string; header?: Record<string, unknown> } = {},
+): Promise<string> {
   return signJwt(keys, alg, payload, { ...opts, secret: opts.secret ?? SECRET });
 }
 
@@ -63,7 +76,10 @@ function jwksServer(keys: () => unknown[] = () => [rsaJwk, ecJwk]) {
 /** A verifier with a controllable clock (`clock.t`, ms). */
 function verifier(config: Partial<JwtVerifierConfig>, fetchImpl?: typeof fetch) {
   const clock = { t: T0 };
-  const v = createJwtVerifier({ issuer: ISS, audience: AUD, ...config }, { now: () => clock.t, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
+  const v = createJwtVerifier(
+    { issuer: ISS, audience: AUD, ...config },
+    { now: () => clock.t, ...(fetchImpl ? { fetch: fetchImpl } : {}) },
+  );
   return { ...v, clock };
 }
 
@@ -89,7 +105,14 @@ describe("JWT: valid tokens", () => {
   it("accepts a valid HS256 token and returns its typed claims", async () => {
     const v = verifier(hsOnly);
     const out: JwtClaims = await v.verify(await sign("HS256", claims({ agents: ["agent-demo"], scope: "read" })));
-    expect(out).toMatchObject({ sub: "client-42", agent_id: "agent-caller", agents: ["agent-demo"], capabilities: ["agent-demo:echo"], scope: "read", exp: NOW_S + 600 });
+    expect(out).toMatchObject({
+      sub: "client-42",
+      agent_id: "agent-caller",
+      agents: ["agent-demo"],
+      capabilities: ["agent-demo:echo"],
+      scope: "read",
+      exp: NOW_S + 600,
+    });
   });
 
   it("accepts a valid RS256 token whose kid is in the JWKS", async () => {
@@ -196,7 +219,10 @@ describe("JWT: algorithm confusion", () => {
     const spki = new Uint8Array((await crypto.subtle.exportKey("spki", rsa.publicKey)) as ArrayBuffer);
     const pem = `-----BEGIN PUBLIC KEY-----\n${btoa(String.fromCharCode(...spki))}\n-----END PUBLIC KEY-----\n`;
     for (const secret of [spki, pem, JSON.stringify(rsaJwk)]) {
-      await expect401(v.verify(await sign("HS256", claims(), { kid: "rsa-1", secret })), /algorithm HS256 is not accepted/);
+      await expect401(
+        v.verify(await sign("HS256", claims(), { kid: "rsa-1", secret })),
+        /algorithm HS256 is not accepted/,
+      );
     }
     expect(jwks.calls).toBe(0);
   });
@@ -229,7 +255,13 @@ describe("JWT: algorithm confusion", () => {
   });
 
   it("rejects a token whose JWK declares a different alg or use", async () => {
-    const v = verifier(jwksOnly, jwksServer(() => [{ ...rsaJwk, alg: "RS512" }, { ...ecJwk, use: "enc" }]).fetch);
+    const v = verifier(
+      jwksOnly,
+      jwksServer(() => [
+        { ...rsaJwk, alg: "RS512" },
+        { ...ecJwk, use: "enc" },
+      ]).fetch,
+    );
     await expect401(v.verify(await sign("RS256", claims(), { kid: "rsa-1" })), /RS512/);
     await expect401(v.verify(await sign("ES256", claims(), { kid: "ec-1" })), /not a signing key/);
   });
@@ -324,9 +356,14 @@ describe("JWT: JWKS fetching, caching and unknown kid", () => {
 
   it("gives up on a JWKS endpoint that hangs (2 s timeout)", async () => {
     const hang = ((_input: RequestInfo | URL, init?: RequestInit) =>
-      new Promise<Response>((_resolve, reject) => init?.signal?.addEventListener("abort", () => reject(init?.signal?.reason)))) as typeof fetch;
+      new Promise<Response>((_resolve, reject) =>
+        init?.signal?.addEventListener("abort", () => reject(init?.signal?.reason)),
+      )) as typeof fetch;
     const started = Date.now();
-    await expect401(verifier(jwksOnly, hang).verify(await sign("RS256", claims(), { kid: "rsa-1" })), /could not be reached/);
+    await expect401(
+      verifier(jwksOnly, hang).verify(await sign("RS256", claims(), { kid: "rsa-1" })),
+      /could not be reached/,
+    );
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 });
@@ -335,7 +372,11 @@ describe("JWT: tampered and malformed tokens", () => {
   it("rejects a tampered payload (HS256, RS256, ES256)", async () => {
     const v = verifier({ ...hsOnly, ...jwksOnly }, jwksServer().fetch);
     const forged = json64(claims({ capabilities: ["*"] }));
-    for (const token of [await sign("HS256", claims()), await sign("RS256", claims(), { kid: "rsa-1" }), await sign("ES256", claims(), { kid: "ec-1" })]) {
+    for (const token of [
+      await sign("HS256", claims()),
+      await sign("RS256", claims(), { kid: "rsa-1" }),
+      await sign("ES256", claims(), { kid: "ec-1" }),
+    ]) {
       const [h, , s] = token.split(".");
       await expect401(v.verify(`${h}.${forged}.${s}`), /signature is invalid/);
     }
@@ -370,7 +411,9 @@ describe("JWT: tampered and malformed tokens", () => {
   });
 
   it("rejects a payload that is not JSON even with a valid signature", async () => {
-    const key = await crypto.subtle.importKey("raw", enc.encode(SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const key = await crypto.subtle.importKey("raw", enc.encode(SECRET), { name: "HMAC", hash: "SHA-256" }, false, [
+      "sign",
+    ]);
     const input = `${json64({ alg: "HS256" })}.${b64url("{oops")}`;
     const sig = b64url(new Uint8Array(await crypto.subtle.sign("HMAC", key, enc.encode(input))));
     await expect401(verifier(hsOnly).verify(`${input}.${sig}`), /payload is not JSON/);
@@ -394,17 +437,31 @@ describe("JWT config", () => {
   });
 
   it("resolveJwtConfig: builds the config from env", () => {
-    expect(resolveJwtConfig({ JWT_ISSUER: ISS, JWT_AUDIENCE: AUD, JWT_HS256_SECRET: SECRET })).toEqual({ issuer: ISS, audience: AUD, hs256Secret: SECRET });
-    expect(resolveJwtConfig({ JWT_ISSUER: ISS, JWT_AUDIENCE: AUD, JWT_JWKS_URL: JWKS_URL })).toEqual({ issuer: ISS, audience: AUD, jwksUrl: JWKS_URL });
+    expect(resolveJwtConfig({ JWT_ISSUER: ISS, JWT_AUDIENCE: AUD, JWT_HS256_SECRET: SECRET })).toEqual({
+      issuer: ISS,
+      audience: AUD,
+      hs256Secret: SECRET,
+    });
+    expect(resolveJwtConfig({ JWT_ISSUER: ISS, JWT_AUDIENCE: AUD, JWT_JWKS_URL: JWKS_URL })).toEqual({
+      issuer: ISS,
+      audience: AUD,
+      jwksUrl: JWKS_URL,
+    });
   });
 
   it("resolveJwtConfig: throws on a half configuration, a short secret or a non-https JWKS URL (never echoing the secret)", () => {
     expect(() => resolveJwtConfig({ JWT_HS256_SECRET: SECRET })).toThrow(/JWT_ISSUER and JWT_AUDIENCE/);
     expect(() => resolveJwtConfig({ JWT_ISSUER: ISS, JWT_AUDIENCE: AUD })).toThrow(/JWT_HS256_SECRET or JWT_JWKS_URL/);
-    expect(() => resolveJwtConfig({ JWT_ISSUER: ISS, JWT_AUDIENCE: AUD, JWT_HS256_SECRET: "short-secret" })).toThrow(/at least 32 bytes/);
-    expect(() => resolveJwtConfig({ JWT_ISSUER: ISS, JWT_AUDIENCE: AUD, JWT_JWKS_URL: "http://issuer.example.com/jwks" })).toThrow(/https/);
+    expect(() => resolveJwtConfig({ JWT_ISSUER: ISS, JWT_AUDIENCE: AUD, JWT_HS256_SECRET: "short-secret" })).toThrow(
+      /at least 32 bytes/,
+    );
+    expect(() =>
+      resolveJwtConfig({ JWT_ISSUER: ISS, JWT_AUDIENCE: AUD, JWT_JWKS_URL: "http://issuer.example.com/jwks" }),
+    ).toThrow(/https/);
     expect(() => resolveJwtConfig({ JWT_ISSUER: ISS, JWT_AUDIENCE: AUD, JWT_JWKS_URL: "not a url" })).toThrow(/https/);
-    expect(resolveJwtConfig({ JWT_ISSUER: ISS, JWT_AUDIENCE: AUD, JWT_JWKS_URL: "http://localhost:8787/jwks" })?.jwksUrl).toBe("http://localhost:8787/jwks");
+    expect(
+      resolveJwtConfig({ JWT_ISSUER: ISS, JWT_AUDIENCE: AUD, JWT_JWKS_URL: "http://localhost:8787/jwks" })?.jwksUrl,
+    ).toBe("http://localhost:8787/jwks");
     try {
       resolveJwtConfig({ JWT_HS256_SECRET: "short-secret" });
     } catch (err) {
@@ -427,12 +484,24 @@ describe("isAllowed", () => {
     ["no capabilities claim: nothing", {}, "agent-demo", "echo", false],
     ["empty capabilities: nothing", { capabilities: [] }, "agent-demo", "echo", false],
     ["agents list allows the agent", { agents: ["agent-demo"], capabilities: ["*"] }, "agent-demo", "echo", true],
-    ["agents list excludes the agent even with *", { agents: ["agent-demo"], capabilities: ["*"] }, "agent-custom", "echo", false],
+    [
+      "agents list excludes the agent even with *",
+      { agents: ["agent-demo"], capabilities: ["*"] },
+      "agent-custom",
+      "echo",
+      false,
+    ],
     ["agents list * allows any agent", { agents: ["*"], capabilities: ["echo"] }, "agent-custom", "echo", true],
     ["empty agents list: nothing", { agents: [], capabilities: ["*"] }, "agent-demo", "echo", false],
     ["case-sensitive", { capabilities: ["Agent-Demo:Echo"] }, "agent-demo", "echo", false],
     ["prefix is not a match", { capabilities: ["agent-demo:ech"] }, "agent-demo", "echo", false],
-    ["one of several entries matches", { capabilities: ["agent-custom:classify", "agent-demo:echo"] }, "agent-demo", "echo", true],
+    [
+      "one of several entries matches",
+      { capabilities: ["agent-custom:classify", "agent-demo:echo"] },
+      "agent-demo",
+      "echo",
+      true,
+    ],
   ];
   it.each(cases)("%s", (_name, c, agent, capability, expected) => {
     expect(isAllowed(c, agent, capability)).toBe(expected);

@@ -20,16 +20,30 @@ describe("LLM capabilities end to end", () => {
   });
 
   it("a malformed model answer is the agent's own 502 LLM_BAD_OUTPUT (marked the caller's: relayed, not wrapped)", async () => {
-    await expectError(await post("/execute", { task: "summarize", parameters: { text: "__malformed__" } }), 502, "LLM_BAD_OUTPUT", "agent-demo");
+    await expectError(
+      await post("/execute", { task: "summarize", parameters: { text: "__malformed__" } }),
+      502,
+      "LLM_BAD_OUTPUT",
+      "agent-demo",
+    );
   });
 
   it("an answer missing required fields fails the output schema", async () => {
-    const body = await expectError(await post("/execute", { task: "summarize", parameters: { text: "__wrong_shape__" } }), 502, "LLM_BAD_OUTPUT", "agent-demo");
+    const body = await expectError(
+      await post("/execute", { task: "summarize", parameters: { text: "__wrong_shape__" } }),
+      502,
+      "LLM_BAD_OUTPUT",
+      "agent-demo",
+    );
     expect(JSON.stringify(body.details)).toContain("result.summary");
   });
 
   it("a provider 500 is a 502 with LLM_PROVIDER_ERROR", async () => {
-    const body = await expectError(await post("/execute", { task: "summarize", parameters: { text: "__provider_500__" } }), 502, "UPSTREAM_FAILED");
+    const body = await expectError(
+      await post("/execute", { task: "summarize", parameters: { text: "__provider_500__" } }),
+      502,
+      "UPSTREAM_FAILED",
+    );
     expect(body.details).toMatchObject({ agent_code: "LLM_PROVIDER_ERROR", agent_details: { provider_status: 500 } });
   });
 

@@ -52,7 +52,9 @@ describe("MCP: discovery", () => {
     const expected = listed.agents.flatMap((a) => a.capabilities.map((c) => `${a.name}__${c.name}`));
     expect(tools.map((t) => t.name)).toEqual(expected);
     const summarize = tools.find((t) => t.name === "agent-demo__summarize")!;
-    const manifest = listed.agents.find((a) => a.name === "agent-demo")!.capabilities.find((c) => c.name === "summarize")!;
+    const manifest = listed.agents
+      .find((a) => a.name === "agent-demo")!
+      .capabilities.find((c) => c.name === "summarize")!;
     expect(summarize.inputSchema).toEqual(manifest.input_schema);
     expect(summarize.outputSchema).toEqual(manifest.output_schema);
     expect(summarize.description).toMatch(/Summarizes a text/);
@@ -63,7 +65,11 @@ describe("MCP: discovery", () => {
   it("lists only what the key's scopes allow; /agents/:agent/mcp lists one agent's tools by capability name", async () => {
     const secret = await keyWith(["agent-demo:echo", "agent-custom:*"]);
     const { client } = await connect("/mcp", { "X-API-Key": secret });
-    expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(["agent-custom__classify", "agent-custom__echo", "agent-demo__echo"]);
+    expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual([
+      "agent-custom__classify",
+      "agent-custom__echo",
+      "agent-demo__echo",
+    ]);
     const one = await connect("/agents/agent-demo/mcp", { Authorization: `Bearer ${secret}` });
     expect(one.client.getServerVersion()).toMatchObject({ name: "zahara-agent-demo" });
     expect((await one.client.listTools()).tools.map((t) => t.name)).toEqual(["echo"]);
@@ -74,7 +80,9 @@ describe("MCP: tools/call is a call like /execute", () => {
   it("a served call returns structuredContent (the /execute result) and the same JSON as text", async () => {
     const { client } = await connect();
     const result: ToolResult = await client.callTool({ name: "agent-demo__echo", arguments: { message: "hi", n: 1 } });
-    const direct = (await (await post("/agents/agent-demo/execute", { task: "echo", parameters: { message: "hi", n: 1 } })).json()) as { result: unknown };
+    const direct = (await (
+      await post("/agents/agent-demo/execute", { task: "echo", parameters: { message: "hi", n: 1 } })
+    ).json()) as { result: unknown };
     expect(result.isError).toBe(false);
     expect(result.structuredContent).toEqual(direct.result);
     expect(result.content).toEqual([{ type: "text", text: JSON.stringify(direct.result) }]);
@@ -118,7 +126,9 @@ describe("MCP: tools/call is a call like /execute", () => {
   it("a tool outside the key's scopes is a JSON-RPC error naming the missing scope; the agent is not called", async () => {
     const secret = await keyWith(["agent-demo:echo"]);
     const { client } = await connect("/mcp", { "X-API-Key": secret });
-    const refused = await client.callTool({ name: "agent-demo__chaos", arguments: { fail_status: 500 } }).catch((e: unknown) => e);
+    const refused = await client
+      .callTool({ name: "agent-demo__chaos", arguments: { fail_status: 500 } })
+      .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(McpError);
     expect((refused as McpError).code).toBe(-32003);
     expect((refused as McpError).message).toMatch(/"agent-demo:chaos"/);
@@ -126,13 +136,21 @@ describe("MCP: tools/call is a call like /execute", () => {
   });
 
   it("a missing or wrong key is a 401 with WWW-Authenticate, before any JSON-RPC", async () => {
-    const attempts: Record<string, string>[] = [{}, { "X-API-Key": "not-a-key" }, { Authorization: "Bearer not-a-key" }];
+    const attempts: Record<string, string>[] = [
+      {},
+      { "X-API-Key": "not-a-key" },
+      { Authorization: "Bearer not-a-key" },
+    ];
     for (const headers of attempts) {
       const failed = await connect("/mcp", headers).catch((e: unknown) => e);
       expect(failed).toBeInstanceOf(StreamableHTTPError);
       expect((failed as StreamableHTTPError).code).toBe(401);
     }
-    const res = await SELF.fetch(`${BASE}/mcp`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+    const res = await SELF.fetch(`${BASE}/mcp`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: "{}",
+    });
     expect(res.status).toBe(401);
     expect(res.headers.get("WWW-Authenticate")).toBe('Bearer realm="zahara"');
   });
@@ -143,15 +161,35 @@ describe("MCP: tools/call is a call like /execute", () => {
     const failed = await client.callTool({ name: "agent-demo__chaos", arguments: { fail_status: 404 } });
     const ids = [served._meta?.["zahara/request_id"], failed._meta?.["zahara/request_id"]] as string[];
     const rows = await pollUntil(
-      async () => (await env.REQUEST_LOG.prepare("SELECT * FROM requests WHERE request_id IN (?, ?)").bind(...ids).all<RequestRow>()).results,
+      async () =>
+        (
+          await env.REQUEST_LOG.prepare("SELECT * FROM requests WHERE request_id IN (?, ?)")
+            .bind(...ids)
+            .all<RequestRow>()
+        ).results,
       (r) => r.length === 2,
       200,
       50,
     );
     const byId = new Map(rows.map((r) => [r.request_id, r]));
-    expect(byId.get(ids[0]!)).toMatchObject({ protocol: "mcp", path: "/mcp", agent: "agent-demo", task: "echo", status: 200, code: null });
-    expect(byId.get(ids[1]!)).toMatchObject({ protocol: "mcp", agent: "agent-demo", task: "chaos", status: 404, code: "CHAOS_INJECTED" });
-    const listed = await SELF.fetch(`${BASE}/v1/requests?agent=agent-demo&limit=50`, { headers: { "X-API-Key": ADMIN_KEY } });
+    expect(byId.get(ids[0]!)).toMatchObject({
+      protocol: "mcp",
+      path: "/mcp",
+      agent: "agent-demo",
+      task: "echo",
+      status: 200,
+      code: null,
+    });
+    expect(byId.get(ids[1]!)).toMatchObject({
+      protocol: "mcp",
+      agent: "agent-demo",
+      task: "chaos",
+      status: 404,
+      code: "CHAOS_INJECTED",
+    });
+    const listed = await SELF.fetch(`${BASE}/v1/requests?agent=agent-demo&limit=50`, {
+      headers: { "X-API-Key": ADMIN_KEY },
+    });
     const page = (await listed.json()) as { requests: { request_id: string; protocol: string | null }[] };
     expect(page.requests.find((r) => r.request_id === ids[1])?.protocol).toBe("mcp");
   });

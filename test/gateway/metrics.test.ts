@@ -17,7 +17,8 @@ const SCRAPE_TOKEN = "test-scrape-token";
 
 /** The settings the gateway under test uses for `agent` (GATEWAY_TIMEOUT_MS is 5000 in tests). */
 
-const scrape = (headers: Record<string, string> = { Authorization: `Bearer ${SCRAPE_TOKEN}` }) => SELF.fetch(`${BASE}/metrics`, { headers });
+const scrape = (headers: Record<string, string> = { Authorization: `Bearer ${SCRAPE_TOKEN}` }) =>
+  SELF.fetch(`${BASE}/metrics`, { headers });
 
 /** Parses the text format into `name{labels}` → value (labels in the order rendered). */
 function parse(text: string): Map<string, number> {
@@ -30,11 +31,16 @@ function parse(text: string): Map<string, number> {
   return series;
 }
 
-const requestsOf = (m: GuardMetrics) => Object.values(m.counters.requests).reduce((n, byStatus) => n + Object.values(byStatus).reduce((a, b) => a + b, 0), 0);
+const requestsOf = (m: GuardMetrics) =>
+  Object.values(m.counters.requests).reduce((n, byStatus) => n + Object.values(byStatus).reduce((a, b) => a + b, 0), 0);
 
 /** Records land after the response (waitUntil): polls the guard (up to 3 s) until it has counted `n` requests. */
 async function untilRecorded(agent: string, n: number): Promise<GuardMetrics> {
-  const m = await pollUntil(async () => (await guardOf(agent).metrics(configOf(agent))) as GuardMetrics, (v) => requestsOf(v) >= n, 150);
+  const m = await pollUntil(
+    async () => (await guardOf(agent).metrics(configOf(agent))) as GuardMetrics,
+    (v) => requestsOf(v) >= n,
+    150,
+  );
   expect(requestsOf(m), JSON.stringify(m.counters)).toBe(n);
   return m;
 }
@@ -89,12 +95,25 @@ describe("GET /metrics access", () => {
 
 describe("GET /metrics after real traffic", () => {
   it("counts requests by capability and status, latency, retries, rejections, breaker state and transitions, tokens", async () => {
-    for (let i = 0; i < 3; i++) expect((await post("/agents/agent-demo/execute", { task: "echo", parameters: { i } })).status).toBe(200);
-    await expectError(await post("/agents/agent-demo/execute", { task: "chaos", parameters: { fail_status: 404 } }), 404, "CHAOS_INJECTED", "agent-demo");
-    const failed = await expectError(await post("/agents/agent-demo/execute", { task: "chaos", parameters: { fail_status: 500 } }), 502, "UPSTREAM_FAILED");
+    for (let i = 0; i < 3; i++)
+      expect((await post("/agents/agent-demo/execute", { task: "echo", parameters: { i } })).status).toBe(200);
+    await expectError(
+      await post("/agents/agent-demo/execute", { task: "chaos", parameters: { fail_status: 404 } }),
+      404,
+      "CHAOS_INJECTED",
+      "agent-demo",
+    );
+    const failed = await expectError(
+      await post("/agents/agent-demo/execute", { task: "chaos", parameters: { fail_status: 500 } }),
+      502,
+      "UPSTREAM_FAILED",
+    );
     const attempts = (failed.details?.attempts as unknown[]).length;
     expect(attempts).toBeGreaterThanOrEqual(2);
-    const summarized = await post("/agents/agent-demo/execute", { task: "summarize", parameters: { text: "Zahara runs agents at the edge." } });
+    const summarized = await post("/agents/agent-demo/execute", {
+      task: "summarize",
+      parameters: { text: "Zahara runs agents at the edge." },
+    });
     expect(summarized.status).toBe(200);
     await untilRecorded("agent-demo", 6);
     // Forced open: chaos (only agent-demo offers it) is refused; echo falls back to agent-custom.
@@ -122,7 +141,9 @@ describe("GET /metrics after real traffic", () => {
     expect(s.get(`agent_request_duration_seconds_count{${demo},capability="echo"}`)).toBe(4);
     expect(s.get(`agent_request_duration_seconds_bucket{${demo},capability="echo",le="+Inf"}`)).toBe(4);
     expect(s.get(`agent_request_duration_seconds_count{${demo},capability="chaos"}`)).toBe(3);
-    const chaosBuckets = [...s].filter(([k]) => k.startsWith(`agent_request_duration_seconds_bucket{${demo},capability="chaos"`)).map(([, v]) => v);
+    const chaosBuckets = [...s]
+      .filter(([k]) => k.startsWith(`agent_request_duration_seconds_bucket{${demo},capability="chaos"`))
+      .map(([, v]) => v);
     expect(chaosBuckets).toHaveLength(14);
     expect(chaosBuckets).toEqual([...chaosBuckets].sort((a, b) => a - b));
     expect(s.get(`agent_request_duration_seconds_sum{${demo},capability="chaos"}`)).toBeGreaterThan(0);
@@ -147,9 +168,17 @@ describe("GET /metrics after real traffic", () => {
   }, 30_000);
 
   it("a breaker opened by failures: state 2 and one transition to open", async () => {
-    for (let i = 0; i < 5; i++) await expectError(await post("/agents/agent-demo/execute", { task: "chaos", parameters: { fail_status: 501 } }), 502, "UPSTREAM_FAILED");
+    for (let i = 0; i < 5; i++)
+      await expectError(
+        await post("/agents/agent-demo/execute", { task: "chaos", parameters: { fail_status: 501 } }),
+        502,
+        "UPSTREAM_FAILED",
+      );
     await untilRecorded("agent-demo", 5);
-    const s = await pollUntil(async () => parse(await (await scrape()).text()), (v) => v.get('circuit_breaker_state{agent_id="agent-demo"}') === 2);
+    const s = await pollUntil(
+      async () => parse(await (await scrape()).text()),
+      (v) => v.get('circuit_breaker_state{agent_id="agent-demo"}') === 2,
+    );
     expect(s.get('circuit_breaker_state{agent_id="agent-demo"}')).toBe(2);
     expect(s.get('circuit_breaker_transitions_total{agent_id="agent-demo",to="open"}')).toBe(1);
     expect(s.get('agent_requests_total{agent_id="agent-demo",capability="chaos",status="502"}')).toBe(5);
@@ -181,7 +210,14 @@ describe("GET /metrics when a guard fails", () => {
     expect(s.get('gateway_metrics_scrape_errors{agent_id="agent-custom"}')).toBe(1);
     expect(s.get('gateway_metrics_scrape_errors{agent_id="agent-demo"}')).toBe(0);
     expect(s.get('agent_requests_total{agent_id="agent-demo",capability="echo",status="200"}')).toBe(1);
-    expect([...s.keys()].some((k) => k.includes('agent_id="agent-custom"') && !k.startsWith("gateway_metrics_scrape_errors") && !k.startsWith("agent_up"))).toBe(false);
+    expect(
+      [...s.keys()].some(
+        (k) =>
+          k.includes('agent_id="agent-custom"') &&
+          !k.startsWith("gateway_metrics_scrape_errors") &&
+          !k.startsWith("agent_up"),
+      ),
+    ).toBe(false);
   });
 
   it("an agent whose guard hangs is skipped after the collect timeout", async () => {

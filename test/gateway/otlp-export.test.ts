@@ -25,7 +25,8 @@ import { formatTraceparent, parseTraceparent } from "../../workers/shared/observ
 import type { ReceivedSpan } from "../doubles/otlp-receiver";
 
 const vars = env as unknown as { TEST_OTLP_CONTROL_URL: string; OTEL_EXPORTER_OTLP_ENDPOINT: string };
-const setMode = async (mode: string) => void (await (await fetch(`${vars.TEST_OTLP_CONTROL_URL}/mode/${mode}`, { method: "PUT" })).arrayBuffer());
+const setMode = async (mode: string) =>
+  void (await (await fetch(`${vars.TEST_OTLP_CONTROL_URL}/mode/${mode}`, { method: "PUT" })).arrayBuffer());
 
 /** What a test span is (by default: sampled by the ratio, status UNSET, 1 µs long). */
 interface SpanShape {
@@ -50,7 +51,13 @@ function span(traceId: string, spanId: string, name: string, over: SpanShape = {
     events: [],
     duration: [Math.floor((over.ms ?? 0) / 1000), ((over.ms ?? 0) % 1000) * 1e6 + 1000],
     ended: true,
-    resource: { attributes: { "service.name": "export-test" }, merge: () => null, getRawAttributes: () => [["service.name", "export-test"]], asyncAttributesPending: false, waitForAsyncAttributes: async () => {} },
+    resource: {
+      attributes: { "service.name": "export-test" },
+      merge: () => null,
+      getRawAttributes: () => [["service.name", "export-test"]],
+      asyncAttributesPending: false,
+      waitForAsyncAttributes: async () => {},
+    },
     instrumentationScope: { name: "test" },
     droppedAttributesCount: 0,
     droppedEventsCount: 0,
@@ -58,7 +65,8 @@ function span(traceId: string, spanId: string, name: string, over: SpanShape = {
   } as unknown as ReadableSpan;
 }
 
-const hex = (n: number) => crypto.getRandomValues(new Uint8Array(n)).reduce((s, b) => s + b.toString(16).padStart(2, "0"), "");
+const hex = (n: number) =>
+  crypto.getRandomValues(new Uint8Array(n)).reduce((s, b) => s + b.toString(16).padStart(2, "0"), "");
 
 function exportOnce(exporter: SafeOtlpExporter, spans: ReadableSpan[]) {
   return new Promise<{ code: ExportResultCode; ms: number }>((resolve) => {
@@ -71,8 +79,12 @@ afterEach(() => setMode("ok"));
 
 describe("safe OTLP export", () => {
   it("config: endpoint → /v1/traces, headers parsed, ratio clamped, no endpoint → off", () => {
-    expect(resolveTracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://localhost:4318" }).tracesUrl).toBe("http://localhost:4318/v1/traces");
-    expect(resolveTracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "https://api.honeycomb.io/v1/traces" }).tracesUrl).toBe("https://api.honeycomb.io/v1/traces");
+    expect(resolveTracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://localhost:4318" }).tracesUrl).toBe(
+      "http://localhost:4318/v1/traces",
+    );
+    expect(resolveTracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "https://api.honeycomb.io/v1/traces" }).tracesUrl).toBe(
+      "https://api.honeycomb.io/v1/traces",
+    );
     expect(resolveTracingConfig({}).tracesUrl).toBeUndefined();
     expect(resolveTracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "not a url" }).tracesUrl).toBeUndefined();
     expect(resolveTracingConfig({ OTEL_TRACES_SAMPLER_ARG: "7" }).ratio).toBe(1);
@@ -81,34 +93,54 @@ describe("safe OTLP export", () => {
     expect(resolveTracingConfig({ OTEL_TRACES_SAMPLER_ARG: "" })).toMatchObject(defaults);
     expect(resolveTracingConfig({ OTEL_TRACES_SLOW_MS: "0" }).slowMs).toBe(0);
     expect(resolveTracingConfig({ OTEL_TRACES_SLOW_MS: "-5" }).slowMs).toBe(DEFAULT_SLOW_MS);
-    expect(parseOtlpHeaders("x-honeycomb-team=abc%3D,bad header=x, Authorization=Basic%20xyz")).toEqual({ "x-honeycomb-team": "abc=", Authorization: "Basic xyz" });
+    expect(parseOtlpHeaders("x-honeycomb-team=abc%3D,bad header=x, Authorization=Basic%20xyz")).toEqual({
+      "x-honeycomb-team": "abc=",
+      Authorization: "Basic xyz",
+    });
   });
 
   it("exports real OTLP JSON the receiver understands", async () => {
     const url = `${vars.OTEL_EXPORTER_OTLP_ENDPOINT}/v1/traces`;
     const traceId = hex(16);
-    const result = await exportOnce(new SafeOtlpExporter({ url, headers: {}, timeoutMs: 2000 }), [span(traceId, hex(8), "unit-span")]);
+    const result = await exportOnce(new SafeOtlpExporter({ url, headers: {}, timeoutMs: 2000 }), [
+      span(traceId, hex(8), "unit-span"),
+    ]);
     expect(result.code).toBe(ExportResultCode.SUCCESS);
     const received = (await (await fetch(`${vars.TEST_OTLP_CONTROL_URL}/spans`)).json()) as ReceivedSpan[];
-    expect(received.find((s) => s.traceId === traceId)).toMatchObject({ name: "unit-span", service: "export-test", attributes: { "test.name": "unit-span" } });
+    expect(received.find((s) => s.traceId === traceId)).toMatchObject({
+      name: "unit-span",
+      service: "export-test",
+      attributes: { "test.name": "unit-span" },
+    });
   });
 
   for (const mode of ["down", "slow", "fail"] as const) {
     it(`a ${mode} collector: the export fails within its timeout, without throwing, and is reported once`, async () => {
       await setMode(mode);
       const reasons: string[] = [];
-      const exporter = new SafeOtlpExporter({ url: `${vars.OTEL_EXPORTER_OTLP_ENDPOINT}/v1/traces`, headers: {}, timeoutMs: 500, onError: (r) => reasons.push(r) });
+      const exporter = new SafeOtlpExporter({
+        url: `${vars.OTEL_EXPORTER_OTLP_ENDPOINT}/v1/traces`,
+        headers: {},
+        timeoutMs: 500,
+        onError: (r) => reasons.push(r),
+      });
       const result = await exportOnce(exporter, [span(hex(16), hex(8), "x")]);
       expect(result.code).toBe(ExportResultCode.FAILED);
       expect(result.ms).toBeLessThan(500 + 1000);
       expect(reasons).toHaveLength(1);
-      expect(reasons[0]).toMatch(mode === "fail" ? /answered 500/ : mode === "slow" ? /did not answer within 500 ms/ : /unreachable/);
+      expect(reasons[0]).toMatch(
+        mode === "fail" ? /answered 500/ : mode === "slow" ? /did not answer within 500 ms/ : /unreachable/,
+      );
     });
   }
 
   it("the processor exports per trace, never rejects, and bounds its buffer", async () => {
     await setMode("fail");
-    const exporter = new SafeOtlpExporter({ url: `${vars.OTEL_EXPORTER_OTLP_ENDPOINT}/v1/traces`, headers: {}, timeoutMs: 500 });
+    const exporter = new SafeOtlpExporter({
+      url: `${vars.OTEL_EXPORTER_OTLP_ENDPOINT}/v1/traces`,
+      headers: {},
+      timeoutMs: 500,
+    });
     const processor = new TraceBufferProcessor(exporter, 10);
     const a = hex(16);
     for (let i = 0; i < 4; i++) processor.onEnd(span(a, hex(8), `a${i}`));
@@ -177,14 +209,18 @@ describe("safe OTLP export", () => {
       "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
       "garbage",
       null,
-    ]) expect(parseTraceparent(bad)).toBeUndefined();
+    ])
+      expect(parseTraceparent(bad)).toBeUndefined();
     expect(parseTraceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-future")?.traceFlags).toBe(0);
   });
 
   it("export failures are logged at most once per interval, counting the rest", () => {
     let now = 0;
     const lines: { reason: string; suppressed: number }[] = [];
-    const onFailure = exportFailureLog((f) => lines.push(f), () => now);
+    const onFailure = exportFailureLog(
+      (f) => lines.push(f),
+      () => now,
+    );
     for (let i = 0; i < 100; i++) {
       onFailure("collector unreachable");
       now += 250;

@@ -46,13 +46,35 @@ function entryOf(requestId: string, attempts = 1, spans = 0): RequestLogEntry {
   const spanText = spans > 0 ? JSON.stringify(Array.from({ length: spans }, (_, s) => span(s))) : null;
   return {
     request: {
-      log_id: logId, request_id: requestId, ts: Date.now(), key_id: "key_000000000000", agent: "agent-demo",
-      served_by: "agent-demo", task: "echo", method: "POST", path: "/agents/agent-demo/execute", status: 200,
-      code: null, duration_ms: 12, trace_id: null, protocol: "http", tokens: null, ttfb_ms: null, bytes_out: null,
+      log_id: logId,
+      request_id: requestId,
+      ts: Date.now(),
+      key_id: "key_000000000000",
+      agent: "agent-demo",
+      served_by: "agent-demo",
+      task: "echo",
+      method: "POST",
+      path: "/agents/agent-demo/execute",
+      status: 200,
+      code: null,
+      duration_ms: 12,
+      trace_id: null,
+      protocol: "http",
+      tokens: null,
+      ttfb_ms: null,
+      bytes_out: null,
     },
     attempts: Array.from({ length: attempts }, (_, i) => ({
-      log_id: logId, n: i + 1, agent: "agent-demo", attempt: i + 1, status: i + 1 < attempts ? 503 : 200, code: null,
-      admission: "admitted", latency_ms: 5, backoff_ms: i === 0 ? 0 : 40, spans: spanText,
+      log_id: logId,
+      n: i + 1,
+      agent: "agent-demo",
+      attempt: i + 1,
+      status: i + 1 < attempts ? 503 : 200,
+      code: null,
+      admission: "admitted",
+      latency_ms: 5,
+      backoff_ms: i === 0 ? 0 : 40,
+      spans: spanText,
     })),
   };
 }
@@ -70,7 +92,12 @@ async function attemptsOf(prefix: string): Promise<AttemptRow[]> {
 
 /** Rows land after the queue's batch timeout: polls until `count` rows with `prefix` exist (or 10 s pass). */
 function untilRows(prefix: string, count: number): Promise<RequestRow[]> {
-  return pollUntil(() => rowsOf(prefix), (rows) => rows.length >= count, 200, 50);
+  return pollUntil(
+    () => rowsOf(prefix),
+    (rows) => rows.length >= count,
+    200,
+    50,
+  );
 }
 
 /** Every structured line the gateway logs at `level` from now on, parsed. */
@@ -98,7 +125,11 @@ function queueWith(send: Queue["send"]): Queue {
 }
 
 /** Hands `entries` to `queue` as the middleware does (one outbox), and waits until they are sent or written. */
-async function handOff(queue: Queue, entries: RequestLogEntry[], logger = createLogger({ service: "gateway", level: "error" })) {
+async function handOff(
+  queue: Queue,
+  entries: RequestLogEntry[],
+  logger = createLogger({ service: "gateway", level: "error" }),
+) {
   const pending: Promise<unknown>[] = [];
   const outboxes = new RequestLogOutboxes();
   for (const entry of entries) sendEntry(outboxes, queue, db(), entry, (p) => pending.push(p), logger);
@@ -210,9 +241,12 @@ describe("request log queue: the way there", () => {
     const errors = captureLogs("error");
     const failures: [string, Queue["send"]][] = [
       ["rejects", () => Promise.reject(new Error("Queue send failed: internal error"))],
-      ["throws", () => {
-        throw new TypeError("queue binding broken");
-      }],
+      [
+        "throws",
+        () => {
+          throw new TypeError("queue binding broken");
+        },
+      ],
       // Never settles: the send is abandoned after WRITE_TIMEOUT_MS (5 s), long after the caller has its answer.
       ["hangs", () => new Promise<QueueSendResponse>(() => {})],
     ];

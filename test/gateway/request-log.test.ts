@@ -7,8 +7,19 @@ import { SELF, createExecutionContext, createScheduledController, env, waitOnExe
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import worker from "../../workers/gateway/src/index";
 import { decodeCursor, encodeCursor } from "../../workers/gateway/src/request-log/queries";
-import { DEFAULT_RETENTION_DAYS, purgeOldRequests, retentionDays, runRetention } from "../../workers/gateway/src/request-log/retention";
-import { type AttemptRow, type RequestLogEntry, type RequestRow, insertStatements, traceIdFromTraceparent } from "../../workers/gateway/src/request-log/writer";
+import {
+  DEFAULT_RETENTION_DAYS,
+  purgeOldRequests,
+  retentionDays,
+  runRetention,
+} from "../../workers/gateway/src/request-log/retention";
+import {
+  type AttemptRow,
+  type RequestLogEntry,
+  type RequestRow,
+  insertStatements,
+  traceIdFromTraceparent,
+} from "../../workers/gateway/src/request-log/writer";
 import { guardOf } from "./guards";
 import { ADMIN_KEY, BASE, HASHED_KEY, KEY, expectError, get, pollUntil, post } from "./helpers";
 
@@ -35,19 +46,29 @@ type TimelineAttempt = ApiAttempt & { n: number; spans: { name: string; start: n
 
 /** Rows whose request id starts with `prefix`. */
 async function rowsWithPrefix(prefix: string): Promise<StoredRequest[]> {
-  const { results } = await db().prepare("SELECT * FROM requests WHERE request_id LIKE ? ORDER BY request_id").bind(`${prefix}%`).all<StoredRequest>();
+  const { results } = await db()
+    .prepare("SELECT * FROM requests WHERE request_id LIKE ? ORDER BY request_id")
+    .bind(`${prefix}%`)
+    .all<StoredRequest>();
   return results;
 }
 
 /** Writes happen after the responses (waitUntil): polls until `count` rows with `prefix` exist (or 10 s pass). */
 async function untilRows(prefix: string, count: number): Promise<StoredRequest[]> {
-  return pollUntil(() => rowsWithPrefix(prefix), (rows) => rows.length >= count, 200, 50);
+  return pollUntil(
+    () => rowsWithPrefix(prefix),
+    (rows) => rows.length >= count,
+    200,
+    50,
+  );
 }
 
 /** The attempts of every row that carried `requestId`, in each row's order. */
 async function attemptsOf(requestId: string): Promise<StoredAttempt[]> {
   const { results } = await db()
-    .prepare("SELECT a.* FROM request_attempts a JOIN requests r ON r.log_id = a.log_id WHERE r.request_id = ? ORDER BY a.log_id, a.n")
+    .prepare(
+      "SELECT a.* FROM request_attempts a JOIN requests r ON r.log_id = a.log_id WHERE r.request_id = ? ORDER BY a.log_id, a.n",
+    )
     .bind(requestId)
     .all<StoredAttempt>();
   return results;
@@ -87,23 +108,51 @@ describe("request log: nothing lost", () => {
   beforeAll(async () => {
     const echo = { task: "echo", parameters: { hello: "world" } };
     const chaos = (parameters: Record<string, unknown>) => ({ task: "chaos", parameters });
-    type Case = [id: string, expect: number | number[], send: (id: string) => Promise<Response>, before?: () => Promise<unknown>];
+    type Case = [
+      id: string,
+      expect: number | number[],
+      send: (id: string) => Promise<Response>,
+      before?: () => Promise<unknown>,
+    ];
     const h = (id: string, extra: Record<string, string> = {}) => ({ "X-Request-Id": id, ...extra });
     // Through the admin route, so this isolate's leases are dropped at once (another isolate's within a lease TTL).
-    const openDemo = async () => void (await (await SELF.fetch(`${BASE}/v1/agents/agent-demo/breaker/open`, { method: "POST", headers: { "X-API-Key": ADMIN_KEY } })).arrayBuffer());
+    const openDemo = async () =>
+      void (await (
+        await SELF.fetch(`${BASE}/v1/agents/agent-demo/breaker/open`, {
+          method: "POST",
+          headers: { "X-API-Key": ADMIN_KEY },
+        })
+      ).arrayBuffer());
     const cases: Case[] = [
       ["echo-custom-1", 200, (id) => post("/execute", { ...echo, agent: "agent-custom" }, h(id))],
-      ["echo-custom-2", 200, (id) => post("/execute", { ...echo, agent: "agent-custom" }, h(id, { "X-API-Key": HASHED_KEY }))],
+      [
+        "echo-custom-2",
+        200,
+        (id) => post("/execute", { ...echo, agent: "agent-custom" }, h(id, { "X-API-Key": HASHED_KEY })),
+      ],
       ["chaos-404-1", 404, (id) => post("/agents/agent-demo/execute", chaos({ fail_status: 404 }), h(id))],
       ["chaos-404-2", 404, (id) => post("/agents/agent-demo/execute", chaos({ fail_status: 404 }), h(id))],
       ["invalid-body-1", 400, (id) => post("/execute", { parameters: {} }, h(id))],
       ["invalid-body-2", 400, (id) => post("/execute", "{not json", h(id))],
       ["unknown-agent-1", 404, (id) => post("/agents/agent-nope/execute", echo, h(id))],
       ["unknown-agent-2", 404, (id) => post("/agents/agent-nope/execute", echo, h(id))],
-      ["no-key-1", 401, (id) => SELF.fetch(`${BASE}/execute`, { method: "POST", headers: h(id, { "Content-Type": "application/json" }), body: JSON.stringify(echo) })],
+      [
+        "no-key-1",
+        401,
+        (id) =>
+          SELF.fetch(`${BASE}/execute`, {
+            method: "POST",
+            headers: h(id, { "Content-Type": "application/json" }),
+            body: JSON.stringify(echo),
+          }),
+      ],
       ["no-key-2", 401, (id) => SELF.fetch(`${BASE}/agents`, { headers: h(id) })],
       ["wrong-key", 401, (id) => post("/execute", echo, h(id, { "X-API-Key": "not-a-key" }))],
-      ["too-large", 413, (id) => post("/agents/agent-demo/execute", { task: "echo", parameters: { pad: "x".repeat(5000) } }, h(id))],
+      [
+        "too-large",
+        413,
+        (id) => post("/agents/agent-demo/execute", { task: "echo", parameters: { pad: "x".repeat(5000) } }, h(id)),
+      ],
       ["no-route", 404, (id) => get("/nowhere", h(id))],
       ["wrong-method", 405, (id) => get("/execute", h(id))],
       ["agent-501-1", 502, (id) => post("/agents/agent-demo/execute", chaos({ fail_status: 501 }), h(id))],
@@ -111,12 +160,36 @@ describe("request log: nothing lost", () => {
       ["agent-501-3", 502, (id) => post("/agents/agent-demo/execute", chaos({ fail_status: 501 }), h(id))],
       ["agent-501-4", 502, (id) => post("/agents/agent-demo/execute", chaos({ fail_status: 501 }), h(id))],
       // Retried with jittered backoff under a 1.5 s deadline: 502 when the last sleep is skipped, 504 if an attempt runs into the deadline.
-      ["agent-500-retried-1", [502, 504], (id) => post("/agents/agent-demo/execute", chaos({ fail_status: 500 }), h(id, { "X-Timeout-Ms": "1500" }))],
-      ["agent-500-retried-2", [502, 504], (id) => post("/agents/agent-demo/execute", chaos({ fail_status: 500 }), h(id, { "X-Timeout-Ms": "1500" }))],
-      ["timeout-1", 504, (id) => post("/agents/agent-demo/execute", chaos({ delay_ms: 2000 }), h(id, { "X-Timeout-Ms": "200" }))],
-      ["timeout-2", 504, (id) => post("/agents/agent-demo/execute", chaos({ delay_ms: 2000 }), h(id, { "X-Timeout-Ms": "200" }))],
-      ["timeout-3", 504, (id) => post("/agents/agent-demo/execute", chaos({ delay_ms: 2000 }), h(id, { "X-Timeout-Ms": "200" }))],
-      ["timeout-4", 504, (id) => post("/agents/agent-demo/execute", chaos({ delay_ms: 2000 }), h(id, { "X-Timeout-Ms": "200" }))],
+      [
+        "agent-500-retried-1",
+        [502, 504],
+        (id) => post("/agents/agent-demo/execute", chaos({ fail_status: 500 }), h(id, { "X-Timeout-Ms": "1500" })),
+      ],
+      [
+        "agent-500-retried-2",
+        [502, 504],
+        (id) => post("/agents/agent-demo/execute", chaos({ fail_status: 500 }), h(id, { "X-Timeout-Ms": "1500" })),
+      ],
+      [
+        "timeout-1",
+        504,
+        (id) => post("/agents/agent-demo/execute", chaos({ delay_ms: 2000 }), h(id, { "X-Timeout-Ms": "200" })),
+      ],
+      [
+        "timeout-2",
+        504,
+        (id) => post("/agents/agent-demo/execute", chaos({ delay_ms: 2000 }), h(id, { "X-Timeout-Ms": "200" })),
+      ],
+      [
+        "timeout-3",
+        504,
+        (id) => post("/agents/agent-demo/execute", chaos({ delay_ms: 2000 }), h(id, { "X-Timeout-Ms": "200" })),
+      ],
+      [
+        "timeout-4",
+        504,
+        (id) => post("/agents/agent-demo/execute", chaos({ delay_ms: 2000 }), h(id, { "X-Timeout-Ms": "200" })),
+      ],
       ["breaker-1", 503, (id) => post("/agents/agent-demo/execute", chaos({}), h(id)), openDemo],
       ["breaker-2", 503, (id) => post("/agents/agent-demo/execute", chaos({}), h(id)), openDemo],
       ["breaker-3", 503, (id) => post("/execute", chaos({}), h(id)), openDemo],
@@ -165,17 +238,39 @@ describe("request log: nothing lost", () => {
       expect(row.ts).toBeGreaterThan(Date.now() - 120_000);
     }
     const byId = new Map(rows.map((r) => [r.request_id, r]));
-    expect(byId.get(`${P}no-key-1`)).toMatchObject({ status: 401, code: "UNAUTHORIZED", key_id: null, method: "POST", path: "/execute" });
+    expect(byId.get(`${P}no-key-1`)).toMatchObject({
+      status: 401,
+      code: "UNAUTHORIZED",
+      key_id: null,
+      method: "POST",
+      path: "/execute",
+    });
     expect(byId.get(`${P}too-large`)).toMatchObject({ status: 413, code: "PAYLOAD_TOO_LARGE" });
     expect(byId.get(`${P}no-route`)).toMatchObject({ status: 404, code: "NOT_FOUND", method: "GET", path: "/nowhere" });
     expect(byId.get(`${P}unknown-agent-1`)).toMatchObject({ status: 404, code: "AGENT_NOT_FOUND" });
-    expect(byId.get(`${P}breaker-1`)).toMatchObject({ status: 503, code: "CIRCUIT_OPEN", agent: "agent-demo", task: "chaos" });
+    expect(byId.get(`${P}breaker-1`)).toMatchObject({
+      status: 503,
+      code: "CIRCUIT_OPEN",
+      agent: "agent-demo",
+      task: "chaos",
+    });
     expect(byId.get(`${P}timeout-1`)).toMatchObject({ status: 504, code: "UPSTREAM_TIMEOUT" });
-    expect(byId.get(`${P}breaker-fallback-1`)).toMatchObject({ status: 200, code: null, agent: "agent-demo", served_by: "agent-custom", task: "echo" });
-    expect(byId.get(`${P}echo-custom-1`)).toMatchObject({ agent: "agent-custom", served_by: "agent-custom", key_id: expect.stringMatching(/^key_[0-9a-f]{12}$/) });
+    expect(byId.get(`${P}breaker-fallback-1`)).toMatchObject({
+      status: 200,
+      code: null,
+      agent: "agent-demo",
+      served_by: "agent-custom",
+      task: "echo",
+    });
+    expect(byId.get(`${P}echo-custom-1`)).toMatchObject({
+      agent: "agent-custom",
+      served_by: "agent-custom",
+      key_id: expect.stringMatching(/^key_[0-9a-f]{12}$/),
+    });
     // Two different keys, two different ids; the keys themselves are stored nowhere.
     expect(byId.get(`${P}echo-custom-2`)!.key_id).not.toBe(byId.get(`${P}echo-custom-1`)!.key_id);
-    const dump = JSON.stringify(rows) + JSON.stringify((await db().prepare("SELECT * FROM request_attempts").all()).results);
+    const dump =
+      JSON.stringify(rows) + JSON.stringify((await db().prepare("SELECT * FROM request_attempts").all()).results);
     expect(dump).not.toContain(KEY);
     expect(dump).not.toContain(HASHED_KEY);
     // The W3C traceparent's trace id; none without one (tracing may also set it).
@@ -189,38 +284,72 @@ describe("request log: nothing lost", () => {
       expect(stored.map((a) => a.n)).toEqual(stored.map((_, i) => i + 1));
       if (got.attempts) {
         expect(
-          stored.map(({ agent, attempt, status, code, admission, latency_ms, backoff_ms }) => ({ agent, attempt, status, code, admission, latency_ms, backoff_ms })),
+          stored.map(({ agent, attempt, status, code, admission, latency_ms, backoff_ms }) => ({
+            agent,
+            attempt,
+            status,
+            code,
+            admission,
+            latency_ms,
+            backoff_ms,
+          })),
           id,
-        ).toEqual(got.attempts.map((a) => ({ ...a, code: a.code ?? null, latency_ms: Math.round(a.latency_ms), backoff_ms: Math.round(a.backoff_ms) })));
+        ).toEqual(
+          got.attempts.map((a) => ({
+            ...a,
+            code: a.code ?? null,
+            latency_ms: Math.round(a.latency_ms),
+            backoff_ms: Math.round(a.backoff_ms),
+          })),
+        );
       }
     }
     const one = async (name: string) => attemptsOf(`${P}${name}`);
-    expect(await one("agent-501-1")).toMatchObject([{ agent: "agent-demo", attempt: 1, status: 501, admission: "admitted", backoff_ms: 0 }]);
-    expect(await one("timeout-1")).toMatchObject([{ agent: "agent-demo", attempt: 1, status: 0, admission: "admitted", backoff_ms: 0 }]);
-    expect(await one("breaker-1")).toMatchObject([{ agent: "agent-demo", attempt: 1, status: 0, admission: "circuit_open", latency_ms: 0 }]);
+    expect(await one("agent-501-1")).toMatchObject([
+      { agent: "agent-demo", attempt: 1, status: 501, admission: "admitted", backoff_ms: 0 },
+    ]);
+    expect(await one("timeout-1")).toMatchObject([
+      { agent: "agent-demo", attempt: 1, status: 0, admission: "admitted", backoff_ms: 0 },
+    ]);
+    expect(await one("breaker-1")).toMatchObject([
+      { agent: "agent-demo", attempt: 1, status: 0, admission: "circuit_open", latency_ms: 0 },
+    ]);
     expect(await one("breaker-fallback-1")).toMatchObject([
       { agent: "agent-demo", attempt: 1, status: 0, admission: "circuit_open" },
       { agent: "agent-custom", attempt: 1, status: 200, admission: "admitted" },
     ]);
-    expect(await one("echo-burst-1")).toMatchObject([{ agent: "agent-demo", attempt: 1, status: 200, admission: "admitted", backoff_ms: 0 }]);
+    expect(await one("echo-burst-1")).toMatchObject([
+      { agent: "agent-demo", attempt: 1, status: 200, admission: "admitted", backoff_ms: 0 },
+    ]);
     const retried = await one("agent-500-retried-1");
     expect(retried.length).toBeGreaterThanOrEqual(1);
     expect(retried[0]).toMatchObject({ status: 500, admission: "admitted", backoff_ms: 0 });
     for (const a of retried.slice(1)) expect(a.backoff_ms).toBeGreaterThanOrEqual(0);
     // Requests refused before any agent call have no attempts.
-    for (const name of ["no-key-1", "too-large", "invalid-body-1", "unknown-agent-1", "no-route", "list-agents"]) expect(await one(name)).toEqual([]);
+    for (const name of ["no-key-1", "too-large", "invalid-body-1", "unknown-agent-1", "no-route", "list-agents"])
+      expect(await one(name)).toEqual([]);
   });
 
   it("GET /v1/requests/:id returns the request and its timeline", async () => {
     await untilRows(P, N);
     const res = await admin(`/v1/requests/${P}breaker-fallback-1`);
     expect(res.status).toBe(200);
-    const page = (await res.json()) as { request_id: string; requests: (StoredRequest & { time: string; attempts: number; timeline: TimelineAttempt[] })[] };
+    const page = (await res.json()) as {
+      request_id: string;
+      requests: (StoredRequest & { time: string; attempts: number; timeline: TimelineAttempt[] })[];
+    };
     expect(page.request_id).toBe(`${P}breaker-fallback-1`);
     expect(page.requests).toHaveLength(1);
     const body = page.requests[0]!;
     expect(body.log_id).toMatch(/^[0-9a-f-]{36}$/);
-    expect(body).toMatchObject({ request_id: `${P}breaker-fallback-1`, status: 200, agent: "agent-demo", served_by: "agent-custom", task: "echo", attempts: 2 });
+    expect(body).toMatchObject({
+      request_id: `${P}breaker-fallback-1`,
+      status: 200,
+      agent: "agent-demo",
+      served_by: "agent-custom",
+      task: "echo",
+      attempts: 2,
+    });
     expect(new Date(body.time).getTime()).toBe(body.ts);
     expect(body.timeline).toMatchObject([
       { n: 1, agent: "agent-demo", attempt: 1, status: 0, admission: "circuit_open", backoff_ms: 0 },
@@ -236,12 +365,31 @@ describe("request log: nothing lost", () => {
     for (const s of served) expect(s.start + s.dur).toBeLessThanOrEqual(total.dur + 1);
     expect(total.dur).toBeLessThanOrEqual(body.timeline[1]!.latency_ms + 1);
 
-    const retried = ((await (await admin(`/v1/requests/${P}agent-500-retried-1`)).json()) as { requests: { timeline: TimelineAttempt[] }[] }).requests[0]!;
-    expect(retried.timeline.map(({ agent, attempt, status, admission, backoff_ms }) => ({ agent, attempt, status, admission, backoff_ms }))).toEqual(
-      outcomes.get(`${P}agent-500-retried-1`)!.attempts!.map(({ agent, attempt, status, admission, backoff_ms }) => ({ agent, attempt, status, admission, backoff_ms: Math.round(backoff_ms) })),
+    const retried = (
+      (await (await admin(`/v1/requests/${P}agent-500-retried-1`)).json()) as {
+        requests: { timeline: TimelineAttempt[] }[];
+      }
+    ).requests[0]!;
+    expect(
+      retried.timeline.map(({ agent, attempt, status, admission, backoff_ms }) => ({
+        agent,
+        attempt,
+        status,
+        admission,
+        backoff_ms,
+      })),
+    ).toEqual(
+      outcomes.get(`${P}agent-500-retried-1`)!.attempts!.map(({ agent, attempt, status, admission, backoff_ms }) => ({
+        agent,
+        attempt,
+        status,
+        admission,
+        backoff_ms: Math.round(backoff_ms),
+      })),
     );
     // A failed step is marked; the caller's error details never carry the agent's spans.
-    for (const a of retried.timeline) expect(a.spans.find((s) => s.name === "capability")).toMatchObject({ desc: "chaos (code), failed" });
+    for (const a of retried.timeline)
+      expect(a.spans.find((s) => s.name === "capability")).toMatchObject({ desc: "chaos (code), failed" });
     for (const a of outcomes.get(`${P}agent-500-retried-1`)!.attempts!) expect(a).not.toHaveProperty("spans");
     await expectError(await admin(`/v1/requests/${P}never-sent`), 404, "REQUEST_NOT_FOUND");
     await expectError(await admin("/v1/requests/bad%20id"), 400, "INVALID_REQUEST");
@@ -253,9 +401,36 @@ describe("request log: writing attempts", () => {
     const id = `many-${crypto.randomUUID()}`;
     const logId = crypto.randomUUID();
     const attempts: AttemptRow[] = Array.from({ length: 23 }, (_, i) => ({
-      log_id: logId, n: i + 1, agent: "agent-demo", attempt: i + 1, status: 503, code: "X", admission: "admitted", latency_ms: i, backoff_ms: 1, spans: i === 22 ? '[{"name":"total","start":0,"dur":1}]' : null,
+      log_id: logId,
+      n: i + 1,
+      agent: "agent-demo",
+      attempt: i + 1,
+      status: 503,
+      code: "X",
+      admission: "admitted",
+      latency_ms: i,
+      backoff_ms: 1,
+      spans: i === 22 ? '[{"name":"total","start":0,"dur":1}]' : null,
     }));
-    const request: RequestRow = { log_id: logId, request_id: id, ts: Date.now(), key_id: null, agent: "agent-demo", served_by: null, task: "echo", method: "POST", path: "/execute", status: 502, code: "UPSTREAM_FAILED", duration_ms: 300, trace_id: null, protocol: "http", tokens: null, ttfb_ms: null, bytes_out: null };
+    const request: RequestRow = {
+      log_id: logId,
+      request_id: id,
+      ts: Date.now(),
+      key_id: null,
+      agent: "agent-demo",
+      served_by: null,
+      task: "echo",
+      method: "POST",
+      path: "/execute",
+      status: 502,
+      code: "UPSTREAM_FAILED",
+      duration_ms: 300,
+      trace_id: null,
+      protocol: "http",
+      tokens: null,
+      ttfb_ms: null,
+      bytes_out: null,
+    };
     const statements = insertStatements(db(), { request, attempts });
     expect(statements).toHaveLength(4); // the request row and three INSERTs of attempts: inserts only, never a DELETE
     await db().batch(statements);
@@ -270,9 +445,17 @@ describe("request log: writing attempts", () => {
     // Another request under the same id is a row of its own, listed first (newest); the first keeps its attempts.
     const second = crypto.randomUUID();
     await db().batch(
-      insertStatements(db(), { request: { ...request, log_id: second, ts: request.ts + 1 }, attempts: attempts.slice(0, 2).map((a) => ({ ...a, log_id: second })) }),
+      insertStatements(db(), {
+        request: { ...request, log_id: second, ts: request.ts + 1 },
+        attempts: attempts.slice(0, 2).map((a) => ({ ...a, log_id: second })),
+      }),
     );
-    expect(((await (await admin(`/v1/requests/${id}`)).json()) as Page).requests.map((r) => [r.log_id, r.attempts])).toEqual([[second, 2], [logId, 23]]);
+    expect(
+      ((await (await admin(`/v1/requests/${id}`)).json()) as Page).requests.map((r) => [r.log_id, r.attempts]),
+    ).toEqual([
+      [second, 2],
+      [logId, 23],
+    ]);
   });
 });
 
@@ -286,8 +469,39 @@ describe("request log: GET /v1/requests", () => {
     status: [200, 404, 502, 503, 200][i % 5]!,
   }));
   const entry = (id: string, ts: number, status: number, agent = AGENT): RequestLogEntry => ({
-    request: { log_id: id, request_id: id, ts, key_id: "key_000000000000", agent, served_by: agent, task: "echo", method: "POST", path: "/execute", status, code: status >= 400 ? "X" : null, duration_ms: 5, trace_id: null, protocol: "http", tokens: null, ttfb_ms: null, bytes_out: null },
-    attempts: [{ log_id: id, n: 1, agent, attempt: 1, status, code: null, admission: "admitted", latency_ms: 4, backoff_ms: 0, spans: null }],
+    request: {
+      log_id: id,
+      request_id: id,
+      ts,
+      key_id: "key_000000000000",
+      agent,
+      served_by: agent,
+      task: "echo",
+      method: "POST",
+      path: "/execute",
+      status,
+      code: status >= 400 ? "X" : null,
+      duration_ms: 5,
+      trace_id: null,
+      protocol: "http",
+      tokens: null,
+      ttfb_ms: null,
+      bytes_out: null,
+    },
+    attempts: [
+      {
+        log_id: id,
+        n: 1,
+        agent,
+        attempt: 1,
+        status,
+        code: null,
+        admission: "admitted",
+        latency_ms: 4,
+        backoff_ms: 0,
+        spans: null,
+      },
+    ],
   });
 
   beforeAll(async () => {
@@ -313,24 +527,38 @@ describe("request log: GET /v1/requests", () => {
     return { ids, pages };
   }
 
-  const newestFirst = (rows: typeof seeded) => [...rows].sort((a, b) => b.ts - a.ts || (a.id < b.id ? 1 : -1)).map((s) => s.id);
+  const newestFirst = (rows: typeof seeded) =>
+    [...rows].sort((a, b) => b.ts - a.ts || (a.id < b.id ? 1 : -1)).map((s) => s.id);
 
   it("pages through every row exactly once, newest first (ts, then log id), with an opaque cursor", async () => {
     const { ids, pages } = await walk(`agent=${AGENT}`, 4);
     expect(ids).toEqual(newestFirst(seeded));
     expect(pages).toBe(7);
-    const first = (await (await admin(`/v1/requests?agent=${AGENT}&limit=4`)).json()) as { requests: (StoredRequest & { attempts: number; time: string })[] };
-    expect(first.requests[0]).toMatchObject({ request_id: "seed-24", agent: AGENT, attempts: 1, time: new Date(seeded[24]!.ts).toISOString() });
+    const first = (await (await admin(`/v1/requests?agent=${AGENT}&limit=4`)).json()) as {
+      requests: (StoredRequest & { attempts: number; time: string })[];
+    };
+    expect(first.requests[0]).toMatchObject({
+      request_id: "seed-24",
+      agent: AGENT,
+      attempts: 1,
+      time: new Date(seeded[24]!.ts).toISOString(),
+    });
   });
 
   it("filters by status (exact or class), since (ISO or epoch ms) and agent, combined with pagination", async () => {
-    expect((await walk(`agent=${AGENT}&status=404`, 2)).ids).toEqual(newestFirst(seeded.filter((s) => s.status === 404)));
-    expect((await walk(`agent=${AGENT}&status=5xx`, 3)).ids).toEqual(newestFirst(seeded.filter((s) => s.status >= 500)));
+    expect((await walk(`agent=${AGENT}&status=404`, 2)).ids).toEqual(
+      newestFirst(seeded.filter((s) => s.status === 404)),
+    );
+    expect((await walk(`agent=${AGENT}&status=5xx`, 3)).ids).toEqual(
+      newestFirst(seeded.filter((s) => s.status >= 500)),
+    );
     const since = T0 + 5000;
     const later = newestFirst(seeded.filter((s) => s.ts >= since));
     expect((await walk(`agent=${AGENT}&since=${since}`, 5)).ids).toEqual(later);
     expect((await walk(`agent=${AGENT}&since=${new Date(since).toISOString()}`, 50)).ids).toEqual(later);
-    expect((await walk(`agent=${AGENT}&status=2xx&since=${since}`, 50)).ids).toEqual(newestFirst(seeded.filter((s) => s.ts >= since && s.status === 200)));
+    expect((await walk(`agent=${AGENT}&status=2xx&since=${since}`, 50)).ids).toEqual(
+      newestFirst(seeded.filter((s) => s.ts >= since && s.status === 200)),
+    );
     expect((await walk("agent=no-such-agent", 10)).ids).toEqual([]);
   });
 
@@ -342,7 +570,10 @@ describe("request log: GET /v1/requests", () => {
       headers: { "X-API-Key": KEY, "X-Request-Id": `${id}-call`, "Content-Type": "application/json" },
       body: JSON.stringify({ task: "echo", parameters: {} }),
     });
-    const both = await pollUntil(async () => (await walk("", 200)).ids, (ids) => ids.includes(`${id}-list`) && ids.includes(`${id}-call`));
+    const both = await pollUntil(
+      async () => (await walk("", 200)).ids,
+      (ids) => ids.includes(`${id}-list`) && ids.includes(`${id}-call`),
+    );
     expect(both).toEqual(expect.arrayContaining([`${id}-list`, `${id}-call`]));
     const calls = (await walk("kind=calls", 200)).ids;
     expect(calls).toContain(`${id}-call`);
@@ -351,7 +582,9 @@ describe("request log: GET /v1/requests", () => {
   });
 
   it("without filters, walks the whole log once (rows logged during the walk are newer than its cursor)", async () => {
-    const before = (await db().prepare("SELECT request_id FROM requests").all<{ request_id: string }>()).results.map((r) => r.request_id);
+    const before = (await db().prepare("SELECT request_id FROM requests").all<{ request_id: string }>()).results.map(
+      (r) => r.request_id,
+    );
     const all = await walk("", 7);
     for (const id of before) expect(all.ids).toContain(id);
     expect(all.ids.length).toBeGreaterThanOrEqual(before.length);
@@ -386,7 +619,9 @@ describe("request log: GET /v1/requests", () => {
 describe("request log: a D1 fault never fails a request", () => {
   afterEach(async () => {
     // Put the table back if a test broke it.
-    const broken = await db().prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'requests_broken'").first();
+    const broken = await db()
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'requests_broken'")
+      .first();
     if (broken) await db().exec("ALTER TABLE requests_broken RENAME TO requests");
     vi.restoreAllMocks();
   });
@@ -395,23 +630,41 @@ describe("request log: a D1 fault never fails a request", () => {
     const errors: string[] = [];
     vi.spyOn(console, "error").mockImplementation((line: unknown) => void errors.push(String(line)));
     await db().exec("ALTER TABLE requests RENAME TO requests_broken");
-    const res = await post("/agents/agent-demo/execute", { task: "echo", parameters: { x: 1 } }, { "X-Request-Id": "fault-1" });
+    const res = await post(
+      "/agents/agent-demo/execute",
+      { task: "echo", parameters: { x: 1 } },
+      { "X-Request-Id": "fault-1" },
+    );
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ result: { x: 1 }, request_id: "fault-1" });
-    await expectError(await post("/agents/agent-nope/execute", { task: "echo" }, { "X-Request-Id": "fault-2" }), 404, "AGENT_NOT_FOUND");
-    for (let i = 0; i < 100 && !errors.some((l) => l.includes("fault-2")); i++) await new Promise((r) => setTimeout(r, 20));
-    const failed = errors.filter((l) => l.includes("request log write failed")).map((l) => JSON.parse(l) as { logged_request_id: string; error: string });
+    await expectError(
+      await post("/agents/agent-nope/execute", { task: "echo" }, { "X-Request-Id": "fault-2" }),
+      404,
+      "AGENT_NOT_FOUND",
+    );
+    for (let i = 0; i < 100 && !errors.some((l) => l.includes("fault-2")); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    const failed = errors
+      .filter((l) => l.includes("request log write failed"))
+      .map((l) => JSON.parse(l) as { logged_request_id: string; error: string });
     expect(failed.map((f) => f.logged_request_id)).toEqual(expect.arrayContaining(["fault-1", "fault-2"]));
     const unavailable = await expectError(await admin("/v1/requests"), 503, "LOG_UNAVAILABLE");
     expect(unavailable.error).not.toMatch(/no such table|SQLITE/i);
     // Back to normal: the next request is logged again.
     await db().exec("ALTER TABLE requests_broken RENAME TO requests");
-    expect((await post("/agents/agent-demo/execute", { task: "echo", parameters: {} }, { "X-Request-Id": "fault-3" })).status).toBe(200);
+    expect(
+      (await post("/agents/agent-demo/execute", { task: "echo", parameters: {} }, { "X-Request-Id": "fault-3" }))
+        .status,
+    ).toBe(200);
     expect((await untilRows("fault-", 1)).map((r) => r.request_id)).toEqual(["fault-3"]);
   });
 
   it("a reused X-Request-Id adds a row of its own: the earlier request and its attempts are kept", async () => {
-    await post("/agents/agent-demo/execute", { task: "chaos", parameters: { fail_status: 501 } }, { "X-Request-Id": "reused-1" });
+    await post(
+      "/agents/agent-demo/execute",
+      { task: "chaos", parameters: { fail_status: 501 } },
+      { "X-Request-Id": "reused-1" },
+    );
     await untilRows("reused-1", 1);
     await post("/agents/agent-nope/execute", { task: "echo" }, { "X-Request-Id": "reused-1" });
     const rows = await untilRows("reused-1", 2);
@@ -432,15 +685,47 @@ describe("request log: retention (cron trigger)", () => {
   async function seed(prefix: string, ages: number[], now: number) {
     const stmts = ages.flatMap((age, i) =>
       insertStatements(db(), {
-        request: { log_id: `${prefix}${i}`, request_id: `${prefix}${i}`, ts: now - age, key_id: null, agent: "agent-demo", served_by: null, task: "echo", method: "POST", path: "/execute", status: 200, code: null, duration_ms: 1, trace_id: null, protocol: "http", tokens: null, ttfb_ms: null, bytes_out: null },
-        attempts: [1, 2].map((n) => ({ log_id: `${prefix}${i}`, n, agent: "agent-demo", attempt: n, status: 200, code: null, admission: "admitted", latency_ms: 1, backoff_ms: 0, spans: null })),
+        request: {
+          log_id: `${prefix}${i}`,
+          request_id: `${prefix}${i}`,
+          ts: now - age,
+          key_id: null,
+          agent: "agent-demo",
+          served_by: null,
+          task: "echo",
+          method: "POST",
+          path: "/execute",
+          status: 200,
+          code: null,
+          duration_ms: 1,
+          trace_id: null,
+          protocol: "http",
+          tokens: null,
+          ttfb_ms: null,
+          bytes_out: null,
+        },
+        attempts: [1, 2].map((n) => ({
+          log_id: `${prefix}${i}`,
+          n,
+          agent: "agent-demo",
+          attempt: n,
+          status: 200,
+          code: null,
+          admission: "admitted",
+          latency_ms: 1,
+          backoff_ms: 0,
+          spans: null,
+        })),
       }),
     );
     await db().batch(stmts);
   }
   const ids = async (prefix: string) => (await rowsWithPrefix(prefix)).map((r) => r.request_id).sort();
   const attemptCount = async (prefix: string) =>
-    (await db().prepare("SELECT COUNT(*) AS n FROM request_attempts WHERE log_id LIKE ?").bind(`${prefix}%`).first<{ n: number }>())!.n;
+    (await db()
+      .prepare("SELECT COUNT(*) AS n FROM request_attempts WHERE log_id LIKE ?")
+      .bind(`${prefix}%`)
+      .first<{ n: number }>())!.n;
 
   it("the scheduled handler deletes requests (and their attempts) older than REQUEST_LOG_RETENTION_DAYS (7), nothing newer", async () => {
     const now = Date.now();
@@ -449,7 +734,11 @@ describe("request log: retention (cron trigger)", () => {
     const ctx = createExecutionContext();
     const handler = worker as ExportedHandler<Env>;
     // As deployed: in local development the scheduled handler does nothing (see the next test).
-    await handler.scheduled!(createScheduledController({ scheduledTime: now, cron: "17 3 * * *" }), { ...env, ZAHARA_ENV: "production" }, ctx);
+    await handler.scheduled!(
+      createScheduledController({ scheduledTime: now, cron: "17 3 * * *" }),
+      { ...env, ZAHARA_ENV: "production" },
+      ctx,
+    );
     await waitOnExecutionContext(ctx);
     expect(await ids("ret-")).toEqual(["ret-2", "ret-3", "ret-4"]);
     expect(await attemptCount("ret-")).toBe(6);
@@ -458,7 +747,10 @@ describe("request log: retention (cron trigger)", () => {
   it("the retention is configurable, and purges in bounded chunks (ties at a chunk's edge included)", async () => {
     const now = Date.now();
     await seed("cfg-", [3 * DAY, 2 * DAY, 12 * 3_600_000], now);
-    expect(await runRetention({ ...env, REQUEST_LOG_RETENTION_DAYS: "1" }, now)).toMatchObject({ deleted: 2, truncated: false });
+    expect(await runRetention({ ...env, REQUEST_LOG_RETENTION_DAYS: "1" }, now)).toMatchObject({
+      deleted: 2,
+      truncated: false,
+    });
     expect(await ids("cfg-")).toEqual(["cfg-2"]);
 
     // 11 old rows, several in the same millisecond, deleted 3 at a time; the recent one stays.
@@ -466,7 +758,11 @@ describe("request log: retention (cron trigger)", () => {
     expect(await purgeOldRequests(db(), now, 2, 3)).toMatchObject({ deleted: 11, truncated: false });
     expect(await ids("chunk-")).toEqual(["chunk-11"]);
     expect(await attemptCount("chunk-")).toBe(2);
-    await seed("cap-", [5, 5, 4, 4, 3].map((d) => d * DAY), now);
+    await seed(
+      "cap-",
+      [5, 5, 4, 4, 3].map((d) => d * DAY),
+      now,
+    );
     expect(await purgeOldRequests(db(), now, 2, 2, 1)).toMatchObject({ deleted: 2, truncated: true });
   });
 
@@ -475,7 +771,11 @@ describe("request log: retention (cron trigger)", () => {
     await seed("dev-", [8 * DAY, 0], now);
     const ctx = createExecutionContext();
     const handler = worker as ExportedHandler<Env>;
-    await handler.scheduled!(createScheduledController({ scheduledTime: now, cron: "17 3 * * *" }), { ...env, ZAHARA_ENV: "development" }, ctx);
+    await handler.scheduled!(
+      createScheduledController({ scheduledTime: now, cron: "17 3 * * *" }),
+      { ...env, ZAHARA_ENV: "development" },
+      ctx,
+    );
     await waitOnExecutionContext(ctx);
     expect(await ids("dev-")).toEqual(["dev-0", "dev-1"]);
     await expectError(await post("/v1/requests/purge", {}), 403, "FORBIDDEN");
@@ -483,7 +783,9 @@ describe("request log: retention (cron trigger)", () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ deleted: 1, truncated: false });
     expect(await ids("dev-")).toEqual(["dev-1"]);
-    const audit = (await (await admin("/v1/audit?action=request_log.purge")).json()) as { entries: { details: { deleted: number } }[] };
+    const audit = (await (await admin("/v1/audit?action=request_log.purge")).json()) as {
+      entries: { details: { deleted: number } }[];
+    };
     expect(audit.entries[0]?.details.deleted).toBe(1);
   });
 
@@ -496,7 +798,9 @@ describe("request log: retention (cron trigger)", () => {
 
 describe("request log: trace ids", () => {
   it("takes the trace id of a valid W3C traceparent only", () => {
-    expect(traceIdFromTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
+    expect(traceIdFromTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")).toBe(
+      "4bf92f3577b34da6a3ce929d0e0e4736",
+    );
     expect(traceIdFromTraceparent("00-00000000000000000000000000000000-00f067aa0ba902b7-01")).toBeNull();
     expect(traceIdFromTraceparent("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")).toBeNull();
     expect(traceIdFromTraceparent("garbage")).toBeNull();

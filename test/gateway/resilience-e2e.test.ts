@@ -10,7 +10,6 @@ import type { UpstreamGuard } from "../../durable-objects/upstream-guard/src";
 import { configOf, forceOpen, guardOf } from "./guards";
 import { HASHED_KEY, expectError, pollUntil, post } from "./helpers";
 
-
 /** Moves `agent`'s guard clock `offsetMs` ahead of real time. */
 async function shiftClock(agent: string, offsetMs: number) {
   await runInDurableObject(guardOf(agent), (instance: UpstreamGuard) => {
@@ -30,7 +29,10 @@ async function freezeClock(agent: string, at: number) {
  * (up to 2 s) until its breaker is in `state`; returns the last snapshot.
  */
 async function untilBreaker(agent: string, state: string) {
-  return pollUntil(() => guardOf(agent).snapshot(configOf(agent)), (snap) => snap.breaker.state === state);
+  return pollUntil(
+    () => guardOf(agent).snapshot(configOf(agent)),
+    (snap) => snap.breaker.state === state,
+  );
 }
 
 interface Success {
@@ -81,7 +83,11 @@ describe("upstream guard through the gateway", () => {
     expect(probe.status).toBe(200);
     const snap = await untilBreaker("agent-demo", "closed");
     expect(snap.breaker.state).toBe("closed");
-    expect(snap.transitions.map((t) => `${t.from}->${t.to}`)).toEqual(["closed->open", "open->half_open", "half_open->closed"]);
+    expect(snap.transitions.map((t) => `${t.from}->${t.to}`)).toEqual([
+      "closed->open",
+      "open->half_open",
+      "half_open->closed",
+    ]);
   }, 30_000);
 
   it("3. open: the agent is not called; 503 with Retry-After = time left", async () => {
@@ -92,7 +98,10 @@ describe("upstream guard through the gateway", () => {
       instance.clock = () => t0;
     });
     // Five failing attempts (no retries for 501) open it at t0.
-    for (let i = 0; i < 5; i++) await (await post("/agents/agent-demo/execute", { task: "chaos", parameters: { fail_status: 501 } })).arrayBuffer();
+    for (let i = 0; i < 5; i++)
+      await (
+        await post("/agents/agent-demo/execute", { task: "chaos", parameters: { fail_status: 501 } })
+      ).arrayBuffer();
     expect((await untilBreaker("agent-demo", "open")).breaker.state).toBe("open");
     await runInDurableObject(guardOf("agent-demo"), (instance: UpstreamGuard) => {
       instance.clock = () => t0 + 15_500;
@@ -119,7 +128,9 @@ describe("upstream guard through the gateway", () => {
     // agent-demo: 300/min per key, burst 30 (the per-agent limit is 600/min, burst 50). Time stands still meanwhile.
     const t0 = Date.now();
     await freezeClock("agent-demo", t0);
-    const responses = await Promise.all(Array.from({ length: 36 }, () => post("/agents/agent-demo/execute", { task: "echo", parameters: {} })));
+    const responses = await Promise.all(
+      Array.from({ length: 36 }, () => post("/agents/agent-demo/execute", { task: "echo", parameters: {} })),
+    );
     const ok = responses.filter((r) => r.status === 200);
     const limited = responses.filter((r) => r.status === 429);
     expect(ok).toHaveLength(30);
@@ -133,14 +144,20 @@ describe("upstream guard through the gateway", () => {
     expect(ok[0]!.headers.get("RateLimit-Policy")).toMatch(/^"per-(key|agent)";q=\d+;w=60$/);
     await Promise.all([...ok, ...limited.slice(1)].map((r) => r.arrayBuffer()));
     // Another key still has its own 30, but only 20 remain of the agent's burst of 50.
-    const other = await Promise.all(Array.from({ length: 25 }, () => post("/agents/agent-demo/execute", { task: "echo", parameters: {} }, { "X-API-Key": HASHED_KEY })));
+    const other = await Promise.all(
+      Array.from({ length: 25 }, () =>
+        post("/agents/agent-demo/execute", { task: "echo", parameters: {} }, { "X-API-Key": HASHED_KEY }),
+      ),
+    );
     expect(other.filter((r) => r.status === 200)).toHaveLength(20);
     const agentLimited = other.find((r) => r.status === 429)!;
     expect(agentLimited.headers.get("RateLimit-Policy")).toBe('"per-agent";q=600;w=60');
     await Promise.all(other.map((r) => r.arrayBuffer()));
     // One per-key interval (200 ms) later, exactly one more passes for the first key.
     await freezeClock("agent-demo", t0 + 200);
-    const again = await Promise.all(Array.from({ length: 3 }, () => post("/agents/agent-demo/execute", { task: "echo", parameters: {} })));
+    const again = await Promise.all(
+      Array.from({ length: 3 }, () => post("/agents/agent-demo/execute", { task: "echo", parameters: {} })),
+    );
     const bodies = await Promise.all(again.map((r) => r.text()));
     expect(again.map((r) => r.status).sort(), bodies.join("\n")).toEqual([200, 429, 429]);
   });

@@ -73,7 +73,16 @@ describe("agent response limit", () => {
     const manifest = MANIFESTS.find((m) => m.metadata.name === "agent-demo");
     if (!manifest) throw new Error("agent-demo missing");
     const agent = agentInfo(manifest);
-    const result = await callAgent({ agent, binding, task: "echo", parameters: {}, requestId: "req-limit", attempt: 1, timeoutMs: 5000, maxResponseBytes: 4096 });
+    const result = await callAgent({
+      agent,
+      binding,
+      task: "echo",
+      parameters: {},
+      requestId: "req-limit",
+      attempt: 1,
+      timeoutMs: 5000,
+      maxResponseBytes: 4096,
+    });
     expect(result).toMatchObject({ ok: false, kind: "oversize", status: 502 });
     if (result.ok) return;
     expect(result.error.code).toBe("UPSTREAM_FAILED");

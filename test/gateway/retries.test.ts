@@ -15,7 +15,12 @@ import { MANIFESTS } from "../../workers/generated";
 import { type AttemptResult, callAgent } from "../../workers/gateway/src/dispatch";
 import { backoffCeilingMs, seededRandom } from "../../workers/gateway/src/resilience/backoff";
 import { type RetrySettings, resolveResilience } from "../../workers/gateway/src/resilience/config";
-import { type AgentPlan, type ExecutorRuntime, executeResilient, sleep } from "../../workers/gateway/src/resilience/executor";
+import {
+  type AgentPlan,
+  type ExecutorRuntime,
+  executeResilient,
+  sleep,
+} from "../../workers/gateway/src/resilience/executor";
 import { guardClient } from "../../workers/gateway/src/resilience/guard-client";
 import { IsolateLeases } from "../../workers/gateway/src/resilience/leases";
 
@@ -40,7 +45,15 @@ interface PlanOptions {
 }
 
 /** A plan against a real agent, with a guard of its own (unique name) so tests never share state. */
-function plan({ agent = "agent-demo", task = "chaos", parameters = {}, retries = {}, guard = {}, binding, signal }: PlanOptions = {}): AgentPlan & { config: GuardConfig; calls: () => number } {
+function plan({
+  agent = "agent-demo",
+  task = "chaos",
+  parameters = {},
+  retries = {},
+  guard = {},
+  binding,
+  signal,
+}: PlanOptions = {}): AgentPlan & { config: GuardConfig; calls: () => number } {
   const manifest = manifestOf(agent);
   const settings = resolveResilience(manifest, 5000);
   const config: GuardConfig = { ...settings.guard, agent: `${agent}-${crypto.randomUUID()}`, ...guard };
@@ -59,7 +72,16 @@ function plan({ agent = "agent-demo", task = "chaos", parameters = {}, retries =
     ),
     admitRequest: (attempt) => ({ config, callId: `r-${crypto.randomUUID()}#${attempt}`, attempt, estimateTokens: 0 }),
     call: (attempt, timeoutMs) =>
-      (calls++, callAgent)({ agent: info, binding: fetcher, task, parameters, requestId: crypto.randomUUID(), attempt, timeoutMs, ...(signal ? { signal } : {}) }),
+      (calls++, callAgent)({
+        agent: info,
+        binding: fetcher,
+        task,
+        parameters,
+        requestId: crypto.randomUUID(),
+        attempt,
+        timeoutMs,
+        ...(signal ? { signal } : {}),
+      }),
   };
 }
 
@@ -83,12 +105,21 @@ function virtualRuntime(seed = 1) {
 /** A runtime in real time. */
 function realRuntime(): ExecutorRuntime & { settle: () => Promise<unknown> } {
   const background: Promise<unknown>[] = [];
-  return { now: Date.now, sleep, random: Math.random, waitUntil: (p) => void background.push(p), settle: () => Promise.all(background).then(drain) };
+  return {
+    now: Date.now,
+    sleep,
+    random: Math.random,
+    waitUntil: (p) => void background.push(p),
+    settle: () => Promise.all(background).then(drain),
+  };
 }
 
 async function run(plans: AgentPlan[], rt: ExecutorRuntime, deadlineMs = 5000) {
   try {
-    return { ok: true as const, value: await executeResilient(plans, { at: rt.now() + deadlineMs, ms: deadlineMs }, rt) };
+    return {
+      ok: true as const,
+      value: await executeResilient(plans, { at: rt.now() + deadlineMs, ms: deadlineMs }, rt),
+    };
   } catch (error) {
     if (!(error instanceof ZaharaError)) throw error;
     return { ok: false as const, error, attempts: (error.details?.attempts as unknown[] | undefined)?.length ?? 1 };
@@ -96,7 +127,12 @@ async function run(plans: AgentPlan[], rt: ExecutorRuntime, deadlineMs = 5000) {
 }
 
 /** A binding whose every call fails at the network level (an unreachable Worker). */
-const unreachable = { fetch: () => Promise.reject(new TypeError("Network connection lost")), connect: () => { throw new Error("no"); } } as unknown as Fetcher;
+const unreachable = {
+  fetch: () => Promise.reject(new TypeError("Network connection lost")),
+  connect: () => {
+    throw new Error("no");
+  },
+} as unknown as Fetcher;
 
 describe("retries", () => {
   it("11. only retryable outcomes are retried", async () => {
@@ -127,15 +163,28 @@ describe("retries", () => {
   it("12. at most 1+3 attempts, each delay inside its jitter bounds", async () => {
     for (const seed of [1, 2, 3, 42, 1234]) {
       const { rt, sleeps, settle } = virtualRuntime(seed);
-      const p = plan({ parameters: { fail_status: 503 }, guard: { breaker: { failureThreshold: 1000, openMs: 60_000, halfOpenProbes: 1 } } });
+      const p = plan({
+        parameters: { fail_status: 503 },
+        guard: { breaker: { failureThreshold: 1000, openMs: 60_000, halfOpenProbes: 1 } },
+      });
       const out = await run([p], rt, 60_000);
       await settle();
       expect(out.ok).toBe(false);
       if (out.ok) continue;
       expect(out.error.code).toBe("UPSTREAM_FAILED");
       expect(out.error.status).toBe(502);
-      const attempts = out.error.details?.attempts as { attempt: number; status: number; backoff_ms: number; latency_ms: number }[];
-      expect(attempts.map((a) => [a.attempt, a.status])).toEqual([[1, 503], [2, 503], [3, 503], [4, 503]]);
+      const attempts = out.error.details?.attempts as {
+        attempt: number;
+        status: number;
+        backoff_ms: number;
+        latency_ms: number;
+      }[];
+      expect(attempts.map((a) => [a.attempt, a.status])).toEqual([
+        [1, 503],
+        [2, 503],
+        [3, 503],
+        [4, 503],
+      ]);
       expect(sleeps).toHaveLength(3);
       sleeps.forEach((ms, i) => {
         expect(ms).toBeGreaterThanOrEqual(0);
@@ -150,7 +199,11 @@ describe("retries", () => {
     // Failing fast enough to retry: real sleeps, and no sleep is taken past the 1500 ms deadline.
     const rt = realRuntime();
     const started = Date.now();
-    const failing = await run([plan({ parameters: { fail_status: 503 }, retries: { baseMs: 400, capMs: 2000 } })], rt, 1500);
+    const failing = await run(
+      [plan({ parameters: { fail_status: 503 }, retries: { baseMs: 400, capMs: 2000 } })],
+      rt,
+      1500,
+    );
     expect(Date.now() - started).toBeLessThanOrEqual(1500 + 250);
     expect(failing.ok).toBe(false);
     // An agent slower than the deadline: 504 at the deadline, not at the agent's pace.
@@ -215,8 +268,10 @@ describe("events", () => {
   it("retries, refusals and fallbacks are logged as structured events", async () => {
     const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
     const logger = {
-      info: (message: string, fields: Record<string, unknown> = {}) => void lines.push({ level: "info", message, fields }),
-      warn: (message: string, fields: Record<string, unknown> = {}) => void lines.push({ level: "warn", message, fields }),
+      info: (message: string, fields: Record<string, unknown> = {}) =>
+        void lines.push({ level: "info", message, fields }),
+      warn: (message: string, fields: Record<string, unknown> = {}) =>
+        void lines.push({ level: "warn", message, fields }),
     };
     const { rt, settle } = virtualRuntime();
     const primary = plan({ parameters: { fail_status: 503 }, retries: { maxRetries: 1 } });
@@ -225,22 +280,41 @@ describe("events", () => {
     const failing = plan({ parameters: { fail_status: 503 }, retries: { maxRetries: 1 } });
     await run([failing], { ...rt, logger });
     await settle();
-    expect(lines.find((l) => l.message === "upstream attempt refused")).toMatchObject({ level: "warn", fields: { reason: "circuit_open", attempt: 1 } });
-    expect(lines.find((l) => l.message === "trying a fallback")).toMatchObject({ level: "warn", fields: { because: "CIRCUIT_OPEN" } });
-    expect(lines.find((l) => l.message === "retrying upstream")).toMatchObject({ level: "info", fields: { attempt: 2, after_status: 503 } });
+    expect(lines.find((l) => l.message === "upstream attempt refused")).toMatchObject({
+      level: "warn",
+      fields: { reason: "circuit_open", attempt: 1 },
+    });
+    expect(lines.find((l) => l.message === "trying a fallback")).toMatchObject({
+      level: "warn",
+      fields: { because: "CIRCUIT_OPEN" },
+    });
+    expect(lines.find((l) => l.message === "retrying upstream")).toMatchObject({
+      level: "info",
+      fields: { attempt: 2, after_status: 503 },
+    });
   });
 });
 
 describe("breaker outcomes from real calls", () => {
   it("8. 4xx, cancellations and local rejections count as neither", async () => {
-    const guard = { breaker: { failureThreshold: 5, openMs: 60_000, halfOpenProbes: 1 }, rateLimit: { limit: 60, periodMs: 60_000, burst: 6 } };
+    const guard = {
+      breaker: { failureThreshold: 5, openMs: 60_000, halfOpenProbes: 1 },
+      rateLimit: { limit: 60, periodMs: 60_000, burst: 6 },
+    };
     const base = plan({ guard });
     const withParams = (parameters: Record<string, unknown>, signal?: AbortSignal): AgentPlan => {
       const p = plan({ parameters, ...(signal ? { signal } : {}), retries: { maxRetries: 0 } });
-      return { ...p, guard: base.guard, admitRequest: (attempt) => ({ ...p.admitRequest(attempt), config: base.config }) };
+      return {
+        ...p,
+        guard: base.guard,
+        admitRequest: (attempt) => ({ ...p.admitRequest(attempt), config: base.config }),
+      };
     };
     const { rt, settle } = virtualRuntime();
-    const consecutive = async () => (await settle(), (await env.UPSTREAM_GUARD.get(env.UPSTREAM_GUARD.idFromName(base.config.agent)).snapshot(base.config)).breaker);
+    const consecutive = async () => (
+      await settle(),
+      (await env.UPSTREAM_GUARD.get(env.UPSTREAM_GUARD.idFromName(base.config.agent)).snapshot(base.config)).breaker
+    );
     for (let i = 0; i < 4; i++) await run([withParams({ fail_status: 500 })], rt);
     expect(await consecutive()).toMatchObject({ state: "closed", consecutiveFailures: 4 });
     await run([withParams({ fail_status: 404 })], rt); // agent 4xx
@@ -266,13 +340,20 @@ describe("fallbacks", () => {
     expect(out.value.servedBy).toBe("agent-custom");
     expect(out.value.result).toEqual({ hello: "from the fallback" });
     expect(out.value.attempts.map((a) => [a.agent, a.status])).toEqual([
-      ["agent-demo", 503], ["agent-demo", 503], ["agent-demo", 503], ["agent-demo", 503], ["agent-custom", 200],
+      ["agent-demo", 503],
+      ["agent-demo", 503],
+      ["agent-demo", 503],
+      ["agent-demo", 503],
+      ["agent-custom", 200],
     ]);
   });
 
   it("a 4xx from the primary is final: no fallback", async () => {
     const { rt, settle } = virtualRuntime();
-    const out = await run([plan({ parameters: { fail_status: 422 } }), plan({ agent: "agent-custom", task: "echo" })], rt);
+    const out = await run(
+      [plan({ parameters: { fail_status: 422 } }), plan({ agent: "agent-custom", task: "echo" })],
+      rt,
+    );
     await settle();
     expect(out.ok ? 0 : out.error.status).toBe(422);
   });

@@ -44,11 +44,19 @@ describe("routing", () => {
   it("POST /agents/:agent/execute routes to the named agent", async () => {
     const res = await post("/agents/agent-demo/execute", { task: "echo", parameters: { n: [1, 2, 3] } });
     expect(res.status).toBe(200);
-    expect((await res.json()) as Success).toMatchObject({ agent: "agent-demo", task: "echo", result: { n: [1, 2, 3] } });
+    expect((await res.json()) as Success).toMatchObject({
+      agent: "agent-demo",
+      task: "echo",
+      result: { n: [1, 2, 3] },
+    });
   });
 
   it("the path route rejects an agent field in the body", async () => {
-    await expectError(await post("/agents/agent-demo/execute", { task: "echo", agent: "agent-custom" }), 400, "INVALID_REQUEST");
+    await expectError(
+      await post("/agents/agent-demo/execute", { task: "echo", agent: "agent-custom" }),
+      400,
+      "INVALID_REQUEST",
+    );
   });
 
   it("parameters default to {}", async () => {
@@ -59,7 +67,9 @@ describe("routing", () => {
   it("GET /agents lists agents, capabilities and input schemas from the manifests", async () => {
     const res = await get("/agents");
     expect(res.status).toBe(200);
-    const { agents } = (await res.json()) as { agents: { name: string; display_name: string; capabilities: { name: string; input_schema?: unknown }[] }[] };
+    const { agents } = (await res.json()) as {
+      agents: { name: string; display_name: string; capabilities: { name: string; input_schema?: unknown }[] }[];
+    };
     expect(agents.map((a) => a.name).sort()).toEqual(["agent-custom", "agent-demo"]);
     const demo = agents.find((a) => a.name === "agent-demo");
     expect(demo?.display_name).toBe("Zahara Demo Agent");
@@ -67,7 +77,11 @@ describe("routing", () => {
     expect(demo?.capabilities.find((c) => c.name === "summarize")?.input_schema).toMatchObject({ required: ["text"] });
     expect(JSON.stringify(agents)).not.toContain("AGENT_DEMO");
     // The LLM's ${VAR:-default} references show their defaults and name the agent settings that change them.
-    expect((demo as { llm?: unknown }).llm).toEqual({ provider: "openai", model: "gpt-4o-mini", settings: ["LLM_PROVIDER", "LLM_MODEL"] });
+    expect((demo as { llm?: unknown }).llm).toEqual({
+      provider: "openai",
+      model: "gpt-4o-mini",
+      settings: ["LLM_PROVIDER", "LLM_MODEL"],
+    });
     expect(JSON.stringify(agents)).not.toContain("${");
   });
 });
@@ -76,7 +90,11 @@ describe("health", () => {
   it("reports version and each agent binding's own health check", async () => {
     const res = await get("/health", { "X-API-Key": "" });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { status: string; version: string; agents: Record<string, { status: string; http_status: number }> };
+    const body = (await res.json()) as {
+      status: string;
+      version: string;
+      agents: Record<string, { status: string; http_status: number }>;
+    };
     expect(body.status).toBe("ok");
     expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(body.agents["agent-demo"]).toMatchObject({ status: "ok", http_status: 200 });

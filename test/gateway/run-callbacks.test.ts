@@ -22,18 +22,33 @@ interface Delivery {
 }
 
 /** A receiving path of its own, answering as `mode` says. */
-async function receiver(mode: string, extra: object = {}): Promise<{ url: string; deliveries: () => Promise<Delivery[]> }> {
+async function receiver(
+  mode: string,
+  extra: object = {},
+): Promise<{ url: string; deliveries: () => Promise<Delivery[]> }> {
   const path = `/runs-${crypto.randomUUID()}`;
-  const res = await fetch(`${env.TEST_WEBHOOK_URL}/__mode__`, { method: "POST", body: JSON.stringify({ path, mode, ...extra }) });
+  const res = await fetch(`${env.TEST_WEBHOOK_URL}/__mode__`, {
+    method: "POST",
+    body: JSON.stringify({ path, mode, ...extra }),
+  });
   expect(res.ok).toBe(true);
   return {
     url: `${env.TEST_WEBHOOK_URL}${path}`,
-    deliveries: async () => (await (await fetch(`${env.TEST_WEBHOOK_URL}/__received__?path=${encodeURIComponent(path)}`)).json<{ deliveries: Delivery[] }>()).deliveries,
+    deliveries: async () =>
+      (
+        await (
+          await fetch(`${env.TEST_WEBHOOK_URL}/__received__?path=${encodeURIComponent(path)}`)
+        ).json<{ deliveries: Delivery[] }>()
+      ).deliveries,
   };
 }
 
 async function startWithCallback(url: string, parameters: Record<string, unknown> = {}): Promise<string> {
-  const res = await post("/agents/agent-demo/execute", { task: "chaos", parameters, callback: { url } }, { Prefer: "respond-async" });
+  const res = await post(
+    "/agents/agent-demo/execute",
+    { task: "chaos", parameters, callback: { url } },
+    { Prefer: "respond-async" },
+  );
   const text = await res.text();
   expect(res.status, text).toBe(202);
   return (JSON.parse(text) as { run_id: string }).run_id;
@@ -47,8 +62,17 @@ describe("webhooks", () => {
   it("post the finished run once, signed so that a Standard Webhooks verifier accepts it", async () => {
     const hook = await receiver("ok");
     const id = await startWithCallback(hook.url, { delay_ms: 200 });
-    const run = await pollUntil(() => read(id), (r) => r.callback?.state === "delivered", 60, 100);
-    expect(run.callback).toMatchObject({ url: hook.url, state: "delivered", deliveries: [{ attempt: 1, ok: true, status: 204 }] });
+    const run = await pollUntil(
+      () => read(id),
+      (r) => r.callback?.state === "delivered",
+      60,
+      100,
+    );
+    expect(run.callback).toMatchObject({
+      url: hook.url,
+      state: "delivered",
+      deliveries: [{ attempt: 1, ok: true, status: 204 }],
+    });
     const [delivery, ...more] = await hook.deliveries();
     expect(more).toHaveLength(0);
     expect(delivery!.headers["webhook-id"]).toBe(`msg_${id}`);
@@ -57,13 +81,20 @@ describe("webhooks", () => {
     expect(verified).toMatchObject({ run_id: id, status: "succeeded", agent: "agent-demo", task: "chaos" });
     expect(verified.result).toBeDefined();
     // A forged body fails verification.
-    expect(() => new Webhook(env.WEBHOOK_SIGNING_SECRET).verify(delivery!.body.replace("succeeded", "failed"), delivery!.headers)).toThrow();
+    expect(() =>
+      new Webhook(env.WEBHOOK_SIGNING_SECRET).verify(delivery!.body.replace("succeeded", "failed"), delivery!.headers),
+    ).toThrow();
   });
 
   it("are retried on the schedule while the receiver is down, then given up; the run stays readable", async () => {
     const hook = await receiver("down");
     const id = await startWithCallback(hook.url);
-    const run = await pollUntil(() => read(id), (r) => r.callback?.state === "failed", 100, 100);
+    const run = await pollUntil(
+      () => read(id),
+      (r) => r.callback?.state === "failed",
+      100,
+      100,
+    );
     expect(run.status).toBe("succeeded");
     // RUN_WEBHOOK_RETRY_SCHEDULE_MS is "200,400" here: three attempts, the last two after their waits.
     expect(run.callback!.deliveries.map((d) => [d.attempt, d.ok, d.status])).toEqual([
@@ -81,7 +112,12 @@ describe("webhooks", () => {
   it("recover when the receiver comes back before the retries run out", async () => {
     const hook = await receiver("ok", { fail_first: 1 });
     const id = await startWithCallback(hook.url);
-    const run = await pollUntil(() => read(id), (r) => r.callback?.state === "delivered", 60, 100);
+    const run = await pollUntil(
+      () => read(id),
+      (r) => r.callback?.state === "delivered",
+      60,
+      100,
+    );
     expect(run.callback!.deliveries.map((d) => d.ok)).toEqual([false, true]);
   });
 
@@ -89,18 +125,38 @@ describe("webhooks", () => {
     const slow = await receiver("slow", { slow_ms: 5000 });
     const redirect = await receiver("redirect");
     const [a, b] = [await startWithCallback(slow.url), await startWithCallback(redirect.url)];
-    const slowRun = await pollUntil(() => read(a), (r) => (r.callback?.deliveries.length ?? 0) >= 1, 100, 100);
+    const slowRun = await pollUntil(
+      () => read(a),
+      (r) => (r.callback?.deliveries.length ?? 0) >= 1,
+      100,
+      100,
+    );
     expect(slowRun.callback!.deliveries[0]).toMatchObject({ ok: false, error: expect.stringMatching(/timed out/) });
-    const redirected = await pollUntil(() => read(b), (r) => (r.callback?.deliveries.length ?? 0) >= 1, 60, 100);
+    const redirected = await pollUntil(
+      () => read(b),
+      (r) => (r.callback?.deliveries.length ?? 0) >= 1,
+      60,
+      100,
+    );
     expect(redirected.callback!.deliveries[0]).toMatchObject({ ok: false, status: 302 });
   });
 
   it("are sent for a cancelled run too", async () => {
     const hook = await receiver("ok");
     const id = await startWithCallback(hook.url, { delay_ms: 20_000 });
-    await pollUntil(() => read(id), (r) => r.status === "running", 50, 100);
+    await pollUntil(
+      () => read(id),
+      (r) => r.status === "running",
+      50,
+      100,
+    );
     expect((await post(`/v1/runs/${id}/cancel`, {})).status).toBe(200);
-    const run = await pollUntil(() => read(id), (r) => r.callback?.state === "delivered", 60, 100);
+    const run = await pollUntil(
+      () => read(id),
+      (r) => r.callback?.state === "delivered",
+      60,
+      100,
+    );
     const [delivery] = await hook.deliveries();
     expect((JSON.parse(delivery!.body) as RunView).status).toBe("cancelled");
     expect(run.status).toBe("cancelled");
@@ -123,7 +179,11 @@ describe("callback URLs refused at creation (400 INVALID_CALLBACK, with the reas
   ];
   for (const [what, url, reason] of refused) {
     it(what, async () => {
-      const res = await post("/agents/agent-demo/execute", { task: "chaos", parameters: {}, callback: { url } }, { Prefer: "respond-async" });
+      const res = await post(
+        "/agents/agent-demo/execute",
+        { task: "chaos", parameters: {}, callback: { url } },
+        { Prefer: "respond-async" },
+      );
       const err = await expectError(res, 400, typeof url === "string" ? "INVALID_CALLBACK" : "INVALID_REQUEST");
       expect(err.error).toMatch(reason);
     });
@@ -132,11 +192,23 @@ describe("callback URLs refused at creation (400 INVALID_CALLBACK, with the reas
 
 describe("retention", () => {
   it("deletes runs that ended more than RUN_RETENTION_DAYS ago, and their listing rows; others stay", async () => {
-    const res = await post("/agents/agent-demo/execute", { task: "chaos", parameters: {} }, { Prefer: "respond-async", "X-API-Key": HASHED_KEY });
+    const res = await post(
+      "/agents/agent-demo/execute",
+      { task: "chaos", parameters: {} },
+      { Prefer: "respond-async", "X-API-Key": HASHED_KEY },
+    );
     const { run_id } = await res.json<{ run_id: string }>();
     const readAs = async () => get(`/v1/runs/${run_id}`, { "X-API-Key": HASHED_KEY });
-    await pollUntil(async () => (await readAs()).json<RunView>(), (r) => r.status === "succeeded", 50, 100);
-    const listed = async () => (await (await get("/v1/runs?limit=100", { "X-API-Key": HASHED_KEY })).json<{ runs: RunView[] }>()).runs.map((r) => r.run_id);
+    await pollUntil(
+      async () => (await readAs()).json<RunView>(),
+      (r) => r.status === "succeeded",
+      50,
+      100,
+    );
+    const listed = async () =>
+      (await (await get("/v1/runs?limit=100", { "X-API-Key": HASHED_KEY })).json<{ runs: RunView[] }>()).runs.map(
+        (r) => r.run_id,
+      );
     await pollUntil(listed, (ids) => ids.includes(run_id), 50, 100);
     const logger = createLogger({ service: "test", level: "error" });
     // Six days on, nothing goes; eight days on, the run goes.

@@ -25,13 +25,29 @@ import {
 
 const T = 1_800_000_000_000;
 const principal = { id: "key_abc", kind: "bootstrap" as const, scopes: ["*"] };
-const queued = newRun({ runId: "run_1", agent: "a", task: "t", parameters: {}, principal, requestId: "req-1", timeoutMs: 30_000 }, T);
+const queued = newRun(
+  { runId: "run_1", agent: "a", task: "t", parameters: {}, principal, requestId: "req-1", timeoutMs: 30_000 },
+  T,
+);
 const withHook = newRun(
-  { runId: "run_2", agent: "a", task: "t", parameters: {}, principal, requestId: "req-2", timeoutMs: 30_000, callbackUrl: "https://hooks.example.com/x" },
+  {
+    runId: "run_2",
+    agent: "a",
+    task: "t",
+    parameters: {},
+    principal,
+    requestId: "req-2",
+    timeoutMs: 30_000,
+    callbackUrl: "https://hooks.example.com/x",
+  },
   T,
 );
 const ok: ExecutionOutcome = { ok: true, attempts: 1, result: { answer: 42 }, servedBy: "a" };
-const failed: ExecutionOutcome = { ok: false, attempts: 3, error: { error: "boom", code: "UPSTREAM_FAILED", status: 502, request_id: "req-1" } };
+const failed: ExecutionOutcome = {
+  ok: false,
+  attempts: 3,
+  error: { error: "boom", code: "UPSTREAM_FAILED", status: 502, request_id: "req-1" },
+};
 const settings = { heartbeatMs: 10_000, retentionMs: 7 * 86_400_000 };
 
 function started(r: RunRecord, now: number): RunRecord {
@@ -45,7 +61,13 @@ describe("a run's life", () => {
     expect(queued).toMatchObject({ status: "queued", executions: 0, attempts: 0, seq: 1 });
     expect(nextWake(queued, T, settings)).toBe(T);
     const running = started(queued, T + 5);
-    expect(running).toMatchObject({ status: "running", startedAt: T + 5, deadlineAt: T + 5 + 30_000, executions: 1, inFlightSince: T + 5 });
+    expect(running).toMatchObject({
+      status: "running",
+      startedAt: T + 5,
+      deadlineAt: T + 5 + 30_000,
+      executions: 1,
+      inFlightSince: T + 5,
+    });
     expect(nextWake(running, T + 5, settings)).toBe(T + 5 + settings.heartbeatMs);
     const done = finishExecution(running, ok, T + 100);
     expect(toView(done)).toEqual({
@@ -78,7 +100,11 @@ describe("a run's life", () => {
   it(`fails a result larger than ${MAX_RESULT_BYTES} bytes (it could not be kept)`, () => {
     const huge: ExecutionOutcome = { ...ok, result: { text: "x".repeat(MAX_RESULT_BYTES) } };
     const done = finishExecution(started(queued, T), huge, T + 10);
-    expect(done).toMatchObject({ status: "failed", attempts: 1, error: { code: "UPSTREAM_FAILED", status: 502, details: { max_result_bytes: MAX_RESULT_BYTES } } });
+    expect(done).toMatchObject({
+      status: "failed",
+      attempts: 1,
+      error: { code: "UPSTREAM_FAILED", status: 502, details: { max_result_bytes: MAX_RESULT_BYTES } },
+    });
     expect(done.result).toBeUndefined();
   });
 
@@ -102,7 +128,11 @@ describe("exactly one final state", () => {
     const c = cancelRun(running, T + 5, "req-c");
     if (!c.cancelled) throw new Error("expected a cancel");
     expect(c.wasRunning).toBe(true);
-    expect(c.record).toMatchObject({ status: "cancelled", finishedAt: T + 5, error: { code: "RUN_CANCELLED", status: 409, request_id: "req-c" } });
+    expect(c.record).toMatchObject({
+      status: "cancelled",
+      finishedAt: T + 5,
+      error: { code: "RUN_CANCELLED", status: 409, request_id: "req-c" },
+    });
     expect(finishExecution(c.record, ok, T + 6)).toBe(c.record);
     expect(startExecution(c.record, T + 7)).toEqual({ start: false, record: c.record });
     expect(deferExecution(c.record, 1, T + 8, 1000)).toBe(c.record);
@@ -147,7 +177,13 @@ describe("interruptions", () => {
 
 describe("webhooks", () => {
   const retries = [5_000, 30_000];
-  const attempt = (n: number, okay: boolean, at: number) => ({ attempt: n, at: new Date(at).toISOString(), ok: okay, duration_ms: 3, ...(okay ? { status: 204 } : { status: 503 }) });
+  const attempt = (n: number, okay: boolean, at: number) => ({
+    attempt: n,
+    at: new Date(at).toISOString(),
+    ok: okay,
+    duration_ms: 3,
+    ...(okay ? { status: 204 } : { status: 503 }),
+  });
 
   it("are due when the run ends, whatever the end", () => {
     expect(deliveryDue(withHook, T)).toBe(false);
@@ -171,7 +207,11 @@ describe("webhooks", () => {
     expect(nextWake(gaveUp, T + 35_000, settings)).toBe(T + settings.retentionMs);
     const delivered = recordDelivery(r, attempt(3, true, T + 35_000), retries, T + 35_000);
     expect(delivered.callback).toMatchObject({ state: "delivered" });
-    expect(toView(delivered).callback).toEqual({ url: "https://hooks.example.com/x", state: "delivered", deliveries: delivered.callback!.deliveries });
+    expect(toView(delivered).callback).toEqual({
+      url: "https://hooks.example.com/x",
+      state: "delivered",
+      deliveries: delivered.callback!.deliveries,
+    });
     // Nothing more is recorded once it has ended.
     expect(recordDelivery(delivered, attempt(4, false, T + 40_000), retries, T + 40_000)).toBe(delivered);
   });

@@ -12,7 +12,13 @@ import { env } from "cloudflare:test";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ReceivedDelivery } from "../doubles/webhook-receiver";
-import { type CallbackPolicy, checkCallbackTarget, checkCallbackUrl, isPublicAddress, resolveCallbackPolicy } from "../../workers/gateway/src/runs/callback-url";
+import {
+  type CallbackPolicy,
+  checkCallbackTarget,
+  checkCallbackUrl,
+  isPublicAddress,
+  resolveCallbackPolicy,
+} from "../../workers/gateway/src/runs/callback-url";
 import {
   type DeliveryOutcome,
   WEBHOOK_RETRY_SCHEDULE_MS,
@@ -41,17 +47,32 @@ const b64 = (bytes: number) => btoa(String.fromCharCode(...new Uint8Array(bytes)
 
 describe("signing, per the Standard Webhooks spec", () => {
   it("reproduces the spec libraries' published signatures", async () => {
-    expect(await signWebhook(key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, '{"test": 2432232314}')).toBe("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    expect(await signWebhook(key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, '{"test": 2432232314}')).toBe(
+      "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+    );
     const rustKey = (await importWebhookSecret("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD")) as CryptoKey;
     const body = '{"email":"test@example.com","username":"test_user"}';
-    expect(await signWebhook(rustKey, "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk", 1649367553, body)).toBe("v1,tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw=");
+    expect(await signWebhook(rustKey, "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk", 1649367553, body)).toBe(
+      "v1,tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw=",
+    );
   });
 
   it("sends the three webhook- headers, JSON content type and its user agent, which the standardwebhooks library verifies", async () => {
     const ts = nowSeconds();
     const headers = await webhookHeaders(key, "msg_run_01", ts, BODY);
-    expect(Object.keys(headers).sort()).toEqual(["content-type", "user-agent", "webhook-id", "webhook-signature", "webhook-timestamp"]);
-    expect(headers).toMatchObject({ "content-type": "application/json", "user-agent": "Zahara-Webhooks/1", "webhook-id": "msg_run_01", "webhook-timestamp": String(ts) });
+    expect(Object.keys(headers).sort()).toEqual([
+      "content-type",
+      "user-agent",
+      "webhook-id",
+      "webhook-signature",
+      "webhook-timestamp",
+    ]);
+    expect(headers).toMatchObject({
+      "content-type": "application/json",
+      "user-agent": "Zahara-Webhooks/1",
+      "webhook-id": "msg_run_01",
+      "webhook-timestamp": String(ts),
+    });
     expect(headers["webhook-signature"]).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
     expect(new Webhook(SECRET).verify(BODY, headers)).toEqual(JSON.parse(BODY));
     expect(headers["webhook-signature"]).toBe(new Webhook(SECRET).sign("msg_run_01", new Date(ts * 1000), BODY));
@@ -64,7 +85,9 @@ describe("signing, per the Standard Webhooks spec", () => {
     expect(() => wh.verify(BODY.replace("succeeded", "failed"), headers)).toThrow(WebhookVerificationError);
     expect(() => wh.verify(`${BODY} `, headers)).toThrow(WebhookVerificationError);
     expect(() => wh.verify(BODY, { ...headers, "webhook-id": "msg_run_02" })).toThrow(WebhookVerificationError);
-    expect(() => wh.verify(BODY, { ...headers, "webhook-timestamp": String(ts + 1) })).toThrow("No matching signature found");
+    expect(() => wh.verify(BODY, { ...headers, "webhook-timestamp": String(ts + 1) })).toThrow(
+      "No matching signature found",
+    );
     expect(() => new Webhook(`whsec_${b64(32)}`).verify(BODY, headers)).toThrow(WebhookVerificationError);
     // Correctly signed but ten minutes old: the library's replay window (5 min) refuses it.
     const stale = await webhookHeaders(key, "msg_run_01", ts - 600, BODY);
@@ -82,13 +105,28 @@ describe("importWebhookSecret", () => {
   it("accepts whsec_<base64> and bare base64 keys of at least 24 bytes, which sign alike", async () => {
     const bare = (await importWebhookSecret(SECRET.slice("whsec_".length))) as CryptoKey;
     expect(await signWebhook(bare, "msg_1", 1, BODY)).toBe(await signWebhook(key, "msg_1", 1, BODY));
-    for (const ok of [`whsec_${b64(24)}`, `whsec_${b64(64)}`, `whsec_${b64(100)}`, `${SECRET}\n`, b64(25).replace(/=+$/, "")]) {
+    for (const ok of [
+      `whsec_${b64(24)}`,
+      `whsec_${b64(64)}`,
+      `whsec_${b64(100)}`,
+      `${SECRET}\n`,
+      b64(25).replace(/=+$/, ""),
+    ]) {
       expect(await importWebhookSecret(ok), ok).toBeDefined();
     }
   });
 
   it("returns undefined for a missing, malformed or short secret (the caller decides)", async () => {
-    const bad = [undefined, "", "   ", "whsec_", "whsec_!!!not-base64!!!", `whsec_${b64(24)}-_`, `whsec_${b64(23)}`, `whsec_${b64(24)} x`];
+    const bad = [
+      undefined,
+      "",
+      "   ",
+      "whsec_",
+      "whsec_!!!not-base64!!!",
+      `whsec_${b64(24)}-_`,
+      `whsec_${b64(23)}`,
+      `whsec_${b64(24)} x`,
+    ];
     for (const secret of bad) expect(await importWebhookSecret(secret), String(secret)).toBeUndefined();
   });
 });
@@ -112,8 +150,19 @@ describe("retry schedule", () => {
   it("reads RUN_WEBHOOK_RETRY_SCHEDULE_MS as a comma list of ms, falling back to the default when unset or invalid", () => {
     expect(parseRetrySchedule("10, 20,30")).toEqual([10, 20, 30]);
     expect(parseRetrySchedule("0")).toEqual([0]);
-    const invalid = [undefined, "", " ", "10,abc", "-5", "1.5", "10,,20", "86400001", Array.from({ length: 21 }, () => "1").join(",")];
-    for (const value of invalid) expect(parseRetrySchedule(value), String(value)).toEqual([...WEBHOOK_RETRY_SCHEDULE_MS]);
+    const invalid = [
+      undefined,
+      "",
+      " ",
+      "10,abc",
+      "-5",
+      "1.5",
+      "10,,20",
+      "86400001",
+      Array.from({ length: 21 }, () => "1").join(","),
+    ];
+    for (const value of invalid)
+      expect(parseRetrySchedule(value), String(value)).toEqual([...WEBHOOK_RETRY_SCHEDULE_MS]);
     const copy = parseRetrySchedule(undefined);
     copy[0] = 1;
     expect(WEBHOOK_RETRY_SCHEDULE_MS[0]).toBe(5_000);
@@ -121,7 +170,10 @@ describe("retry schedule", () => {
 });
 
 async function receiverMode(path: string, mode: string, extra: Record<string, number> = {}): Promise<void> {
-  const res = await fetch(`${env.TEST_WEBHOOK_URL}/__mode__`, { method: "POST", body: JSON.stringify({ path, mode, ...extra }) });
+  const res = await fetch(`${env.TEST_WEBHOOK_URL}/__mode__`, {
+    method: "POST",
+    body: JSON.stringify({ path, mode, ...extra }),
+  });
   expect(res.status).toBe(200);
 }
 
@@ -131,7 +183,14 @@ async function received(path: string): Promise<ReceivedDelivery[]> {
 }
 
 const deliver = (url: string, extra: { timeoutMs?: number; id?: string } = {}) =>
-  deliverWebhook({ url, id: extra.id ?? "msg_run_01", body: BODY, key, now: Date.now, timeoutMs: extra.timeoutMs ?? 5000 });
+  deliverWebhook({
+    url,
+    id: extra.id ?? "msg_run_01",
+    body: BODY,
+    key,
+    now: Date.now,
+    timeoutMs: extra.timeoutMs ?? 5000,
+  });
 
 describe("deliverWebhook: one attempt", () => {
   it("succeeds on 2xx, and the receiver gets the exact body, verifiably signed", async () => {
@@ -150,13 +209,21 @@ describe("deliverWebhook: one attempt", () => {
   it("fails with the status when the receiver answers non-2xx", async () => {
     const path = `/run-webhooks/${RUN}/down`;
     await receiverMode(path, "down");
-    expect(await deliver(`${env.TEST_WEBHOOK_URL}${path}`)).toMatchObject({ ok: false, status: 503, error: "receiver answered 503" });
+    expect(await deliver(`${env.TEST_WEBHOOK_URL}${path}`)).toMatchObject({
+      ok: false,
+      status: 503,
+      error: "receiver answered 503",
+    });
   });
 
   it("refuses to follow a redirect", async () => {
     const path = `/run-webhooks/${RUN}/redirect`;
     await receiverMode(path, "redirect");
-    expect(await deliver(`${env.TEST_WEBHOOK_URL}${path}`)).toMatchObject({ ok: false, status: 302, error: "redirect refused" });
+    expect(await deliver(`${env.TEST_WEBHOOK_URL}${path}`)).toMatchObject({
+      ok: false,
+      status: 302,
+      error: "redirect refused",
+    });
   });
 
   it("gives up at the timeout", async () => {
@@ -188,9 +255,19 @@ describe("deliverWebhook: one attempt", () => {
   });
 
   it("never throws: a bad id or a throwing fetcher is a failed attempt", async () => {
-    expect(await deliver(`${env.TEST_WEBHOOK_URL}/run-webhooks/${RUN}/never`, { id: "msg.bad" })).toMatchObject({ ok: false });
+    expect(await deliver(`${env.TEST_WEBHOOK_URL}/run-webhooks/${RUN}/never`, { id: "msg.bad" })).toMatchObject({
+      ok: false,
+    });
     const fetcher = () => Promise.reject(new TypeError("boom at https://hooks.example.com/x?sig=abc"));
-    const outcome = await deliverWebhook({ url: "https://hooks.example.com/x?sig=abc", id: "msg_1", body: BODY, key, now: Date.now, timeoutMs: 1000, fetcher });
+    const outcome = await deliverWebhook({
+      url: "https://hooks.example.com/x?sig=abc",
+      id: "msg_1",
+      body: BODY,
+      key,
+      now: Date.now,
+      timeoutMs: 1000,
+      fetcher,
+    });
     expect(outcome).toMatchObject({ ok: false, error: "boom at https://hooks.example.com/x" });
   });
 
@@ -213,7 +290,13 @@ describe("deliverWebhook: one attempt", () => {
   });
 });
 
-const PROD: CallbackPolicy = { allowLoopbackHttp: false, allowedHosts: [], checkDns: true, dohUrl: env.TEST_DOH_URL, maxLength: 2048 };
+const PROD: CallbackPolicy = {
+  allowLoopbackHttp: false,
+  allowedHosts: [],
+  checkDns: true,
+  dohUrl: env.TEST_DOH_URL,
+  maxLength: 2048,
+};
 const DEV: CallbackPolicy = { ...PROD, allowLoopbackHttp: true, checkDns: false };
 
 /** [url, policy, expected reason (substring), or null for accepted]. */
@@ -224,9 +307,16 @@ const URLS: [unknown, CallbackPolicy, string | null][] = [
   ["https://bücher.example/x", PROD, null],
   ["https://93.184.215.14/hook", PROD, null],
   ["https://[2606:4700:4700::1111]/hook", PROD, null],
-  ...["172.15.255.255", "172.32.0.0", "100.63.255.255", "100.128.0.0", "198.17.255.255", "198.20.0.0", "223.255.255.255", "169.253.255.255"].map(
-    (ip): [string, CallbackPolicy, null] => [`https://${ip}/`, PROD, null],
-  ),
+  ...[
+    "172.15.255.255",
+    "172.32.0.0",
+    "100.63.255.255",
+    "100.128.0.0",
+    "198.17.255.255",
+    "198.20.0.0",
+    "223.255.255.255",
+    "169.253.255.255",
+  ].map((ip): [string, CallbackPolicy, null] => [`https://${ip}/`, PROD, null]),
   [42, PROD, "callback.url must be a string"],
   [null, PROD, "callback.url must be a string"],
   [{ url: "https://hooks.example.com/" }, PROD, "callback.url must be a string"],
@@ -282,7 +372,11 @@ const URLS: [unknown, CallbackPolicy, string | null][] = [
       ["[2001::1]", "a reserved"],
       ["[::127.0.0.1]", "a reserved"],
     ] as const
-  ).map(([host, kind]): [string, CallbackPolicy, string] => [`https://${host}/hook`, PROD, `callback.url points to ${kind}`]),
+  ).map(([host, kind]): [string, CallbackPolicy, string] => [
+    `https://${host}/hook`,
+    PROD,
+    `callback.url points to ${kind}`,
+  ]),
   // The URL parser reads all of these as 127.0.0.1; written so, they are refused even where loopback is allowed.
   ...[
     "http://2130706433/",
@@ -293,11 +387,25 @@ const URLS: [unknown, CallbackPolicy, string | null][] = [
     "https://017700000001/",
     "https://%31%32%37.0.0.1/",
     "https://127.0.0.1./",
-  ].map((url): [string, CallbackPolicy, string] => [url, DEV, "must write an IPv4 address as a plain dotted quad (127.0.0.1)"]),
+  ].map((url): [string, CallbackPolicy, string] => [
+    url,
+    DEV,
+    "must write an IPv4 address as a plain dotted quad (127.0.0.1)",
+  ]),
   ["https://0x08080808/", PROD, "as a plain dotted quad (8.8.8.8)"],
-  ...["localhost", "LOCALHOST.", "api.localhost", "printer.local", "metadata.google.internal", "db.internal", "router.home.arpa"].map(
-    (host): [string, CallbackPolicy, string] => [`https://${host}/x`, PROD, "callback.url points to an internal host name"],
-  ),
+  ...[
+    "localhost",
+    "LOCALHOST.",
+    "api.localhost",
+    "printer.local",
+    "metadata.google.internal",
+    "db.internal",
+    "router.home.arpa",
+  ].map((host): [string, CallbackPolicy, string] => [
+    `https://${host}/x`,
+    PROD,
+    "callback.url points to an internal host name",
+  ]),
   ["https://intranet/x", PROD, "must be a fully qualified domain name (intranet)"],
   ["http://127.0.0.1:8787/hook", DEV, null],
   ["https://127.0.0.1/hook", DEV, null],
@@ -311,31 +419,67 @@ const URLS: [unknown, CallbackPolicy, string | null][] = [
 ];
 
 describe("checkCallbackUrl: the SSRF guard on the URL as given", () => {
-  it.each(URLS.map(([url, policy, reason]) => ({ url, dev: policy === DEV, policy, reason })))("$url (dev: $dev) → $reason", ({ url, policy, reason }) => {
-    const check = checkCallbackUrl(url, policy);
-    if (reason === null) expect(check).toMatchObject({ ok: true });
-    else {
-      expect(check.ok).toBe(false);
-      expect(check.ok ? "" : check.reason).toContain(reason);
-    }
-  });
+  it.each(URLS.map(([url, policy, reason]) => ({ url, dev: policy === DEV, policy, reason })))(
+    "$url (dev: $dev) → $reason",
+    ({ url, policy, reason }) => {
+      const check = checkCallbackUrl(url, policy);
+      if (reason === null) expect(check).toMatchObject({ ok: true });
+      else {
+        expect(check.ok).toBe(false);
+        expect(check.ok ? "" : check.reason).toContain(reason);
+      }
+    },
+  );
 
   it("with an allow-list, accepts only the hosts it names (a wildcard covers subdomains, not the apex), never a private address", () => {
     const policy = { ...PROD, allowedHosts: ["hooks.example.com", "*.customer.example", "10.0.0.5"] };
     const ok = (url: string) => checkCallbackUrl(url, policy).ok;
-    for (const hit of ["https://hooks.example.com/x", "https://HOOKS.example.com./x", "https://a.customer.example/", "https://a.b.customer.example/"]) {
+    for (const hit of [
+      "https://hooks.example.com/x",
+      "https://HOOKS.example.com./x",
+      "https://a.customer.example/",
+      "https://a.b.customer.example/",
+    ]) {
       expect(ok(hit), hit).toBe(true);
     }
-    for (const miss of ["https://customer.example/", "https://evilcustomer.example/", "https://other.example.com/", "https://hooks.example.com.evil.com/"]) {
-      expect(checkCallbackUrl(miss, policy)).toMatchObject({ ok: false, reason: expect.stringContaining("is not in the allowed hosts") });
+    for (const miss of [
+      "https://customer.example/",
+      "https://evilcustomer.example/",
+      "https://other.example.com/",
+      "https://hooks.example.com.evil.com/",
+    ]) {
+      expect(checkCallbackUrl(miss, policy)).toMatchObject({
+        ok: false,
+        reason: expect.stringContaining("is not in the allowed hosts"),
+      });
     }
-    expect(checkCallbackUrl("https://10.0.0.5/", policy)).toMatchObject({ ok: false, reason: "callback.url points to a private address (10.0.0.5)" });
+    expect(checkCallbackUrl("https://10.0.0.5/", policy)).toMatchObject({
+      ok: false,
+      reason: "callback.url points to a private address (10.0.0.5)",
+    });
   });
 
   it("isPublicAddress judges addresses as DNS answers them, refusing odd forms and non-addresses", () => {
-    const publicOnes = ["1.1.1.1", "8.8.8.8", "2606:4700:4700::1111", "[2606:4700:4700::1111]", "::ffff:8.8.8.8", "64:ff9b::808:808"];
+    const publicOnes = [
+      "1.1.1.1",
+      "8.8.8.8",
+      "2606:4700:4700::1111",
+      "[2606:4700:4700::1111]",
+      "::ffff:8.8.8.8",
+      "64:ff9b::808:808",
+    ];
     for (const ip of publicOnes) expect(isPublicAddress(ip), ip).toBe(true);
-    const notPublic = ["010.0.0.1", "127.1", "0x7f000001", "2130706433", "example.com", "", "1.2.3.256", "fe80::1%eth0", "1::2::3"];
+    const notPublic = [
+      "010.0.0.1",
+      "127.1",
+      "0x7f000001",
+      "2130706433",
+      "example.com",
+      "",
+      "1.2.3.256",
+      "fe80::1%eth0",
+      "1::2::3",
+    ];
     notPublic.push("::ffff:10.0.0.1", "64:ff9b::7f00:1", "1:2:3:4:5:6:7:8:9");
     for (const ip of notPublic) expect(isPublicAddress(ip), ip).toBe(false);
   });
@@ -343,17 +487,32 @@ describe("checkCallbackUrl: the SSRF guard on the URL as given", () => {
 
 describe("resolveCallbackPolicy", () => {
   it("defaults to https only, any public host, DNS checked through Cloudflare, 2048 characters", () => {
-    const defaults = { allowLoopbackHttp: false, allowedHosts: [], checkDns: true, dohUrl: "https://cloudflare-dns.com/dns-query", maxLength: 2048 };
+    const defaults = {
+      allowLoopbackHttp: false,
+      allowedHosts: [],
+      checkDns: true,
+      dohUrl: "https://cloudflare-dns.com/dns-query",
+      maxLength: 2048,
+    };
     expect(resolveCallbackPolicy({})).toEqual(defaults);
   });
 
   it("reads the env: loopback http only for exactly 'true', the allow-list normalised, no DNS in development, the resolver when it is a URL", () => {
-    for (const v of ["TRUE", "1", "yes", " true"]) expect(resolveCallbackPolicy({ RUN_CALLBACK_ALLOW_LOOPBACK_HTTP: v }).allowLoopbackHttp).toBe(false);
-    const hosts = resolveCallbackPolicy({ RUN_CALLBACK_ALLOWED_HOSTS: " Hooks.Example.com. , *.customer.example ,, [::1]" }).allowedHosts;
+    for (const v of ["TRUE", "1", "yes", " true"])
+      expect(resolveCallbackPolicy({ RUN_CALLBACK_ALLOW_LOOPBACK_HTTP: v }).allowLoopbackHttp).toBe(false);
+    const hosts = resolveCallbackPolicy({
+      RUN_CALLBACK_ALLOWED_HOSTS: " Hooks.Example.com. , *.customer.example ,, [::1]",
+    }).allowedHosts;
     expect(hosts).toEqual(["hooks.example.com", "*.customer.example", "::1"]);
-    expect(resolveCallbackPolicy({ RUN_CALLBACK_DOH_URL: "ftp://dns.example/q" }).dohUrl).toBe("https://cloudflare-dns.com/dns-query");
-    expect(resolveCallbackPolicy({ RUN_CALLBACK_DOH_URL: "not a url" }).dohUrl).toBe("https://cloudflare-dns.com/dns-query");
-    expect(resolveCallbackPolicy({ RUN_CALLBACK_DOH_URL: "https://dns.google/resolve" }).dohUrl).toBe("https://dns.google/resolve");
+    expect(resolveCallbackPolicy({ RUN_CALLBACK_DOH_URL: "ftp://dns.example/q" }).dohUrl).toBe(
+      "https://cloudflare-dns.com/dns-query",
+    );
+    expect(resolveCallbackPolicy({ RUN_CALLBACK_DOH_URL: "not a url" }).dohUrl).toBe(
+      "https://cloudflare-dns.com/dns-query",
+    );
+    expect(resolveCallbackPolicy({ RUN_CALLBACK_DOH_URL: "https://dns.google/resolve" }).dohUrl).toBe(
+      "https://dns.google/resolve",
+    );
     expect(resolveCallbackPolicy({ ZAHARA_ENV: "production" }).checkDns).toBe(true);
     // This test Worker's own env: local development with the loopback allowance.
     expect(resolveCallbackPolicy(env)).toMatchObject({ allowLoopbackHttp: true, checkDns: false });
@@ -377,7 +536,10 @@ describe("checkCallbackTarget: where a host name resolves (DoH)", () => {
       [n("empty")]: {},
       [n("unqueried")]: { A: ["10.0.0.9"] },
     };
-    const res = await fetch(new URL("/__records__", env.TEST_DOH_URL), { method: "PUT", body: JSON.stringify(records) });
+    const res = await fetch(new URL("/__records__", env.TEST_DOH_URL), {
+      method: "PUT",
+      body: JSON.stringify(records),
+    });
     expect(res.status).toBe(200);
   });
 
@@ -386,25 +548,52 @@ describe("checkCallbackTarget: where a host name resolves (DoH)", () => {
   });
 
   it("refuses a name with any non-public address, naming it", async () => {
-    expect(await target(n("private"))).toEqual({ ok: false, reason: "callback.url resolves to a private address (10.0.0.5)" });
-    expect(await target(n("mixed"))).toEqual({ ok: false, reason: "callback.url resolves to a private address (192.168.1.20)" });
-    expect(await target(n("loopback6"))).toEqual({ ok: false, reason: "callback.url resolves to a loopback address (::1)" });
-    expect(await target(n("metadata"))).toEqual({ ok: false, reason: "callback.url resolves to a cloud metadata address (169.254.169.254)" });
-    expect(await target(n("alias-private"))).toEqual({ ok: false, reason: "callback.url resolves to a private address (10.0.0.5)" });
+    expect(await target(n("private"))).toEqual({
+      ok: false,
+      reason: "callback.url resolves to a private address (10.0.0.5)",
+    });
+    expect(await target(n("mixed"))).toEqual({
+      ok: false,
+      reason: "callback.url resolves to a private address (192.168.1.20)",
+    });
+    expect(await target(n("loopback6"))).toEqual({
+      ok: false,
+      reason: "callback.url resolves to a loopback address (::1)",
+    });
+    expect(await target(n("metadata"))).toEqual({
+      ok: false,
+      reason: "callback.url resolves to a cloud metadata address (169.254.169.254)",
+    });
+    expect(await target(n("alias-private"))).toEqual({
+      ok: false,
+      reason: "callback.url resolves to a private address (10.0.0.5)",
+    });
   });
 
   it("refuses a name that does not resolve, or when the resolver fails", async () => {
     const nx = await target(n("nxdomain"));
-    expect(nx).toEqual({ ok: false, reason: `could not resolve callback host (${n("nxdomain")}): it has no A or AAAA address` });
-    expect(await target(n("empty"))).toMatchObject({ ok: false, reason: expect.stringContaining("has no A or AAAA address") });
-    expect(await target("servfail.test")).toMatchObject({ ok: false, reason: expect.stringContaining("could not resolve callback host (servfail.test)") });
+    expect(nx).toEqual({
+      ok: false,
+      reason: `could not resolve callback host (${n("nxdomain")}): it has no A or AAAA address`,
+    });
+    expect(await target(n("empty"))).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining("has no A or AAAA address"),
+    });
+    expect(await target("servfail.test")).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining("could not resolve callback host (servfail.test)"),
+    });
     const down = await target(n("public"), { ...PROD, dohUrl: "http://127.0.0.1:1/dns-query" });
     expect(down).toMatchObject({ ok: false, reason: expect.stringContaining("could not resolve callback host") });
   });
 
   it("refuses after 2 s when the resolver hangs", async () => {
     const started = Date.now();
-    expect(await target("slow.test")).toEqual({ ok: false, reason: "could not resolve callback host (slow.test): the resolver did not answer within 2000 ms" });
+    expect(await target("slow.test")).toEqual({
+      ok: false,
+      reason: "could not resolve callback host (slow.test): the resolver did not answer within 2000 ms",
+    });
     expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
     expect(Date.now() - started).toBeLessThan(5000);
   });
@@ -413,7 +602,10 @@ describe("checkCallbackTarget: where a host name resolves (DoH)", () => {
     expect(await target(n("unqueried"), { ...PROD, checkDns: false })).toEqual({ ok: true });
     expect(await target("93.184.215.14")).toEqual({ ok: true });
     expect(await target("[2606:4700:4700::1111]")).toEqual({ ok: true });
-    expect(await target("10.0.0.5")).toEqual({ ok: false, reason: "callback.url points to a private address (10.0.0.5)" });
+    expect(await target("10.0.0.5")).toEqual({
+      ok: false,
+      reason: "callback.url points to a private address (10.0.0.5)",
+    });
     const res = await fetch(new URL(`/__queries__?name=${n("unqueried")}`, env.TEST_DOH_URL));
     expect(await res.json()).toEqual({ queries: [] });
   });

@@ -20,7 +20,12 @@ interface Accepted {
 }
 
 /** Starts a run of agent-demo's `task` and returns the 202's body. */
-async function start(task: string, parameters: Record<string, unknown>, headers: Record<string, string> = {}, extra: object = {}): Promise<Accepted> {
+async function start(
+  task: string,
+  parameters: Record<string, unknown>,
+  headers: Record<string, string> = {},
+  extra: object = {},
+): Promise<Accepted> {
   const res = await post("/agents/agent-demo/execute", { task, parameters, ...extra }, { ...ASYNC, ...headers });
   const text = await res.text();
   expect(res.status, text).toBe(202);
@@ -48,12 +53,24 @@ describe("starting a run", () => {
     expect(res.status).toBe(202);
     const body = await res.json<Accepted>();
     expect(body.run_id).toMatch(/^run_[0-9a-f]{32}$/);
-    expect(body).toEqual({ run_id: body.run_id, status: "queued", status_url: `/v1/runs/${body.run_id}`, request_id: res.headers.get("X-Request-Id") });
+    expect(body).toEqual({
+      run_id: body.run_id,
+      status: "queued",
+      status_url: `/v1/runs/${body.run_id}`,
+      request_id: res.headers.get("X-Request-Id"),
+    });
     expect(res.headers.get("Location")).toBe(`/v1/runs/${body.run_id}`);
     expect(res.headers.get("Preference-Applied")).toBe("respond-async");
 
     const done = await until(body.run_id, final);
-    expect(done).toMatchObject({ run_id: body.run_id, agent: "agent-demo", task: "chaos", status: "succeeded", served_by: "agent-demo", request_id: body.request_id });
+    expect(done).toMatchObject({
+      run_id: body.run_id,
+      agent: "agent-demo",
+      task: "chaos",
+      status: "succeeded",
+      served_by: "agent-demo",
+      request_id: body.request_id,
+    });
     expect(done.result).toBeDefined();
     expect(done.attempts).toBe(1);
     expect(Date.parse(done.started_at!)).toBeGreaterThanOrEqual(Date.parse(done.created_at));
@@ -62,7 +79,10 @@ describe("starting a run", () => {
     // The creating request and the execution share one timeline in the request log; the execution is traced.
     type Logged = { path: string; status: number; agent: string | null; trace_id: string | null; timeline: unknown[] };
     const logged = await pollUntil(
-      async () => (await SELF.fetch(`${BASE}/v1/requests/${body.request_id}`, { headers: { "X-API-Key": ADMIN_KEY } })).json<{ requests?: Logged[] }>(),
+      async () =>
+        (await SELF.fetch(`${BASE}/v1/requests/${body.request_id}`, { headers: { "X-API-Key": ADMIN_KEY } })).json<{
+          requests?: Logged[];
+        }>(),
       (r) => (r.requests?.length ?? 0) >= 2,
       50,
       100,
@@ -93,22 +113,46 @@ describe("starting a run", () => {
   });
 
   it("ignores a Prefer it does not know (RFC 7240) and honours respond-async among others", async () => {
-    const sync = await post("/agents/agent-demo/execute", { task: "echo", parameters: { text: "x" } }, { Prefer: "respond-asynchronously, wait" });
+    const sync = await post(
+      "/agents/agent-demo/execute",
+      { task: "echo", parameters: { text: "x" } },
+      { Prefer: "respond-asynchronously, wait" },
+    );
     expect(sync.status).toBe(200);
-    const garbage = await post("/agents/agent-demo/execute", { task: "echo", parameters: { text: "x" } }, { Prefer: ";;==,," });
+    const garbage = await post(
+      "/agents/agent-demo/execute",
+      { task: "echo", parameters: { text: "x" } },
+      { Prefer: ";;==,," },
+    );
     expect(garbage.status).toBe(200);
-    const mixed = await post("/agents/agent-demo/execute", { task: "echo", parameters: { text: "x" } }, { Prefer: "return=minimal, wait=10, RESPOND-ASYNC" });
+    const mixed = await post(
+      "/agents/agent-demo/execute",
+      { task: "echo", parameters: { text: "x" } },
+      { Prefer: "return=minimal, wait=10, RESPOND-ASYNC" },
+    );
     expect(mixed.status).toBe(202);
   });
 
   it("checks routing and scopes at creation, as a synchronous call would", async () => {
-    await expectError(await post("/agents/agent-demo/execute", { task: "nope", parameters: {} }, ASYNC), 404, "TASK_NOT_FOUND");
-    await expectError(await post("/agents/nobody/execute", { task: "echo", parameters: {} }, ASYNC), 404, "AGENT_NOT_FOUND");
+    await expectError(
+      await post("/agents/agent-demo/execute", { task: "nope", parameters: {} }, ASYNC),
+      404,
+      "TASK_NOT_FOUND",
+    );
+    await expectError(
+      await post("/agents/nobody/execute", { task: "echo", parameters: {} }, ASYNC),
+      404,
+      "AGENT_NOT_FOUND",
+    );
     await expectError(await post("/agents/agent-demo/execute", { task: 7 }, ASYNC), 400, "INVALID_REQUEST");
   });
 
   it("refuses a callback without respond-async", async () => {
-    const res = await post("/agents/agent-demo/execute", { task: "echo", parameters: {}, callback: { url: "https://example.com/hook" } });
+    const res = await post("/agents/agent-demo/execute", {
+      task: "echo",
+      parameters: {},
+      callback: { url: "https://example.com/hook" },
+    });
     const err = await expectError(res, 400, "INVALID_REQUEST");
     expect(err.error).toMatch(/Prefer: respond-async/);
   });
@@ -116,7 +160,9 @@ describe("starting a run", () => {
 
 describe("a run that fails", () => {
   it("ends failed with the error a synchronous call gets, in Zahara's error shape, and the attempts it made", async () => {
-    const sync = await (await post("/agents/agent-demo/execute", { task: "chaos", parameters: { fail_status: 500 } })).json<{ code: string }>();
+    const sync = await (
+      await post("/agents/agent-demo/execute", { task: "chaos", parameters: { fail_status: 500 } })
+    ).json<{ code: string }>();
     const { run_id, request_id } = await start("chaos", { fail_status: 500 });
     const done = await until(run_id, final);
     expect(done.status).toBe("failed");
@@ -176,7 +222,9 @@ describe("listing runs", () => {
       const out: string[] = [];
       let cursor: string | undefined;
       do {
-        const res = await get(`/v1/runs?${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, { "X-API-Key": key });
+        const res = await get(`/v1/runs?${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, {
+          "X-API-Key": key,
+        });
         expect(res.status).toBe(200);
         const page = await res.json<Page>();
         expect(page.runs.length).toBeLessThanOrEqual(2);
@@ -186,7 +234,10 @@ describe("listing runs", () => {
       } while (cursor);
       return out;
     };
-    const listed = await pollUntil(() => ids("limit=2&status=succeeded&agent=agent-demo"), (l) => mine.every((id) => l.includes(id)));
+    const listed = await pollUntil(
+      () => ids("limit=2&status=succeeded&agent=agent-demo"),
+      (l) => mine.every((id) => l.includes(id)),
+    );
     expect(listed.indexOf(mine[2]!)).toBeLessThan(listed.indexOf(mine[0]!));
     expect(listed).not.toContain(other.run_id);
     expect(await ids("limit=2&status=cancelled")).not.toContain(mine[0]);
@@ -215,7 +266,11 @@ describe("Idempotency-Key on creation", () => {
     expect(again.status).toBe(202);
     expect(again.headers.get("Idempotent-Replayed")).toBe("true");
     expect((await again.json<Accepted>()).run_id).toBe(ra.run_id);
-    const other = await post("/agents/agent-demo/execute", { ...body, parameters: { text: "twice" } }, { ...ASYNC, ...headers });
+    const other = await post(
+      "/agents/agent-demo/execute",
+      { ...body, parameters: { text: "twice" } },
+      { ...ASYNC, ...headers },
+    );
     await expectError(other, 422, "IDEMPOTENCY_KEY_REUSED");
     // Another principal's same key is another run.
     const theirs = await start("echo", { text: "once" }, { ...headers, "X-API-Key": HASHED_KEY });

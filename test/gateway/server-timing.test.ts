@@ -1,6 +1,10 @@
 /** Server-Timing formatting and the defensive parser the gateway applies to agents' headers. */
 import { describe, expect, it } from "vitest";
-import { MAX_SERVER_TIMING_ENTRIES, formatServerTiming, parseServerTiming } from "../../workers/shared/observability/server-timing";
+import {
+  MAX_SERVER_TIMING_ENTRIES,
+  formatServerTiming,
+  parseServerTiming,
+} from "../../workers/shared/observability/server-timing";
 
 describe("Server-Timing", () => {
   it("round-trips entries, including descriptions with quotes, commas and semicolons", () => {
@@ -13,7 +17,9 @@ describe("Server-Timing", () => {
   });
 
   it("reads headers from other servers: no start follows the previous entry, no dur is 0, unknown params ignored", () => {
-    expect(parseServerTiming('cache;desc="Cache Read";dur=23.2, db;dur=53, app;dur=47.2, miss, cpu;dur=2;foo=bar')).toEqual([
+    expect(
+      parseServerTiming('cache;desc="Cache Read";dur=23.2, db;dur=53, app;dur=47.2, miss, cpu;dur=2;foo=bar'),
+    ).toEqual([
       { name: "cache", start: 0, dur: 23.2, desc: "Cache Read" },
       { name: "db", start: 23.2, dur: 53 },
       { name: "app", start: 76.2, dur: 47.2 },
@@ -31,7 +37,7 @@ describe("Server-Timing", () => {
       { name: "ok", start: 0, dur: 0 },
       { name: "n", start: 0, dur: 0 },
       { name: "big", start: 0, dur: 0 },
-      { name: "q", start: 0, dur: 0, desc: "\"open" },
+      { name: "q", start: 0, dur: 0, desc: '"open' },
     ]);
     const many = Array.from({ length: 40 }, (_, i) => `s${i};dur=1`).join(", ");
     expect(parseServerTiming(many)).toHaveLength(MAX_SERVER_TIMING_ENTRIES);

@@ -240,7 +240,12 @@ describe("secrecy", () => {
     const opened = await open(ADMIN_KEY);
     expect((await check(opened.session_id)).status).toBe(200);
     const rows = await pollUntil(
-      async () => (await env.REQUEST_LOG.prepare("SELECT path FROM requests WHERE path LIKE '/v1/sessions/%'").all<{ path: string }>()).results,
+      async () =>
+        (
+          await env.REQUEST_LOG.prepare("SELECT path FROM requests WHERE path LIKE '/v1/sessions/%'").all<{
+            path: string;
+          }>()
+        ).results,
       (r) => r.length > 0,
     );
     expect(rows.map((r) => r.path)).toContain("/v1/sessions/:id");

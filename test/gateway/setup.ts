@@ -20,7 +20,10 @@ export const GUARDED_AGENTS = ["agent-demo", "agent-custom"];
 
 beforeEach(async () => {
   for (const agent of GUARDED_AGENTS) {
-    const res = await SELF.fetch(`https://gateway.test/v1/agents/${agent}/guard`, { method: "DELETE", headers: { "X-API-Key": env.ADMIN_API_KEYS } });
+    const res = await SELF.fetch(`https://gateway.test/v1/agents/${agent}/guard`, {
+      method: "DELETE",
+      headers: { "X-API-Key": env.ADMIN_API_KEYS },
+    });
     if (res.status !== 200) throw new Error(`resetting ${agent}'s guard: ${res.status} ${await res.text()}`);
   }
 });

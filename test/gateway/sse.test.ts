@@ -5,20 +5,33 @@ import { SseParser, encodeComment, encodeEvent, wantsEventStream } from "../../w
 
 describe("server-sent events", () => {
   it("a stream split anywhere, with any line ends and comments, parses to the events encoded", () => {
-    const eventArb = fc.record({ event: fc.constantFrom("delta", "done", "error"), data: fc.jsonValue({ maxDepth: 2 }) });
+    const eventArb = fc.record({
+      event: fc.constantFrom("delta", "done", "error"),
+      data: fc.jsonValue({ maxDepth: 2 }),
+    });
     fc.assert(
-      fc.property(fc.array(eventArb, { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 10 }), fc.constantFrom("\n", "\r\n", "\r"), (events, cuts, eol) => {
-        const text = events.map((e, i) => (i % 3 === 0 ? encodeComment("keepalive") : "") + encodeEvent(e.event, e.data)).join("").replace(/\n/g, eol);
-        const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
-        const parser = new SseParser();
-        const parsed = [];
-        let from = 0;
-        for (const p of [...points, text.length]) {
-          parsed.push(...parser.push(text.slice(from, p)));
-          from = p;
-        }
-        expect(parsed.map((e) => ({ event: e.event, data: JSON.parse(e.data) as unknown }))).toEqual(events.map((e) => ({ event: e.event, data: JSON.parse(JSON.stringify(e.data)) as unknown })));
-      }),
+      fc.property(
+        fc.array(eventArb, { maxLength: 8 }),
+        fc.array(fc.nat(), { maxLength: 10 }),
+        fc.constantFrom("\n", "\r\n", "\r"),
+        (events, cuts, eol) => {
+          const text = events
+            .map((e, i) => (i % 3 === 0 ? encodeComment("keepalive") : "") + encodeEvent(e.event, e.data))
+            .join("")
+            .replace(/\n/g, eol);
+          const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
+          const parser = new SseParser();
+          const parsed = [];
+          let from = 0;
+          for (const p of [...points, text.length]) {
+            parsed.push(...parser.push(text.slice(from, p)));
+            from = p;
+          }
+          expect(parsed.map((e) => ({ event: e.event, data: JSON.parse(e.data) as unknown }))).toEqual(
+            events.map((e) => ({ event: e.event, data: JSON.parse(JSON.stringify(e.data)) as unknown })),
+          );
+        },
+      ),
     );
   });
 

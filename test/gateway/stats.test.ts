@@ -11,17 +11,28 @@ import type { GuardStats } from "../../durable-objects/upstream-guard/src/types"
 import { configOf, forceOpen, guardOf } from "./guards";
 import { ADMIN_KEY, BASE, KEY, expectError, pollUntil, post } from "./helpers";
 
-const stats = (headers: Record<string, string> = { "X-API-Key": ADMIN_KEY }) => SELF.fetch(`${BASE}/v1/stats`, { headers });
+const stats = (headers: Record<string, string> = { "X-API-Key": ADMIN_KEY }) =>
+  SELF.fetch(`${BASE}/v1/stats`, { headers });
 
 interface StatsBody {
-  agents: Record<string, { breaker: { state: string; transitions: { from: string; to: string; at: string; cause: string }[] }; windows: GuardStats["windows"] }>;
+  agents: Record<
+    string,
+    {
+      breaker: { state: string; transitions: { from: string; to: string; at: string; cause: string }[] };
+      windows: GuardStats["windows"];
+    }
+  >;
   unavailable?: string[];
   generated_at: string;
 }
 
 /** Polls agent-demo's guard until `n` requests are in its 60-minute window (records land after the response). */
 async function untilRecorded(n: number) {
-  const s = await pollUntil(async () => (await guardOf("agent-demo").stats(configOf("agent-demo"))) as GuardStats, (v) => v.windows["60m"].requests >= n, 150);
+  const s = await pollUntil(
+    async () => (await guardOf("agent-demo").stats(configOf("agent-demo"))) as GuardStats,
+    (v) => v.windows["60m"].requests >= n,
+    150,
+  );
   expect(s.windows["60m"].requests).toBe(n);
 }
 
@@ -43,9 +54,16 @@ describe("GET /v1/stats", () => {
 
   it("windows of 1, 5 and 60 minutes with rate, error rate and percentiles; breaker and transitions", async () => {
     const t0 = Date.now();
-    for (let i = 0; i < 3; i++) expect((await post("/agents/agent-demo/execute", { task: "echo", parameters: { i } })).status).toBe(200);
-    expect((await post("/agents/agent-demo/execute", { task: "chaos", parameters: { delay_ms: 300 } })).status).toBe(200);
-    await expectError(await post("/agents/agent-demo/execute", { task: "chaos", parameters: { fail_status: 501 } }), 502, "UPSTREAM_FAILED");
+    for (let i = 0; i < 3; i++)
+      expect((await post("/agents/agent-demo/execute", { task: "echo", parameters: { i } })).status).toBe(200);
+    expect((await post("/agents/agent-demo/execute", { task: "chaos", parameters: { delay_ms: 300 } })).status).toBe(
+      200,
+    );
+    await expectError(
+      await post("/agents/agent-demo/execute", { task: "chaos", parameters: { fail_status: 501 } }),
+      502,
+      "UPSTREAM_FAILED",
+    );
     await untilRecorded(5);
     await forceOpen("agent-demo", "test: stats");
 
@@ -58,7 +76,14 @@ describe("GET /v1/stats", () => {
     expect(Date.parse(body.generated_at)).toBeGreaterThanOrEqual(t0);
     const demo = body.agents["agent-demo"]!;
     expect(demo.breaker.state).toBe("isolated");
-    expect(demo.breaker.transitions).toEqual([{ from: "closed", to: "isolated", at: expect.stringMatching(/^\d{4}-/), cause: expect.stringMatching(/^forced open by key_[0-9a-f]+: test: stats$/) }]);
+    expect(demo.breaker.transitions).toEqual([
+      {
+        from: "closed",
+        to: "isolated",
+        at: expect.stringMatching(/^\d{4}-/),
+        cause: expect.stringMatching(/^forced open by key_[0-9a-f]+: test: stats$/),
+      },
+    ]);
     // All five requests are in the current minute (or the one before it, if the minute turned meanwhile).
     for (const w of ["5m", "60m"] as const) {
       const win = demo.windows[w];
@@ -74,7 +99,14 @@ describe("GET /v1/stats", () => {
     expect(demo.windows["1m"].requests).toBeLessThanOrEqual(5);
     const custom = body.agents["agent-custom"]!;
     expect(custom.breaker.state).toBe("closed");
-    expect(custom.windows["60m"]).toEqual({ requests: 0, rate_per_s: 0, error_rate: null, p50_ms: null, p95_ms: null, p99_ms: null });
+    expect(custom.windows["60m"]).toEqual({
+      requests: 0,
+      rate_per_s: 0,
+      error_rate: null,
+      p50_ms: null,
+      p95_ms: null,
+      p99_ms: null,
+    });
   });
 
   it("requests leave the 1- and 5-minute windows as time passes, and the 60-minute one after an hour", async () => {

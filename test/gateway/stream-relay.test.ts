@@ -11,7 +11,10 @@ import { SseParser, encodeEvent } from "../../workers/shared/http/sse";
 const encoder = new TextEncoder();
 
 /** An agent's body: `parts` (text, or a pause in ms), then closed unless `open`. */
-function agentBody(parts: (string | number)[], open = false): { body: ReadableStream<Uint8Array>; pulls: () => number } {
+function agentBody(
+  parts: (string | number)[],
+  open = false,
+): { body: ReadableStream<Uint8Array>; pulls: () => number } {
   let i = 0;
   let pulls = 0;
   const body = new ReadableStream<Uint8Array>(
@@ -36,7 +39,10 @@ function agentBody(parts: (string | number)[], open = false): { body: ReadableSt
 }
 
 /** Relays `parts`; returns the caller's events, how it ended, how it was settled and whether the agent was aborted. */
-async function relay(parts: (string | number)[], opts: { open?: boolean; idleTimeoutMs?: number; maxBytes?: number; readEvents?: number } = {}) {
+async function relay(
+  parts: (string | number)[],
+  opts: { open?: boolean; idleTimeoutMs?: number; maxBytes?: number; readEvents?: number } = {},
+) {
   const { body, pulls } = agentBody(parts, opts.open);
   const settled: { outcome: AttemptOutcome; tokens: number }[] = [];
   let aborted = 0;
@@ -59,7 +65,8 @@ async function relay(parts: (string | number)[], opts: { open?: boolean; idleTim
   while (opts.readEvents === undefined || events.length < opts.readEvents) {
     const { done, value } = await reader.read();
     if (done) break;
-    for (const e of parser.push(new TextDecoder().decode(value))) events.push({ event: e.event, data: JSON.parse(e.data) as Record<string, unknown> });
+    for (const e of parser.push(new TextDecoder().decode(value)))
+      events.push({ event: e.event, data: JSON.parse(e.data) as Record<string, unknown> });
   }
   return { events, ended: () => ended, settled, aborted: () => aborted, reader, pulls };
 }
@@ -73,7 +80,14 @@ describe("stream relay", () => {
     const r = await relay([delta("a"), 5, delta("b") + ": comment\n\n" + done]);
     expect(r.events.map((e) => e.event)).toEqual(["delta", "delta", "done"]);
     expect(r.events[0]!.data).toEqual({ text: "a" });
-    expect(r.events[2]!.data).toMatchObject({ result: { summary: "ab" }, usage, agent: "agent-demo", served_by: "agent-demo", task: "summarize", request_id: "req-1" });
+    expect(r.events[2]!.data).toMatchObject({
+      result: { summary: "ab" },
+      usage,
+      agent: "agent-demo",
+      served_by: "agent-demo",
+      task: "summarize",
+      request_id: "req-1",
+    });
     expect(r.settled).toEqual([{ outcome: "success", tokens: 15 }]);
     expect(r.ended()).toMatchObject({ reason: "done", status: 200, tokens: 15 });
     expect(r.ended()!.bytes).toBeGreaterThan(0);
@@ -82,14 +96,57 @@ describe("stream relay", () => {
   });
 
   it("an agent's 5xx error event is UPSTREAM_FAILED and a failure; marked as the caller's or a setting's, neutral", async () => {
-    const failed = await relay([delta("a"), encodeEvent("error", { error: "boom", code: "LLM_PROVIDER_ERROR", status: 502, request_id: "x", duration_ms: 1, service: "agent-demo" })]);
-    expect(failed.events.at(-1)).toMatchObject({ event: "error", data: { code: "UPSTREAM_FAILED", request_id: "req-1", service: "gateway", details: { agent_code: "LLM_PROVIDER_ERROR", agent_status: 502 } } });
+    const failed = await relay([
+      delta("a"),
+      encodeEvent("error", {
+        error: "boom",
+        code: "LLM_PROVIDER_ERROR",
+        status: 502,
+        request_id: "x",
+        duration_ms: 1,
+        service: "agent-demo",
+      }),
+    ]);
+    expect(failed.events.at(-1)).toMatchObject({
+      event: "error",
+      data: {
+        code: "UPSTREAM_FAILED",
+        request_id: "req-1",
+        service: "gateway",
+        details: { agent_code: "LLM_PROVIDER_ERROR", agent_status: 502 },
+      },
+    });
     expect(failed.settled).toEqual([{ outcome: "failure", tokens: 0 }]);
     expect(failed.ended()).toMatchObject({ reason: "error", status: 502, code: "UPSTREAM_FAILED" });
-    const caller = await relay([delta("a"), encodeEvent("error", { error: "bad", code: "LLM_BAD_OUTPUT", status: 502, fault: "caller", request_id: "x", duration_ms: 1, service: "agent-demo" })]);
+    const caller = await relay([
+      delta("a"),
+      encodeEvent("error", {
+        error: "bad",
+        code: "LLM_BAD_OUTPUT",
+        status: 502,
+        fault: "caller",
+        request_id: "x",
+        duration_ms: 1,
+        service: "agent-demo",
+      }),
+    ]);
     expect(caller.settled).toEqual([{ outcome: "neutral", tokens: 0 }]);
-    const fourxx = await relay([encodeEvent("error", { error: "no", code: "INVALID_PARAMETERS", status: 400, request_id: "x", duration_ms: 1, service: "agent-demo" })]);
-    expect(fourxx.events).toEqual([{ event: "error", data: expect.objectContaining({ code: "INVALID_PARAMETERS", service: "agent-demo", request_id: "req-1" }) }]);
+    const fourxx = await relay([
+      encodeEvent("error", {
+        error: "no",
+        code: "INVALID_PARAMETERS",
+        status: 400,
+        request_id: "x",
+        duration_ms: 1,
+        service: "agent-demo",
+      }),
+    ]);
+    expect(fourxx.events).toEqual([
+      {
+        event: "error",
+        data: expect.objectContaining({ code: "INVALID_PARAMETERS", service: "agent-demo", request_id: "req-1" }),
+      },
+    ]);
     expect(fourxx.settled).toEqual([{ outcome: "neutral", tokens: 0 }]);
   });
 

@@ -15,16 +15,28 @@ import { BASE, KEY, expectError, pollUntil } from "./helpers";
 
 type Event = { event: string; data: Record<string, unknown> };
 
-function streamRequest(task: string, parameters: Record<string, unknown>, requestId = `stream-${crypto.randomUUID()}`): Request {
+function streamRequest(
+  task: string,
+  parameters: Record<string, unknown>,
+  requestId = `stream-${crypto.randomUUID()}`,
+): Request {
   return new Request(`${BASE}/agents/agent-demo/execute`, {
     method: "POST",
-    headers: { "Content-Type": "application/json", "X-API-Key": KEY, Accept: "text/event-stream", "X-Request-Id": requestId },
+    headers: {
+      "Content-Type": "application/json",
+      "X-API-Key": KEY,
+      Accept: "text/event-stream",
+      "X-Request-Id": requestId,
+    },
     body: JSON.stringify({ task, parameters }),
   });
 }
 
 /** Reads a streamed answer to its end (or `limit` events), recording when each event arrived. */
-async function events(res: Response, limit = Infinity): Promise<{ events: Event[]; at: number[]; reader: ReadableStreamDefaultReader<Uint8Array> }> {
+async function events(
+  res: Response,
+  limit = Infinity,
+): Promise<{ events: Event[]; at: number[]; reader: ReadableStreamDefaultReader<Uint8Array> }> {
   expect(res.status).toBe(200);
   expect(res.headers.get("Content-Type")).toMatch(/^text\/event-stream/);
   const reader = res.body!.getReader();
@@ -46,7 +58,10 @@ async function events(res: Response, limit = Infinity): Promise<{ events: Event[
 /** The request-log row of `requestId` (written when the stream ended). */
 function loggedRow(requestId: string): Promise<RequestRow | undefined> {
   return pollUntil(
-    async () => (await env.REQUEST_LOG.prepare("SELECT * FROM requests WHERE request_id = ?").bind(requestId).first<RequestRow>()) ?? undefined,
+    async () =>
+      (await env.REQUEST_LOG.prepare("SELECT * FROM requests WHERE request_id = ?")
+        .bind(requestId)
+        .first<RequestRow>()) ?? undefined,
     (row) => row !== undefined,
     200,
     50,
@@ -72,7 +87,13 @@ describe("streaming: the contract", () => {
     const done = got.at(-1)!.data;
     // The pieces are the model's answer as it streamed; done has it assembled and checked against the schema.
     expect(JSON.parse(deltas.map((d) => d.data.text).join(""))).toEqual(done.result);
-    expect(done).toMatchObject({ agent: "agent-demo", served_by: "agent-demo", task: "summarize", request_id: id, usage: { total_tokens: 59 } });
+    expect(done).toMatchObject({
+      agent: "agent-demo",
+      served_by: "agent-demo",
+      task: "summarize",
+      request_id: id,
+      usage: { total_tokens: 59 },
+    });
     // Tokens one by one: the double sends a piece every 100 ms, and they are not held back until the end.
     expect(at.at(-1)! - at[0]!).toBeGreaterThan(300);
     const row = await loggedRow(id);
@@ -83,11 +104,18 @@ describe("streaming: the contract", () => {
 
   it("a capability that cannot stream answers a streaming caller with one done event", async () => {
     const { events: got } = await events(await SELF.fetch(streamRequest("echo", { hello: "stream" })));
-    expect(got).toEqual([{ event: "done", data: expect.objectContaining({ result: { hello: "stream" }, served_by: "agent-demo" }) }]);
+    expect(got).toEqual([
+      { event: "done", data: expect.objectContaining({ result: { hello: "stream" }, served_by: "agent-demo" }) },
+    ]);
   });
 
   it("a failure before the first event is an ordinary error answer (status, JSON), retried as usual", async () => {
-    await expectError(await SELF.fetch(streamRequest("chaos", { fail_status: 404 })), 404, "CHAOS_INJECTED", "agent-demo");
+    await expectError(
+      await SELF.fetch(streamRequest("chaos", { fail_status: 404 })),
+      404,
+      "CHAOS_INJECTED",
+      "agent-demo",
+    );
     await expectError(await SELF.fetch(streamRequest("summarize", {})), 400, "INVALID_PARAMETERS", "agent-demo");
   });
 });
@@ -97,11 +125,18 @@ describe("streaming: broken streams end in one error event", () => {
     const snapshot = () => guardOf("agent-demo").snapshot(configOf("agent-demo"));
     const before = (await snapshot()).breaker.consecutiveFailures;
     const id = `stream-broken-${crypto.randomUUID()}`;
-    const { events: got } = await events(await SELF.fetch(streamRequest("summarize", summarize("__stream_malformed__"), id)));
+    const { events: got } = await events(
+      await SELF.fetch(streamRequest("summarize", summarize("__stream_malformed__"), id)),
+    );
     expect(got.map((e) => e.event)).toEqual(["delta", "error"]);
-    expect(got[1]!.data).toMatchObject({ code: "UPSTREAM_FAILED", request_id: id, service: "gateway", details: { agent_code: "LLM_PROVIDER_ERROR" } });
+    expect(got[1]!.data).toMatchObject({
+      code: "UPSTREAM_FAILED",
+      request_id: id,
+      service: "gateway",
+      details: { agent_code: "LLM_PROVIDER_ERROR" },
+    });
     await pollUntil(snapshot, (s) => s.breaker.consecutiveFailures > before, 100, 50);
-    expect((await loggedRow(id))).toMatchObject({ status: 502, code: "UPSTREAM_FAILED" });
+    expect(await loggedRow(id)).toMatchObject({ status: 502, code: "UPSTREAM_FAILED" });
     await guardOf("agent-demo").resetAll();
   });
 
@@ -109,7 +144,9 @@ describe("streaming: broken streams end in one error event", () => {
     const closed = (await streamStats()).stalls_closed ?? 0;
     const started = Date.now();
     const id = `stream-stall-${crypto.randomUUID()}`;
-    const { events: got } = await events(await SELF.fetch(streamRequest("summarize", summarize("__stream_stall__"), id)));
+    const { events: got } = await events(
+      await SELF.fetch(streamRequest("summarize", summarize("__stream_stall__"), id)),
+    );
     expect(got.map((e) => e.event)).toEqual(["delta", "error"]);
     expect(got[1]!.data).toMatchObject({ code: "UPSTREAM_TIMEOUT", details: { idle_timeout_ms: 1500 } });
     expect(Date.now() - started).toBeLessThan(5000);
@@ -120,9 +157,16 @@ describe("streaming: broken streams end in one error event", () => {
 
   it("a stream over MAX_RESPONSE_BYTES ends in an error event naming the cap; the provider's stream is cut", async () => {
     const ctx = createExecutionContext();
-    const res = await worker.fetch(streamRequest("summarize", summarize("__stream_huge__")), { ...env, MAX_RESPONSE_BYTES: "65536" }, ctx);
+    const res = await worker.fetch(
+      streamRequest("summarize", summarize("__stream_huge__")),
+      { ...env, MAX_RESPONSE_BYTES: "65536" },
+      ctx,
+    );
     const { events: got } = await events(res);
-    expect(got.at(-1)).toMatchObject({ event: "error", data: { code: "UPSTREAM_FAILED", details: { max_response_bytes: 65536 } } });
+    expect(got.at(-1)).toMatchObject({
+      event: "error",
+      data: { code: "UPSTREAM_FAILED", details: { max_response_bytes: 65536 } },
+    });
     expect(got.filter((e) => e.event === "error")).toHaveLength(1);
     await pollUntil(streamStats, (s) => (s.huge_cut ?? 0) > 0, 100, 50);
     await guardOf("agent-demo").resetAll();
@@ -133,12 +177,20 @@ describe("streaming: the caller leaves", () => {
   it("cancelling mid-stream aborts the agent and its provider call; the call is logged 499 and settled", async () => {
     const cut = (await streamStats()).slow_cut ?? 0;
     const id = `stream-gone-${crypto.randomUUID()}`;
-    const { reader } = await events(await SELF.fetch(streamRequest("summarize", summarize("__stream_slow__ bye"), id)), 2);
+    const { reader } = await events(
+      await SELF.fetch(streamRequest("summarize", summarize("__stream_slow__ bye"), id)),
+      2,
+    );
     await reader.cancel();
     await pollUntil(streamStats, (s) => (s.slow_cut ?? 0) > cut, 100, 50);
     expect(await loggedRow(id)).toMatchObject({ status: 499 });
     // Settled: nothing of this call is held by the agent's guard.
-    await pollUntil(() => guardOf("agent-demo").snapshot(configOf("agent-demo")), (s) => s.breaker.consecutiveFailures === 0, 20, 50);
+    await pollUntil(
+      () => guardOf("agent-demo").snapshot(configOf("agent-demo")),
+      (s) => s.breaker.consecutiveFailures === 0,
+      20,
+      50,
+    );
   });
 });
 

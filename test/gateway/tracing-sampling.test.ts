@@ -66,7 +66,11 @@ describe("tracing: what is exported", () => {
     const own = [];
     for (let i = 0; i < 8; i++) own.push((await send(e, "echo", { i })).id);
     for (const t of kept) {
-      const trace = await pollUntil(() => steadyTrace(t), (s) => services(s).size === 2, 100);
+      const trace = await pollUntil(
+        () => steadyTrace(t),
+        (s) => services(s).size === 2,
+        100,
+      );
       expect(services(trace)).toEqual(new Set([GATEWAY, AGENT]));
     }
     await sleep(GRACE_MS);
@@ -75,7 +79,10 @@ describe("tracing: what is exported", () => {
     for (const id of own) {
       const parts = all.filter((s) => s.attributes["zahara.request_id"] === id);
       const gateway = parts.some((s) => s.service === GATEWAY);
-      expect(parts.some((s) => s.service === AGENT), `request ${id}: the agent made the gateway's call`).toBe(gateway);
+      expect(
+        parts.some((s) => s.service === AGENT),
+        `request ${id}: the agent made the gateway's call`,
+      ).toBe(gateway);
     }
   });
 
@@ -122,7 +129,13 @@ describe("tracing: what is exported", () => {
     const attempt = trace.find((s) => s.name === "upstream.attempt")!;
     const agentRoot = trace.find((s) => s.service === AGENT && s.kind === 2)!;
     expect(descends(trace, agentRoot, attempt)).toBe(true);
-    expect(descends(trace, trace.find((s) => s.name === "agent.chaos")!, agentRoot)).toBe(true);
+    expect(
+      descends(
+        trace,
+        trace.find((s) => s.name === "agent.chaos")!,
+        agentRoot,
+      ),
+    ).toBe(true);
   });
 
   it("each service decides its part: slow in the gateway, fast in the agent exports the gateway's part", async () => {
@@ -130,7 +143,11 @@ describe("tracing: what is exported", () => {
     const t = droppedAtHalf();
     // 200 ms: over the gateway's 100 ms here, under agent-demo's 1000 ms, and outside both ratios.
     expect((await send(e, "chaos", { delay_ms: 200 }, t)).status).toBe(200);
-    const trace = await pollUntil(() => steadyTrace(t), (s) => s.some((x) => x.name === "upstream.attempt"), 100);
+    const trace = await pollUntil(
+      () => steadyTrace(t),
+      (s) => s.some((x) => x.name === "upstream.attempt"),
+      100,
+    );
     await sleep(GRACE_MS);
     expect(services(await steadyTrace(t))).toEqual(new Set([GATEWAY]));
     expect(trace.find((s) => s.kind === 2)?.attributes["http.response.status_code"]).toBe(200);
@@ -146,7 +163,11 @@ describe("tracing: what it costs a request", () => {
     expect(status).toBe(200);
     expect(tracingStats().spansRecorded - before.spansRecorded).toBe(0);
     // agent-demo (traced, ratio 0.5 keeps this id) continued the caller's trace through the untraced gateway.
-    const trace = await pollUntil(() => steadyTrace(t), (s) => s.length > 0, 100);
+    const trace = await pollUntil(
+      () => steadyTrace(t),
+      (s) => s.length > 0,
+      100,
+    );
     expect(services(trace)).toEqual(new Set([AGENT]));
     expect(trace.find((s) => s.kind === 2)?.parentSpanId).toBe(callerSpanId);
   });
@@ -184,7 +205,11 @@ describe("tracing: what it costs a request", () => {
     const capEnv = { OTEL_EXPORTER_OTLP_ENDPOINT: STEADY_ENDPOINT, OTEL_TRACES_SAMPLER_ARG: "1" };
     const res = await traced.fetch!(request as Request<unknown, IncomingRequestCfProperties>, capEnv, ctx);
     expect(await res.text()).toBe(String(steps));
-    const trace = await pollUntil(() => steadyTrace(t), (s) => s.length >= MAX_SPANS_PER_TRACE, 100);
+    const trace = await pollUntil(
+      () => steadyTrace(t),
+      (s) => s.length >= MAX_SPANS_PER_TRACE,
+      100,
+    );
     await sleep(GRACE_MS);
     expect(await steadyTrace(t)).toHaveLength(MAX_SPANS_PER_TRACE); // the root and 255 steps
     expect(trace.every((s) => s.service === "zahara-cap-test")).toBe(true);

@@ -44,7 +44,9 @@ describe("tracing", () => {
     const body = { task: "echo", parameters: { a: 1 } };
     const res = await post("/agents/agent-demo/execute", body, { "X-Request-Id": id, traceparent });
     expect(res.status).toBe(200);
-    const trace = await traceOf(id, (t) => t.some((s) => s.service === "zahara-agent-demo" && s.attributes["zahara.request_id"] === id));
+    const trace = await traceOf(id, (t) =>
+      t.some((s) => s.service === "zahara-agent-demo" && s.attributes["zahara.request_id"] === id),
+    );
     const services = new Set(trace.map((s) => s.service));
     expect(services).toEqual(new Set(["zahara-gateway", "zahara-agent-demo"]));
     expect(new Set(trace.map((s) => s.traceId)).size).toBe(1);
@@ -55,8 +57,18 @@ describe("tracing", () => {
     expect(root.parentSpanId).toBe(caller.spanId);
     const admission = trace.find((s) => s.name === "upstream.admission")!;
     const attempt = trace.find((s) => s.name === "upstream.attempt")!;
-    expect(admission.attributes).toMatchObject({ "agent.id": "agent-demo", attempt: 1, "admission.decision": "admitted", "breaker.state": "closed" });
-    expect(attempt.attributes).toMatchObject({ "agent.id": "agent-demo", attempt: 1, "http.response.status_code": 200, outcome: "success" });
+    expect(admission.attributes).toMatchObject({
+      "agent.id": "agent-demo",
+      attempt: 1,
+      "admission.decision": "admitted",
+      "breaker.state": "closed",
+    });
+    expect(attempt.attributes).toMatchObject({
+      "agent.id": "agent-demo",
+      attempt: 1,
+      "http.response.status_code": 200,
+      outcome: "success",
+    });
     expect(descends(trace, admission, root)).toBe(true);
     expect(descends(trace, attempt, root)).toBe(true);
     const agentRoot = trace.find((s) => s.service === "zahara-agent-demo" && s.attributes["zahara.request_id"] === id)!;
@@ -66,7 +78,9 @@ describe("tracing", () => {
     // The request log row names the same trace (written after the response: poll).
     const readLogged = async (): Promise<{ trace_id?: string | null }> => {
       const r = await get(`/v1/requests/${id}`, { "X-API-Key": ADMIN_KEY });
-      return r.status === 200 ? ((await r.json()) as { requests: { trace_id?: string | null }[] }).requests[0]! : (await r.arrayBuffer(), {});
+      return r.status === 200
+        ? ((await r.json()) as { requests: { trace_id?: string | null }[] }).requests[0]!
+        : (await r.arrayBuffer(), {});
     };
     const logged = await pollUntil(readLogged, (l) => Boolean(l.trace_id));
     expect(logged.trace_id).toBe(root.traceId);
@@ -74,13 +88,23 @@ describe("tracing", () => {
 
   it("an MCP tools/call is traced like /execute, with the protocol named on the gateway's span", async () => {
     const id = `trace-mcp-${crypto.randomUUID()}`;
-    const body = { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "agent-custom__echo", arguments: { a: 1 } } };
+    const body = {
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "agent-custom__echo", arguments: { a: 1 } },
+    };
     const res = await post("/mcp", body, { "X-Request-Id": id, Accept: "application/json, text/event-stream" });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { result: { isError: boolean } }).result.isError).toBe(false);
     const trace = await traceOf(id, (t) => t.some((s) => s.name === "upstream.attempt"));
     const root = trace.find((s) => s.service === "zahara-gateway" && !trace.some((p) => p.spanId === s.parentSpanId))!;
-    expect(root.attributes).toMatchObject({ "zahara.request_id": id, "agent.id": "agent-custom", capability: "echo", "zahara.protocol": "mcp" });
+    expect(root.attributes).toMatchObject({
+      "zahara.request_id": id,
+      "agent.id": "agent-custom",
+      capability: "echo",
+      "zahara.protocol": "mcp",
+    });
     const attempt = trace.find((s) => s.name === "upstream.attempt")!;
     expect(attempt.attributes).toMatchObject({ "agent.id": "agent-custom", outcome: "success" });
     expect(descends(trace, attempt, root)).toBe(true);
@@ -89,7 +113,11 @@ describe("tracing", () => {
   it("a streamed answer's span covers the whole stream and says how it ended", async () => {
     const id = `trace-stream-${crypto.randomUUID()}`;
     const headers = { "X-Request-Id": id, Accept: "text/event-stream" };
-    const res = await post("/agents/agent-custom/execute", { task: "classify", parameters: { ticket: "__stream_slow__ printer" } }, headers);
+    const res = await post(
+      "/agents/agent-custom/execute",
+      { task: "classify", parameters: { ticket: "__stream_slow__ printer" } },
+      headers,
+    );
     expect(res.headers.get("Content-Type")).toMatch(/^text\/event-stream/);
     const text = await res.text();
     expect(text).toContain("event: done");
@@ -101,14 +129,24 @@ describe("tracing", () => {
 
   it("failed attempts and backoffs are spans with status ERROR and their attributes", async () => {
     const id = `trace-fail-${crypto.randomUUID()}`;
-    const res = await post("/agents/agent-demo/execute", { task: "chaos", parameters: { fail_status: 503 } }, { "X-Request-Id": id, "X-Timeout-Ms": "2500" });
+    const res = await post(
+      "/agents/agent-demo/execute",
+      { task: "chaos", parameters: { fail_status: 503 } },
+      { "X-Request-Id": id, "X-Timeout-Ms": "2500" },
+    );
     expect(res.status).toBe(502);
     const trace = await traceOf(id, (t) => t.filter((s) => s.name === "upstream.attempt").length >= 2);
-    const attempts = trace.filter((s) => s.name === "upstream.attempt").sort((a, b) => Number(a.attributes.attempt) - Number(b.attributes.attempt));
+    const attempts = trace
+      .filter((s) => s.name === "upstream.attempt")
+      .sort((a, b) => Number(a.attributes.attempt) - Number(b.attributes.attempt));
     expect(attempts.length).toBeGreaterThanOrEqual(2);
     for (const a of attempts) {
       expect(a.status?.code).toBe(2); // STATUS_CODE_ERROR
-      expect(a.attributes).toMatchObject({ "http.response.status_code": 503, outcome: "failure", "failure.kind": "http" });
+      expect(a.attributes).toMatchObject({
+        "http.response.status_code": 503,
+        outcome: "failure",
+        "failure.kind": "http",
+      });
     }
     const backoffs = trace.filter((s) => s.name === "upstream.backoff");
     expect(backoffs.length).toBe(attempts.length - 1);
@@ -125,9 +163,18 @@ describe("tracing", () => {
       const results = await Promise.all(
         ids.map(async (id) => {
           const t0 = Date.now();
-          const r = await post("/agents/agent-custom/execute", { task: "echo", parameters: { id } }, { "X-Request-Id": id });
+          const r = await post(
+            "/agents/agent-custom/execute",
+            { task: "echo", parameters: { id } },
+            { "X-Request-Id": id },
+          );
           const body = (await r.json()) as { request_id?: string };
-          return { status: r.status, header: r.headers.get("X-Request-Id"), bodyId: body.request_id, ms: Date.now() - t0 };
+          return {
+            status: r.status,
+            header: r.headers.get("X-Request-Id"),
+            bodyId: body.request_id,
+            ms: Date.now() - t0,
+          };
         }),
       );
       // Every request answered, in full, promptly: none failed, hung or waited on the collector.
@@ -139,7 +186,9 @@ describe("tracing", () => {
       // And the next requests, once the collector is back, are traced again.
       await setMode("ok");
       const id = `after-${fault}-${crypto.randomUUID()}`;
-      expect((await post("/agents/agent-demo/execute", { task: "echo", parameters: {} }, { "X-Request-Id": id })).status).toBe(200);
+      expect(
+        (await post("/agents/agent-demo/execute", { task: "echo", parameters: {} }, { "X-Request-Id": id })).status,
+      ).toBe(200);
       expect((await traceOf(id, (t) => t.length > 0)).length).toBeGreaterThan(0);
     }, 30_000);
   }

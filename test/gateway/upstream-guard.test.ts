@@ -17,7 +17,6 @@ import { freshGuard } from "./guards";
  */
 const T0 = Math.ceil((Date.now() + 86_400_000) / 3_600_000) * 3_600_000;
 
-
 function admitRequest(config: GuardConfig, n: number, extra: Partial<AdmitRequest> = {}): AdmitRequest {
   return { config, callId: `req-${n}#1`, attempt: 1, estimateTokens: 0, ...extra };
 }
@@ -35,7 +34,10 @@ describe("UpstreamGuard Durable Object", () => {
     await setClock(stub, T0);
     await stub.admit(admitRequest(config, 1));
     expect((await stub.snapshot(config)).inFlight).toBe(1);
-    await stub.settle({ config, callId: "req-1#1", outcome: "success", tokens: 42 }, { capability: "echo", outcome: { status: 200, durationMs: 12 }, retries: 0 });
+    await stub.settle(
+      { config, callId: "req-1#1", outcome: "success", tokens: 42 },
+      { capability: "echo", outcome: { status: 200, durationMs: 12 }, retries: 0 },
+    );
     const metrics = await stub.metrics(config);
     expect(metrics.inFlight).toBe(0);
     expect(metrics.counters.tokens).toBe(42);
@@ -45,11 +47,34 @@ describe("UpstreamGuard Durable Object", () => {
   it("a leased attempt's tokens, sent with the agent's lease and its key's, count once in the agent's metrics", async () => {
     const { config, stub } = freshGuard({ maxTokensPerDay: 10_000 });
     await setClock(stub, T0);
-    const want = { used: 0, tokens: 1, permits: 0, morePermits: 0, settledTokens: 0, budget: 0, moreBudget: 0, estimate: 10 };
+    const want = {
+      used: 0,
+      tokens: 1,
+      permits: 0,
+      morePermits: 0,
+      settledTokens: 0,
+      budget: 0,
+      moreBudget: 0,
+      estimate: 10,
+    };
     const limits = { maxTokensPerDay: 1000 };
-    await stub.exchange({ config, holder: "h1", leases: [{ keyId: "*", ...want }, { keyId: "k1", keyLimits: limits, ...want }] });
+    await stub.exchange({
+      config,
+      holder: "h1",
+      leases: [
+        { keyId: "*", ...want },
+        { keyId: "k1", keyLimits: limits, ...want },
+      ],
+    });
     const settled = { ...want, used: 1, settledTokens: 59 };
-    await stub.exchange({ config, holder: "h1", leases: [{ keyId: "*", ...settled }, { keyId: "k1", keyLimits: limits, ...settled }] });
+    await stub.exchange({
+      config,
+      holder: "h1",
+      leases: [
+        { keyId: "*", ...settled },
+        { keyId: "k1", keyLimits: limits, ...settled },
+      ],
+    });
     expect((await stub.metrics(config)).counters.tokens).toBe(59);
   });
 
@@ -58,7 +83,9 @@ describe("UpstreamGuard Durable Object", () => {
     const t0 = T0;
     await setClock(stub, t0);
     await Promise.all(Array.from({ length: 50 }, (_, i) => stub.admit(admitRequest(config, i))));
-    await Promise.all(Array.from({ length: 50 }, (_, i) => stub.report({ config, callId: `req-${i}#1`, outcome: "failure" })));
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) => stub.report({ config, callId: `req-${i}#1`, outcome: "failure" })),
+    );
     const snap = await stub.snapshot(config);
     expect(snap.breaker.state).toBe("open");
     expect(snap.transitions.filter((t) => t.from === "closed" && t.to === "open")).toHaveLength(1);
@@ -118,9 +145,17 @@ describe("UpstreamGuard Durable Object", () => {
       await stub.report({ config, callId: `req-${i}#1`, outcome: "failure" });
     }
     await setClock(stub, t0 + 60_000);
-    expect(await stub.admit(admitRequest(config, 10))).toMatchObject({ admitted: true, probe: true, breaker: "half_open" });
+    expect(await stub.admit(admitRequest(config, 10))).toMatchObject({
+      admitted: true,
+      probe: true,
+      breaker: "half_open",
+    });
     // The prober's isolate dies: no report ever comes. Others are refused while its lease lives...
-    expect(await stub.admit(admitRequest(config, 11))).toMatchObject({ admitted: false, reason: "circuit_open", breaker: "half_open" });
+    expect(await stub.admit(admitRequest(config, 11))).toMatchObject({
+      admitted: false,
+      reason: "circuit_open",
+      breaker: "half_open",
+    });
     // ...the alarm frees its concurrency permit when the lease ends...
     await setClock(stub, t0 + 70_001);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
@@ -186,13 +221,21 @@ describe("UpstreamGuard Durable Object", () => {
     expect((await stub.keyUsage("k1")).tokens).toMatchObject({ used: 0, reserved: 0, remaining: 800 });
     // The alarm (armed for the lost permits) frees the permits and drops the agent's expired reservations from SQLite.
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    const stored = await runInDurableObject(stub, (_i: UpstreamGuard, state) => state.storage.sql.exec<{ v: string }>("SELECT v FROM state WHERE k = 'tokens'").one().v);
+    const stored = await runInDurableObject(
+      stub,
+      (_i: UpstreamGuard, state) =>
+        state.storage.sql.exec<{ v: string }>("SELECT v FROM state WHERE k = 'tokens'").one().v,
+    );
     expect(JSON.parse(stored)).toMatchObject({ used: 0, reservations: [] });
     expect((await stub.snapshot(config)).inFlight).toBe(0);
     // The budget is available again, and the new reservations are leases too.
     for (const n of [4, 5]) expect(await stub.admit(admitRequest(config, n, key))).toMatchObject({ admitted: true });
     expect((await stub.snapshot(config)).tokens).toMatchObject({ reserved: 800, remaining: 200 });
-    const keyRow = await runInDurableObject(stub, (_i: UpstreamGuard, state) => state.storage.sql.exec<{ tokens: string }>("SELECT tokens FROM key_limits WHERE key_id = 'k1'").one().tokens);
+    const keyRow = await runInDurableObject(
+      stub,
+      (_i: UpstreamGuard, state) =>
+        state.storage.sql.exec<{ tokens: string }>("SELECT tokens FROM key_limits WHERE key_id = 'k1'").one().tokens,
+    );
     expect(JSON.parse(keyRow).reservations).toEqual([
       ["req-4#1", 400, t0 + 20_000],
       ["req-5#1", 400, t0 + 20_000],
@@ -212,10 +255,14 @@ describe("UpstreamGuard Durable Object", () => {
     });
     const t0 = T0;
     await setClock(stub, t0);
-    for (let i = 0; i < 3; i++) expect((await stub.admit(admitRequest(config, i, { keyId: "k1", estimateTokens: 10 }))).admitted).toBe(true);
+    for (let i = 0; i < 3; i++)
+      expect((await stub.admit(admitRequest(config, i, { keyId: "k1", estimateTokens: 10 }))).admitted).toBe(true);
     const before = await stub.snapshot(config);
     for (let i = 3; i < 20; i++) {
-      expect(await stub.admit(admitRequest(config, i, { keyId: "k1", estimateTokens: 10 }))).toMatchObject({ admitted: false, reason: "rate_limited" });
+      expect(await stub.admit(admitRequest(config, i, { keyId: "k1", estimateTokens: 10 }))).toMatchObject({
+        admitted: false,
+        reason: "rate_limited",
+      });
     }
     const after = await stub.snapshot(config);
     expect(after.inFlight).toBe(before.inFlight);

@@ -13,14 +13,26 @@ import { startOpenAiDouble } from "../doubles/openai-server.ts";
 import { startOtlpReceiver } from "../doubles/otlp-receiver.ts";
 import { startWebhookReceiver } from "../doubles/webhook-receiver.ts";
 import { testQueueConsumers } from "../request-log-queue-consumer.ts";
-import { ROOT, TEST_ADMIN_KEY, TEST_HASHED_KEY_SHA256, TEST_KEY, TEST_SCRAPE_TOKEN, agentWorkersOf, gatewayMigrationBindings } from "../workers-shared.ts";
+import {
+  ROOT,
+  TEST_ADMIN_KEY,
+  TEST_HASHED_KEY_SHA256,
+  TEST_KEY,
+  TEST_SCRAPE_TOKEN,
+  agentWorkersOf,
+  gatewayMigrationBindings,
+} from "../workers-shared.ts";
 
 const llm = await startOpenAiDouble();
 /** The test gateway's webhook secret (Standard Webhooks: whsec_ and base64 of 32 bytes). */
 const TEST_WEBHOOK_SECRET = `whsec_${Buffer.from("test-webhook-secret-0123456789abc").toString("base64")}`;
 // The gateway and the agents but agent-demo (agent-custom, …) export their spans here (OTLP/HTTP JSON); tracing tests read them back and switch its faults.
 const otlp = await startOtlpReceiver();
-const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_TIMEOUT: "3000", OTEL_TRACES_SAMPLER_ARG: "1" };
+const tracing = {
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+  OTEL_EXPORTER_OTLP_TIMEOUT: "3000",
+  OTEL_TRACES_SAMPLER_ARG: "1",
+};
 // A second receiver that no test switches to a fault mode, for tests that read spans while others (in parallel files) break the first.
 // agent-demo exports here, keeping ordinary traces at ratio 0.5, so tracing-sampling.test.ts can show the gateway (sent
 // here per request) and the agent making the same call on the same trace ids (kept when they end below 80000000).

@@ -22,7 +22,11 @@ export const REAL_MANIFESTS = readdirSync(manifestsDir)
     return { file, text, data: parse(text) as Record<string, unknown> };
   });
 
-const indent = (text: string, by: string): string => text.split("\n").map((l) => by + l).join("\n");
+const indent = (text: string, by: string): string =>
+  text
+    .split("\n")
+    .map((l) => by + l)
+    .join("\n");
 
 /** `body` (YAML at column 0) placed somewhere a manifest's schema reaches: under spec, or as a capability's input_schema. */
 function inManifest(body: string, where: "root" | "spec" | "schema"): string {
@@ -38,18 +42,73 @@ const where = fc.constantFrom("root", "spec", "schema") as fc.Arbitrary<"root" |
 export const latin1Text = fc.uint8Array({ maxLength: 400 }).map((b) => Buffer.from(b).toString("latin1"));
 
 const TOKENS = [
-  "apiVersion: ossa/v0.3.1\n", "kind: Agent\n", "metadata:\n", "  name: a\n", "spec:\n", "extensions:\n", "  ", "- ", ": ", "? ",
-  "{", "}", "[", "]", ", ", "&a ", "*a", "*b", "!!js/function ", "!!js/undefined ", "!!binary ", "!!set ", "!!omap ", "!!timestamp ",
-  "!!float ", "!custom ", "!<tag:yaml.org,2002:str> ", "<<: ", "'", '"', "|\n", ">-\n", "# c\n", "\n", "\t", "---\n", "...\n",
-  "%YAML 1.1\n", "%TAG !e! tag:e.com,2000:\n", "1e400", "-.inf", ".nan", "0x1F", "0o17", "99999999999999999999999", "2025-10-31",
-  "~", "null", "\u0000", "\ufeff", "\u2028", "\r\n", "function(){return process}", "__proto__: ", "constructor: ",
+  "apiVersion: ossa/v0.3.1\n",
+  "kind: Agent\n",
+  "metadata:\n",
+  "  name: a\n",
+  "spec:\n",
+  "extensions:\n",
+  "  ",
+  "- ",
+  ": ",
+  "? ",
+  "{",
+  "}",
+  "[",
+  "]",
+  ", ",
+  "&a ",
+  "*a",
+  "*b",
+  "!!js/function ",
+  "!!js/undefined ",
+  "!!binary ",
+  "!!set ",
+  "!!omap ",
+  "!!timestamp ",
+  "!!float ",
+  "!custom ",
+  "!<tag:yaml.org,2002:str> ",
+  "<<: ",
+  "'",
+  '"',
+  "|\n",
+  ">-\n",
+  "# c\n",
+  "\n",
+  "\t",
+  "---\n",
+  "...\n",
+  "%YAML 1.1\n",
+  "%TAG !e! tag:e.com,2000:\n",
+  "1e400",
+  "-.inf",
+  ".nan",
+  "0x1F",
+  "0o17",
+  "99999999999999999999999",
+  "2025-10-31",
+  "~",
+  "null",
+  "\u0000",
+  "\ufeff",
+  "\u2028",
+  "\r\n",
+  "function(){return process}",
+  "__proto__: ",
+  "constructor: ",
 ];
 /** YAML-looking token soup. */
 export const yamlSoup = fc.array(fc.constantFrom(...TOKENS), { maxLength: 50 }).map((t) => t.join(""));
 
 /** Billion laughs: each level `width` aliases of the previous one (optionally through `<<` merge keys). */
 export const aliasBomb = fc
-  .record({ levels: fc.integer({ min: 2, max: 14 }), width: fc.integer({ min: 2, max: 12 }), merge: fc.boolean(), at: where })
+  .record({
+    levels: fc.integer({ min: 2, max: 14 }),
+    width: fc.integer({ min: 2, max: 12 }),
+    merge: fc.boolean(),
+    at: where,
+  })
   .map(({ levels, width, merge, at }) => {
     let s = merge ? "l0: &l0 {k: v}\n" : "l0: &l0 [lol]\n";
     for (let i = 1; i < levels; i++) {
@@ -61,7 +120,11 @@ export const aliasBomb = fc
 
 /** Deep nesting: flow lists/maps, `- - -` lists, indented maps, and JSON. */
 export const deepNesting = fc
-  .record({ depth: fc.integer({ min: 20, max: 2500 }), style: fc.constantFrom("seq", "map", "dash", "block", "json"), at: where })
+  .record({
+    depth: fc.integer({ min: 20, max: 2500 }),
+    style: fc.constantFrom("seq", "map", "dash", "block", "json"),
+    at: where,
+  })
   .map(({ depth, style, at }) => {
     if (style === "seq") return inManifest("[".repeat(depth) + "]".repeat(depth), at);
     if (style === "map") return inManifest("{a: ".repeat(depth) + "1" + "}".repeat(depth), at);
@@ -75,7 +138,12 @@ export const deepNesting = fc
 export const duplicateKeys = fc
   .record({
     base: fc.constantFrom(...REAL_MANIFESTS),
-    dup: fc.constantFrom<[string, string]>(["\nkind: Agent\n", "\nkind: Task\nkind: Agent\n"], ["\nmetadata:\n", "\nmetadata:\n  name: x\n"], ["\n    binding: ", "\n    binding: B\n    binding: "], ["\n      name: echo\n", "\n      name: echo\n      name: echo2\n"]),
+    dup: fc.constantFrom<[string, string]>(
+      ["\nkind: Agent\n", "\nkind: Task\nkind: Agent\n"],
+      ["\nmetadata:\n", "\nmetadata:\n  name: x\n"],
+      ["\n    binding: ", "\n    binding: B\n    binding: "],
+      ["\n      name: echo\n", "\n      name: echo\n      name: echo2\n"],
+    ),
   })
   .map(({ base, dup }) => base.text.replace(dup[0], dup[1]));
 
@@ -108,7 +176,13 @@ export const GUARD_NUMBER_PATHS: readonly string[][] = [
   [...R, "token_estimate"],
 ];
 /** Where names live (and what the dashboard shows or builds file names from). */
-const NAME_PATHS: readonly string[][] = [["metadata", "name"], [...Z, "service"], [...Z, "binding"], ["spec", "tools", "0", "name"], [...Z, "branding", "display_name"]];
+const NAME_PATHS: readonly string[][] = [
+  ["metadata", "name"],
+  [...Z, "service"],
+  [...Z, "binding"],
+  ["spec", "tools", "0", "name"],
+  [...Z, "branding", "display_name"],
+];
 
 /** Numbers out of every range: NaN, ±Infinity, -0, huge, tiny, negative, fractional, and number-like strings. */
 export const weirdNumber: fc.Arbitrary<unknown> = fc.oneof(
@@ -122,11 +196,31 @@ export const weirdNumber: fc.Arbitrary<unknown> = fc.oneof(
 /** Names with path, HTML and control characters, very long ones, and the real agents' names. */
 export const nameLike: fc.Arbitrary<string> = fc.oneof(
   fc.string({ maxLength: 40 }),
-  fc.constantFrom("../../etc/passwd", "<script>alert(1)</script>", "a/b", "a\\b", "%2e%2e", "a\u0000b", "-a", "a-", "AGENT", "agent-demo", "agent-custom", "fuzz"),
+  fc.constantFrom(
+    "../../etc/passwd",
+    "<script>alert(1)</script>",
+    "a/b",
+    "a\\b",
+    "%2e%2e",
+    "a\u0000b",
+    "-a",
+    "a-",
+    "AGENT",
+    "agent-demo",
+    "agent-custom",
+    "fuzz",
+  ),
   fc.integer({ min: 250, max: 5000 }).map((n) => "a".repeat(n)),
 );
 /** Any value, of any type. */
-export const weirdValue: fc.Arbitrary<unknown> = fc.oneof(weirdNumber, nameLike, fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 2 }), fc.dictionary(fc.string({ maxLength: 5 }), fc.integer(), { maxKeys: 2 }));
+export const weirdValue: fc.Arbitrary<unknown> = fc.oneof(
+  weirdNumber,
+  nameLike,
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.integer(), { maxLength: 2 }),
+  fc.dictionary(fc.string({ maxLength: 5 }), fc.integer(), { maxKeys: 2 }),
+);
 
 /** One change to a manifest's data; `pick` chooses among the paths present. */
 export type Mutation =
@@ -139,10 +233,18 @@ export type Mutation =
 export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ op: fc.constant("delete" as const), pick: fc.nat() }),
   fc.record({ op: fc.constant("replace" as const), pick: fc.nat(), value: weirdValue }),
-  fc.record({ op: fc.constant("addKey" as const), pick: fc.nat(), key: fc.oneof(fc.string({ maxLength: 10 }), fc.constantFrom("__proto__", "constructor", "extra")), value: weirdValue }),
+  fc.record({
+    op: fc.constant("addKey" as const),
+    pick: fc.nat(),
+    key: fc.oneof(fc.string({ maxLength: 10 }), fc.constantFrom("__proto__", "constructor", "extra")),
+    value: weirdValue,
+  }),
   fc.record({ op: fc.constant("set" as const), path: fc.constantFrom(...GUARD_NUMBER_PATHS), value: weirdNumber }),
   fc.record({ op: fc.constant("set" as const), path: fc.constantFrom(...NAME_PATHS), value: nameLike }),
-  fc.record({ op: fc.constant("fallbacks" as const), value: fc.array(fc.oneof(nameLike, fc.constant("<self>"), weirdValue), { maxLength: 7 }) }),
+  fc.record({
+    op: fc.constant("fallbacks" as const),
+    value: fc.array(fc.oneof(nameLike, fc.constant("<self>"), weirdValue), { maxLength: 7 }),
+  }),
 );
 
 /** Every path (map keys, list indexes as strings) in `data`, the root first. */
@@ -151,7 +253,11 @@ function pathsIn(data: unknown, at: string[] = []): string[][] {
   return [at, ...Object.entries(data).flatMap(([k, v]) => pathsIn(v, [...at, k]))];
 }
 
-function parentOf(root: Record<string, unknown>, at: readonly string[], create: boolean): Record<string, unknown> | undefined {
+function parentOf(
+  root: Record<string, unknown>,
+  at: readonly string[],
+  create: boolean,
+): Record<string, unknown> | undefined {
   let node: unknown = root;
   for (const key of at.slice(0, -1)) {
     const obj = node as Record<string, unknown>;
@@ -164,7 +270,8 @@ function parentOf(root: Record<string, unknown>, at: readonly string[], create: 
 
 /** Applies `m` to `data` in place. */
 export function applyMutation(data: Record<string, unknown>, m: Mutation): void {
-  const define = (obj: Record<string, unknown>, key: string, value: unknown) => Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  const define = (obj: Record<string, unknown>, key: string, value: unknown) =>
+    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
   if (m.op === "set") {
     const parent = parentOf(data, m.path, true);
     if (parent) define(parent, m.path.at(-1) ?? "", structuredClone(m.value));
@@ -172,7 +279,10 @@ export function applyMutation(data: Record<string, unknown>, m: Mutation): void 
   }
   if (m.op === "fallbacks") {
     const zahara = parentOf(data, [...Z, "fallbacks"], true);
-    if (zahara) zahara.fallbacks = m.value.map((v) => (v === "<self>" ? (data.metadata as { name?: unknown } | undefined)?.name : v));
+    if (zahara)
+      zahara.fallbacks = m.value.map((v) =>
+        v === "<self>" ? (data.metadata as { name?: unknown } | undefined)?.name : v,
+      );
     return;
   }
   const paths = pathsIn(data).filter((p) => p.length > 0);
@@ -188,7 +298,8 @@ export function applyMutation(data: Record<string, unknown>, m: Mutation): void 
     define(parent, key, structuredClone(m.value));
   } else {
     const target = parent[key];
-    if (typeof target === "object" && target !== null && !Array.isArray(target)) define(target as Record<string, unknown>, m.key, structuredClone(m.value));
+    if (typeof target === "object" && target !== null && !Array.isArray(target))
+      define(target as Record<string, unknown>, m.key, structuredClone(m.value));
   }
 }
 

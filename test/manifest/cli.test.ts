@@ -31,7 +31,9 @@ describe("manifests-check CLI", { timeout: 60_000 }, () => {
   it("exits 1 and prints file:line:col path: message for each violation", () => {
     const { status, stdout } = runCli(fx("zahara-good.yaml"), fx("metadata-bad.yaml"));
     const lines = stdout.trim().split("\n");
-    expect(lines).toContain(`${fx("metadata-bad.yaml")}:5:3 metadata/version: Invalid version: expected a semantic version without a leading "v", like 1.0.0`);
+    expect(lines).toContain(
+      `${fx("metadata-bad.yaml")}:5:3 metadata/version: Invalid version: expected a semantic version without a leading "v", like 1.0.0`,
+    );
     expect(lines).toContain(`${fx("metadata-bad.yaml")}:6:3 metadata: Unrecognized key: "author"`);
     expect(lines).toHaveLength(7);
     expect(lines.at(-1)).toBe("2 files checked, 1 invalid");
@@ -41,8 +43,12 @@ describe("manifests-check CLI", { timeout: 60_000 }, () => {
   it("applies the Zahara rules only with --zahara", () => {
     expect(runCli(fx("zahara-rules-bad.yaml")).status).toBe(0);
     const { status, stdout } = runCli("--zahara", fx("zahara-rules-bad.yaml"));
-    expect(stdout).toContain(`${fx("zahara-rules-bad.yaml")}:12:7 spec/tools/0/input_schema: Unsupported JSON Schema: Conditional schemas`);
-    expect(stdout).toContain(`${fx("zahara-rules-bad.yaml")}:17:7 spec/tools/1/name: Duplicate capability name "lookup"`);
+    expect(stdout).toContain(
+      `${fx("zahara-rules-bad.yaml")}:12:7 spec/tools/0/input_schema: Unsupported JSON Schema: Conditional schemas`,
+    );
+    expect(stdout).toContain(
+      `${fx("zahara-rules-bad.yaml")}:17:7 spec/tools/1/name: Duplicate capability name "lookup"`,
+    );
     expect(status).toBe(1);
   });
 

@@ -12,11 +12,15 @@ import { describe, expect, it } from "vitest";
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 function compile(manifests: string, out: string) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "scripts/manifests-compile.ts", "--manifests", manifests, "--out", out], {
-    cwd: repoRoot,
-    encoding: "utf8",
-    timeout: 60_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    ["--import", "tsx", "scripts/manifests-compile.ts", "--manifests", manifests, "--out", out],
+    {
+      cwd: repoRoot,
+      encoding: "utf8",
+      timeout: 60_000,
+    },
+  );
   return { status: r.status, stderr: r.stderr };
 }
 
@@ -36,11 +40,17 @@ describe("manifests-compile", { timeout: 60_000 }, () => {
     const index = readFileSync(path.join(out, "index.ts"), "utf8");
     expect(index).toContain("export const MANIFESTS: readonly ZaharaAgentManifest[] = [agentCustom, agentDemo];");
     expect(index).toMatch(/export const BUILD_INFO = \{ version: "\d+\.\d+\.\d+" \}/);
-    expect(readFileSync(path.join(out, "manifests", "agent-demo.ts"), "utf8")).toContain("// Source: manifests/agent-demo.ossa.yaml");
+    expect(readFileSync(path.join(out, "manifests", "agent-demo.ts"), "utf8")).toContain(
+      "// Source: manifests/agent-demo.ossa.yaml",
+    );
   });
 
   it("fails the build on an invalid manifest, printing each violation with its line", () => {
-    const dir = dirWith("manifests/agent-demo.ossa.yaml", "manifests/agent-custom.ossa.yaml", "test/manifest/fixtures/zahara-rules-bad.yaml");
+    const dir = dirWith(
+      "manifests/agent-demo.ossa.yaml",
+      "manifests/agent-custom.ossa.yaml",
+      "test/manifest/fixtures/zahara-rules-bad.yaml",
+    );
     const { status, stderr } = compile(dir, mkdtempSync(path.join(tmpdir(), "zahara-out-")));
     expect(status).toBe(1);
     expect(stderr).toMatch(/zahara-rules-bad\.yaml:\d+:\d+ spec\/role: Required/);
@@ -50,7 +60,9 @@ describe("manifests-compile", { timeout: 60_000 }, () => {
 
   it("refuses two manifests claiming the same binding", () => {
     const dir = dirWith("manifests/agent-demo.ossa.yaml", "manifests/agent-custom.ossa.yaml");
-    const clone = readFileSync(path.join(dir, "agent-demo.ossa.yaml"), "utf8").replace("name: agent-demo", "name: agent-clone").replace("service: zahara-agent-demo", "service: zahara-agent-clone");
+    const clone = readFileSync(path.join(dir, "agent-demo.ossa.yaml"), "utf8")
+      .replace("name: agent-demo", "name: agent-clone")
+      .replace("service: zahara-agent-demo", "service: zahara-agent-clone");
     writeFileSync(path.join(dir, "agent-clone.ossa.yaml"), clone);
     const { status, stderr } = compile(dir, mkdtempSync(path.join(tmpdir(), "zahara-out-")));
     expect(status).toBe(1);

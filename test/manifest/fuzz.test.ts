@@ -23,7 +23,15 @@ import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { type LoadManifestResult, loadManifest, loadZaharaAgentManifest } from "../../workers/shared/manifest";
 import { RESILIENCE_DEFAULTS, resolveResilience } from "../../workers/gateway/src/resilience/config";
-import { aliasBomb, deepNesting, duplicateKeys, hostileText, latin1Text, mutatedManifest, yamlSoup } from "./arbitraries";
+import {
+  aliasBomb,
+  deepNesting,
+  duplicateKeys,
+  hostileText,
+  latin1Text,
+  mutatedManifest,
+  yamlSoup,
+} from "./arbitraries";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 /** A line of a JavaScript stack trace (`    at fn (file:1:2)`). */
@@ -83,11 +91,15 @@ describe("fuzz: the loader on hostile text", { timeout: 60_000 }, () => {
     const laughs = `a: &a [x, x, x, x, x, x, x, x, x, x]\n${Array.from({ length: 9 }, (_, i) => `${"bcdefghij"[i]}: &${"bcdefghij"[i]} [${Array(10).fill(`*${"abcdefghij"[i]}`).join(", ")}]`).join("\n")}\n`;
     for (const text of [bomb, laughs]) loadAll(text);
     const laughsResult = loadManifest(laughs, "laughs.yaml");
-    expect(laughsResult.ok ? [] : laughsResult.issues.map((i) => i.message)).toEqual(["YAML error: Excessive alias count indicates a resource exhaustion attack"]);
+    expect(laughsResult.ok ? [] : laughsResult.issues.map((i) => i.message)).toEqual([
+      "YAML error: Excessive alias count indicates a resource exhaustion attack",
+    ]);
     // Twice in one process: a second stack overflow inside `yaml` used to abort Node ("RegExpCompiler Allocation failed").
     for (let i = 0; i < 3; i++) {
       const deep = loadManifest("[".repeat(2000) + "]".repeat(2000), "deep.yaml");
-      expect(deep.ok ? [] : deep.issues.map((x) => x.message)).toEqual(["Mappings and lists nested more than 100 levels deep; not read"]);
+      expect(deep.ok ? [] : deep.issues.map((x) => x.message)).toEqual([
+        "Mappings and lists nested more than 100 levels deep; not read",
+      ]);
     }
   });
 });
@@ -123,7 +135,8 @@ describe("fuzz: mutated real manifests", { timeout: 60_000 }, () => {
         // A permit or probe lease outlives the longest live call, and no longer than the gateway's deadline allows.
         expect(leaseMs).toBeGreaterThanOrEqual(RESILIENCE_DEFAULTS.leaseSlackMs);
         expect(leaseMs).toBeLessThanOrEqual(gatewayTimeoutMs + RESILIENCE_DEFAULTS.leaseSlackMs);
-        for (const limit of [rateLimit, keyRateLimit]) if (limit) expect(limit.limit >= 1 && limit.burst >= 1 && limit.periodMs > 0).toBe(true);
+        for (const limit of [rateLimit, keyRateLimit])
+          if (limit) expect(limit.limit >= 1 && limit.burst >= 1 && limit.periodMs > 0).toBe(true);
         if (maxConcurrent !== undefined) expect(maxConcurrent).toBeGreaterThanOrEqual(1);
         if (maxTokensPerDay !== undefined) expect(maxTokensPerDay).toBeGreaterThanOrEqual(1);
         expect(r.retries.baseMs).toBeGreaterThanOrEqual(1);
@@ -148,7 +161,11 @@ describe("fuzz: the manifests-check CLI", { timeout: 120_000 }, () => {
             writeFileSync(file, text, "utf8");
             return file;
           });
-          const r = spawnSync(process.execPath, ["--import", "tsx", "scripts/manifests-check.ts", "--zahara", ...files], { cwd: repoRoot, encoding: "utf8", timeout: 60_000 });
+          const r = spawnSync(
+            process.execPath,
+            ["--import", "tsx", "scripts/manifests-check.ts", "--zahara", ...files],
+            { cwd: repoRoot, encoding: "utf8", timeout: 60_000 },
+          );
           expect(r.stderr).not.toMatch(STACK_LINE);
           expect(r.stdout).not.toMatch(STACK_LINE);
           expect(r.status).toBe(1);

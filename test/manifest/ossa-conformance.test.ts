@@ -58,7 +58,11 @@ function expectedPath(reason: Reason): string {
 }
 
 const manifestFiles = (dir: string): string[] =>
-  existsSync(dir) ? readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort() : [];
+  existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .sort()
+    : [];
 
 describe.skipIf(!exists)("OSSA v0.3.1 conformance set", () => {
   const validDir = path.join(ossaDir, "valid");

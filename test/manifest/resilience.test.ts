@@ -3,7 +3,11 @@
  * how the gateway resolves them (with the OSSA limits) into guard settings.
  */
 import { describe, expect, it } from "vitest";
-import { type ZaharaAgentManifest, ZaharaExtensionSchema, loadZaharaAgentManifest } from "../../workers/shared/manifest";
+import {
+  type ZaharaAgentManifest,
+  ZaharaExtensionSchema,
+  loadZaharaAgentManifest,
+} from "../../workers/shared/manifest";
 import { RESILIENCE_DEFAULTS, resolveResilience } from "../../workers/gateway/src/resilience/config";
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -24,7 +28,12 @@ describe("resilience in the manifest", () => {
       ...base,
       fallbacks: ["agent-custom"],
       resilience: {
-        breaker: { failure_threshold: 3, open_ms: 30000, half_open_probes: 2, failure_rate: { threshold: 0.5, window: 20, minimum_calls: 10 } },
+        breaker: {
+          failure_threshold: 3,
+          open_ms: 30000,
+          half_open_probes: 2,
+          failure_rate: { threshold: 0.5, window: 20, minimum_calls: 10 },
+        },
         retries: { max_retries: 2, base_ms: 200, cap_ms: 5000, retry_on_500: false },
         retry_budget: { ratio: 0.1, min_per_window: 5, window_ms: 60000 },
         rate_limit_per_key: { requests_per_minute: 60, burst: 10 },
@@ -38,8 +47,16 @@ describe("resilience in the manifest", () => {
     ["an unknown key", { resilience: { breaker: { failure_treshold: 3 } } }, "failure_treshold"],
     ["a zero threshold", { resilience: { breaker: { failure_threshold: 0 } } }, "failure_threshold"],
     ["base above cap", { resilience: { retries: { base_ms: 5000, cap_ms: 1000 } } }, "base_ms must not exceed cap_ms"],
-    ["minimum_calls above window", { resilience: { breaker: { failure_rate: { threshold: 0.5, window: 5, minimum_calls: 10 } } } }, "minimum_calls"],
-    ["a rate above 1", { resilience: { breaker: { failure_rate: { threshold: 1.5, window: 5, minimum_calls: 1 } } } }, "threshold"],
+    [
+      "minimum_calls above window",
+      { resilience: { breaker: { failure_rate: { threshold: 0.5, window: 5, minimum_calls: 10 } } } },
+      "minimum_calls",
+    ],
+    [
+      "a rate above 1",
+      { resilience: { breaker: { failure_rate: { threshold: 1.5, window: 5, minimum_calls: 1 } } } },
+      "threshold",
+    ],
     ["a repeated fallback", { fallbacks: ["a", "a"] }, "must not repeat"],
   ])("rejects %s", (_label, extra, needle) => {
     const r = ZaharaExtensionSchema.safeParse({ ...base, ...extra });

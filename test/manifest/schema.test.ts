@@ -50,16 +50,24 @@ describe("valid manifests", () => {
     expect(manifest.extensions["other-vendor"]).toEqual({ anything: "goes" });
   });
 
-  it.each(["ossa-minimal.json", "task-good.yaml", "workflow-good.yaml", "zahara-no-functions.yaml", "zahara-rules-bad.yaml"])(
-    "%s is valid OSSA",
-    (name) => {
-      const result = loadManifest(fixture(name), name);
-      expect(result.ok ? [] : result.issues).toEqual([]);
-    },
-  );
+  it.each([
+    "ossa-minimal.json",
+    "task-good.yaml",
+    "workflow-good.yaml",
+    "zahara-no-functions.yaml",
+    "zahara-rules-bad.yaml",
+  ])("%s is valid OSSA", (name) => {
+    const result = loadManifest(fixture(name), name);
+    expect(result.ok ? [] : result.issues).toEqual([]);
+  });
 
   it("narrows spec by kind", () => {
-    const parsed = OssaManifestSchema.parse({ apiVersion: "ossa/v0.3.1", kind: "Task", metadata: { name: "t" }, spec: { execution: { type: "deterministic" } } });
+    const parsed = OssaManifestSchema.parse({
+      apiVersion: "ossa/v0.3.1",
+      kind: "Task",
+      metadata: { name: "t" },
+      spec: { execution: { type: "deterministic" } },
+    });
     expect(parsed.kind === "Task" ? parsed.spec.execution.type : undefined).toBe("deterministic");
   });
 
@@ -168,7 +176,12 @@ describe("OSSA rules", () => {
 
   it("workflow spec: step ids, recursively", () => {
     expect(pathsOf(issuesOf("workflow-bad.yaml"))).toEqual(["spec/steps/0/id", "spec/steps/1/steps/0/id"]);
-    const empty = validateOssaManifest({ apiVersion: "ossa/v0.3.1", kind: "Workflow", metadata: { name: "w" }, spec: { steps: [] } });
+    const empty = validateOssaManifest({
+      apiVersion: "ossa/v0.3.1",
+      kind: "Workflow",
+      metadata: { name: "w" },
+      spec: { steps: [] },
+    });
     expect(empty.success ? [] : empty.issues.map((i) => i.path.join("/"))).toEqual(["spec/steps"]);
   });
 });
@@ -191,14 +204,19 @@ describe("Zahara extension", () => {
 
   it("requires binding and service and fills defaults", () => {
     expect(ZaharaExtensionSchema.safeParse({ binding: "A" }).success).toBe(false);
-    expect(ZaharaExtensionSchema.parse({ binding: "A", service: "a", branding: { display_name: "A" }, chaos: {} })).toEqual({
+    expect(
+      ZaharaExtensionSchema.parse({ binding: "A", service: "a", branding: { display_name: "A" }, chaos: {} }),
+    ).toEqual({
       binding: "A",
       service: "a",
       branding: { display_name: "A", theme: "zahara", show_logo: true },
       chaos: { enabled: false, max_delay_ms: 30000 },
     });
     expect(ZaharaExtensionSchema.safeParse({ binding: "A", service: "a", dev_port: 65536 }).success).toBe(false);
-    expect(ZaharaExtensionSchema.safeParse({ binding: "A", service: "a", branding: { display_name: "x".repeat(81) } }).success).toBe(false);
+    expect(
+      ZaharaExtensionSchema.safeParse({ binding: "A", service: "a", branding: { display_name: "x".repeat(81) } })
+        .success,
+    ).toBe(false);
   });
 });
 
@@ -235,8 +253,12 @@ describe("Zahara agent rules", () => {
     expect(checkZaharaAgent(loaded.manifest)).toEqual([]);
     if (loaded.manifest.kind !== "Agent") throw new Error("expected an agent");
     const { role: _role, ...spec } = loaded.manifest.spec;
-    expect(checkZaharaAgent({ ...loaded.manifest, spec: { ...spec, prompts: { system: { template: "Be brief." } } } })).toEqual([]);
-    expect(checkZaharaAgent({ ...loaded.manifest, spec })).toEqual([{ path: ["spec", "role"], message: expect.any(String) }]);
+    expect(
+      checkZaharaAgent({ ...loaded.manifest, spec: { ...spec, prompts: { system: { template: "Be brief." } } } }),
+    ).toEqual([]);
+    expect(checkZaharaAgent({ ...loaded.manifest, spec })).toEqual([
+      { path: ["spec", "role"], message: expect.any(String) },
+    ]);
   });
 
   it("jsonSchemaProblem reports unsupported keywords and non-objects", () => {
@@ -278,7 +300,9 @@ describe("loader", () => {
 
   it("rejects an empty file", () => {
     const result = loadManifest("# nothing here\n", "empty.yaml");
-    expect(result.ok ? [] : result.issues.map((i) => i.message)).toEqual(["No YAML document found; expected one manifest"]);
+    expect(result.ok ? [] : result.issues.map((i) => i.message)).toEqual([
+      "No YAML document found; expected one manifest",
+    ]);
   });
 
   it("requires strict JSON in .json files but accepts JSON in .yaml files", () => {
@@ -307,7 +331,9 @@ describe("loader", () => {
 
   it("reports a non-object document at the root", () => {
     const result = loadManifest("just a string\n", "scalar.yaml");
-    expect(result.ok ? [] : result.issues).toEqual([{ path: "", message: "Expected object, received string \"just a string\"", line: 1, column: 1 }]);
+    expect(result.ok ? [] : result.issues).toEqual([
+      { path: "", message: 'Expected object, received string "just a string"', line: 1, column: 1 },
+    ]);
   });
 
   it("formats issues as file:line:col path: message", () => {

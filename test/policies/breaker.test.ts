@@ -74,7 +74,13 @@ describe("circuit breaker", () => {
     ok.tryAcquire(T0 + 30_000, "p1");
     ok.tryAcquire(T0 + 30_000, "p2");
     ok.onSuccess(T0 + 30_100, "p1");
-    expect(ok.stats(T0 + 30_100)).toEqual({ state: "closed", consecutiveFailures: 0, windowCalls: 0, windowFailures: 0, activeProbes: 0 });
+    expect(ok.stats(T0 + 30_100)).toEqual({
+      state: "closed",
+      consecutiveFailures: 0,
+      windowCalls: 0,
+      windowFailures: 0,
+      activeProbes: 0,
+    });
     expect(ok.takeTransitions().map((t) => [t.from, t.to, t.cause])).toEqual([
       ["open", "half_open", "open_ms elapsed"],
       ["half_open", "closed", "probe succeeded"],
@@ -153,14 +159,24 @@ describe("circuit breaker", () => {
   });
 
   it("opens on failure rate over a count-based window once minimumCalls are seen", () => {
-    const b = new CircuitBreaker({ ...CONFIG, failureThreshold: 100, failureRate: { threshold: 0.6, size: 20, minimumCalls: 10 } });
+    const b = new CircuitBreaker({
+      ...CONFIG,
+      failureThreshold: 100,
+      failureRate: { threshold: 0.6, size: 20, minimumCalls: 10 },
+    });
     const pattern = [true, true, false]; // 67% failures, never 3 in a row
     for (let i = 0; i < 9; i++) b[pattern[i % 3] ? "onFailure" : "onSuccess"](T0);
     expect(b.peek(T0).state).toBe("closed"); // 6/9 but below minimumCalls
     b.onFailure(T0);
-    expect(b.takeTransitions()).toEqual([{ from: "closed", to: "open", at: T0, cause: "failure rate 70% over 10 calls" }]);
+    expect(b.takeTransitions()).toEqual([
+      { from: "closed", to: "open", at: T0, cause: "failure rate 70% over 10 calls" },
+    ]);
 
-    const below = new CircuitBreaker({ ...CONFIG, failureThreshold: 100, failureRate: { threshold: 0.6, size: 20, minimumCalls: 10 } });
+    const below = new CircuitBreaker({
+      ...CONFIG,
+      failureThreshold: 100,
+      failureRate: { threshold: 0.6, size: 20, minimumCalls: 10 },
+    });
     for (let i = 0; i < 100; i++) below[i % 2 ? "onFailure" : "onSuccess"](T0);
     expect(below.stats(T0)).toMatchObject({ state: "closed", windowCalls: 20, windowFailures: 10 });
   });
@@ -170,11 +186,21 @@ describe("circuit breaker", () => {
     for (let i = 0; i < 3; i++) b.onFailure(T0);
     b.isolate(T0 + 1, "admin: upstream maintenance");
     b.isolate(T0 + 2, "twice");
-    expect(b.tryAcquire(T0 + 365 * 86_400_000, "x")).toEqual({ allowed: false, state: "isolated", retryAfterMs: 30_000 });
+    expect(b.tryAcquire(T0 + 365 * 86_400_000, "x")).toEqual({
+      allowed: false,
+      state: "isolated",
+      retryAfterMs: 30_000,
+    });
     b.onSuccess(T0 + 3, "x");
     expect(b.peek(T0 + 3)).toEqual({ state: "isolated", retryAfterMs: 30_000 });
     b.reset(T0 + 4, "admin: back");
-    expect(b.stats(T0 + 4)).toEqual({ state: "closed", consecutiveFailures: 0, windowCalls: 0, windowFailures: 0, activeProbes: 0 });
+    expect(b.stats(T0 + 4)).toEqual({
+      state: "closed",
+      consecutiveFailures: 0,
+      windowCalls: 0,
+      windowFailures: 0,
+      activeProbes: 0,
+    });
     expect(b.takeTransitions()).toEqual([
       { from: "closed", to: "isolated", at: T0 + 1, cause: "admin: upstream maintenance" },
       { from: "isolated", to: "closed", at: T0 + 4, cause: "admin: back" },
@@ -197,12 +223,21 @@ describe("circuit breaker", () => {
       { failureRate: { threshold: 0.5, size: 0, minimumCalls: 1 } },
       { failureRate: { threshold: 0.5, size: 10, minimumCalls: 11 } },
     ];
-    for (const patch of bad) expect(() => new CircuitBreaker({ ...CONFIG, ...patch }), JSON.stringify(patch)).toThrow(RangeError);
-    expect(() => new CircuitBreaker({ ...CONFIG, failureRate: { threshold: 1, size: 1, minimumCalls: 1 } })).not.toThrow();
+    for (const patch of bad)
+      expect(() => new CircuitBreaker({ ...CONFIG, ...patch }), JSON.stringify(patch)).toThrow(RangeError);
+    expect(
+      () => new CircuitBreaker({ ...CONFIG, failureRate: { threshold: 1, size: 1, minimumCalls: 1 } }),
+    ).not.toThrow();
   });
 
   it("10. state survives a toJSON/restore round trip", () => {
-    const config: BreakerConfig = { ...CONFIG, failureThreshold: 3, failureRate: { threshold: 0.5, size: 8, minimumCalls: 4 }, openMs: 1_000, probeLeaseMs: 300 };
+    const config: BreakerConfig = {
+      ...CONFIG,
+      failureThreshold: 3,
+      failureRate: { threshold: 0.5, size: 8, minimumCalls: 4 },
+      openMs: 1_000,
+      probeLeaseMs: 300,
+    };
     const rand = mulberry32(7);
     let live = new CircuitBreaker(config);
     let now = T0;

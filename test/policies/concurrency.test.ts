@@ -20,7 +20,7 @@ describe("concurrency limiter", () => {
     const counts = { success: 0, error: 0, timeout: 0, abort: 0, double: 0, rejected: 0 };
     let now = T0 + 10;
     let next = 0;
-    for (let outcome = 0; outcome < 10_000; ) {
+    for (let outcome = 0; outcome < 10_000;) {
       now += Math.floor(rand() * 400);
       for (const [id, exp] of model) if (exp <= now) model.delete(id);
       const id = `r${next++}`;
@@ -103,6 +103,8 @@ describe("concurrency limiter", () => {
       expect(restored.toJSON()).toEqual(live.toJSON());
       if (rand() < 0.5) live = restored;
     }
-    expect(() => ConcurrencyLimiter.restore(CONFIG, viaJson({ leases: [["x", "soon"]] as unknown as [string, number][] }))).toThrow(TypeError);
+    expect(() =>
+      ConcurrencyLimiter.restore(CONFIG, viaJson({ leases: [["x", "soon"]] as unknown as [string, number][] })),
+    ).toThrow(TypeError);
   });
 });

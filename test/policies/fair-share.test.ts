@@ -6,7 +6,11 @@
  */
 import { describe, expect, it } from "vitest";
 import { capRate } from "../../durable-objects/upstream-guard/src/keys";
-import { CircuitBreaker, ConcurrencyLimiter, type BreakerConfig } from "../../durable-objects/upstream-guard/src/policies";
+import {
+  CircuitBreaker,
+  ConcurrencyLimiter,
+  type BreakerConfig,
+} from "../../durable-objects/upstream-guard/src/policies";
 import { PrincipalQuorum, QUORUM_WINDOW_MS } from "../../durable-objects/upstream-guard/src/policies/quorum";
 import { T0, viaJson } from "./helpers";
 
@@ -37,7 +41,11 @@ describe("breaker quorum", () => {
   });
 
   it("the failure-rate strategy needs the quorum too", () => {
-    const b = new CircuitBreaker({ ...CONFIG, failureThreshold: 100, failureRate: { threshold: 0.5, size: 10, minimumCalls: 4 } });
+    const b = new CircuitBreaker({
+      ...CONFIG,
+      failureThreshold: 100,
+      failureRate: { threshold: 0.5, size: 10, minimumCalls: 4 },
+    });
     for (let i = 0; i < 4; i++) b.onSuccess(T0 + i, undefined, "victim");
     for (let i = 0; i < 6; i++) b.onFailure(T0 + 10 + i, undefined, "attacker");
     expect(b.peek(T0 + 20).state).toBe("closed");
@@ -108,8 +116,20 @@ describe("a key's rate limit is never above the agent's", () => {
   const agent = { limit: 600, periodMs: 60_000, burst: 50 };
   it("a faster or burstier key limit is capped; a slower one is kept", () => {
     expect(capRate({ limit: 6000, periodMs: 60_000, burst: 500 }, agent)).toEqual(agent);
-    expect(capRate({ limit: 10, periodMs: 1_000, burst: 20 }, agent)).toEqual({ limit: 10, periodMs: 1_000, burst: 20 });
-    expect(capRate({ limit: 100, periodMs: 60_000, burst: 80 }, agent)).toEqual({ limit: 100, periodMs: 60_000, burst: 50 });
-    expect(capRate({ limit: 100, periodMs: 60_000, burst: 10 }, undefined)).toEqual({ limit: 100, periodMs: 60_000, burst: 10 });
+    expect(capRate({ limit: 10, periodMs: 1_000, burst: 20 }, agent)).toEqual({
+      limit: 10,
+      periodMs: 1_000,
+      burst: 20,
+    });
+    expect(capRate({ limit: 100, periodMs: 60_000, burst: 80 }, agent)).toEqual({
+      limit: 100,
+      periodMs: 60_000,
+      burst: 50,
+    });
+    expect(capRate({ limit: 100, periodMs: 60_000, burst: 10 }, undefined)).toEqual({
+      limit: 100,
+      periodMs: 60_000,
+      burst: 10,
+    });
   });
 });

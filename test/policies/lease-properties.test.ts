@@ -52,7 +52,13 @@ describe("admission leases, any interleaving", () => {
           failureRate: p.failureRate,
           seed: p.seed,
         };
-        const r = simulate({ ...common, rateLimit: { perS: limit, burst }, maxConcurrent: p.maxConcurrent, keyMaxConcurrent: keyMax, budget: { maxTokensPerDay: p.budgetTokens, estimate: 100 } });
+        const r = simulate({
+          ...common,
+          rateLimit: { perS: limit, burst },
+          maxConcurrent: p.maxConcurrent,
+          keyMaxConcurrent: keyMax,
+          budget: { maxTokensPerDay: p.budgetTokens, estimate: 100 },
+        });
         for (const w of r.worstExcess) expect(w.excess, `window ${w.windowMs} ms`).toBeLessThanOrEqual(1e-6);
         expect(r.maxConcurrency).toBeLessThanOrEqual(p.maxConcurrent);
         expect(r.maxKeyConcurrency).toBeLessThanOrEqual(keyMax);
@@ -68,29 +74,81 @@ describe("admission leases, any interleaving", () => {
         examples: [
           [
             {
-              ratePerS: 50, isolates: 1, keys: 1, ttlMs: 200, rttMin: 1, rttSpread: 0, rateShare: 0.3, burstMs: 20, maxConcurrent: 5,
-              keyShare: 0.2, serviceMs: 14, failureRate: 0, budgetTokens: 1900, openAtMs: 200, seed: 946579,
+              ratePerS: 50,
+              isolates: 1,
+              keys: 1,
+              ttlMs: 200,
+              rttMin: 1,
+              rttSpread: 0,
+              rateShare: 0.3,
+              burstMs: 20,
+              maxConcurrent: 5,
+              keyShare: 0.2,
+              serviceMs: 14,
+              failureRate: 0,
+              budgetTokens: 1900,
+              openAtMs: 200,
+              seed: 946579,
             },
           ],
           [
             {
-              ratePerS: 50, isolates: 2, keys: 1, ttlMs: 200, rttMin: 6, rttSpread: 0, rateShare: 0.3, burstMs: 20, maxConcurrent: 5,
-              keyShare: 0.2, serviceMs: 5, failureRate: 0, budgetTokens: 2200, openAtMs: 200, seed: 10,
+              ratePerS: 50,
+              isolates: 2,
+              keys: 1,
+              ttlMs: 200,
+              rttMin: 6,
+              rttSpread: 0,
+              rateShare: 0.3,
+              burstMs: 20,
+              maxConcurrent: 5,
+              keyShare: 0.2,
+              serviceMs: 5,
+              failureRate: 0,
+              budgetTokens: 2200,
+              openAtMs: 200,
+              seed: 10,
             },
           ],
           // And this one: the bucket refilled past burst - outstanding between calls, then a report of use lowered
           // the outstanding before the bucket was capped (it is now capped first).
           [
             {
-              ratePerS: 136, isolates: 1, keys: 1, ttlMs: 200, rttMin: 1, rttSpread: 0, rateShare: 0.3, burstMs: 86, maxConcurrent: 8,
-              keyShare: 0.5, serviceMs: 5, failureRate: 0, budgetTokens: 1200, openAtMs: 200, seed: 3,
+              ratePerS: 136,
+              isolates: 1,
+              keys: 1,
+              ttlMs: 200,
+              rttMin: 1,
+              rttSpread: 0,
+              rateShare: 0.3,
+              burstMs: 86,
+              maxConcurrent: 8,
+              keyShare: 0.5,
+              serviceMs: 5,
+              failureRate: 0,
+              budgetTokens: 1200,
+              openAtMs: 200,
+              seed: 3,
             },
           ],
           // And the budget: an expired lease's reservation, given back while attempts it admitted were in flight.
           [
             {
-              ratePerS: 478, isolates: 1, keys: 1, ttlMs: 200, rttMin: 1, rttSpread: 12, rateShare: 0.3, burstMs: 214, maxConcurrent: 78,
-              keyShare: 1 / 3, serviceMs: 49, failureRate: 0, budgetTokens: 25300, openAtMs: 200, seed: 1,
+              ratePerS: 478,
+              isolates: 1,
+              keys: 1,
+              ttlMs: 200,
+              rttMin: 1,
+              rttSpread: 12,
+              rateShare: 0.3,
+              burstMs: 214,
+              maxConcurrent: 78,
+              keyShare: 1 / 3,
+              serviceMs: 49,
+              failureRate: 0,
+              budgetTokens: 25300,
+              openAtMs: 200,
+              seed: 1,
             },
           ],
         ],

@@ -17,7 +17,12 @@ describe("agent metrics", () => {
     m.record(T0, ok(3));
     m.record(T0, ok(40));
     m.record(T0, { capability: "chaos", outcome: { status: 502, durationMs: 2100 }, retries: 3 });
-    m.record(T0, { capability: "chaos", outcome: { status: 503, durationMs: 0 }, retries: 0, rejection: "circuit_open" });
+    m.record(T0, {
+      capability: "chaos",
+      outcome: { status: 503, durationMs: 0 },
+      retries: 0,
+      rejection: "circuit_open",
+    });
     m.record(T0, { capability: "echo", retries: 1, rejection: "retry_budget" }); // a fallback's attempts: no outcome
     m.countTransitions([
       { from: "closed", to: "open", at: T0, cause: "x" },
@@ -80,7 +85,14 @@ describe("agent metrics", () => {
     expect(w["5m"].rate_per_s).toBeCloseTo(3 / 270, 3);
     expect(w["60m"]).toMatchObject({ requests: 4, error_rate: 0.25 });
     expect(w["60m"].p50_ms).toBe(7.5); // all in (5, 10], max 10
-    expect(m.window(now + 60 * 60_000, 60)).toEqual({ requests: 0, rate_per_s: 0, error_rate: null, p50_ms: null, p95_ms: null, p99_ms: null });
+    expect(m.window(now + 60 * 60_000, 60)).toEqual({
+      requests: 0,
+      rate_per_s: 0,
+      error_rate: null,
+      p50_ms: null,
+      p95_ms: null,
+      p99_ms: null,
+    });
   });
 
   it("keeps the last hour of minute buckets and reports which changed, for write-through", () => {

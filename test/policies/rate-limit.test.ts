@@ -1,6 +1,11 @@
 /** GCRA rate limiting: burst, refill, window edges, denied requests, IETF headers, persistence. */
 import { describe, expect, it } from "vitest";
-import { Gcra, rateLimitHeaders, retryAfterSeconds, type RateLimitConfig } from "../../durable-objects/upstream-guard/src/policies";
+import {
+  Gcra,
+  rateLimitHeaders,
+  retryAfterSeconds,
+  type RateLimitConfig,
+} from "../../durable-objects/upstream-guard/src/policies";
 import { T0, mulberry32, viaJson } from "./helpers";
 
 const TEN_PER_SECOND: RateLimitConfig = { limit: 10, periodMs: 1_000, burst: 10 }; // T = 100 ms
@@ -50,7 +55,10 @@ describe("GCRA rate limit", () => {
     });
     const perMinute: RateLimitConfig = { limit: 60, periodMs: 60_000, burst: 60 };
     const h = rateLimitHeaders('agent "demo"\\x', perMinute, new Gcra(perMinute).take(T0));
-    expect(h).toEqual({ "RateLimit-Policy": '"agent \\"demo\\"\\\\x";q=60;w=60', RateLimit: '"agent \\"demo\\"\\\\x";r=59;t=1' });
+    expect(h).toEqual({
+      "RateLimit-Policy": '"agent \\"demo\\"\\\\x";q=60;w=60',
+      RateLimit: '"agent \\"demo\\"\\\\x";r=59;t=1',
+    });
     expect(() => rateLimitHeaders("bad\nname", perMinute, new Gcra(perMinute).peek(T0))).toThrow(RangeError);
     expect([0, -5, Number.NaN, 1, 999, 1_000, 1_001, 61_000].map(retryAfterSeconds)).toEqual([1, 1, 1, 1, 1, 1, 2, 61]);
   });
@@ -100,7 +108,11 @@ describe("GCRA rate limit", () => {
     const rand = mulberry32(2020);
     for (let round = 0; round < 200; round++) {
       const limit = 1 + Math.floor(rand() * 20);
-      const config: RateLimitConfig = { limit, periodMs: [7, 333, 1_000, 60_000][round % 4] ?? 1_000, burst: 1 + Math.floor(rand() * (limit + 3)) };
+      const config: RateLimitConfig = {
+        limit,
+        periodMs: [7, 333, 1_000, 60_000][round % 4] ?? 1_000,
+        burst: 1 + Math.floor(rand() * (limit + 3)),
+      };
       const g = new Gcra(config);
       let now = T0 + Math.floor(rand() * 1_000);
       for (let i = 0; i < 50; i++) {
@@ -111,13 +123,21 @@ describe("GCRA rate limit", () => {
           if (d.retryAfterMs > 1) expect(g.peek(now + d.retryAfterMs - 1).allowed).toBe(false);
         }
         expect(g.peek(now + d.resetMs).remaining).toBe(config.burst - 1);
-        if (d.resetMs > 0 && config.burst > 1) expect(g.peek(now + d.resetMs - 1).remaining).toBeLessThan(config.burst - 1);
+        if (d.resetMs > 0 && config.burst > 1)
+          expect(g.peek(now + d.resetMs - 1).remaining).toBeLessThan(config.burst - 1);
       }
     }
   });
 
   it("rejects bad config with RangeError", () => {
-    for (const patch of [{ limit: 0 }, { limit: 1.5 }, { periodMs: 0 }, { periodMs: Number.POSITIVE_INFINITY }, { burst: 0 }, { burst: -1 }]) {
+    for (const patch of [
+      { limit: 0 },
+      { limit: 1.5 },
+      { periodMs: 0 },
+      { periodMs: Number.POSITIVE_INFINITY },
+      { burst: 0 },
+      { burst: -1 },
+    ]) {
       expect(() => new Gcra({ ...TEN_PER_SECOND, ...patch }), JSON.stringify(patch)).toThrow(RangeError);
     }
   });

@@ -86,8 +86,16 @@ describe("retry budget", () => {
   });
 
   it("rejects bad config with RangeError", () => {
-    const bad: Partial<RetryBudgetConfig>[] = [{ ratio: -0.1 }, { minPerWindow: -1 }, { windowMs: 0 }, { buckets: 0 }, { buckets: 2.5 }, { ratio: Number.NaN }];
-    for (const patch of bad) expect(() => new RetryBudget({ ...CONFIG, ...patch }), JSON.stringify(patch)).toThrow(RangeError);
+    const bad: Partial<RetryBudgetConfig>[] = [
+      { ratio: -0.1 },
+      { minPerWindow: -1 },
+      { windowMs: 0 },
+      { buckets: 0 },
+      { buckets: 2.5 },
+      { ratio: Number.NaN },
+    ];
+    for (const patch of bad)
+      expect(() => new RetryBudget({ ...CONFIG, ...patch }), JSON.stringify(patch)).toThrow(RangeError);
   });
 
   it("10. state survives a toJSON/restore round trip", () => {

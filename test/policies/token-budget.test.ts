@@ -15,7 +15,13 @@ describe("token budget", () => {
     expect(b.reserve(T0, "d", 100)).toEqual({ allowed: true, remaining: 0 }); // exactly at the limit is fine
     b.release("d");
     b.settle(T0 + 1, "a", 450); // actual above the estimate still counts
-    expect(b.usage(T0 + 1)).toEqual({ day: "2026-05-01", used: 450, reserved: 500, remaining: 50, resetsInMs: 14 * HOUR - 1 });
+    expect(b.usage(T0 + 1)).toEqual({
+      day: "2026-05-01",
+      used: 450,
+      reserved: 500,
+      remaining: 50,
+      resetsInMs: 14 * HOUR - 1,
+    });
     b.release("b");
     b.settle(T0 + 2, "never-reserved", 100);
     expect(b.usage(T0 + 2)).toMatchObject({ used: 550, reserved: 0, remaining: 450 });
@@ -30,7 +36,13 @@ describe("token budget", () => {
     // One ms before midnight: still today. At midnight: a fresh day (usage() does not mutate).
     expect(b.reserve(MIDNIGHT - 1, "f", 1)).toMatchObject({ allowed: false, retryAfterMs: 1 });
     const before = b.toJSON();
-    expect(b.usage(MIDNIGHT)).toEqual({ day: "2026-05-02", used: 0, reserved: 0, remaining: 1_000, resetsInMs: 24 * HOUR });
+    expect(b.usage(MIDNIGHT)).toEqual({
+      day: "2026-05-02",
+      used: 0,
+      reserved: 0,
+      remaining: 1_000,
+      resetsInMs: 24 * HOUR,
+    });
     expect(b.toJSON()).toEqual(before);
     expect(b.reserve(MIDNIGHT, "g", 1_000)).toEqual({ allowed: true, remaining: 0 });
     expect(b.toJSON()).toEqual({ day: "2026-05-02", used: 0, reservations: [["g", 1_000]] }); // yesterday's reservations dropped
@@ -53,7 +65,13 @@ describe("token budget", () => {
     expect(b.reserve(T0 + 9_999, "x", 200)).toMatchObject({ allowed: false, remaining: 100 });
     // At the lease's end the lost reservation no longer counts; usage() says so without dropping it.
     const before = b.toJSON();
-    expect(b.usage(T0 + 10_000)).toEqual({ day: "2026-05-01", used: 0, reserved: 300, remaining: 700, resetsInMs: 14 * HOUR - 10_000 });
+    expect(b.usage(T0 + 10_000)).toEqual({
+      day: "2026-05-01",
+      used: 0,
+      reserved: 300,
+      remaining: 700,
+      resetsInMs: 14 * HOUR - 10_000,
+    });
     expect(b.toJSON()).toEqual(before);
     // reserve() drops it and admits against the freed budget.
     expect(b.reserve(T0 + 10_000, "x", 700)).toEqual({ allowed: true, remaining: 0 });
@@ -109,7 +127,8 @@ describe("token budget", () => {
     for (const reservations of bad) {
       expect(() => TokenBudget.restore(config, { day, used: 0, reservations } as never)).toThrow(TypeError);
     }
-    for (const leaseMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) expect(() => new TokenBudget({ maxTokensPerDay: 10, leaseMs })).toThrow(RangeError);
+    for (const leaseMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY])
+      expect(() => new TokenBudget({ maxTokensPerDay: 10, leaseMs })).toThrow(RangeError);
   });
 
   it("utcDay and msUntilUtcMidnight", () => {
@@ -124,7 +143,8 @@ describe("token budget", () => {
   });
 
   it("rejects bad config and bad amounts with RangeError", () => {
-    for (const max of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) expect(() => new TokenBudget({ maxTokensPerDay: max })).toThrow(RangeError);
+    for (const max of [0, -1, Number.NaN, Number.POSITIVE_INFINITY])
+      expect(() => new TokenBudget({ maxTokensPerDay: max })).toThrow(RangeError);
     const b = new TokenBudget({ maxTokensPerDay: 10 });
     expect(() => b.reserve(T0, "x", -1)).toThrow(RangeError);
     expect(() => b.settle(T0, "x", Number.NaN)).toThrow(RangeError);

@@ -33,17 +33,26 @@ let scaffolded = "";
 function npm(...args: string[]): Promise<string> {
   const env = { ...process.env, WRANGLER_SEND_METRICS: "false", FORCE_COLOR: "0" };
   return new Promise((resolve, reject) => {
-    execFile("npm", ["run", "--silent", ...args], { cwd: tree, env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const output = `${stdout}${stderr}`;
-      if (error) reject(new Error(`npm run ${args.join(" ")} failed (${error.code}):\n${output}`));
-      else resolve(output);
-    });
+    execFile(
+      "npm",
+      ["run", "--silent", ...args],
+      { cwd: tree, env, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const output = `${stdout}${stderr}`;
+        if (error) reject(new Error(`npm run ${args.join(" ")} failed (${error.code}):\n${output}`));
+        else resolve(output);
+      },
+    );
   });
 }
 
 beforeAll(async () => {
   tree = mkdtempSync(path.join(tmpdir(), "zahara-agent-new-"));
-  const copied = (src: string) => !path.relative(ROOT, src).split(path.sep).some((part) => SKIPPED.has(part)) && !SECRET_FILE.test(path.basename(src));
+  const copied = (src: string) =>
+    !path
+      .relative(ROOT, src)
+      .split(path.sep)
+      .some((part) => SKIPPED.has(part)) && !SECRET_FILE.test(path.basename(src));
   cpSync(ROOT, tree, { recursive: true, filter: copied });
   symlinkSync(path.join(ROOT, "node_modules"), path.join(tree, "node_modules"), "dir");
   scaffolded = await npm("agent:new", "--", NAME);
@@ -57,20 +66,30 @@ describe("npm run agent:new", () => {
   it("writes the manifest, the Worker folder and the gateway's binding; the list of Workers has the agent", async () => {
     const before = agentWorkers(ROOT);
     const agent = agentWorkers(tree).find((a) => a.name === NAME);
-    expect(agent).toMatchObject({ binding: "AGENT_THIRD", service: `zahara-${NAME}`, config: `workers/${NAME}/wrangler.toml`, manifest: `manifests/${NAME}.ossa.yaml` });
+    expect(agent).toMatchObject({
+      binding: "AGENT_THIRD",
+      service: `zahara-${NAME}`,
+      config: `workers/${NAME}/wrangler.toml`,
+      manifest: `manifests/${NAME}.ossa.yaml`,
+    });
     // The next free dev port, and ports no other Worker uses.
     expect(agent?.devPort).toBe(Math.max(...before.map((a) => a.devPort)) + 1);
     const workers = listWorkers(tree);
     expect(new Set(workers.map((w) => w.devPort)).size).toBe(workers.length);
     expect(new Set(workers.map((w) => w.inspectorPort)).size).toBe(workers.length);
 
-    for (const file of ["src/index.ts", "wrangler.toml", "tsconfig.json", "worker-configuration.d.ts"]) expect(existsSync(path.join(tree, "workers", NAME, file)), file).toBe(true);
+    for (const file of ["src/index.ts", "wrangler.toml", "tsconfig.json", "worker-configuration.d.ts"])
+      expect(existsSync(path.join(tree, "workers", NAME, file)), file).toBe(true);
     const toml = readFileSync(path.join(tree, "workers", NAME, "wrangler.toml"), "utf8");
     expect(toml).toMatch(new RegExp(`^name = "zahara-${NAME}"$`, "m"));
     expect(toml).toMatch(new RegExp(`^port = ${agent?.devPort}$`, "m"));
     expect(toml).not.toContain("agent-custom");
-    expect(readFileSync(path.join(tree, "wrangler.toml"), "utf8")).toContain(`[[services]]\nbinding = "AGENT_THIRD"\nservice = "zahara-${NAME}"\n`);
-    expect(readFileSync(path.join(tree, "workers/gateway/worker-configuration.d.ts"), "utf8")).toMatch(/AGENT_THIRD: Fetcher/);
+    expect(readFileSync(path.join(tree, "wrangler.toml"), "utf8")).toContain(
+      `[[services]]\nbinding = "AGENT_THIRD"\nservice = "zahara-${NAME}"\n`,
+    );
+    expect(readFileSync(path.join(tree, "workers/gateway/worker-configuration.d.ts"), "utf8")).toMatch(
+      /AGENT_THIRD: Fetcher/,
+    );
     expect(readFileSync(path.join(tree, "workers/generated/index.ts"), "utf8")).toContain(`from "./manifests/${NAME}"`);
     expect(scaffolded).toContain(`manifests/${NAME}.ossa.yaml`);
     expect(scaffolded).toContain("Next steps");
@@ -105,7 +124,10 @@ describe("npm run agent:new", () => {
       // The bench's platform: the gateway and every agent of the list, bundled as above, in one workerd.
       const build = { tree, dist, gzipBytes: {}, workers: benchWorkers(tree) };
       expect(build.workers.map((w) => w.name)).toContain(NAME);
-      platform = await startPlatform(tree, build, path.join(tree, "dist", "state"), { persist: false, vars: { ZAHARA_ENV: "development", GATEWAY_API_KEYS: DEV_KEY, LOG_LEVEL: "error" } });
+      platform = await startPlatform(tree, build, path.join(tree, "dist", "state"), {
+        persist: false,
+        vars: { ZAHARA_ENV: "development", GATEWAY_API_KEYS: DEV_KEY, LOG_LEVEL: "error" },
+      });
       const headers = { "Content-Type": "application/json", "X-API-Key": DEV_KEY };
       const listed = await fetch(new URL("/agents", platform.gatewayUrl), { headers });
       expect(listed.status).toBe(200);

@@ -12,21 +12,55 @@ const VULNERABLE = JSON.stringify({
       name: "hono",
       severity: "high",
       isDirect: true,
-      via: [{ source: 1100001, name: "hono", dependency: "hono", title: "Path confusion in a router", url: "https://github.com/advisories/GHSA-aaaa-bbbb-cccc", severity: "high", range: "<4.13.20" }],
+      via: [
+        {
+          source: 1100001,
+          name: "hono",
+          dependency: "hono",
+          title: "Path confusion in a router",
+          url: "https://github.com/advisories/GHSA-aaaa-bbbb-cccc",
+          severity: "high",
+          range: "<4.13.20",
+        },
+      ],
       effects: ["some-wrapper"],
       range: "<4.13.20",
       nodes: ["node_modules/hono"],
       fixAvailable: true,
     },
-    "some-wrapper": { name: "some-wrapper", severity: "high", isDirect: true, via: ["hono"], effects: [], range: "*", nodes: ["node_modules/some-wrapper"], fixAvailable: false },
+    "some-wrapper": {
+      name: "some-wrapper",
+      severity: "high",
+      isDirect: true,
+      via: ["hono"],
+      effects: [],
+      range: "*",
+      nodes: ["node_modules/some-wrapper"],
+      fixAvailable: false,
+    },
   },
   metadata: { vulnerabilities: { info: 0, low: 0, moderate: 0, high: 2, critical: 0, total: 2 } },
 });
-const CLEAN = JSON.stringify({ auditReportVersion: 2, vulnerabilities: {}, metadata: { vulnerabilities: { total: 0 } } });
+const CLEAN = JSON.stringify({
+  auditReportVersion: 2,
+  vulnerabilities: {},
+  metadata: { vulnerabilities: { total: 0 } },
+});
 /** What npm prints when the registry answers 405 to the bulk advisory POST (this machine's registry). */
-const ENDPOINT_405 = JSON.stringify({ message: "405 Method Not Allowed - POST https://registry.npmjs.org/-/npm/v1/security/advisories/bulk", statusCode: 405, body: "", error: { summary: "", detail: "" } });
+const ENDPOINT_405 = JSON.stringify({
+  message: "405 Method Not Allowed - POST https://registry.npmjs.org/-/npm/v1/security/advisories/bulk",
+  statusCode: 405,
+  body: "",
+  error: { summary: "", detail: "" },
+});
 
-const exception = (overrides: Record<string, string> = {}) => ({ package: "hono", advisory: "GHSA-aaaa-bbbb-cccc", reason: "we never use that router", review_by: "2027-01-31", ...overrides });
+const exception = (overrides: Record<string, string> = {}) => ({
+  package: "hono",
+  advisory: "GHSA-aaaa-bbbb-cccc",
+  reason: "we never use that router",
+  review_by: "2027-01-31",
+  ...overrides,
+});
 
 describe("npm audit decision", () => {
   it("clean: exit 0 and prints no vulnerabilities", () => {
@@ -35,10 +69,22 @@ describe("npm audit decision", () => {
 
   it("a finding: exit 1 naming package, severity, advisory title and path; a dependent package is not listed twice", () => {
     const audit = parseAudit(VULNERABLE, 1);
-    expect(audit).toEqual({ findings: [{ package: "hono", severity: "high", title: "Path confusion in a router", advisory: "https://github.com/advisories/GHSA-aaaa-bbbb-cccc", path: "node_modules/hono" }] });
+    expect(audit).toEqual({
+      findings: [
+        {
+          package: "hono",
+          severity: "high",
+          title: "Path confusion in a router",
+          advisory: "https://github.com/advisories/GHSA-aaaa-bbbb-cccc",
+          path: "node_modules/hono",
+        },
+      ],
+    });
     const decision = decide(audit, [], TODAY, false);
     expect(decision.exitCode).toBe(1);
-    expect(decision.lines).toEqual(["vulnerable: hono  high  Path confusion in a router  https://github.com/advisories/GHSA-aaaa-bbbb-cccc  node_modules/hono"]);
+    expect(decision.lines).toEqual([
+      "vulnerable: hono  high  Path confusion in a router  https://github.com/advisories/GHSA-aaaa-bbbb-cccc  node_modules/hono",
+    ]);
   });
 
   it("an exception naming the package and advisory (GHSA id, URL or numeric id) with a future review date passes", () => {
@@ -55,7 +101,9 @@ describe("npm audit decision", () => {
 
   it("an exception for another package or advisory does not cover the finding", () => {
     expect(decide(parseAudit(VULNERABLE, 1), [exception({ package: "zod" })], TODAY, false).exitCode).toBe(1);
-    expect(decide(parseAudit(VULNERABLE, 1), [exception({ advisory: "GHSA-zzzz-zzzz-zzzz" })], TODAY, false).exitCode).toBe(1);
+    expect(
+      decide(parseAudit(VULNERABLE, 1), [exception({ advisory: "GHSA-zzzz-zzzz-zzzz" })], TODAY, false).exitCode,
+    ).toBe(1);
   });
 
   it("an expired review date fails, even with nothing left to except", () => {
@@ -66,19 +114,42 @@ describe("npm audit decision", () => {
   });
 
   it("a malformed allow list fails, naming what is missing", () => {
-    expect(decide(parseAudit(CLEAN, 0), { invalid: "not JSON" }, TODAY, false)).toEqual({ exitCode: 1, lines: ["audit-exceptions.json must be a JSON array"] });
-    const missing = decide(parseAudit(CLEAN, 0), [{ package: "hono", advisory: "GHSA-aaaa-bbbb-cccc", review_by: "31/01/2027" }], TODAY, false);
+    expect(decide(parseAudit(CLEAN, 0), { invalid: "not JSON" }, TODAY, false)).toEqual({
+      exitCode: 1,
+      lines: ["audit-exceptions.json must be a JSON array"],
+    });
+    const missing = decide(
+      parseAudit(CLEAN, 0),
+      [{ package: "hono", advisory: "GHSA-aaaa-bbbb-cccc", review_by: "31/01/2027" }],
+      TODAY,
+      false,
+    );
     expect(missing).toEqual({ exitCode: 1, lines: ["exception 0: needs reason, review_by (YYYY-MM-DD)"] });
   });
 
   it("an unreachable advisories endpoint: exit 2 saying so, or 0 with AUDIT_OFFLINE_OK", () => {
     const audit = parseAudit(ENDPOINT_405, 1);
-    expect(audit).toEqual({ unavailable: "405 Method Not Allowed - POST https://registry.npmjs.org/-/npm/v1/security/advisories/bulk" });
+    expect(audit).toEqual({
+      unavailable: "405 Method Not Allowed - POST https://registry.npmjs.org/-/npm/v1/security/advisories/bulk",
+    });
     const strict = decide(audit, [], TODAY, false);
     expect(strict.exitCode).toBe(2);
-    expect(strict.lines[0]).toBe("audit endpoint unavailable: 405 Method Not Allowed - POST https://registry.npmjs.org/-/npm/v1/security/advisories/bulk; not checked");
+    expect(strict.lines[0]).toBe(
+      "audit endpoint unavailable: 405 Method Not Allowed - POST https://registry.npmjs.org/-/npm/v1/security/advisories/bulk; not checked",
+    );
     expect(decide(audit, [], TODAY, true)).toEqual({ exitCode: 0, lines: [strict.lines[0]] });
-    expect(decide(parseAudit("", null), [], TODAY, false)).toEqual({ exitCode: 2, lines: ["audit endpoint unavailable: npm audit exited null without a JSON report; not checked", "(set AUDIT_OFFLINE_OK=1 to accept this)"] });
-    expect(parseAudit(JSON.stringify({ error: { code: "ENOTFOUND", summary: "getaddrinfo ENOTFOUND registry.npmjs.org" } }), 1)).toEqual({ unavailable: "getaddrinfo ENOTFOUND registry.npmjs.org" });
+    expect(decide(parseAudit("", null), [], TODAY, false)).toEqual({
+      exitCode: 2,
+      lines: [
+        "audit endpoint unavailable: npm audit exited null without a JSON report; not checked",
+        "(set AUDIT_OFFLINE_OK=1 to accept this)",
+      ],
+    });
+    expect(
+      parseAudit(
+        JSON.stringify({ error: { code: "ENOTFOUND", summary: "getaddrinfo ENOTFOUND registry.npmjs.org" } }),
+        1,
+      ),
+    ).toEqual({ unavailable: "getaddrinfo ENOTFOUND registry.npmjs.org" });
   });
 });

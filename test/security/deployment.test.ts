@@ -54,17 +54,24 @@ describe("deployment settings", () => {
   it("local secret files are git-ignored in every directory; the examples are not", () => {
     const dirs = ["", "dashboard/", "workers/agent-demo/", "workers/agent-custom/", "workers/agent-new/"];
     for (const dir of dirs) {
-      for (const name of [".dev.vars", ".dev.vars.production", ".env", ".env.local", ".env.production"]) expect(ignored(`${dir}${name}`), `${dir}${name}`).toBe(true);
+      for (const name of [".dev.vars", ".dev.vars.production", ".env", ".env.local", ".env.production"])
+        expect(ignored(`${dir}${name}`), `${dir}${name}`).toBe(true);
     }
     for (const example of [".dev.vars.example", "dashboard/.dev.vars.example"]) {
       expect(ignored(example), example).toBe(false);
       expect(git("ls-files", example).trim()).toBe(example);
     }
-    expect(git("ls-files").split("\n").filter((f) => /(^|\/)(\.dev\.vars(\.(?!example$)[^/]+)?|\.env(\.[^/]+)?)$/.test(f))).toEqual([]);
+    expect(
+      git("ls-files")
+        .split("\n")
+        .filter((f) => /(^|\/)(\.dev\.vars(\.(?!example$)[^/]+)?|\.env(\.[^/]+)?)$/.test(f)),
+    ).toEqual([]);
   });
 
   it("no tracked file holds a credential-shaped string", () => {
-    const files = git("ls-files", "-z").split("\0").filter((f) => f && !f.endsWith("package-lock.json"));
+    const files = git("ls-files", "-z")
+      .split("\0")
+      .filter((f) => f && !f.endsWith("package-lock.json"));
     const hits: string[] = [];
     for (const file of files) {
       let text: string;

@@ -70,29 +70,41 @@ describe("dashboard security headers", () => {
     expect(text.split("\n").every((l) => l.length <= 2000)).toBe(true);
   });
 
-  it("the dashboard build carries _headers into its output and needs nothing the CSP refuses: no inline script or style, the worker a file under /assets/", { timeout: 180_000 }, async () => {
-    const outDir = await mkdtemp(path.join(tmpdir(), "zahara-dashboard-build-"));
-    try {
-      await build({ configFile: path.join(ROOT, "dashboard", "vite.config.ts"), logLevel: "silent", build: { outDir, emptyOutDir: true } });
-      expect(await readFile(path.join(outDir, "_headers"), "utf8")).toBe(await readFile(SOURCE, "utf8"));
-      const html = await readFile(path.join(outDir, "index.html"), "utf8");
-      // Every <script> has a src; no <style> element and no style="…" attribute; no inline handlers.
-      const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)];
-      expect(scripts.length).toBeGreaterThan(0);
-      for (const [, attributes, body] of scripts) {
-        expect(attributes).toMatch(/\bsrc="\/assets\/[^"]+\.js"/);
-        expect(body!.trim()).toBe("");
+  it(
+    "the dashboard build carries _headers into its output and needs nothing the CSP refuses: no inline script or style, the worker a file under /assets/",
+    { timeout: 180_000 },
+    async () => {
+      const outDir = await mkdtemp(path.join(tmpdir(), "zahara-dashboard-build-"));
+      try {
+        await build({
+          configFile: path.join(ROOT, "dashboard", "vite.config.ts"),
+          logLevel: "silent",
+          build: { outDir, emptyOutDir: true },
+        });
+        expect(await readFile(path.join(outDir, "_headers"), "utf8")).toBe(await readFile(SOURCE, "utf8"));
+        const html = await readFile(path.join(outDir, "index.html"), "utf8");
+        // Every <script> has a src; no <style> element and no style="…" attribute; no inline handlers.
+        const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)];
+        expect(scripts.length).toBeGreaterThan(0);
+        for (const [, attributes, body] of scripts) {
+          expect(attributes).toMatch(/\bsrc="\/assets\/[^"]+\.js"/);
+          expect(body!.trim()).toBe("");
+        }
+        expect(html).not.toMatch(/<style\b|\sstyle=|\son[a-z]+=/i);
+        // The simulator's Web Worker is emitted as its own file (worker-src 'self'), not a blob: or data: URL.
+        const assets = await readdir(path.join(outDir, "assets"));
+        expect(assets.filter((f) => /^worker-.*\.js$/.test(f))).toHaveLength(1);
+        const code = (
+          await Promise.all(
+            assets.filter((f) => f.endsWith(".js")).map((f) => readFile(path.join(outDir, "assets", f), "utf8")),
+          )
+        ).join("\n");
+        expect(code).not.toMatch(/new Worker\(\s*["'`](?:blob|data):/);
+        // zod's JIT (eval) is off in the page: the manifest chunk sets it (dashboard/src/zod-jitless.ts); the browser checks see no violation.
+        expect(code).toMatch(/jitless:\s*(?:!0|true)\b/);
+      } finally {
+        await rm(outDir, { recursive: true, force: true });
       }
-      expect(html).not.toMatch(/<style\b|\sstyle=|\son[a-z]+=/i);
-      // The simulator's Web Worker is emitted as its own file (worker-src 'self'), not a blob: or data: URL.
-      const assets = await readdir(path.join(outDir, "assets"));
-      expect(assets.filter((f) => /^worker-.*\.js$/.test(f))).toHaveLength(1);
-      const code = (await Promise.all(assets.filter((f) => f.endsWith(".js")).map((f) => readFile(path.join(outDir, "assets", f), "utf8")))).join("\n");
-      expect(code).not.toMatch(/new Worker\(\s*["'`](?:blob|data):/);
-      // zod's JIT (eval) is off in the page: the manifest chunk sets it (dashboard/src/zod-jitless.ts); the browser checks see no violation.
-      expect(code).toMatch(/jitless:\s*(?:!0|true)\b/);
-    } finally {
-      await rm(outDir, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 });

@@ -51,7 +51,9 @@ function exists(cited: string): boolean {
     const pattern = new RegExp(`^${segment.split("*").map(escape).join(".*")}$`);
     dirs = dirs.flatMap((d) => {
       try {
-        return readdirSync(d).filter((name) => pattern.test(name)).map((name) => path.join(d, name));
+        return readdirSync(d)
+          .filter((name) => pattern.test(name))
+          .map((name) => path.join(d, name));
       } catch {
         return [];
       }
@@ -82,7 +84,8 @@ describe("SECURITY.md", () => {
   it("cites tests for every OWASP item", () => {
     const sections = DOC.split(/^### /m).filter((s) => /^API\d+ /.test(s));
     expect(sections).toHaveLength(10);
-    for (const section of sections) expect([...section.matchAll(REFERENCE)].length, section.split("\n")[0]).toBeGreaterThan(0);
+    for (const section of sections)
+      expect([...section.matchAll(REFERENCE)].length, section.split("\n")[0]).toBeGreaterThan(0);
   });
 
   it("every cited test exists under its exact title", () => {
@@ -106,9 +109,16 @@ describe("SECURITY.md", () => {
     const fromExamples = [".dev.vars.example", "dashboard/.dev.vars.example"].flatMap((f) =>
       [...readFileSync(path.join(ROOT, f), "utf8").matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1] as string),
     );
-    const fromConfigs = ["wrangler.toml", "workers/agent-demo/wrangler.toml", "workers/agent-custom/wrangler.toml", "dashboard/wrangler.toml"].flatMap(wranglerSecrets);
+    const fromConfigs = [
+      "wrangler.toml",
+      "workers/agent-demo/wrangler.toml",
+      "workers/agent-custom/wrangler.toml",
+      "dashboard/wrangler.toml",
+    ].flatMap(wranglerSecrets);
     const gatewayApp = readFileSync(path.join(ROOT, "workers/gateway/src/app.ts"), "utf8");
-    const redacted = [...(/const SECRET_VARS = \[([^\]]*)\]/.exec(gatewayApp)?.[1] ?? "").matchAll(/"([A-Z0-9_]+)"/g)].map((m) => m[1] as string);
+    const redacted = [
+      ...(/const SECRET_VARS = \[([^\]]*)\]/.exec(gatewayApp)?.[1] ?? "").matchAll(/"([A-Z0-9_]+)"/g),
+    ].map((m) => m[1] as string);
     expect(fromConfigs.length).toBeGreaterThanOrEqual(9);
     expect(redacted.length).toBeGreaterThanOrEqual(4);
     const names = [...new Set([...fromExamples, ...fromConfigs, ...redacted])];

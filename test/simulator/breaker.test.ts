@@ -19,13 +19,25 @@ describe("a healthy agent", () => {
     expect(totals.breakerTransitions).toEqual([]);
     expect(totals.latencyMs).toEqual({ p50: 80, p95: 80 });
     expect(buckets).toHaveLength(10);
-    for (const b of buckets) expect(b).toMatchObject({ sent: 10, ok: 10, attempts: 10, breakerState: "closed", latencyMs: { p50: 80, p95: 80 } });
+    for (const b of buckets)
+      expect(b).toMatchObject({
+        sent: 10,
+        ok: 10,
+        attempts: 10,
+        breakerState: "closed",
+        latencyMs: { p50: 80, p95: 80 },
+      });
     // The last request was sent at 9.9 s and answered 80 ms later.
     expect(totals.endedAtMs).toBe(9980);
   });
 
   it("draws latencies from the log-normal distribution given by p50 and p95", async () => {
-    const { totals } = await simulate(input({ traffic: { requestsPerSecond: 100, durationSeconds: 20 }, faults: { errorRate: 0, latencyMs: { p50: 100, p95: 300 } } }));
+    const { totals } = await simulate(
+      input({
+        traffic: { requestsPerSecond: 100, durationSeconds: 20 },
+        faults: { errorRate: 0, latencyMs: { p50: 100, p95: 300 } },
+      }),
+    );
     expect(totals.ok).toBe(2000);
     expect(totals.latencyMs!.p50).toBeGreaterThanOrEqual(90);
     expect(totals.latencyMs!.p50).toBeLessThanOrEqual(110);
@@ -35,7 +47,10 @@ describe("a healthy agent", () => {
 });
 
 describe("an agent that always fails", () => {
-  const failing = input({ faults: { errorRate: 1, latencyMs: 50 }, traffic: { requestsPerSecond: 10, durationSeconds: 20 } });
+  const failing = input({
+    faults: { errorRate: 1, latencyMs: 50 },
+    traffic: { requestsPerSecond: 10, durationSeconds: 20 },
+  });
 
   it("opens the breaker after failure_threshold failures, then refuses callers without calling the agent", async () => {
     const { buckets, totals } = await simulate(failing);
@@ -72,13 +87,23 @@ describe("an agent that always fails", () => {
   });
 
   it("with a consecutive threshold of 1 opens on the very first failure", async () => {
-    const { totals } = await simulate({ ...failing, guard: guardConfig({ breaker: { failureThreshold: 1, openMs: 5000, halfOpenProbes: 1 } }) });
+    const { totals } = await simulate({
+      ...failing,
+      guard: guardConfig({ breaker: { failureThreshold: 1, openMs: 5000, halfOpenProbes: 1 } }),
+    });
     expect(totals.breakerTransitions[0]).toMatchObject({ to: "open", at: 50, cause: "1 consecutive failures" });
   });
 
   it("opens on the failure rate when half the calls fail, before any long run of consecutive failures", async () => {
-    const breaker = { failureThreshold: 1000, openMs: 5000, halfOpenProbes: 1, failureRate: { threshold: 0.5, size: 20, minimumCalls: 10 } };
-    const { totals } = await simulate(input({ guard: guardConfig({ breaker }), faults: { errorRate: 0.6, latencyMs: 50 }, retries: { maxRetries: 0 } }));
+    const breaker = {
+      failureThreshold: 1000,
+      openMs: 5000,
+      halfOpenProbes: 1,
+      failureRate: { threshold: 0.5, size: 20, minimumCalls: 10 },
+    };
+    const { totals } = await simulate(
+      input({ guard: guardConfig({ breaker }), faults: { errorRate: 0.6, latencyMs: 50 }, retries: { maxRetries: 0 } }),
+    );
     expect(totals.breakerTransitions[0]).toMatchObject({ from: "closed", to: "open" });
     expect(totals.breakerTransitions[0]!.cause).toMatch(/^failure rate \d+% over \d+ calls$/);
   });
@@ -110,7 +135,11 @@ describe("an outage window", () => {
   });
 
   it("an outage that hangs ends in 504s until the breaker opens", async () => {
-    const hang = { ...outage, deadlineMs: 2000, faults: { ...outage.faults, outage: { startSecond: 10, endSecond: 20, mode: "hang" as const } } };
+    const hang = {
+      ...outage,
+      deadlineMs: 2000,
+      faults: { ...outage.faults, outage: { startSecond: 10, endSecond: 20, mode: "hang" as const } },
+    };
     const { totals } = await simulate(hang);
     // Timeouts count as failures; requests already in flight when it opened still time out.
     expect(totals.timedOut).toBeGreaterThanOrEqual(5);

@@ -32,7 +32,10 @@ describe("rate limits", () => {
   });
 
   it("a higher limit admits everything", async () => {
-    const { totals } = await simulate({ ...limited, guard: guardConfig({ rateLimit: { limit: 600, periodMs: 60_000, burst: 10 } }) });
+    const { totals } = await simulate({
+      ...limited,
+      guard: guardConfig({ rateLimit: { limit: 600, periodMs: 60_000, burst: 10 } }),
+    });
     expect(totals.ok).toBe(100);
     expect(totals.rejected.rate_limited).toBe(0);
   });
@@ -66,7 +69,9 @@ describe("rate limits", () => {
 
 describe("concurrency and token budget", () => {
   it("maxConcurrent permits bound the requests in flight; the rest are refused with concurrency", async () => {
-    const { buckets, totals } = await simulate(input({ guard: guardConfig({ maxConcurrent: 2 }), faults: { errorRate: 0, latencyMs: 1000 } }));
+    const { buckets, totals } = await simulate(
+      input({ guard: guardConfig({ maxConcurrent: 2 }), faults: { errorRate: 0, latencyMs: 1000 } }),
+    );
     // Two permits held for 1 s each: two successes per second.
     expect(totals.ok).toBe(20);
     expect(totals.rejected.concurrency).toBe(80);
@@ -74,7 +79,9 @@ describe("concurrency and token budget", () => {
   });
 
   it("the daily token budget refuses calls once the reserved estimates use it up", async () => {
-    const { totals, buckets } = await simulate(input({ guard: guardConfig({ maxTokensPerDay: 5000 }), tokenEstimate: 1000 }));
+    const { totals, buckets } = await simulate(
+      input({ guard: guardConfig({ maxTokensPerDay: 5000 }), tokenEstimate: 1000 }),
+    );
     expect(totals.ok).toBe(5);
     expect(totals.rejected.token_budget).toBe(95);
     expect(buckets[0]!.ok).toBe(5);

@@ -39,12 +39,19 @@ describe("retries", () => {
   });
 
   it("does not retry a 500 when retry_on_500 is off, nor a 501 ever", async () => {
-    const off = await simulate({ ...failing({ ratio: 10, minPerWindow: 1000, windowMs: 10_000 }), retries: { maxRetries: 3, baseMs: 100, capMs: 1000, retryOn500: false } });
+    const off = await simulate({
+      ...failing({ ratio: 10, minPerWindow: 1000, windowMs: 10_000 }),
+      retries: { maxRetries: 3, baseMs: 100, capMs: 1000, retryOn500: false },
+    });
     expect(off.totals.attemptsPerRequest).toBe(1);
     const base = failing({ ratio: 10, minPerWindow: 1000, windowMs: 10_000 });
     const notImplemented = await simulate({ ...base, faults: { ...base.faults, errorStatus: 501 } });
     expect(notImplemented.totals.attemptsPerRequest).toBe(1);
-    const unavailable = await simulate({ ...base, faults: { ...base.faults, errorStatus: 503 }, retries: { ...base.retries, retryOn500: false } });
+    const unavailable = await simulate({
+      ...base,
+      faults: { ...base.faults, errorStatus: 503 },
+      retries: { ...base.retries, retryOn500: false },
+    });
     expect(unavailable.totals.attemptsPerRequest).toBe(4);
   });
 
@@ -68,7 +75,11 @@ describe("retries", () => {
 describe("deadlines", () => {
   it("an agent slower than the deadline gives 504s, never retried", async () => {
     const { totals, buckets } = await simulate(
-      input({ guard: guardConfig({ breaker: NEVER_OPENS }), deadlineMs: 1000, faults: { errorRate: 0, latencyMs: 2000 } }),
+      input({
+        guard: guardConfig({ breaker: NEVER_OPENS }),
+        deadlineMs: 1000,
+        faults: { errorRate: 0, latencyMs: 2000 },
+      }),
     );
     expect(totals.timedOut).toBe(100);
     expect(totals.attempts).toBe(100);
@@ -88,7 +99,12 @@ describe("deadlines", () => {
 
   it("a tail beyond the deadline turns only the slow requests into 504s", async () => {
     const { totals } = await simulate(
-      input({ guard: guardConfig({ breaker: NEVER_OPENS }), deadlineMs: 500, traffic: { requestsPerSecond: 50, durationSeconds: 20 }, faults: { errorRate: 0, latencyMs: { p50: 200, p95: 600 } } }),
+      input({
+        guard: guardConfig({ breaker: NEVER_OPENS }),
+        deadlineMs: 500,
+        traffic: { requestsPerSecond: 50, durationSeconds: 20 },
+        faults: { errorRate: 0, latencyMs: { p50: 200, p95: 600 } },
+      }),
     );
     // P(latency > 500) for a log-normal with median 200 and p95 600 is about 8 %.
     expect(totals.timedOut / totals.requests).toBeGreaterThan(0.04);
@@ -99,7 +115,12 @@ describe("deadlines", () => {
 
   it("a backoff sleep that would end past the deadline is not taken", async () => {
     const { totals } = await simulate(
-      input({ guard: guardConfig({ breaker: NEVER_OPENS, retryBudget: { ratio: 10, minPerWindow: 1000, windowMs: 10_000 } }), deadlineMs: 1000, retries: { baseMs: 5000, capMs: 5000 }, faults: { errorRate: 1, latencyMs: 50 } }),
+      input({
+        guard: guardConfig({ breaker: NEVER_OPENS, retryBudget: { ratio: 10, minPerWindow: 1000, windowMs: 10_000 } }),
+        deadlineMs: 1000,
+        retries: { baseMs: 5000, capMs: 5000 },
+        faults: { errorRate: 1, latencyMs: 50 },
+      }),
     );
     expect(totals.retriesStoppedBy.deadline).toBeGreaterThan(50);
     // A retry after a sleep that was short enough may still run out of time (an attempt takes 50 ms).
@@ -110,7 +131,12 @@ describe("deadlines", () => {
 
   it("timeoutRate hangs that share of attempts until the deadline", async () => {
     const { totals } = await simulate(
-      input({ guard: guardConfig({ breaker: NEVER_OPENS }), deadlineMs: 2000, traffic: { requestsPerSecond: 20, durationSeconds: 20 }, faults: { errorRate: 0, timeoutRate: 0.1, latencyMs: 50 } }),
+      input({
+        guard: guardConfig({ breaker: NEVER_OPENS }),
+        deadlineMs: 2000,
+        traffic: { requestsPerSecond: 20, durationSeconds: 20 },
+        faults: { errorRate: 0, timeoutRate: 0.1, latencyMs: 50 },
+      }),
     );
     expect(totals.timedOut / totals.requests).toBeGreaterThan(0.07);
     expect(totals.timedOut / totals.requests).toBeLessThan(0.13);

@@ -44,7 +44,9 @@ describe("soak runs across a restart", () => {
   });
 
   it("fail a final state that changed when read again", () => {
-    expect(verdicts(ended, [view("run_a"), { ...view("run_b"), finished_at: "2026-12-03T10:00:30.000Z" }], hooks)[1]).toBe(false);
+    expect(
+      verdicts(ended, [view("run_a"), { ...view("run_b"), finished_at: "2026-12-03T10:00:30.000Z" }], hooks)[1],
+    ).toBe(false);
   });
 
   it("fail a webhook missing, posted twice, or signed with another secret", () => {

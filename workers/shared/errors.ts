@@ -51,7 +51,10 @@ export const ERROR_CATALOG = {
   KEY_STORE_UNAVAILABLE: { status: 503, message: "The key store is unavailable" },
   GUARD_UNAVAILABLE: { status: 503, message: "The agent's upstream guard is unavailable" },
   RUNS_UNAVAILABLE: { status: 503, message: "Runs cannot be created or read right now" },
-  WEBHOOKS_NOT_CONFIGURED: { status: 503, message: "This gateway has no WEBHOOK_SIGNING_SECRET: runs cannot ask for a webhook" },
+  WEBHOOKS_NOT_CONFIGURED: {
+    status: 503,
+    message: "This gateway has no WEBHOOK_SIGNING_SECRET: runs cannot ask for a webhook",
+  },
   UPSTREAM_TIMEOUT: { status: 504, message: "The agent did not answer before the deadline" },
   LLM_TIMEOUT: { status: 504, message: "The LLM provider did not answer in time" },
 } as const satisfies Record<string, { status: number; message: string }>;
@@ -149,7 +152,12 @@ export class ZaharaError extends Error {
    * Rebuilds an error another Zahara service sent (its status, code, message,
    * details, request id), so a gateway can relay an agent's 4xx verbatim.
    */
-  static relayed(status: number, body: Partial<ErrorBody>, service: string, headers: Record<string, string> = {}): ZaharaError {
+  static relayed(
+    status: number,
+    body: Partial<ErrorBody>,
+    service: string,
+    headers: Record<string, string> = {},
+  ): ZaharaError {
     return new ZaharaError("UPSTREAM_FAILED", {
       status,
       message: typeof body.error === "string" ? body.error : `Agent answered ${status}`,

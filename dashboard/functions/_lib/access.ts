@@ -7,7 +7,12 @@
  * `iat` with 30 s of leeway, and a non-empty `sub`. Only RS256 is accepted
  * (Access signs with RS256), so an ES256 key in the same JWKS is never used.
  */
-import { type JwtClaims, type JwtVerifier, type JwtVerifierDeps, createJwtVerifier } from "../../../workers/gateway/src/auth/jwt";
+import {
+  type JwtClaims,
+  type JwtVerifier,
+  type JwtVerifierDeps,
+  createJwtVerifier,
+} from "../../../workers/gateway/src/auth/jwt";
 import { ZaharaError } from "../../../workers/shared/errors";
 import type { DashboardEnv } from "./env";
 
@@ -27,10 +32,15 @@ export interface AccessConfig {
 
 /** Reads ACCESS_TEAM_DOMAIN and ACCESS_AUD; throws (a 500: fail closed) when either is missing or malformed. */
 export function resolveAccessConfig(env: Pick<DashboardEnv, "ACCESS_TEAM_DOMAIN" | "ACCESS_AUD">): AccessConfig {
-  const teamDomain = (env.ACCESS_TEAM_DOMAIN ?? "").trim().replace(/^https:\/\//i, "").replace(/\/+$/, "");
+  const teamDomain = (env.ACCESS_TEAM_DOMAIN ?? "")
+    .trim()
+    .replace(/^https:\/\//i, "")
+    .replace(/\/+$/, "");
   const audience = (env.ACCESS_AUD ?? "").trim();
-  if (!teamDomain || !audience) throw new Error("DASHBOARD_AUTH is access: ACCESS_TEAM_DOMAIN and ACCESS_AUD must be set");
-  if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(teamDomain)) throw new Error("ACCESS_TEAM_DOMAIN must be a host name such as myteam.cloudflareaccess.com");
+  if (!teamDomain || !audience)
+    throw new Error("DASHBOARD_AUTH is access: ACCESS_TEAM_DOMAIN and ACCESS_AUD must be set");
+  if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(teamDomain))
+    throw new Error("ACCESS_TEAM_DOMAIN must be a host name such as myteam.cloudflareaccess.com");
   return { teamDomain, audience };
 }
 
@@ -58,8 +68,12 @@ export class AccessVerifiers {
 
   /** Verifies an Access JWT; throws 401 `UNAUTHORIZED` when it is missing or not valid. */
   async verify(token: string | null | undefined, config: AccessConfig): Promise<AccessIdentity> {
-    if (!token) throw new ZaharaError("UNAUTHORIZED", { message: `Missing ${ACCESS_JWT_HEADER}: sign in through Cloudflare Access` });
-    if (headerAlg(token) !== "RS256") throw new ZaharaError("UNAUTHORIZED", { message: "Access token algorithm is not accepted (accepted: RS256)" });
+    if (!token)
+      throw new ZaharaError("UNAUTHORIZED", {
+        message: `Missing ${ACCESS_JWT_HEADER}: sign in through Cloudflare Access`,
+      });
+    if (headerAlg(token) !== "RS256")
+      throw new ZaharaError("UNAUTHORIZED", { message: "Access token algorithm is not accepted (accepted: RS256)" });
     const key = `${config.teamDomain}\n${config.audience}`;
     let verifier = this.verifiers.get(key);
     if (!verifier) {
@@ -67,7 +81,11 @@ export class AccessVerifiers {
       this.verifiers.set(key, verifier);
     }
     const claims: JwtClaims = await verifier.verify(token);
-    return { sub: claims.sub, exp: claims.exp, ...(typeof claims.email === "string" && claims.email ? { email: claims.email } : {}) };
+    return {
+      sub: claims.sub,
+      exp: claims.exp,
+      ...(typeof claims.email === "string" && claims.email ? { email: claims.email } : {}),
+    };
   }
 }
 

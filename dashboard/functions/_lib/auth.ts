@@ -42,7 +42,10 @@ export function guard(verifiers: AccessVerifiers, sessions: SessionChecks, now: 
       } catch (err) {
         if (err instanceof ZaharaError && err.status === 401) {
           c.get("logger").info("access token refused", { reason: err.message });
-          throw unauthorized(mode, "Not signed in through Cloudflare Access (missing or invalid Cf-Access-Jwt-Assertion)");
+          throw unauthorized(
+            mode,
+            "Not signed in through Cloudflare Access (missing or invalid Cf-Access-Jwt-Assertion)",
+          );
         }
         throw err;
       }

@@ -39,13 +39,16 @@ export interface DashboardEnv {
 
 /** Secret values of `env`, redacted from every log line and every proxied answer. */
 export function serverSecrets(env: Partial<DashboardEnv>): string[] {
-  return [env.GATEWAY_ADMIN_KEY, env.GATEWAY_CALLER_KEY, env.SESSION_SECRET].filter((s): s is string => typeof s === "string" && s.length > 0);
+  return [env.GATEWAY_ADMIN_KEY, env.GATEWAY_CALLER_KEY, env.SESSION_SECRET].filter(
+    (s): s is string => typeof s === "string" && s.length > 0,
+  );
 }
 
 /** The configured auth mode; throws (a 500) on a value that is neither mode, so a typo never opens the dashboard. */
 export function authMode(env: Partial<DashboardEnv>): AuthMode {
   const mode = (env.DASHBOARD_AUTH ?? "").trim().toLowerCase() || "login";
-  if (mode !== "access" && mode !== "login") throw new Error(`DASHBOARD_AUTH must be "access" or "login", not ${JSON.stringify(mode.slice(0, 32))}`);
+  if (mode !== "access" && mode !== "login")
+    throw new Error(`DASHBOARD_AUTH must be "access" or "login", not ${JSON.stringify(mode.slice(0, 32))}`);
   return mode;
 }
 

@@ -49,7 +49,10 @@ const B64URL = /^[A-Za-z0-9_-]+$/;
 const SESSION_ID = /^[A-Za-z0-9_-]{16,128}$/;
 
 function b64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 }
 
 function unb64url(text: string): Uint8Array | undefined {
@@ -101,7 +104,11 @@ export async function signSession(claims: SessionClaims, secret: string): Promis
  * ceiling). The gateway still has to confirm the session (the guard asks).
  * The signature is checked with `crypto.subtle.verify` (constant time).
  */
-export async function verifySession(token: string | undefined, secret: string, nowMs: number = Date.now()): Promise<SessionClaims | undefined> {
+export async function verifySession(
+  token: string | undefined,
+  secret: string,
+  nowMs: number = Date.now(),
+): Promise<SessionClaims | undefined> {
   checkSessionSecret(secret);
   if (!token || token.length > MAX_TOKEN_CHARS) return undefined;
   const [payload, sig, extra] = token.split(".");
@@ -137,7 +144,14 @@ export function readCookie(header: string | null | undefined, name: string): str
 
 /** `Set-Cookie` for a session value (`maxAge` seconds; 0 clears it). */
 export function sessionCookie(value: string, { secure, maxAge }: { secure: boolean; maxAge: number }): string {
-  return [`${SESSION_COOKIE}=${value}`, "Path=/", `Max-Age=${maxAge}`, "HttpOnly", "SameSite=Strict", ...(secure ? ["Secure"] : [])].join("; ");
+  return [
+    `${SESSION_COOKIE}=${value}`,
+    "Path=/",
+    `Max-Age=${maxAge}`,
+    "HttpOnly",
+    "SameSite=Strict",
+    ...(secure ? ["Secure"] : []),
+  ].join("; ");
 }
 
 /** `Set-Cookie` that deletes the session cookie. */

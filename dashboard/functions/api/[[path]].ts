@@ -8,4 +8,8 @@ import type { DashboardEnv } from "../_lib/env";
 const app = createDashboardApp();
 
 export const onRequest: PagesFunction<DashboardEnv> = (context) =>
-  app.fetch(context.request, context.env, { waitUntil: (p) => context.waitUntil(p), passThroughOnException: () => context.passThroughOnException(), props: {} });
+  app.fetch(context.request, context.env, {
+    waitUntil: (p) => context.waitUntil(p),
+    passThroughOnException: () => context.passThroughOnException(),
+    props: {},
+  });

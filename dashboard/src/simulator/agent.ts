@@ -65,12 +65,18 @@ export class SimulatedAgent {
         case "ok":
           return { ok: true, status: 200, result: null, usage: { total_tokens: this.tokensPerCall }, latencyMs };
         case "network": {
-          const error = new ZaharaError("UPSTREAM_UNREACHABLE", { message: `Agent "${agent}" could not be reached`, details: { agent } });
+          const error = new ZaharaError("UPSTREAM_UNREACHABLE", {
+            message: `Agent "${agent}" could not be reached`,
+            details: { agent },
+          });
           return { ok: false, kind: "network", status: 0, error, retryAfter: null, latencyMs };
         }
         case "error": {
           const status = this.faults.errorStatus ?? 500;
-          const error = new ZaharaError("UPSTREAM_FAILED", { message: `Agent "${agent}" answered ${status}`, details: { agent, agent_status: status } });
+          const error = new ZaharaError("UPSTREAM_FAILED", {
+            message: `Agent "${agent}" answered ${status}`,
+            details: { agent, agent_status: status },
+          });
           return { ok: false, kind: "http", status, error, retryAfter: null, latencyMs };
         }
       }
@@ -79,7 +85,10 @@ export class SimulatedAgent {
 
   private timeout(timeoutMs: number): AttemptResult {
     const agent = this.name;
-    const error = new ZaharaError("UPSTREAM_TIMEOUT", { message: `Agent "${agent}" did not answer before the deadline`, details: { agent, timeout_ms: timeoutMs } });
+    const error = new ZaharaError("UPSTREAM_TIMEOUT", {
+      message: `Agent "${agent}" did not answer before the deadline`,
+      details: { agent, timeout_ms: timeoutMs },
+    });
     return { ok: false, kind: "timeout", status: 0, error, retryAfter: null, latencyMs: timeoutMs };
   }
 }

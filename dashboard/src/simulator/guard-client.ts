@@ -8,7 +8,12 @@
 import { Guard } from "../../../durable-objects/upstream-guard/src/guard";
 import { KeyLimiter, keyLimitsFor } from "../../../durable-objects/upstream-guard/src/keys";
 import type { BreakerTransition } from "../../../durable-objects/upstream-guard/src/policies";
-import type { AdmitRequest, AdmitResult, GuardConfig, ReportRequest } from "../../../durable-objects/upstream-guard/src/types";
+import type {
+  AdmitRequest,
+  AdmitResult,
+  GuardConfig,
+  ReportRequest,
+} from "../../../durable-objects/upstream-guard/src/types";
 import type { GuardClient } from "../../../workers/gateway/src/resilience/guard-client";
 
 /** One agent's guard, driven by a clock the caller owns. */

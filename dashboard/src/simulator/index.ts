@@ -5,7 +5,15 @@
  */
 export { simulate } from "./simulate";
 export { DEFAULT_GATEWAY_TIMEOUT_MS, fromManifest, type ManifestOverrides } from "./manifest";
-export { MAX_DURATION_SECONDS, MAX_KEYS, MAX_MS, MAX_REQUESTS, MAX_RETRIES, requestCount, validateSimulationInput } from "./validate";
+export {
+  MAX_DURATION_SECONDS,
+  MAX_KEYS,
+  MAX_MS,
+  MAX_REQUESTS,
+  MAX_RETRIES,
+  requestCount,
+  validateSimulationInput,
+} from "./validate";
 export type {
   BreakerState,
   BreakerTransition,

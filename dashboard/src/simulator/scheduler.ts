@@ -44,7 +44,7 @@ export class VirtualScheduler {
     const event: TimedEvent = { at: Math.max(at, this.time), priority, seq: this.seq++, fire };
     const heap = this.heap;
     heap.push(event);
-    for (let i = heap.length - 1; i > 0; ) {
+    for (let i = heap.length - 1; i > 0;) {
       const parent = (i - 1) >> 1;
       if (!before(heap[i]!, heap[parent]!)) break;
       [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
@@ -85,13 +85,15 @@ export class VirtualScheduler {
       event.fire();
       await this.settle();
     }
-    if (this.live > 0) throw new Error(`simulation stuck: ${this.live} task(s) wait on something outside the virtual clock`);
+    if (this.live > 0)
+      throw new Error(`simulation stuck: ${this.live} task(s) wait on something outside the virtual clock`);
   }
 
   /** Lets microtasks run until every live task waits on the clock (or is done). */
   private async settle(): Promise<void> {
     for (let spins = 0; this.blocked < this.live; spins++) {
-      if (spins > MAX_SPINS) throw new Error("simulation stuck: a task neither finishes nor waits on the virtual clock");
+      if (spins > MAX_SPINS)
+        throw new Error("simulation stuck: a task neither finishes nor waits on the virtual clock");
       await Promise.resolve();
     }
     if (this.failure !== undefined) throw this.failure;
@@ -103,7 +105,7 @@ export class VirtualScheduler {
     const last = heap.pop()!;
     if (heap.length > 0) {
       heap[0] = last;
-      for (let i = 0; ; ) {
+      for (let i = 0; ;) {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;

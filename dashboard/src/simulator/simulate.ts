@@ -8,7 +8,12 @@
  * milliseconds and the same seed always gives the same result.
  */
 import { seededRandom } from "../../../workers/gateway/src/resilience/backoff";
-import { type AgentPlan, type AttemptRecord, type ExecutorRuntime, executeResilient } from "../../../workers/gateway/src/resilience/executor";
+import {
+  type AgentPlan,
+  type AttemptRecord,
+  type ExecutorRuntime,
+  executeResilient,
+} from "../../../workers/gateway/src/resilience/executor";
 import { ZaharaError } from "../../../workers/shared/errors";
 import { SimulatedAgent } from "./agent";
 import { SimulatedGuard } from "./guard-client";
@@ -43,7 +48,12 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
   const guard = new SimulatedGuard(guardConfig, now);
   const tokens = config.tokenEstimate ?? 0;
   const agent = new SimulatedAgent(guardConfig.agent, faults, clock, seededRandom(seed), tokens);
-  const rt: ExecutorRuntime = { now, sleep: (ms) => clock.sleep(ms), random: seededRandom(seed ^ JITTER_STREAM), waitUntil: () => {} };
+  const rt: ExecutorRuntime = {
+    now,
+    sleep: (ms) => clock.sleep(ms),
+    random: seededRandom(seed ^ JITTER_STREAM),
+    waitUntil: () => {},
+  };
   const estimate = guardConfig.maxTokensPerDay !== undefined ? tokens : 0;
   const recorder = new Recorder(traffic.durationSeconds);
   const keys = traffic.keys ?? 1;

@@ -3,7 +3,15 @@
  * counted in the second it was sent, and the totals.
  */
 import type { ZaharaError } from "../../../workers/shared/errors";
-import type { BreakerState, BreakerTransition, LatencyPercentiles, RejectReason, RejectionCounts, SecondBucket, SimulationResult } from "./types";
+import type {
+  BreakerState,
+  BreakerTransition,
+  LatencyPercentiles,
+  RejectReason,
+  RejectionCounts,
+  SecondBucket,
+  SimulationResult,
+} from "./types";
 
 const REJECT_REASONS: readonly RejectReason[] = [
   "circuit_open",
@@ -21,7 +29,8 @@ export function noRejections(): RejectionCounts {
 }
 
 /** What a caller got. */
-export type CallerOutcome = { kind: "ok" } | { kind: "failed" } | { kind: "timedOut" } | { kind: "rejected"; reason: RejectReason };
+export type CallerOutcome =
+  { kind: "ok" } | { kind: "failed" } | { kind: "timedOut" } | { kind: "rejected"; reason: RejectReason };
 
 /**
  * Classifies the error `executeResilient` threw: a refusal of the first
@@ -30,7 +39,8 @@ export type CallerOutcome = { kind: "ok" } | { kind: "failed" } | { kind: "timed
  */
 export function outcomeOf(error: ZaharaError): CallerOutcome {
   const reason = error.details?.reason;
-  if (typeof reason === "string" && (REJECT_REASONS as readonly string[]).includes(reason)) return { kind: "rejected", reason: reason as RejectReason };
+  if (typeof reason === "string" && (REJECT_REASONS as readonly string[]).includes(reason))
+    return { kind: "rejected", reason: reason as RejectReason };
   if (error.status === 504) return { kind: "timedOut" };
   return { kind: "failed" };
 }

@@ -20,11 +20,18 @@ export const MAX_RETRIES = 10;
 export const MAX_KEYS = 10_000;
 
 function fail(field: string, expected: string, value: unknown): never {
-  throw new TypeError(`simulate: ${field} must be ${expected}, got ${typeof value === "string" ? JSON.stringify(value) : String(value)}`);
+  throw new TypeError(
+    `simulate: ${field} must be ${expected}, got ${typeof value === "string" ? JSON.stringify(value) : String(value)}`,
+  );
 }
 
 function num(field: string, value: unknown, min: number, max: number, integer = false): number {
-  const ok = typeof value === "number" && Number.isFinite(value) && value >= min && value <= max && (!integer || Number.isInteger(value));
+  const ok =
+    typeof value === "number" &&
+    Number.isFinite(value) &&
+    value >= min &&
+    value <= max &&
+    (!integer || Number.isInteger(value));
   if (!ok) fail(field, `${integer ? "an integer" : "a number"} in [${min}, ${max}]`, value);
   return value as number;
 }
@@ -41,7 +48,9 @@ function checkTraffic(value: unknown): TrafficPattern {
   const keys = t.keys === undefined ? 1 : num("traffic.keys", t.keys, 1, MAX_KEYS, true);
   const requests = requestCount({ requestsPerSecond, durationSeconds });
   if (requests > MAX_REQUESTS) {
-    throw new TypeError(`simulate: traffic sends ${requests} requests (requestsPerSecond × durationSeconds); at most ${MAX_REQUESTS} are simulated`);
+    throw new TypeError(
+      `simulate: traffic sends ${requests} requests (requestsPerSecond × durationSeconds); at most ${MAX_REQUESTS} are simulated`,
+    );
   }
   return { requestsPerSecond, durationSeconds, keys };
 }
@@ -63,7 +72,8 @@ function checkFaults(value: unknown): FaultPattern {
     const o = object("faults.outage", f.outage);
     const startSecond = num("faults.outage.startSecond", o.startSecond, 0, MAX_DURATION_SECONDS);
     const endSecond = num("faults.outage.endSecond", o.endSecond, startSecond, MAX_DURATION_SECONDS);
-    if (o.mode !== undefined && o.mode !== "refuse" && o.mode !== "hang") fail("faults.outage.mode", '"refuse" or "hang"', o.mode);
+    if (o.mode !== undefined && o.mode !== "refuse" && o.mode !== "hang")
+      fail("faults.outage.mode", '"refuse" or "hang"', o.mode);
     faults.outage = { startSecond, endSecond, mode: o.mode ?? "refuse" };
   }
   return faults;
@@ -93,7 +103,10 @@ export function validateSimulationInput(input: unknown): SimulationInput {
     // The per-key limit is only built at admission; build it now so a bad one fails here, not mid-run.
     if (config.keyRateLimit !== undefined) new KeyLimiter({ rateLimit: config.keyRateLimit });
   } catch (error) {
-    throw new TypeError(`simulate: guard settings are invalid: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new TypeError(
+      `simulate: guard settings are invalid: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
   const r = object("retries", i.retries);
   const baseMs = num("retries.baseMs", r.baseMs, 1, MAX_MS);
@@ -101,7 +114,8 @@ export function validateSimulationInput(input: unknown): SimulationInput {
     maxRetries: num("retries.maxRetries", r.maxRetries, 0, MAX_RETRIES, true),
     baseMs,
     capMs: num("retries.capMs", r.capMs, baseMs, MAX_MS),
-    retryOn500: typeof r.retryOn500 === "boolean" ? r.retryOn500 : fail("retries.retryOn500", "a boolean", r.retryOn500),
+    retryOn500:
+      typeof r.retryOn500 === "boolean" ? r.retryOn500 : fail("retries.retryOn500", "a boolean", r.retryOn500),
   };
   return {
     guard: guard as unknown as SimulationInput["guard"],

@@ -20,7 +20,14 @@ import {
 } from "./record";
 
 export type { BeginResult, DoneRecord, IdempotencyRecord, InProgressRecord } from "./record";
-export { IDEMPOTENCY_TTL_MS, LEASE_MS, LEASE_RENEW_MS, MAX_RETRY_AFTER_MS, MAX_STORED_BODY_BYTES, isStorableStatus } from "./record";
+export {
+  IDEMPOTENCY_TTL_MS,
+  LEASE_MS,
+  LEASE_RENEW_MS,
+  MAX_RETRY_AFTER_MS,
+  MAX_STORED_BODY_BYTES,
+  isStorableStatus,
+} from "./record";
 
 /** The single-row table of a store. */
 const SCHEMA = `CREATE TABLE IF NOT EXISTS idempotency_record (
@@ -48,10 +55,23 @@ type Row = {
 
 function toRecord(row: Row): IdempotencyRecord | null {
   if (row.state === "in_progress" && row.token !== null && row.lease_until !== null) {
-    return { state: "in_progress", bodyHash: row.body_hash, createdAt: row.created_at, token: row.token, leaseUntil: row.lease_until };
+    return {
+      state: "in_progress",
+      bodyHash: row.body_hash,
+      createdAt: row.created_at,
+      token: row.token,
+      leaseUntil: row.lease_until,
+    };
   }
   if (row.state === "done" && row.status !== null && row.body !== null && row.content_type !== null) {
-    return { state: "done", bodyHash: row.body_hash, createdAt: row.created_at, status: row.status, body: row.body, contentType: row.content_type };
+    return {
+      state: "done",
+      bodyHash: row.body_hash,
+      createdAt: row.created_at,
+      status: row.status,
+      body: row.body,
+      contentType: row.content_type,
+    };
   }
   return null;
 }
@@ -121,7 +141,11 @@ export class IdempotencyStore extends DurableObject {
 
   /** The stored record, or null (none, or unreadable). */
   #read(): IdempotencyRecord | null {
-    const row = this.#sql().exec<Row>("SELECT state, body_hash, created_at, token, lease_until, status, body, content_type FROM idempotency_record WHERE id = 1").toArray()[0];
+    const row = this.#sql()
+      .exec<Row>(
+        "SELECT state, body_hash, created_at, token, lease_until, status, body, content_type FROM idempotency_record WHERE id = 1",
+      )
+      .toArray()[0];
     return row ? toRecord(row) : null;
   }
 

@@ -86,9 +86,15 @@ export function decideBegin(record: IdempotencyRecord | null, bodyHash: string, 
   if (record.state === "in_progress" && now >= record.leaseUntil) return { action: "start" };
   if (record.bodyHash !== bodyHash) return { action: "answer", result: { kind: "mismatch" } };
   if (record.state === "done") {
-    return { action: "answer", result: { kind: "replay", status: record.status, body: record.body, contentType: record.contentType } };
+    return {
+      action: "answer",
+      result: { kind: "replay", status: record.status, body: record.body, contentType: record.contentType },
+    };
   }
-  return { action: "answer", result: { kind: "in_progress", retryAfterMs: Math.min(record.leaseUntil - now, MAX_RETRY_AFTER_MS) } };
+  return {
+    action: "answer",
+    result: { kind: "in_progress", retryAfterMs: Math.min(record.leaseUntil - now, MAX_RETRY_AFTER_MS) },
+  };
 }
 
 /** The in-progress record a started request writes. */
@@ -125,7 +131,13 @@ export type CompleteAction = "store" | "delete" | "ignore";
  * Otherwise a storable status with a body within {@link MAX_STORED_BODY_BYTES}
  * is stored; anything else deletes the record so a retry runs again.
  */
-export function decideComplete(record: IdempotencyRecord | null, token: string, status: number, bodyBytes: number, now: number): CompleteAction {
+export function decideComplete(
+  record: IdempotencyRecord | null,
+  token: string,
+  status: number,
+  bodyBytes: number,
+  now: number,
+): CompleteAction {
   if (!record || record.state !== "in_progress" || record.token !== token || isExpired(record, now)) return "ignore";
   return isStorableStatus(status) && bodyBytes <= MAX_STORED_BODY_BYTES ? "store" : "delete";
 }

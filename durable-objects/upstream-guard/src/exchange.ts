@@ -30,7 +30,11 @@ export interface ExchangeDeps {
 }
 
 /** Applies `call` at `now`; returns the reply and whether the metrics changed. */
-export function applyExchange(now: number, call: Exchange, deps: ExchangeDeps): { reply: ExchangeReply; metricsChanged: boolean } {
+export function applyExchange(
+  now: number,
+  call: Exchange,
+  deps: ExchangeDeps,
+): { reply: ExchangeReply; metricsChanged: boolean } {
   const { guard, metrics } = deps;
   guard.expireLeases(now);
   guard.leases.see(call.holder, now);
@@ -38,7 +42,9 @@ export function applyExchange(now: number, call: Exchange, deps: ExchangeDeps): 
   const reply: ExchangeReply = { leases: [], breaker: "closed", ttlMs, epoch: guard.epoch };
   // Sent by a holder that knew the guard before a reset: what it reports belongs to the guard's old life.
   const current = call.epoch === undefined || call.epoch === guard.epoch;
-  const stale = current ? {} : { outcomes: [], records: [], leases: [], firstAttempts: 0, staleAdmissions: 0, failedOpen: 0 };
+  const stale = current
+    ? {}
+    : { outcomes: [], records: [], leases: [], firstAttempts: 0, staleAdmissions: 0, failedOpen: 0 };
   call = { ...call, ...stale };
   let tokens = 0;
   for (const o of call.outcomes ?? []) {
@@ -46,7 +52,17 @@ export function applyExchange(now: number, call: Exchange, deps: ExchangeDeps): 
       // Admitted one by one: settle its permit, probe and reservations as a report does.
       const stored = o.keyId !== undefined ? deps.storedKeyCells(o.keyId) : undefined;
       const { keyId, callId, outcome } = o;
-      guard.report(now, { config: call.config, callId, outcome, ...(o.tokens ? { tokens: o.tokens } : {}), ...(keyId !== undefined ? { keyId } : {}) }, stored?.key);
+      guard.report(
+        now,
+        {
+          config: call.config,
+          callId,
+          outcome,
+          ...(o.tokens ? { tokens: o.tokens } : {}),
+          ...(keyId !== undefined ? { keyId } : {}),
+        },
+        stored?.key,
+      );
       if (stored && keyId !== undefined) deps.saveKey(keyId, stored.key, stored.limits);
       tokens += o.tokens && o.tokens > 0 ? o.tokens : 0;
     } else if (o.outcome === "success") guard.breaker.onSuccess(now, undefined, o.keyId);

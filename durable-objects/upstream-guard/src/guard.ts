@@ -8,14 +8,7 @@
  * records what isolates may admit on their own (leases/): the rate tokens
  * they hold cap the cells, here as in a renewal.
  */
-import {
-  type BreakerSnapshot,
-  CircuitBreaker,
-  ConcurrencyLimiter,
-  Gcra,
-  RetryBudget,
-  TokenBudget,
-} from "./policies";
+import { type BreakerSnapshot, CircuitBreaker, ConcurrencyLimiter, Gcra, RetryBudget, TokenBudget } from "./policies";
 import { type KeyLimiter, remainingNow } from "./keys";
 import { AGENT_LEASE, LeaseBook, type LeaseBookSnapshot } from "./leases/book";
 import type { AdmitRequest, AdmitResult, GuardConfig, GuardSnapshot, RateLimitReport, ReportRequest } from "./types";
@@ -42,17 +35,33 @@ export class Guard {
   readonly leases: LeaseBook;
   readonly epoch: string;
 
-  constructor(readonly config: GuardConfig, state: GuardState = {}) {
+  constructor(
+    readonly config: GuardConfig,
+    state: GuardState = {},
+  ) {
     const breakerConfig = { ...config.breaker, probeLeaseMs: config.leaseMs };
-    this.breaker = state.breaker ? CircuitBreaker.restore(breakerConfig, state.breaker) : new CircuitBreaker(breakerConfig);
-    this.rate = config.rateLimit && (state.rate ? Gcra.restore(config.rateLimit, state.rate) : new Gcra(config.rateLimit));
-    const concurrencyConfig = config.maxConcurrent ? { maxConcurrent: config.maxConcurrent, leaseMs: config.leaseMs } : undefined;
+    this.breaker = state.breaker
+      ? CircuitBreaker.restore(breakerConfig, state.breaker)
+      : new CircuitBreaker(breakerConfig);
+    this.rate =
+      config.rateLimit && (state.rate ? Gcra.restore(config.rateLimit, state.rate) : new Gcra(config.rateLimit));
+    const concurrencyConfig = config.maxConcurrent
+      ? { maxConcurrent: config.maxConcurrent, leaseMs: config.leaseMs }
+      : undefined;
     this.concurrency =
-      concurrencyConfig && (state.concurrency ? ConcurrencyLimiter.restore(concurrencyConfig, state.concurrency) : new ConcurrencyLimiter(concurrencyConfig));
+      concurrencyConfig &&
+      (state.concurrency
+        ? ConcurrencyLimiter.restore(concurrencyConfig, state.concurrency)
+        : new ConcurrencyLimiter(concurrencyConfig));
     // A reservation whose report never comes expires with the permit's lease, not at UTC midnight.
-    const tokenConfig = config.maxTokensPerDay ? { maxTokensPerDay: config.maxTokensPerDay, leaseMs: config.leaseMs } : undefined;
-    this.tokens = tokenConfig && (state.tokens ? TokenBudget.restore(tokenConfig, state.tokens) : new TokenBudget(tokenConfig));
-    this.retries = state.retries ? RetryBudget.restore(config.retryBudget, state.retries) : new RetryBudget(config.retryBudget);
+    const tokenConfig = config.maxTokensPerDay
+      ? { maxTokensPerDay: config.maxTokensPerDay, leaseMs: config.leaseMs }
+      : undefined;
+    this.tokens =
+      tokenConfig && (state.tokens ? TokenBudget.restore(tokenConfig, state.tokens) : new TokenBudget(tokenConfig));
+    this.retries = state.retries
+      ? RetryBudget.restore(config.retryBudget, state.retries)
+      : new RetryBudget(config.retryBudget);
     this.leases = LeaseBook.restore(state.leases);
     this.epoch = typeof state.epoch === "string" ? state.epoch : crypto.randomUUID();
   }
@@ -79,7 +88,11 @@ export class Guard {
   admit(now: number, request: AdmitRequest, key?: KeyLimiter): AdmitResult {
     const first = request.attempt <= 1;
     const breaker = this.breaker.peek(now);
-    const reject = (reason: Extract<AdmitResult, { admitted: false }>["reason"], retryAfterMs: number, rateLimit?: RateLimitReport): AdmitResult => ({
+    const reject = (
+      reason: Extract<AdmitResult, { admitted: false }>["reason"],
+      retryAfterMs: number,
+      rateLimit?: RateLimitReport,
+    ): AdmitResult => ({
       admitted: false,
       reason,
       retryAfterMs: Math.max(0, retryAfterMs),
@@ -100,7 +113,8 @@ export class Guard {
       if (!decision.allowed) return reject("rate_limited", decision.retryAfterMs, agentReport);
     }
     if (keyRated && key?.rate && key.rateLimit) {
-      if (request.keyId !== undefined) key.rate.capLevel(now, key.rateLimit.burst - this.leases.outstanding(now, request.keyId));
+      if (request.keyId !== undefined)
+        key.rate.capLevel(now, key.rateLimit.burst - this.leases.outstanding(now, request.keyId));
       const decision = key.rate.peek(now);
       keyReport = { scope: "key", config: key.rateLimit, decision };
       if (!decision.allowed) return reject("key_rate_limited", decision.retryAfterMs, keyReport);
@@ -118,13 +132,16 @@ export class Guard {
     }
     const keyEstimate = key?.estimate(request.estimateTokens) ?? 0;
     const keyUsage = key?.tokenUsage(now);
-    if (keyUsage && keyUsage.remaining < Math.max(1, keyEstimate)) return reject("key_token_budget", keyUsage.resetsInMs);
+    if (keyUsage && keyUsage.remaining < Math.max(1, keyEstimate))
+      return reject("key_token_budget", keyUsage.resetsInMs);
     const admission = this.breaker.tryAcquire(now, request.callId);
     if (!admission.allowed) return reject("circuit_open", admission.retryAfterMs);
     // Commit: every check passed above, so none of these can refuse.
     if (first) {
-      if (rated && this.rate && this.config.rateLimit) agentReport = { scope: "agent", config: this.config.rateLimit, decision: this.rate.take(now) };
-      if (keyRated && key?.rate && key.rateLimit) keyReport = { scope: "key", config: key.rateLimit, decision: key.rate.take(now) };
+      if (rated && this.rate && this.config.rateLimit)
+        agentReport = { scope: "agent", config: this.config.rateLimit, decision: this.rate.take(now) };
+      if (keyRated && key?.rate && key.rateLimit)
+        keyReport = { scope: "key", config: key.rateLimit, decision: key.rate.take(now) };
       this.retries.recordRequest(now);
     } else {
       this.retries.tryRetry(now);
@@ -171,7 +188,8 @@ export class Guard {
    */
   expireLeases(now: number): void {
     // Cap the agent's bucket while the expiring tokens still count (see renewLease): they are spent, not refunded.
-    if (this.rate && this.config.rateLimit) this.rate.capLevel(now, this.config.rateLimit.burst - this.leases.outstanding(now, AGENT_LEASE, true));
+    if (this.rate && this.config.rateLimit)
+      this.rate.capLevel(now, this.config.rateLimit.burst - this.leases.outstanding(now, AGENT_LEASE, true));
     this.leases.expire(now);
   }
 
@@ -194,9 +212,16 @@ export class Guard {
     return {
       agent: this.config.agent,
       at: now,
-      breaker: { state: b.state, retryAfterMs: b.retryAfterMs, consecutiveFailures: stats.consecutiveFailures, ...(b.openUntil !== undefined ? { openUntil: b.openUntil } : {}) },
+      breaker: {
+        state: b.state,
+        retryAfterMs: b.retryAfterMs,
+        consecutiveFailures: stats.consecutiveFailures,
+        ...(b.openUntil !== undefined ? { openUntil: b.openUntil } : {}),
+      },
       inFlight: this.concurrency?.inFlight(now) ?? 0,
-      ...(this.rate && this.config.rateLimit ? { rateLimit: remainingNow(this.rate.peek(now), this.config.rateLimit.burst) } : {}),
+      ...(this.rate && this.config.rateLimit
+        ? { rateLimit: remainingNow(this.rate.peek(now), this.config.rateLimit.burst) }
+        : {}),
       ...(this.tokens ? { tokens: pickUsage(this.tokens.usage(now)) } : {}),
       retryBudget: this.retries.stats(now),
     };

@@ -22,7 +22,17 @@ import { AgentMetrics, type RequestRecord } from "./metrics";
 import { KeyLimiter, keyLimitsFor } from "./keys";
 import { msUntilUtcMidnight, utcDay } from "./policies";
 import { GuardStore } from "./store";
-import type { AdmitRequest, AdmitResult, GuardConfig, GuardMetrics, GuardSnapshot, GuardStats, KeyLimits, KeyUsage, ReportRequest } from "./types";
+import type {
+  AdmitRequest,
+  AdmitResult,
+  GuardConfig,
+  GuardMetrics,
+  GuardSnapshot,
+  GuardStats,
+  KeyLimits,
+  KeyUsage,
+  ReportRequest,
+} from "./types";
 
 export type * from "./types";
 
@@ -54,7 +64,13 @@ export class UpstreamGuard extends DurableObject {
     const now = this.clock();
     const guard = this.load(request.config);
     const key =
-      request.keyId !== undefined ? this.keyLimiter(request.keyId, keyLimitsFor(request.config, request.keyLimits, request.attempt), request.config.leaseMs) : undefined;
+      request.keyId !== undefined
+        ? this.keyLimiter(
+            request.keyId,
+            keyLimitsFor(request.config, request.keyLimits, request.attempt),
+            request.config.leaseMs,
+          )
+        : undefined;
     const result = guard.admit(now, request, key);
     if (result.admitted && key && request.keyId !== undefined) this.saveKey(now, request.keyId, key, request.keyLimits);
     this.persist(guard);
@@ -70,12 +86,16 @@ export class UpstreamGuard extends DurableObject {
     const { reply, metricsChanged } = applyExchange(now, call, {
       guard,
       metrics,
-      keyCells: (keyId, limits, attempt) => this.keyLimiter(keyId, keyLimitsFor(call.config, limits, attempt), call.config.leaseMs),
+      keyCells: (keyId, limits, attempt) =>
+        this.keyLimiter(keyId, keyLimitsFor(call.config, limits, attempt), call.config.leaseMs),
       storedKeyCells: (keyId) => {
         const row = this.store.keyLimits(keyId);
         const max = row?.limits.maxTokensPerDay;
         if (!row || !max) return undefined;
-        return { key: new KeyLimiter({ maxTokensPerDay: max }, row.tokens ? { tokens: row.tokens } : {}, call.config.leaseMs), limits: row.limits };
+        return {
+          key: new KeyLimiter({ maxTokensPerDay: max }, row.tokens ? { tokens: row.tokens } : {}, call.config.leaseMs),
+          limits: row.limits,
+        };
       },
       saveKey: (keyId, key, limits) => this.saveKey(now, keyId, key, limits),
     });
@@ -92,7 +112,14 @@ export class UpstreamGuard extends DurableObject {
     // The key's budget as last admitted (settling depends on the reservation, not on the size; a budget of 0 reserves nothing).
     const keyRow = request.keyId !== undefined ? this.store.keyLimits(request.keyId) : undefined;
     const max = keyRow?.limits.maxTokensPerDay;
-    const key = keyRow && max ? new KeyLimiter({ maxTokensPerDay: max }, keyRow.tokens ? { tokens: keyRow.tokens } : {}, request.config.leaseMs) : undefined;
+    const key =
+      keyRow && max
+        ? new KeyLimiter(
+            { maxTokensPerDay: max },
+            keyRow.tokens ? { tokens: keyRow.tokens } : {},
+            request.config.leaseMs,
+          )
+        : undefined;
     guard.report(now, request, key);
     if (key && keyRow && request.keyId !== undefined) this.saveKey(now, request.keyId, key, keyRow.limits);
     this.persist(guard);
@@ -236,7 +263,8 @@ export class UpstreamGuard extends DurableObject {
   private saveKey(now: number, keyId: string, key: KeyLimiter, limits: KeyLimits | undefined): void {
     const state = key.toJSON();
     if (state.tat !== undefined) this.store.setKeyTat(keyId, state.tat);
-    if (limits) this.store.setKeyLimits(keyId, { day: utcDay(now), limits, ...(state.tokens ? { tokens: state.tokens } : {}) });
+    if (limits)
+      this.store.setKeyLimits(keyId, { day: utcDay(now), limits, ...(state.tokens ? { tokens: state.tokens } : {}) });
   }
 
   private load(config: GuardConfig, state?: GuardState): Guard {
@@ -270,7 +298,13 @@ export class UpstreamGuard extends DurableObject {
     this.metricsState().countTransitions(transitions);
     this.saveMetrics();
     for (const t of transitions) {
-      this.logger.warn("breaker transition", { agent: guard.config.agent, from: t.from, to: t.to, cause: t.cause, at: new Date(t.at).toISOString() });
+      this.logger.warn("breaker transition", {
+        agent: guard.config.agent,
+        from: t.from,
+        to: t.to,
+        cause: t.cause,
+        at: new Date(t.at).toISOString(),
+      });
     }
   }
 

@@ -30,7 +30,10 @@ export function capRate(key: RateLimitConfig, agent: RateLimitConfig | undefined
   const faster = key.limit / key.periodMs > agent.limit / agent.periodMs;
   const burst = Math.min(key.burst, agent.burst);
   if (!faster && burst === key.burst) return key;
-  return { ...(faster ? { limit: agent.limit, periodMs: agent.periodMs } : { limit: key.limit, periodMs: key.periodMs }), burst };
+  return {
+    ...(faster ? { limit: agent.limit, periodMs: agent.periodMs } : { limit: key.limit, periodMs: key.periodMs }),
+    burst,
+  };
 }
 
 /** A key's persisted cells: the GCRA theoretical arrival time and the token budget snapshot. */
@@ -78,7 +81,11 @@ export class KeyLimiter {
     this.rate = limits.rateLimit && new Gcra(limits.rateLimit, state.tat ?? 0);
     this.maxTokensPerDay = max;
     const config = { maxTokensPerDay: max ?? 0, ...(leaseMs !== undefined ? { leaseMs } : {}) };
-    this.budget = max ? (state.tokens ? TokenBudget.restore(config, state.tokens) : new TokenBudget(config)) : undefined;
+    this.budget = max
+      ? state.tokens
+        ? TokenBudget.restore(config, state.tokens)
+        : new TokenBudget(config)
+      : undefined;
     this.kept = max === 0 ? state.tokens : undefined;
   }
 
@@ -124,7 +131,9 @@ export class KeyLimiter {
   usage(now: number): Pick<KeyUsage, "tokens" | "rateLimit"> {
     const tokens = this.tokenUsage(now);
     return {
-      ...(tokens ? { tokens: { day: tokens.day, used: tokens.used, reserved: tokens.reserved, remaining: tokens.remaining } } : {}),
+      ...(tokens
+        ? { tokens: { day: tokens.day, used: tokens.used, reserved: tokens.reserved, remaining: tokens.remaining } }
+        : {}),
       ...(this.rate && this.rateLimit ? { rateLimit: remainingNow(this.rate.peek(now), this.rateLimit.burst) } : {}),
     };
   }

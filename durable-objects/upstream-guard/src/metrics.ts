@@ -130,7 +130,9 @@ export class AgentMetrics {
   private readonly dirty = new Set<number>();
 
   constructor(snapshot?: MetricsSnapshot, minutes: readonly MinuteBucket[] = []) {
-    this.counters = snapshot ? structuredClone(snapshot) : { requests: {}, latency: {}, retries: 0, rejections: {}, transitions: {}, tokens: 0 };
+    this.counters = snapshot
+      ? structuredClone(snapshot)
+      : { requests: {}, latency: {}, retries: 0, rejections: {}, transitions: {}, tokens: 0 };
     for (const m of minutes) this.minutes.set(m.minute, { ...m, latency: [...m.latency] });
   }
 

@@ -22,7 +22,15 @@ const SCHEMA = [
   "CREATE TABLE IF NOT EXISTS metrics_minutes (minute INTEGER PRIMARY KEY, v TEXT NOT NULL)",
 ];
 
-const POLICIES = ["breaker", "rate", "concurrency", "tokens", "retries", "leases", "epoch"] as const satisfies readonly (keyof GuardState)[];
+const POLICIES = [
+  "breaker",
+  "rate",
+  "concurrency",
+  "tokens",
+  "retries",
+  "leases",
+  "epoch",
+] as const satisfies readonly (keyof GuardState)[];
 
 /** One row of `key_limits`. */
 export interface KeyLimitsRow {
@@ -46,7 +54,8 @@ export class GuardStore {
   /** The persisted policy snapshots (missing ones start fresh). */
   readState(): GuardState {
     const state: Record<string, unknown> = {};
-    for (const row of this.sql.exec<{ k: string; v: string }>("SELECT k, v FROM state WHERE k != 'config'")) state[row.k] = JSON.parse(row.v);
+    for (const row of this.sql.exec<{ k: string; v: string }>("SELECT k, v FROM state WHERE k != 'config'"))
+      state[row.k] = JSON.parse(row.v);
     return state as GuardState;
   }
 
@@ -54,7 +63,8 @@ export class GuardStore {
   writeState(state: GuardState): void {
     for (const key of POLICIES) {
       const value = state[key];
-      if (value !== undefined) this.sql.exec("INSERT OR REPLACE INTO state (k, v) VALUES (?, ?)", key, JSON.stringify(value));
+      if (value !== undefined)
+        this.sql.exec("INSERT OR REPLACE INTO state (k, v) VALUES (?, ?)", key, JSON.stringify(value));
     }
   }
 
@@ -93,10 +103,17 @@ export class GuardStore {
   /** A key's own limits and token budget, if it has a row. */
   keyLimits(keyId: string): KeyLimitsRow | undefined {
     const row = this.sql
-      .exec<{ day: string; limits: string; tokens: string | null }>("SELECT day, limits, tokens FROM key_limits WHERE key_id = ?", keyId)
+      .exec<{ day: string; limits: string; tokens: string | null }>(
+        "SELECT day, limits, tokens FROM key_limits WHERE key_id = ?",
+        keyId,
+      )
       .toArray()[0];
     if (!row) return undefined;
-    return { day: row.day, limits: JSON.parse(row.limits) as KeyLimits, ...(row.tokens ? { tokens: JSON.parse(row.tokens) as TokenBudgetSnapshot } : {}) };
+    return {
+      day: row.day,
+      limits: JSON.parse(row.limits) as KeyLimits,
+      ...(row.tokens ? { tokens: JSON.parse(row.tokens) as TokenBudgetSnapshot } : {}),
+    };
   }
 
   /** Stores a key's limits and token budget. */
@@ -123,7 +140,13 @@ export class GuardStore {
   /** Appends transitions, keeping the newest `keep`. */
   addTransitions(transitions: readonly BreakerTransition[], keep: number): void {
     for (const t of transitions) {
-      this.sql.exec("INSERT INTO transitions (at, from_state, to_state, cause) VALUES (?, ?, ?, ?)", t.at, t.from, t.to, t.cause);
+      this.sql.exec(
+        "INSERT INTO transitions (at, from_state, to_state, cause) VALUES (?, ?, ?, ?)",
+        t.at,
+        t.from,
+        t.to,
+        t.cause,
+      );
     }
     this.sql.exec("DELETE FROM transitions WHERE id <= (SELECT MAX(id) FROM transitions) - ?", keep);
   }
@@ -136,7 +159,12 @@ export class GuardStore {
         limit,
       )
       .toArray();
-    return rows.reverse().map((r) => ({ at: r.at, from: r.from_state as BreakerTransition["from"], to: r.to_state as BreakerTransition["to"], cause: r.cause }));
+    return rows.reverse().map((r) => ({
+      at: r.at,
+      from: r.from_state as BreakerTransition["from"],
+      to: r.to_state as BreakerTransition["to"],
+      cause: r.cause,
+    }));
   }
 
   /** The cumulative request counters, if any were recorded. */
@@ -147,13 +175,17 @@ export class GuardStore {
 
   /** The kept minute buckets, oldest first. */
   readMinutes(): MinuteBucket[] {
-    return this.sql.exec<{ v: string }>("SELECT v FROM metrics_minutes ORDER BY minute").toArray().map((r) => JSON.parse(r.v) as MinuteBucket);
+    return this.sql
+      .exec<{ v: string }>("SELECT v FROM metrics_minutes ORDER BY minute")
+      .toArray()
+      .map((r) => JSON.parse(r.v) as MinuteBucket);
   }
 
   /** Writes the counters, the changed minute buckets, and drops minutes older than `oldestKept`. */
   writeMetrics(counters: MetricsSnapshot, changed: readonly MinuteBucket[], oldestKept: number): void {
     this.sql.exec("INSERT OR REPLACE INTO metrics (k, v) VALUES ('counters', ?)", JSON.stringify(counters));
-    for (const m of changed) this.sql.exec("INSERT OR REPLACE INTO metrics_minutes (minute, v) VALUES (?, ?)", m.minute, JSON.stringify(m));
+    for (const m of changed)
+      this.sql.exec("INSERT OR REPLACE INTO metrics_minutes (minute, v) VALUES (?, ?)", m.minute, JSON.stringify(m));
     if (changed.length > 0) this.sql.exec("DELETE FROM metrics_minutes WHERE minute < ?", oldestKept);
   }
 }

@@ -4,7 +4,13 @@
  * reporting take and return. Plain data only (structured-clonable).
  */
 import type { MetricsSnapshot, StatsWindow } from "./metrics";
-import type { BreakerState, BreakerTransition, RateLimitConfig, RateLimitDecision, RetryBudgetConfig } from "./policies";
+import type {
+  BreakerState,
+  BreakerTransition,
+  RateLimitConfig,
+  RateLimitDecision,
+  RetryBudgetConfig,
+} from "./policies";
 
 export type { MetricsSnapshot, RequestRecord, StatsWindow } from "./metrics";
 

@@ -31,7 +31,10 @@ export async function builder(page: Page): Promise<void> {
   await waitForText(status, /^Valid/, 10_000);
   await page.getByRole("button", { name: "Run the simulation" }).click();
   await page.getByText(/^Simulated [\d,]+ requests in/).waitFor({ timeout: 60_000 });
-  check(await page.getByText("Success for callers").isVisible(), "the resilience simulator runs the manifest's settings and shows what callers get");
+  check(
+    await page.getByText("Success for callers").isVisible(),
+    "the resilience simulator runs the manifest's settings and shows what callers get",
+  );
   await screenshot(page, "builder-simulation");
   await audit(page, "builder-simulation");
 }
@@ -44,7 +47,11 @@ async function previewText(page: Page): Promise<string> {
 
 /** Waits for the validation that follows a change (the status shows "Checking…" for at least 300 ms), then for "Valid". */
 async function revalidated(page: Page): Promise<void> {
-  await page.waitForFunction("document.querySelector('.builder-status')?.textContent?.startsWith('Checking')", undefined, { polling: "raf", timeout: 5_000 });
+  await page.waitForFunction(
+    "document.querySelector('.builder-status')?.textContent?.startsWith('Checking')",
+    undefined,
+    { polling: "raf", timeout: 5_000 },
+  );
   await waitForText(page.locator(".builder-status"), /^Valid/, 10_000);
 }
 
@@ -103,7 +110,10 @@ export async function builderYaml(page: Page): Promise<void> {
   );
   await revalidated(page);
   check(true, "the edited manifest still validates");
-  check(isDeepStrictEqual(parse(await previewText(page)), expected), "the preview shows the applied YAML, nothing else changed (parsed)");
+  check(
+    isDeepStrictEqual(parse(await previewText(page)), expected),
+    "the preview shows the applied YAML, nothing else changed (parsed)",
+  );
   await screenshot(page, "builder-yaml-applied");
   await audit(page, "builder-yaml-applied");
 
@@ -112,18 +122,27 @@ export async function builderYaml(page: Page): Promise<void> {
   await page.locator("#builder-maxRetries").fill(String(EDITS.retries.value));
   for (const edit of [EDITS.name, EDITS.retries]) expected = withValue(expected, edit.path, edit.value);
   const preview = await previewText(page);
-  check(isDeepStrictEqual(parse(preview), expected), "form edits (name, max retries) show in the YAML preview, nothing else changed (parsed)");
+  check(
+    isDeepStrictEqual(parse(preview), expected),
+    "form edits (name, max retries) show in the YAML preview, nothing else changed (parsed)",
+  );
   await revalidated(page);
   await screenshot(page, "builder-form-edited");
 
   // (c) Download.
   const button = page.getByRole("button", { name: `Download ${EDITS.name.value}.ossa.yaml` });
   const [download] = await Promise.all([page.waitForEvent("download"), button.click()]);
-  check(download.suggestedFilename() === `${EDITS.name.value}.ossa.yaml`, `the download is named ${EDITS.name.value}.ossa.yaml`);
+  check(
+    download.suggestedFilename() === `${EDITS.name.value}.ossa.yaml`,
+    `the download is named ${EDITS.name.value}.ossa.yaml`,
+  );
   const text = await readFile(await download.path(), "utf8");
   const parsed = parseDocument(text);
   check(parsed.errors.length === 0, "the downloaded file parses as YAML");
   check(isDeepStrictEqual(parsed.toJS(), parse(preview)), "the download equals the YAML preview (parsed)");
   check(text === preview, "the download is the preview's text, byte for byte");
-  check(isDeepStrictEqual(parsed.toJS(), expected), "nothing is lost on the way: the download is the example plus exactly the edits made");
+  check(
+    isDeepStrictEqual(parsed.toJS(), expected),
+    "nothing is lost on the way: the download is the example plus exactly the edits made",
+  );
 }

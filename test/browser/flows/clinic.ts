@@ -30,7 +30,13 @@ export async function failingRunOpensBreaker(page: Page): Promise<void> {
     await page.getByRole("button", { name: "Review" }).click();
     await page.getByRole("button", { name: "Run through the gateway" }).click();
     await page.getByRole("heading", { name: "5. Result" }).waitFor({ timeout: 30_000 });
-    check(await page.getByText(/UPSTREAM_FAILED|CIRCUIT_OPEN/).first().isVisible(), `failing run ${i + 1} answers an error`);
+    check(
+      await page
+        .getByText(/UPSTREAM_FAILED|CIRCUIT_OPEN/)
+        .first()
+        .isVisible(),
+      `failing run ${i + 1} answers an error`,
+    );
     failed.push((await page.getByTestId("request-id").textContent()) ?? "");
   }
   await page.goto(`${DASHBOARD}/#/clinic`);
@@ -46,10 +52,16 @@ export async function failingRunOpensBreaker(page: Page): Promise<void> {
   await page.getByRole("link", { name: failed[0] }).click();
   // The id may also name the dashboard's own session check of that moment (a row of its own): the first is the call.
   await page.getByRole("heading", { name: "Waterfall" }).first().waitFor();
-  check((await page.locator(".waterfall__row--attempt").count()) >= 2, "a failed request's waterfall shows its retried attempts");
+  check(
+    (await page.locator(".waterfall__row--attempt").count()) >= 2,
+    "a failed request's waterfall shows its retried attempts",
+  );
   const agentSpans = page.locator(".waterfall__row--agent-span");
   check((await agentSpans.count()) >= 2, "the waterfall shows the agent's own spans inside its attempts");
-  check(/capability: chaos \(code\), failed/.test((await agentSpans.allTextContents()).join("\n")), "the agent's failed capability span is labelled");
+  check(
+    /capability: chaos \(code\), failed/.test((await agentSpans.allTextContents()).join("\n")),
+    "the agent's failed capability span is labelled",
+  );
   await screenshot(page, "clinic-request");
   await audit(page, "clinic-request");
   await page.goto(`${DASHBOARD}/#/clinic`);
@@ -61,8 +73,16 @@ export async function failingRunOpensBreaker(page: Page): Promise<void> {
   await connect.locator("summary").click();
   const shown = (await connect.textContent()) ?? "";
   check(shown.includes(`${GATEWAY}/agents/agent-demo/mcp`), "the Clinic shows agent-demo's MCP URL on the gateway");
-  check(shown.includes(`${GATEWAY}/agents/agent-demo/.well-known/agent-card.json`), "the Clinic shows agent-demo's A2A card URL");
-  const config = JSON.parse((await connect.locator("pre").textContent()) ?? "{}") as { mcpServers?: Record<string, { url: string }> };
-  check(config.mcpServers?.["zahara-agent-demo"]?.url === `${GATEWAY}/agents/agent-demo/mcp`, "the MCP client configuration names the agent's endpoint");
+  check(
+    shown.includes(`${GATEWAY}/agents/agent-demo/.well-known/agent-card.json`),
+    "the Clinic shows agent-demo's A2A card URL",
+  );
+  const config = JSON.parse((await connect.locator("pre").textContent()) ?? "{}") as {
+    mcpServers?: Record<string, { url: string }>;
+  };
+  check(
+    config.mcpServers?.["zahara-agent-demo"]?.url === `${GATEWAY}/agents/agent-demo/mcp`,
+    "the MCP client configuration names the agent's endpoint",
+  );
   await screenshot(page, "clinic-connect");
 }

@@ -23,7 +23,10 @@ export async function asyncRunInClinic(page: Page): Promise<void> {
   });
   const accepted = (await res.json().catch(() => ({}))) as { run_id?: unknown };
   const runId = accepted.run_id;
-  check(res.status === 202 && typeof runId === "string", `the gateway accepts a run with Prefer: respond-async (202 with a run id; got ${res.status})`);
+  check(
+    res.status === 202 && typeof runId === "string",
+    `the gateway accepts a run with Prefer: respond-async (202 with a run id; got ${res.status})`,
+  );
   // A new URL (not only a new hash), so the Clinic loads afresh and reads the runs at once.
   await page.goto(`${DASHBOARD}/?runs=${encodeURIComponent(runId)}#/clinic`);
   const row = page.getByTestId(`run-${runId}`);
@@ -34,12 +37,18 @@ export async function asyncRunInClinic(page: Page): Promise<void> {
   // A mark in the page that a reload would wipe out.
   await page.evaluate("window.__runsFlowMark = true");
   await waitForText(status, /^succeeded$/, 10_000);
-  check((await page.evaluate("window.__runsFlowMark === true")) === true, "the run turns succeeded in the Clinic without a reload");
+  check(
+    (await page.evaluate("window.__runsFlowMark === true")) === true,
+    "the run turns succeeded in the Clinic without a reload",
+  );
   const duration = (await row.locator('td[data-label="Duration"]').textContent()) ?? "";
   check(!duration.startsWith("running"), `the finished run shows how long it took (${duration})`);
   const link = row.getByRole("link");
   const requestId = (await link.textContent()) ?? "";
-  check(requestId !== "" && (await link.getAttribute("href")) === `#/clinic/request/${encodeURIComponent(requestId)}`, "the run links to its request's timeline");
+  check(
+    requestId !== "" && (await link.getAttribute("href")) === `#/clinic/request/${encodeURIComponent(requestId)}`,
+    "the run links to its request's timeline",
+  );
   await row.getByRole("button", { name: runId, exact: true }).click();
   const result = page.getByTestId("run-result");
   await waitForText(result, new RegExp(`"delayed_ms": ${DELAY_MS}`), 10_000);

@@ -22,13 +22,22 @@ export async function signIn(page: Page): Promise<void> {
   await page.getByRole("heading", { name: "Clinic", level: 1 }).waitFor();
   check(true, "the admin key signs in (keyboard only) and lands on the Clinic");
   await page.keyboard.press("Tab");
-  check((await page.evaluate("document.activeElement?.textContent ?? ''")) === "Skip to content", "the first Tab reaches the skip link");
+  check(
+    (await page.evaluate("document.activeElement?.textContent ?? ''")) === "Skip to content",
+    "the first Tab reaches the skip link",
+  );
   const reached: string[] = [];
   for (let i = 0; i < 8; i++) {
     await page.keyboard.press("Tab");
     reached.push(String(await page.evaluate("document.activeElement?.textContent?.trim() ?? ''")));
   }
-  check(["Upload Wizard", "Builder", "Clinic"].every((label) => reached.includes(label)), "every screen is reachable from the nav by keyboard");
+  check(
+    ["Upload Wizard", "Builder", "Clinic"].every((label) => reached.includes(label)),
+    "every screen is reachable from the nav by keyboard",
+  );
   const cookies = await page.context().cookies();
-  check(cookies.every((c) => !c.value.includes(ADMIN_KEY)), "no cookie holds the admin key");
+  check(
+    cookies.every((c) => !c.value.includes(ADMIN_KEY)),
+    "no cookie holds the admin key",
+  );
 }

@@ -10,7 +10,9 @@ export async function wizard(page: Page): Promise<void> {
   await page.getByRole("heading", { name: "Upload Wizard", level: 1 }).waitFor();
   await screenshot(page, "wizard");
   await audit(page, "wizard");
-  await page.locator("#manifest-text").fill("apiVersion: ossa/v0.3.1\nkind: Agent\nmetadata:\n  name: Bad Name!\nspec:\n  role: 7\n");
+  await page
+    .locator("#manifest-text")
+    .fill("apiVersion: ossa/v0.3.1\nkind: Agent\nmetadata:\n  name: Bad Name!\nspec:\n  role: 7\n");
   await page.getByRole("button", { name: "Validate" }).click();
   await page.getByText(/problems? in/).waitFor();
   check((await page.getByText(/^Line \d+/).count()) > 0, "a manifest with errors shows them at their lines");

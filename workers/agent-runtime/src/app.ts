@@ -20,7 +20,10 @@ import { serverTiming } from "./timings";
 
 /** Every secret value in an agent's env, redacted from its logs: the LLM key and the OTLP headers. */
 function agentSecrets(env: Record<string, unknown>): string[] {
-  return [...(typeof env.LLM_API_KEY === "string" ? [env.LLM_API_KEY] : []), ...otlpHeaderSecrets(env.OTEL_EXPORTER_OTLP_HEADERS as string | undefined)];
+  return [
+    ...(typeof env.LLM_API_KEY === "string" ? [env.LLM_API_KEY] : []),
+    ...otlpHeaderSecrets(env.OTEL_EXPORTER_OTLP_HEADERS as string | undefined),
+  ];
 }
 
 /** Creates the Hono app of one agent. */
@@ -41,10 +44,21 @@ export function createAgentApp<E extends AgentRuntimeEnv>(
     }),
   );
   app.get("/", (c) => c.html(page));
-  app.get("/_assets/try.js", (c) => c.body(TRY_SCRIPT, 200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "public, max-age=300" }));
+  app.get("/_assets/try.js", (c) =>
+    c.body(TRY_SCRIPT, 200, {
+      "Content-Type": "text/javascript; charset=utf-8",
+      "Cache-Control": "public, max-age=300",
+    }),
+  );
   app.get("/favicon.ico", (c) => c.body(null, 204));
   app.get("/health", (c) =>
-    c.json({ status: "ok", agent: info.name, version: info.version ?? null, capabilities: [...capabilities.keys()], request_id: c.get("requestId") }),
+    c.json({
+      status: "ok",
+      agent: info.name,
+      version: info.version ?? null,
+      capabilities: [...capabilities.keys()],
+      request_id: c.get("requestId"),
+    }),
   );
   app.get("/capabilities", (c) => c.json({ ...info, request_id: c.get("requestId") }));
   app.post("/run", idempotency<E>(), runHandler({ manifest, capabilities }));

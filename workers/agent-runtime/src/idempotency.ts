@@ -19,7 +19,11 @@
  */
 import { createMiddleware } from "hono/factory";
 import type { BeginResult, IdempotencyStore } from "../../../durable-objects/idempotency-store/src";
-import { LEASE_RENEW_MS, MAX_STORED_BODY_BYTES, isStorableStatus } from "../../../durable-objects/idempotency-store/src/record";
+import {
+  LEASE_RENEW_MS,
+  MAX_STORED_BODY_BYTES,
+  isStorableStatus,
+} from "../../../durable-objects/idempotency-store/src/record";
 import { ZaharaError } from "../../shared/errors";
 import { parseByteLimit, readJsonBody } from "../../shared/http/json-body";
 import { SSE_CONTENT_TYPE, encodeEvent, wantsEventStream } from "../../shared/http/sse";
@@ -68,7 +72,10 @@ export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (value !== null && typeof value === "object") {
     const record = value as Record<string, unknown>;
-    return `{${Object.keys(record).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(",")}}`;
+    return `{${Object.keys(record)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`)
+      .join(",")}}`;
   }
   return JSON.stringify(value) ?? "null";
 }
@@ -117,14 +124,18 @@ function isEventStream(res: Response): boolean {
  * run handler; it reads the body once (with the `MAX_BODY_BYTES` limit) and
  * hands it on as the `runBody` context variable.
  */
-export function idempotency<E extends AgentRuntimeEnv>({ timeoutMs = DEFAULT_STORE_TIMEOUT_MS }: IdempotencyOptions = {}) {
+export function idempotency<E extends AgentRuntimeEnv>({
+  timeoutMs = DEFAULT_STORE_TIMEOUT_MS,
+}: IdempotencyOptions = {}) {
   return createMiddleware<{ Bindings: E }>(async function idempotency(c, next) {
     const key = c.req.header(IDEMPOTENCY_KEY_HEADER);
     if (key === undefined) return next();
     if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
       throw new ZaharaError("INVALID_HEADER", {
         message: `${IDEMPOTENCY_KEY_HEADER} must be 1 to 255 visible ASCII characters`,
-        details: { fields: [{ field: IDEMPOTENCY_KEY_HEADER, message: "expected 1-255 characters in the range ! to ~" }] },
+        details: {
+          fields: [{ field: IDEMPOTENCY_KEY_HEADER, message: "expected 1-255 characters in the range ! to ~" }],
+        },
       });
     }
     const namespace = c.env.IDEMPOTENCY;
@@ -145,7 +156,10 @@ export function idempotency<E extends AgentRuntimeEnv>({ timeoutMs = DEFAULT_STO
       c.get("doCalls").awaited++;
       const started = Promise.resolve(store.begin(bodyHash, Date.now()));
       pending = started;
-      begun = await timings.measure("idempotency", () => withTimeout(started, timeoutMs, storeTimeout(timeoutMs)), { desc: "begin", describe: (r) => `begin: ${r.kind}` });
+      begun = await timings.measure("idempotency", () => withTimeout(started, timeoutMs, storeTimeout(timeoutMs)), {
+        desc: "begin",
+        describe: (r) => `begin: ${r.kind}`,
+      });
     } catch (err) {
       logger.warn("idempotency check failed; running without dedupe", { error: describe(err) });
       logFields.idempotency = "unavailable";
@@ -157,7 +171,8 @@ export function idempotency<E extends AgentRuntimeEnv>({ timeoutMs = DEFAULT_STO
     }
 
     logFields.idempotency = begun.kind;
-    if (begun.kind === "replay") return (wantsEventStream(c.req.header("Accept")) && replayAsStream(begun)) || replay(begun);
+    if (begun.kind === "replay")
+      return (wantsEventStream(c.req.header("Accept")) && replayAsStream(begun)) || replay(begun);
     if (begun.kind === "mismatch") throw new ZaharaError("IDEMPOTENCY_KEY_REUSED");
     if (begun.kind === "in_progress") {
       const seconds = Math.max(1, Math.ceil(begun.retryAfterMs / 1000));
@@ -168,7 +183,12 @@ export function idempotency<E extends AgentRuntimeEnv>({ timeoutMs = DEFAULT_STO
     const complete = async (status: number, text: string, contentType: string): Promise<void> => {
       c.get("doCalls").awaited++;
       try {
-        const work = () => withTimeout(Promise.resolve(store.complete(token, status, text, contentType, Date.now())), timeoutMs, storeTimeout(timeoutMs));
+        const work = () =>
+          withTimeout(
+            Promise.resolve(store.complete(token, status, text, contentType, Date.now())),
+            timeoutMs,
+            storeTimeout(timeoutMs),
+          );
         await timings.measure("idempotency", work, { desc: "record outcome" });
       } catch (err) {
         logger.warn("idempotency store failed to record the outcome", { status, error: describe(err) });
@@ -206,7 +226,11 @@ export function idempotency<E extends AgentRuntimeEnv>({ timeoutMs = DEFAULT_STO
     }
     const res = c.res;
     if (isEventStream(res)) return;
-    await record(res.status, isStorableStatus(res.status) ? await res.clone().text() : "", res.headers.get("Content-Type") ?? "");
+    await record(
+      res.status,
+      isStorableStatus(res.status) ? await res.clone().text() : "",
+      res.headers.get("Content-Type") ?? "",
+    );
   });
 }
 
@@ -215,7 +239,11 @@ export function idempotency<E extends AgentRuntimeEnv>({ timeoutMs = DEFAULT_STO
  * dedupe), gives the key back at once so retries are not refused as in
  * progress for a whole lease.
  */
-function releaseLate(c: { executionCtx: ExecutionContext }, pending: Promise<BeginResult>, release: (token: string) => Promise<unknown>): void {
+function releaseLate(
+  c: { executionCtx: ExecutionContext },
+  pending: Promise<BeginResult>,
+  release: (token: string) => Promise<unknown>,
+): void {
   const work = pending.then((late) => (late.kind === "new" ? release(late.token) : undefined)).catch(() => undefined);
   try {
     c.executionCtx.waitUntil(work);

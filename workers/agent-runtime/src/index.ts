@@ -34,11 +34,15 @@ export interface AgentWorkerOptions<E extends AgentRuntimeEnv> {
 export function createAgentWorker<E extends AgentRuntimeEnv>({ manifest, handlers = {} }: AgentWorkerOptions<E>) {
   const declared = new Set(capabilitiesOf(manifest).map((c) => c.name));
   const undeclared = Object.keys(handlers).filter((name) => !declared.has(name));
-  if (undeclared.length > 0) throw new Error(`Handlers for capabilities the manifest does not declare: ${undeclared.join(", ")}`);
+  if (undeclared.length > 0)
+    throw new Error(`Handlers for capabilities the manifest does not declare: ${undeclared.join(", ")}`);
   const builtins: Record<string, CapabilityHandler<E>> = { echo, chaos: createChaos() };
   const capabilities = resolveCapabilities<E>(manifest, { ...builtins, ...handlers }, llmCapability);
   const app = createAgentApp<E>(manifest, capabilities);
   const handler = { fetch: app.fetch } satisfies ExportedHandler<E>;
   // Continues the caller's trace from `traceparent`; exports only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
-  return withTracing<E, typeof handler>(handler, { name: manifest.extensions.zahara.service, ...(manifest.metadata.version ? { version: manifest.metadata.version } : {}) });
+  return withTracing<E, typeof handler>(handler, {
+    name: manifest.extensions.zahara.service,
+    ...(manifest.metadata.version ? { version: manifest.metadata.version } : {}),
+  });
 }

@@ -49,7 +49,9 @@ export function renderAgentPage(manifest: ZaharaAgentManifest, info: AgentInfo):
         `<li><code>${escapeHtml(c.name)}</code>${c.description ? ` — ${escapeHtml(c.description.split("\n")[0] ?? "")}` : ""}</li>`,
     )
     .join("");
-  const options = info.capabilities.map((c) => `<option value="${escapeHtml(c.name)}">${escapeHtml(c.name)}</option>`).join("");
+  const options = info.capabilities
+    .map((c) => `<option value="${escapeHtml(c.name)}">${escapeHtml(c.name)}</option>`)
+    .join("");
   const schemas = Object.fromEntries(info.capabilities.map((c) => [c.name, c.input_schema ?? {}]));
   return `<!doctype html>
 <html lang="en">

@@ -53,7 +53,10 @@ function keepAlive(c: Context, work: Promise<unknown>): void {
  * (a JSON error answer) when it fails before its first piece; otherwise
  * returns the 200 stream, which the rest of the run writes.
  */
-export async function streamRun<E extends AgentRuntimeEnv>(c: Context<{ Bindings: E }>, { task, cap, parameters, context }: StreamRun<E>): Promise<Response> {
+export async function streamRun<E extends AgentRuntimeEnv>(
+  c: Context<{ Bindings: E }>,
+  { task, cap, parameters, context }: StreamRun<E>,
+): Promise<Response> {
   const encoder = new TextEncoder();
   const cancelled = new AbortController();
   let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
@@ -87,7 +90,11 @@ export async function streamRun<E extends AgentRuntimeEnv>(c: Context<{ Bindings
     }
   };
 
-  const streamingContext: CapabilityContext<E> = { ...context, signal: AbortSignal.any([context.signal, cancelled.signal]), emit };
+  const streamingContext: CapabilityContext<E> = {
+    ...context,
+    signal: AbortSignal.any([context.signal, cancelled.signal]),
+    emit,
+  };
   const outcome: Promise<Outcome> = context.timings
     .measure("capability", async () => cap.handler(parameters, streamingContext), {
       // Labelled as a buffered run is (the waterfall reads it); the attribute tells them apart.
@@ -127,7 +134,12 @@ export async function streamRun<E extends AgentRuntimeEnv>(c: Context<{ Bindings
       await record?.(zerr.status, JSON.stringify(shape), "application/json; charset=utf-8");
       send("error", { ...shape, status: zerr.status, ...(zerr.fault ? { fault: zerr.fault } : {}) });
       const cause = zerr.code === "INTERNAL_ERROR" && err instanceof Error ? `${err.name}: ${err.message}` : undefined;
-      logger[zerr.status >= 500 ? "error" : "warn"]("stream failed", { task, code: zerr.code, status: zerr.status, ...(cause ? { error: cause } : {}) });
+      logger[zerr.status >= 500 ? "error" : "warn"]("stream failed", {
+        task,
+        code: zerr.code,
+        status: zerr.status,
+        ...(cause ? { error: cause } : {}),
+      });
     } finally {
       if (open) {
         open = false;

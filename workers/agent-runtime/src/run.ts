@@ -47,7 +47,11 @@ export function runHandler<E extends AgentRuntimeEnv>({ manifest, capabilities }
     if (!body.success) throw validationError(body.error, { message: "Invalid run request" });
     const { task, parameters } = body.data;
     c.get("logFields").task = task;
-    trace.getActiveSpan()?.setAttributes({ "zahara.request_id": c.get("requestId"), "agent.id": manifest.metadata.name, capability: task });
+    trace.getActiveSpan()?.setAttributes({
+      "zahara.request_id": c.get("requestId"),
+      "agent.id": manifest.metadata.name,
+      capability: task,
+    });
     const cap = capabilities.get(task);
     if (!cap) {
       throw new ZaharaError("TASK_NOT_FOUND", {
@@ -57,7 +61,12 @@ export function runHandler<E extends AgentRuntimeEnv>({ manifest, capabilities }
     }
     if (cap.input) {
       const checked = cap.input.safeParse(parameters);
-      if (!checked.success) throw validationError(checked.error, { code: "INVALID_PARAMETERS", prefix: "parameters", message: "Invalid parameters" });
+      if (!checked.success)
+        throw validationError(checked.error, {
+          code: "INVALID_PARAMETERS",
+          prefix: "parameters",
+          message: "Invalid parameters",
+        });
     }
     const timings = c.get("timings");
     // The deadline counts from the request's arrival, like the caller's own clock.
@@ -68,7 +77,10 @@ export function runHandler<E extends AgentRuntimeEnv>({ manifest, capabilities }
       requestId: c.get("requestId"),
       logger: c.get("logger"),
       // The caller going away or its deadline passing stops the work (the LLM call is aborted).
-      signal: deadlineAt === undefined ? c.req.raw.signal : AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(Math.max(1, deadlineAt - Date.now()))]),
+      signal:
+        deadlineAt === undefined
+          ? c.req.raw.signal
+          : AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(Math.max(1, deadlineAt - Date.now()))]),
       ...(deadlineAt !== undefined ? { deadlineAt } : {}),
       manifest,
       capability: cap.info,

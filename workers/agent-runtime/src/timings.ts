@@ -38,7 +38,11 @@ export class Timings {
    * `agent.<name>` with `attributes`, and records its start and duration
    * (also when it throws). `describe` gives the description, from the result.
    */
-  async measure<T>(name: string, fn: () => Promise<T>, options: { desc?: string; attributes?: Attributes; describe?: (result: T) => string } = {}): Promise<T> {
+  async measure<T>(
+    name: string,
+    fn: () => Promise<T>,
+    options: { desc?: string; attributes?: Attributes; describe?: (result: T) => string } = {},
+  ): Promise<T> {
     const start = this.#now();
     let desc = options.desc;
     try {

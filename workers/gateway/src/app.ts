@@ -44,20 +44,46 @@ export interface GatewayAppOptions {
 }
 
 /** Secrets redacted from every log line (the presented credential is added per request by `authenticate`). */
-const SECRET_VARS = ["GATEWAY_API_KEYS", "ADMIN_API_KEYS", "METRICS_SCRAPE_TOKEN", "JWT_HS256_SECRET", "WEBHOOK_SIGNING_SECRET"];
+const SECRET_VARS = [
+  "GATEWAY_API_KEYS",
+  "ADMIN_API_KEYS",
+  "METRICS_SCRAPE_TOKEN",
+  "JWT_HS256_SECRET",
+  "WEBHOOK_SIGNING_SECRET",
+];
 
 /** Every secret value in the gateway's env, redacted from its logs (OTLP headers value by value too). */
 export function gatewaySecrets(env: Record<string, unknown>): string[] {
-  return [...SECRET_VARS.flatMap((name) => splitList(env[name] as string | undefined)), ...otlpHeaderSecrets(env.OTEL_EXPORTER_OTLP_HEADERS as string | undefined)];
+  return [
+    ...SECRET_VARS.flatMap((name) => splitList(env[name] as string | undefined)),
+    ...otlpHeaderSecrets(env.OTEL_EXPORTER_OTLP_HEADERS as string | undefined),
+  ];
 }
 
 /** Headers a browser may send and read across origins. */
 const CORS_ALLOW_HEADERS = [
-  ...["Content-Type", "X-API-Key", "X-Request-Id", "X-Timeout-Ms", "Authorization", "X-Zahara-On-Behalf-Of", "Idempotency-Key", "Prefer"],
+  ...[
+    "Content-Type",
+    "X-API-Key",
+    "X-Request-Id",
+    "X-Timeout-Ms",
+    "Authorization",
+    "X-Zahara-On-Behalf-Of",
+    "Idempotency-Key",
+    "Prefer",
+  ],
   ...["MCP-Protocol-Version", "Mcp-Session-Id", "Last-Event-ID"],
   ...["A2A-Version", "A2A-Extensions"],
 ];
-const CORS_EXPOSE_HEADERS = ["X-Request-Id", "Retry-After", "RateLimit", "RateLimit-Policy", "Idempotent-Replayed", "Location", "Preference-Applied"];
+const CORS_EXPOSE_HEADERS = [
+  "X-Request-Id",
+  "Retry-After",
+  "RateLimit",
+  "RateLimit-Policy",
+  "Idempotent-Replayed",
+  "Location",
+  "Preference-Applied",
+];
 
 /** Creates the gateway app. */
 export function createGatewayApp({ manifests, version, authenticator = new Authenticator() }: GatewayAppOptions) {
@@ -110,8 +136,14 @@ export function createGatewayApp({ manifests, version, authenticator = new Authe
   // MCP (protocols/mcp/): every agent the credential may call on /mcp, one on /agents/:agent/mcp.
   app.use("/mcp", auth, recordRequests(leases));
   app.use("/agents/:agent/mcp", recordRequests(leases));
-  app.post("/mcp", mcpHandler(deps, version, () => ({ kind: "all" })));
-  app.post("/agents/:agent/mcp", mcpHandler(deps, version, (c) => ({ kind: "agent", agent: c.req.param("agent") ?? "" })));
+  app.post(
+    "/mcp",
+    mcpHandler(deps, version, () => ({ kind: "all" })),
+  );
+  app.post(
+    "/agents/:agent/mcp",
+    mcpHandler(deps, version, (c) => ({ kind: "agent", agent: c.req.param("agent") ?? "" })),
+  );
   // A2A (protocols/a2a/): each agent's JSON-RPC endpoint; its card is above.
   app.use("/agents/:agent/a2a", recordRequests(leases));
   app.post("/agents/:agent/a2a", a2aHandler(deps));

@@ -60,7 +60,16 @@ export type FailureKind = "http" | "oversize" | "network" | "timeout" | "cancell
  * for a timeout, `budgetMs`: how long the attempt was given.
  */
 export type AttemptResult =
-  | { ok: true; status: number; result: unknown; usage?: unknown; latencyMs: number; spans?: TimingEntry[]; replayed?: boolean; stream?: AgentStream }
+  | {
+      ok: true;
+      status: number;
+      result: unknown;
+      usage?: unknown;
+      latencyMs: number;
+      spans?: TimingEntry[];
+      replayed?: boolean;
+      stream?: AgentStream;
+    }
   | {
       ok: false;
       kind: FailureKind;
@@ -105,7 +114,9 @@ function httpError(agent: AgentInfo, res: Response, body: unknown, fault: ErrorF
   }
   const agentError = isErrorBody(body) ? body : undefined;
   return new ZaharaError("UPSTREAM_FAILED", {
-    message: agentError ? `Agent "${agent.name}" failed: ${agentError.error}` : `Agent "${agent.name}" answered ${res.status}`,
+    message: agentError
+      ? `Agent "${agent.name}" failed: ${agentError.error}`
+      : `Agent "${agent.name}" answered ${res.status}`,
     details: {
       agent: agent.name,
       agent_status: res.status,
@@ -147,24 +158,55 @@ export async function callAgent(call: AgentCall): Promise<AttemptResult> {
       // The head is here: from now on the relay bounds the stream (idle, duration, size), not the attempt's timer.
       clearTimeout(timer);
       const latencyMs = Date.now() - started;
-      return { ok: true, status: res.status, result: undefined, latencyMs, stream: { body: res.body, abort: () => relay.abort() } };
+      return {
+        ok: true,
+        status: res.status,
+        result: undefined,
+        latencyMs,
+        stream: { body: res.body, abort: () => relay.abort() },
+      };
     }
     const body = await readJson(res, maxResponseBytes);
     const latencyMs = Date.now() - started;
     const timing = parseServerTiming(res.headers.get(SERVER_TIMING_HEADER));
     const spans = timing.length > 0 ? { spans: timing } : {};
     if (body === OVERSIZE) {
-      return { ok: false, kind: "oversize", status: 502, error: oversizeError(agent, res, maxResponseBytes), retryAfter: null, latencyMs, ...spans };
+      return {
+        ok: false,
+        kind: "oversize",
+        status: 502,
+        error: oversizeError(agent, res, maxResponseBytes),
+        retryAfter: null,
+        latencyMs,
+        ...spans,
+      };
     }
     if (res.ok && typeof body === "object" && body !== null && "result" in body) {
       const { result, usage } = body as { result: unknown; usage?: unknown };
       const replayed = res.headers.get(REPLAYED_HEADER) === "true" ? { replayed: true } : {};
-      return { ok: true, status: res.status, result, ...(usage === undefined ? {} : { usage }), latencyMs, ...spans, ...replayed };
+      return {
+        ok: true,
+        status: res.status,
+        result,
+        ...(usage === undefined ? {} : { usage }),
+        latencyMs,
+        ...spans,
+        ...replayed,
+      };
     }
     const status = res.ok ? 502 : res.status;
     const fault = parseFault(res.headers.get(FAULT_HEADER));
     const error = httpError(agent, res, body, fault);
-    return { ok: false, kind: "http", status, error, retryAfter: res.headers.get("Retry-After"), latencyMs, ...spans, ...(fault ? { fault } : {}) };
+    return {
+      ok: false,
+      kind: "http",
+      status,
+      error,
+      retryAfter: res.headers.get("Retry-After"),
+      latencyMs,
+      ...spans,
+      ...(fault ? { fault } : {}),
+    };
   } catch (err) {
     const latencyMs = Date.now() - started;
     if (timeout.signal.aborted) {
@@ -175,10 +217,18 @@ export async function callAgent(call: AgentCall): Promise<AttemptResult> {
       return { ok: false, kind: "timeout", status: 0, error, retryAfter: null, latencyMs, budgetMs: timeoutMs };
     }
     if (signal?.aborted) {
-      const error = new ZaharaError("UPSTREAM_UNREACHABLE", { message: "The caller went away", details: { agent: agent.name }, cause: err });
+      const error = new ZaharaError("UPSTREAM_UNREACHABLE", {
+        message: "The caller went away",
+        details: { agent: agent.name },
+        cause: err,
+      });
       return { ok: false, kind: "cancelled", status: 0, error, retryAfter: null, latencyMs };
     }
-    const error = new ZaharaError("UPSTREAM_UNREACHABLE", { message: `Agent "${agent.name}" could not be reached`, details: { agent: agent.name }, cause: err });
+    const error = new ZaharaError("UPSTREAM_UNREACHABLE", {
+      message: `Agent "${agent.name}" could not be reached`,
+      details: { agent: agent.name },
+      cause: err,
+    });
     return { ok: false, kind: "network", status: 0, error, retryAfter: null, latencyMs };
   } finally {
     clearTimeout(timer);

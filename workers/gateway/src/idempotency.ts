@@ -25,12 +25,17 @@ async function principalTag(principalId: string): Promise<string> {
  * The key to send the agent: `<16 hex of the principal's hash>:<caller's key>`,
  * or undefined when the caller sent none. A malformed key is 400 `INVALID_HEADER`.
  */
-export async function agentIdempotencyKey(header: string | undefined, principalId: string): Promise<string | undefined> {
+export async function agentIdempotencyKey(
+  header: string | undefined,
+  principalId: string,
+): Promise<string | undefined> {
   if (header === undefined) return undefined;
   if (!CALLER_KEY_PATTERN.test(header)) {
     throw new ZaharaError("INVALID_HEADER", {
       message: `${IDEMPOTENCY_KEY_HEADER} must be 1 to 200 visible ASCII characters`,
-      details: { fields: [{ field: IDEMPOTENCY_KEY_HEADER, message: "expected 1-200 characters in the range ! to ~" }] },
+      details: {
+        fields: [{ field: IDEMPOTENCY_KEY_HEADER, message: "expected 1-200 characters in the range ! to ~" }],
+      },
     });
   }
   return `${await principalTag(principalId)}:${header}`;

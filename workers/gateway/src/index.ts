@@ -34,7 +34,10 @@ const handler = {
       return;
     }
     const logger = createLogger({ service: "gateway", level: env.LOG_LEVEL, fields: { job: "run-retention" } });
-    await Promise.all([runRetention(env, controller.scheduledTime), purgeExpiredRuns(env, controller.scheduledTime, logger)]);
+    await Promise.all([
+      runRetention(env, controller.scheduledTime),
+      purgeExpiredRuns(env, controller.scheduledTime, logger),
+    ]);
   },
   /**
    * Queue consumer (`[[queues.consumers]]`): the request log's deliveries, each written in one D1 batch

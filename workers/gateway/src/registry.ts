@@ -37,7 +37,9 @@ export class AgentRegistry {
     if (!agent) {
       throw new ZaharaError("AGENT_NOT_FOUND", {
         message: `No agent named "${name.slice(0, 64)}"`,
-        details: { available: this.agents.filter((a) => a.capabilities.some((c) => visible(a.name, c.name))).map((a) => a.name) },
+        details: {
+          available: this.agents.filter((a) => a.capabilities.some((c) => visible(a.name, c.name))).map((a) => a.name),
+        },
       });
     }
     return agent;
@@ -55,14 +57,19 @@ export class AgentRegistry {
       if (!agent.capabilities.some((c) => c.name === task)) {
         throw new ZaharaError("TASK_NOT_FOUND", {
           message: `Agent "${agent.name}" does not offer task "${task.slice(0, 64)}"`,
-          details: { agent: agent.name, available: agent.capabilities.filter((c) => visible(agent.name, c.name)).map((c) => c.name) },
+          details: {
+            agent: agent.name,
+            available: agent.capabilities.filter((c) => visible(agent.name, c.name)).map((c) => c.name),
+          },
         });
       }
       return agent;
     }
     const candidates = this.byTask.get(task) ?? [];
     if (candidates.length === 0) {
-      const available = [...this.byTask.entries()].filter(([t, agents]) => agents.some((a) => visible(a.name, t))).map(([t]) => t);
+      const available = [...this.byTask.entries()]
+        .filter(([t, agents]) => agents.some((a) => visible(a.name, t)))
+        .map(([t]) => t);
       throw new ZaharaError("TASK_NOT_FOUND", {
         message: `No agent offers task "${task.slice(0, 64)}"`,
         details: { available: available.sort() },
@@ -82,5 +89,7 @@ export class AgentRegistry {
 /** Returns the service binding named `binding` from `env`, if bound. */
 export function serviceBinding(env: object, binding: string): Fetcher | undefined {
   const value = (env as Record<string, unknown>)[binding];
-  return typeof value === "object" && value !== null && typeof (value as Fetcher).fetch === "function" ? (value as Fetcher) : undefined;
+  return typeof value === "object" && value !== null && typeof (value as Fetcher).fetch === "function"
+    ? (value as Fetcher)
+    : undefined;
 }

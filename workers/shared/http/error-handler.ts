@@ -12,7 +12,10 @@ import "./context";
  * The JSON error body of `err` for a request `requestId` that started at `startedAt`, answered by `service`
  * (unless the error names its own, as a relayed one does). Also what an event stream's `error` event carries.
  */
-export function errorShape(err: ZaharaError, request: { requestId: string; startedAt: number; service: string }): ErrorBody {
+export function errorShape(
+  err: ZaharaError,
+  request: { requestId: string; startedAt: number; service: string },
+): ErrorBody {
   const body: ErrorBody = {
     error: err.message,
     code: err.code,
@@ -52,7 +55,8 @@ function toZaharaError(err: unknown): ZaharaError {
     if (err.status === 413) return new ZaharaError("PAYLOAD_TOO_LARGE");
     if (err.status === 401) return new ZaharaError("UNAUTHORIZED");
     if (err.status === 404) return new ZaharaError("NOT_FOUND");
-    if (err.status < 500) return new ZaharaError("INVALID_REQUEST", { status: err.status, message: err.message || undefined });
+    if (err.status < 500)
+      return new ZaharaError("INVALID_REQUEST", { status: err.status, message: err.message || undefined });
   }
   return new ZaharaError("INTERNAL_ERROR", { cause: err });
 }
@@ -97,7 +101,10 @@ export function notFound(routes: () => readonly RouteInfo[]): NotFoundHandler {
       const allow = [...allowed].sort().join(", ");
       return errorResponse(
         c,
-        new ZaharaError("METHOD_NOT_ALLOWED", { message: `Method ${c.req.method} not allowed; use ${allow}`, headers: { Allow: allow } }),
+        new ZaharaError("METHOD_NOT_ALLOWED", {
+          message: `Method ${c.req.method} not allowed; use ${allow}`,
+          headers: { Allow: allow },
+        }),
       );
     }
     return errorResponse(c, new ZaharaError("NOT_FOUND", { message: `No route for ${c.req.method} ${c.req.path}` }));

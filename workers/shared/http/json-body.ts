@@ -49,7 +49,11 @@ export function takeOverflow(request: object): ReadableStreamDefaultReader<Uint8
  * connection while the request body is still in flight, which behind `wrangler dev`'s proxy
  * loses the proxy's next request (workerd's HTTP client reuses the dead connection).
  */
-export async function lingerOverflow(res: Response, rest: ReadableStreamDefaultReader<Uint8Array>, { maxMs, maxBytes }: { maxMs: number; maxBytes: number }): Promise<Response> {
+export async function lingerOverflow(
+  res: Response,
+  rest: ReadableStreamDefaultReader<Uint8Array>,
+  { maxMs, maxBytes }: { maxMs: number; maxBytes: number },
+): Promise<Response> {
   const bytes = new Uint8Array(await res.arrayBuffer());
   const { readable, writable } = new FixedLengthStream(bytes.byteLength);
   const writer = writable.getWriter();
@@ -59,7 +63,7 @@ export async function lingerOverflow(res: Response, rest: ReadableStreamDefaultR
   const timer = setTimeout(expire, maxMs);
   void (async () => {
     try {
-      for (let left = maxBytes; left >= 0; ) {
+      for (let left = maxBytes; left >= 0;) {
         const chunk = await Promise.race([rest.read(), timeout]);
         if (chunk.done) break;
         left -= chunk.value.byteLength;
@@ -76,7 +80,9 @@ export async function lingerOverflow(res: Response, rest: ReadableStreamDefaultR
 
 /** The body stopped before it was complete: the client closed the connection short of its `Content-Length`. */
 function incomplete(): ZaharaError {
-  return new ZaharaError("INVALID_REQUEST", { message: "Request body ended before it was complete (fewer bytes arrived than its Content-Length declared)" });
+  return new ZaharaError("INVALID_REQUEST", {
+    message: "Request body ended before it was complete (fewer bytes arrived than its Content-Length declared)",
+  });
 }
 
 /**

@@ -65,7 +65,9 @@ export function requestContext({ service, secrets = () => [] }: RequestContextOp
       duration_ms: elapsedMs(startedAt),
       ...c.get("logFields"),
       // Background calls still running are counted when they start, so the line is complete.
-      ...(doCalls.awaited + doCalls.background > 0 ? { do_calls: doCalls.awaited, do_calls_background: doCalls.background } : {}),
+      ...(doCalls.awaited + doCalls.background > 0
+        ? { do_calls: doCalls.awaited, do_calls_background: doCalls.background }
+        : {}),
     });
   });
 }

@@ -30,7 +30,12 @@ export function wantsEventStream(accept: string | null | undefined): boolean {
   let best: { type: string; q: number } | undefined;
   for (const part of accept.split(",")) {
     const [type = "", ...params] = part.trim().toLowerCase().split(";");
-    const q = Number(params.map((p) => p.trim()).find((p) => p.startsWith("q="))?.slice(2) ?? "1");
+    const q = Number(
+      params
+        .map((p) => p.trim())
+        .find((p) => p.startsWith("q="))
+        ?.slice(2) ?? "1",
+    );
     if (type !== "text/event-stream" && type !== "application/json") continue;
     if (!best || q > best.q) best = { type, q: Number.isFinite(q) ? q : 0 };
   }
@@ -89,7 +94,11 @@ export class SseParser {
         this.event = "";
         return undefined;
       }
-      const done: SseEvent = { event: this.event || "message", data: this.data.join("\n"), ...(this.id !== undefined ? { id: this.id } : {}) };
+      const done: SseEvent = {
+        event: this.event || "message",
+        data: this.data.join("\n"),
+        ...(this.id !== undefined ? { id: this.id } : {}),
+      };
       this.event = "";
       this.data = [];
       return done;

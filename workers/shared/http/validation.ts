@@ -62,7 +62,11 @@ export interface ParseBodyOptions {
  * past `maxBytes`, 400 if malformed) and validates it with `schema`; 400
  * `INVALID_REQUEST` naming each bad field otherwise.
  */
-export async function parseJsonBody<T>(request: Request, schema: BodySchema<T>, { maxBytes, optional = false }: ParseBodyOptions): Promise<T> {
+export async function parseJsonBody<T>(
+  request: Request,
+  schema: BodySchema<T>,
+  { maxBytes, optional = false }: ParseBodyOptions,
+): Promise<T> {
   const empty = optional && (request.body === null || request.headers.get("Content-Length") === "0");
   const parsed = schema.safeParse(empty ? {} : await readJsonBody(request, maxBytes));
   if (!parsed.success) throw validationError(parsed.error, { message: "Invalid request body" });

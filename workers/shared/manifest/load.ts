@@ -28,7 +28,12 @@ function issue(path: string, message: string, position: SourcePosition | undefin
   return position === undefined ? { path, message } : { path, message, line: position.line, column: position.column };
 }
 
-function makeIssue(source: ParsedSource, path: readonly PropertyKey[], message: string, locateAt = path): ManifestIssue {
+function makeIssue(
+  source: ParsedSource,
+  path: readonly PropertyKey[],
+  message: string,
+  locateAt = path,
+): ManifestIssue {
   return issue(formatIssuePath(path), message, positionOf(source, locateAt));
 }
 

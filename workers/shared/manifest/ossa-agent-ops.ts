@@ -8,13 +8,21 @@ import { z } from "zod";
 import { JsonObjectSchema, LogLevelSchema } from "./ossa-common";
 
 /** Autonomy levels (snake_case: `semi-autonomous` is rejected). */
-export const AutonomyLevelSchema = z.enum(["supervised", "assisted", "semi_autonomous", "autonomous", "fully_autonomous"]);
+export const AutonomyLevelSchema = z.enum([
+  "supervised",
+  "assisted",
+  "semi_autonomous",
+  "autonomous",
+  "fully_autonomous",
+]);
 
 /** `Autonomy`: how much the agent may do without a human. */
 export const AutonomySchema = z.looseObject({
   level: AutonomyLevelSchema.optional(),
   approval_required: z
-    .union([z.boolean(), z.array(z.string())], { error: "Invalid approval_required: expected a boolean or a list of strings" })
+    .union([z.boolean(), z.array(z.string())], {
+      error: "Invalid approval_required: expected a boolean or a list of strings",
+    })
     .optional(),
   allowed_actions: z.array(z.string()).optional(),
   blocked_actions: z.array(z.string()).optional(),
@@ -51,10 +59,18 @@ export const StateSchema = z.looseObject({
       type: z.enum(["memory", "vector-db", "kv", "rdbms", "custom"]).optional(),
       retention: z.string().optional(),
       config: z
-        .looseObject({ provider: z.string().optional(), prefix: z.string().optional(), endpoint: z.string().optional() })
+        .looseObject({
+          provider: z.string().optional(),
+          prefix: z.string().optional(),
+          endpoint: z.string().optional(),
+        })
         .optional(),
       encryption: z
-        .looseObject({ enabled: z.boolean().optional(), algorithm: z.string().optional(), keyRef: z.string().optional() })
+        .looseObject({
+          enabled: z.boolean().optional(),
+          algorithm: z.string().optional(),
+          keyRef: z.string().optional(),
+        })
         .optional(),
     })
     .optional(),
@@ -121,7 +137,11 @@ export const SafetySchema = z.looseObject({
     })
     .optional(),
   pii_detection: z
-    .looseObject({ enabled: z.boolean().optional(), types: z.array(z.string()).optional(), action: filterAction.optional() })
+    .looseObject({
+      enabled: z.boolean().optional(),
+      types: z.array(z.string()).optional(),
+      action: filterAction.optional(),
+    })
     .optional(),
   rate_limiting: z
     .looseObject({

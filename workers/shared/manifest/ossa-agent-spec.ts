@@ -8,7 +8,13 @@ import { JSONSchemaDefinitionSchema, JsonObjectSchema, uniqueArray } from "./oss
 import { AgentIdentitySchema } from "./ossa-identity";
 import { LLMConfigSchema } from "./ossa-llm";
 import { MessagingExtensionSchema } from "./ossa-messaging";
-import { AgentObservabilitySchema, AutonomySchema, ConstraintsSchema, SafetySchema, StateSchema } from "./ossa-agent-ops";
+import {
+  AgentObservabilitySchema,
+  AutonomySchema,
+  ConstraintsSchema,
+  SafetySchema,
+  StateSchema,
+} from "./ossa-agent-ops";
 
 /** Tool types the OSSA schema knows. */
 export const TOOL_TYPES = [
@@ -57,7 +63,9 @@ export const ToolSchema = z.looseObject({
 
 /** `FunctionDefinition` (strict): an OpenAI-style function; `name`, `description`, `parameters` are required. */
 export const FunctionDefinitionSchema = z.strictObject({
-  name: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, { error: "Invalid function name: expected ^[a-zA-Z_][a-zA-Z0-9_]*$" }),
+  name: z
+    .string()
+    .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, { error: "Invalid function name: expected ^[a-zA-Z_][a-zA-Z0-9_]*$" }),
   description: z.string(),
   parameters: JSONSchemaDefinitionSchema,
   returns: JSONSchemaDefinitionSchema.optional(),

@@ -26,7 +26,9 @@ export const ServiceAccountSchema = z.looseObject({
 export const TokenSourceSchema = z.looseObject({
   env_var: z.string().regex(ENV_VAR_PATTERN, { error: "Invalid env_var: expected UPPER_SNAKE_CASE" }).optional(),
   file_path: z.string().optional(),
-  vault: z.looseObject({ path: z.string().optional(), key: z.string().optional(), role: z.string().optional() }).optional(),
+  vault: z
+    .looseObject({ path: z.string().optional(), key: z.string().optional(), role: z.string().optional() })
+    .optional(),
   kubernetes_secret: z
     .looseObject({ name: z.string().optional(), namespace: z.string().optional(), key: z.string().optional() })
     .optional(),

@@ -21,8 +21,7 @@ export const LLM_PROVIDERS = [
   "custom",
 ] as const;
 
-const PROVIDER_MESSAGE =
-  `Invalid provider: expected one of ${LLM_PROVIDERS.join("|")} or an env reference like \${LLM_PROVIDER:-openai}`;
+const PROVIDER_MESSAGE = `Invalid provider: expected one of ${LLM_PROVIDERS.join("|")} or an env reference like \${LLM_PROVIDER:-openai}`;
 const PROFILE_MESSAGE =
   "Invalid profile: expected one of fast|balanced|deep|safe or an env reference like ${LLM_PROFILE:-balanced}";
 

@@ -9,7 +9,14 @@ const channelName = z.string().regex(CHANNEL_PATTERN, {
   error: "Invalid channel: expected dot-separated snake_case segments such as security.alerts",
 });
 
-const DELIVERY = ["at-least-once", "at-most-once", "exactly-once", "at_least_once", "at_most_once", "exactly_once"] as const;
+const DELIVERY = [
+  "at-least-once",
+  "at-most-once",
+  "exactly-once",
+  "at_least_once",
+  "at_most_once",
+  "exactly_once",
+] as const;
 
 /** `PublishedChannel` (strict): a channel the agent publishes to; `schema` is required. */
 export const PublishedChannelSchema = z.strictObject({
@@ -39,7 +46,9 @@ export const SubscriptionSchema = z.strictObject({
 
 /** `Command`: a request/response operation; `name` must be snake_case. */
 export const CommandSchema = z.looseObject({
-  name: z.string().regex(SNAKE_ID_PATTERN, { error: "Invalid command name: expected snake_case matching ^[a-z][a-z0-9_]*$" }),
+  name: z
+    .string()
+    .regex(SNAKE_ID_PATTERN, { error: "Invalid command name: expected snake_case matching ^[a-z][a-z0-9_]*$" }),
   description: z.string().optional(),
   inputSchema: JsonObjectSchema.optional(),
   input_schema: JsonObjectSchema.optional(),

@@ -77,7 +77,9 @@ export const TaskSpecSchema = z.strictObject({
         })
         .optional(),
       metrics: z.looseObject({ enabled: z.boolean().optional(), custom_labels: StringMapSchema.optional() }).optional(),
-      tracing: z.looseObject({ enabled: z.boolean().optional(), sample_rate: z.number().min(0).max(1).optional() }).optional(),
+      tracing: z
+        .looseObject({ enabled: z.boolean().optional(), sample_rate: z.number().min(0).max(1).optional() })
+        .optional(),
     })
     .optional(),
 });

@@ -18,7 +18,8 @@ import { WorkflowSpecSchema } from "./ossa-workflow-spec";
 import { ZaharaExtensionSchema } from "./zahara";
 
 /** `apiVersion` pattern: ossa/v0.3.N (with suffixes), ossa/v0.2.2-9, ossa/v1. */
-export const API_VERSION_PATTERN = /^ossa\/v(0\.3\.[0-9]+(-[a-zA-Z0-9]+)?|0\.2\.[2-9](-dev)?|1)(\.[0-9]+)?(-[a-zA-Z0-9]+)?$/;
+export const API_VERSION_PATTERN =
+  /^ossa\/v(0\.3\.[0-9]+(-[a-zA-Z0-9]+)?|0\.2\.[2-9](-dev)?|1)(\.[0-9]+)?(-[a-zA-Z0-9]+)?$/;
 
 /** `apiVersion`, e.g. `ossa/v0.3.1`. */
 export const ApiVersionSchema = z.string().regex(API_VERSION_PATTERN, {
@@ -78,7 +79,11 @@ export const OssaManifestSchema = z.discriminatedUnion("kind", [
  * The kind-independent part of a manifest, used when `kind` is missing or
  * unknown (the JSON Schema then still checks everything but `spec`).
  */
-export const OssaManifestEnvelopeSchema = z.looseObject({ ...envelope, kind: OssaKindSchema, spec: z.unknown().optional() });
+export const OssaManifestEnvelopeSchema = z.looseObject({
+  ...envelope,
+  kind: OssaKindSchema,
+  spec: z.unknown().optional(),
+});
 
 /** Any valid OSSA manifest. */
 export type OssaManifest = z.infer<typeof OssaManifestSchema>;
@@ -113,8 +118,7 @@ export const ossaErrorMap: z.core.$ZodErrorMap = (issue) => {
 
 /** Result of {@link validateOssaManifest}. */
 export type OssaValidationResult =
-  | { success: true; data: OssaManifest }
-  | { success: false; issues: z.core.$ZodIssue[] };
+  { success: true; data: OssaManifest } | { success: false; issues: z.core.$ZodIssue[] };
 
 /**
  * Validates parsed manifest data against {@link OssaManifestSchema}. When

@@ -76,7 +76,8 @@ export function yamlNestingDepth(text: string, limit = MAX_NESTING_DEPTH): numbe
     const [node, outer] = top;
     const depth = COLLECTION_TOKENS.has((node as { type?: string }).type ?? "") ? outer + 1 : outer;
     max = Math.max(max, depth);
-    for (const child of Object.values(node)) if (typeof child === "object" && child !== null) stack.push([child as object, depth]);
+    for (const child of Object.values(node))
+      if (typeof child === "object" && child !== null) stack.push([child as object, depth]);
   }
   return max;
 }
@@ -95,7 +96,10 @@ export function yamlNestingDepth(text: string, limit = MAX_NESTING_DEPTH): numbe
  */
 export function parseYamlSource(text: string, fileName: string): ParseSourceResult {
   if (yamlNestingDepth(text) > MAX_NESTING_DEPTH) {
-    return { ok: false, problems: [{ message: `Mappings and lists nested more than ${MAX_NESTING_DEPTH} levels deep; not read` }] };
+    return {
+      ok: false,
+      problems: [{ message: `Mappings and lists nested more than ${MAX_NESTING_DEPTH} levels deep; not read` }],
+    };
   }
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, {

@@ -34,7 +34,10 @@ export const ZaharaBreakerSchema = z.strictObject({
       window: z.int().min(2).max(1000),
       minimum_calls: z.int().min(1).max(1000),
     })
-    .refine((r) => r.minimum_calls <= r.window, { error: "minimum_calls must not exceed window", path: ["minimum_calls"] })
+    .refine((r) => r.minimum_calls <= r.window, {
+      error: "minimum_calls must not exceed window",
+      path: ["minimum_calls"],
+    })
     .optional(),
   open_ms: z.int().min(100).max(86_400_000).optional(),
   half_open_probes: z.int().min(1).max(100).optional(),

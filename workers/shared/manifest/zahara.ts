@@ -42,13 +42,15 @@ export const ZaharaChaosSchema = z.strictObject({
 
 /** `extensions.zahara` (strict): how the gateway reaches and presents the agent. */
 export const ZaharaExtensionSchema = z.strictObject({
-  binding: z
-    .string()
-    .regex(/^[A-Z][A-Z0-9_]*$/, { error: "Invalid binding: expected an UPPER_SNAKE service-binding name like AGENT_DEMO" }),
+  binding: z.string().regex(/^[A-Z][A-Z0-9_]*$/, {
+    error: "Invalid binding: expected an UPPER_SNAKE service-binding name like AGENT_DEMO",
+  }),
   service: z
     .string()
     .max(63)
-    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: "Invalid service: expected a DNS-1123 Worker name like zahara-agent-demo" }),
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, {
+      error: "Invalid service: expected a DNS-1123 Worker name like zahara-agent-demo",
+    }),
   dev_port: z.int().min(1024).max(65535).optional(),
   branding: ZaharaBrandingSchema.optional(),
   chaos: ZaharaChaosSchema.optional(),
@@ -126,11 +128,18 @@ function checkCapabilities(manifest: OssaAgentManifest): ZaharaIssue[] {
     if (tool.name === undefined) {
       issues.push({ path: [...at, "name"], message: "Required: a function tool needs a name" });
     } else if (!CAPABILITY_NAME_PATTERN.test(tool.name)) {
-      issues.push({ path: [...at, "name"], message: `Invalid capability name "${tool.name}": expected ^[a-z][a-z0-9_]*$` });
+      issues.push({
+        path: [...at, "name"],
+        message: `Invalid capability name "${tool.name}": expected ^[a-z][a-z0-9_]*$`,
+      });
     } else {
       const first = firstIndexByName.get(tool.name);
       if (first === undefined) firstIndexByName.set(tool.name, index);
-      else issues.push({ path: [...at, "name"], message: `Duplicate capability name "${tool.name}" (also spec/tools/${first})` });
+      else
+        issues.push({
+          path: [...at, "name"],
+          message: `Duplicate capability name "${tool.name}" (also spec/tools/${first})`,
+        });
     }
     for (const key of ["input_schema", "output_schema"] as const) {
       if (tool[key] === undefined) continue;
@@ -152,7 +161,10 @@ function checkCapabilities(manifest: OssaAgentManifest): ZaharaIssue[] {
 export function checkZaharaAgent(manifest: OssaManifest): ZaharaIssue[] {
   const issues: ZaharaIssue[] = [];
   if (manifest.extensions?.zahara === undefined) {
-    issues.push({ path: ["extensions", "zahara"], message: "Required: a Zahara agent needs extensions.zahara (binding, service)" });
+    issues.push({
+      path: ["extensions", "zahara"],
+      message: "Required: a Zahara agent needs extensions.zahara (binding, service)",
+    });
   }
   if (manifest.kind !== "Agent") {
     issues.unshift({ path: ["kind"], message: `A Zahara agent must have kind "Agent", not "${manifest.kind}"` });
@@ -162,11 +174,17 @@ export function checkZaharaAgent(manifest: OssaManifest): ZaharaIssue[] {
   // OSSA allows any number; the gateway caps deadlines with it and sizes guard leases from it (a negative one expires them at once).
   const timeout = manifest.spec.constraints?.performance?.timeoutSeconds;
   if (timeout !== undefined && timeout < 0) {
-    issues.push({ path: ["spec", "constraints", "performance", "timeoutSeconds"], message: `Invalid timeoutSeconds ${timeout}: a Zahara agent's timeout must not be negative` });
+    issues.push({
+      path: ["spec", "constraints", "performance", "timeoutSeconds"],
+      message: `Invalid timeoutSeconds ${timeout}: a Zahara agent's timeout must not be negative`,
+    });
   }
   const template = manifest.spec.prompts?.system?.template;
   if (manifest.spec.role === undefined && (template === undefined || template.trim() === "")) {
-    issues.push({ path: ["spec", "role"], message: "Required: a Zahara agent needs spec.role or spec.prompts.system.template" });
+    issues.push({
+      path: ["spec", "role"],
+      message: "Required: a Zahara agent needs spec.role or spec.prompts.system.template",
+    });
   }
   return issues;
 }

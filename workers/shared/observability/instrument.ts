@@ -29,7 +29,10 @@ export const EXPORT_FAILURE_LOG_INTERVAL_MS = 10_000;
  * later ones at most every {@link EXPORT_FAILURE_LOG_INTERVAL_MS} with the
  * number suppressed meanwhile (a dead collector must not flood the logs).
  */
-export function exportFailureLog(log: (fields: { reason: string; suppressed: number }) => void, now: () => number = Date.now) {
+export function exportFailureLog(
+  log: (fields: { reason: string; suppressed: number }) => void,
+  now: () => number = Date.now,
+) {
   let last = -Infinity;
   let suppressed = 0;
   return function onExportFailure(reason: string): void {

@@ -61,7 +61,9 @@ export class SafeOtlpExporter implements SpanExporter {
       return { code: ExportResultCode.FAILED };
     } catch (error) {
       const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
-      this.options.onError?.(timedOut ? `collector did not answer within ${this.options.timeoutMs} ms` : "collector unreachable");
+      this.options.onError?.(
+        timedOut ? `collector did not answer within ${this.options.timeoutMs} ms` : "collector unreachable",
+      );
       return { code: ExportResultCode.FAILED };
     }
   }

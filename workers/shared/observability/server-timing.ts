@@ -102,7 +102,11 @@ export function parseServerTiming(header: string | null | undefined): TimingEntr
     }
     const dur = number(params.get("dur")) ?? 0;
     const start = number(params.get("start")) ?? cursor;
-    const desc = params.has("desc") ? unquote(params.get("desc") as string).replace(/[^\x20-\x7E]/g, "").slice(0, MAX_DESC) : "";
+    const desc = params.has("desc")
+      ? unquote(params.get("desc") as string)
+          .replace(/[^\x20-\x7E]/g, "")
+          .slice(0, MAX_DESC)
+      : "";
     out.push(desc ? { name, start, dur, desc } : { name, start, dur });
     cursor = start + dur;
   }

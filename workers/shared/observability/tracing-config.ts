@@ -82,7 +82,9 @@ export function resolveTracingConfig(env: TracingVars): TracingConfig {
   if (endpoint) {
     try {
       const url = new URL(endpoint);
-      tracesUrl = url.pathname.endsWith("/v1/traces") ? url.toString() : `${url.toString().replace(/\/$/, "")}/v1/traces`;
+      tracesUrl = url.pathname.endsWith("/v1/traces")
+        ? url.toString()
+        : `${url.toString().replace(/\/$/, "")}/v1/traces`;
     } catch {
       tracesUrl = undefined;
     }

@@ -30,7 +30,14 @@ const CALLER_PATH = /^\/(?:agents(?:\/.*)?|execute|health)$/;
 const SAFE_PATH = /^(?:\/[A-Za-z0-9_~:-][A-Za-z0-9._~:-]*)+$/;
 
 const REQUEST_HEADERS = ["Content-Type", "Accept", "X-Timeout-Ms", "CF-Connecting-IP"];
-const RESPONSE_HEADERS = ["Content-Type", "Retry-After", "RateLimit", "RateLimit-Policy", "Allow", "Idempotent-Replayed"];
+const RESPONSE_HEADERS = [
+  "Content-Type",
+  "Retry-After",
+  "RateLimit",
+  "RateLimit-Policy",
+  "Allow",
+  "Idempotent-Replayed",
+];
 /** The gateway's audit header for the person an admin client acts for. */
 export const ON_BEHALF_OF_HEADER = "X-Zahara-On-Behalf-Of";
 
@@ -78,7 +85,9 @@ export async function gatewayProxy(c: Context<DashboardHono>): Promise<Response>
   const path = url.pathname.slice(PROXY_PREFIX.length);
   const keyName = keyFor(path);
   if (!keyName) {
-    throw new ZaharaError("NOT_FOUND", { message: "The dashboard proxies only /v1/*, /metrics, /agents, /agents/*, /execute and /health" });
+    throw new ZaharaError("NOT_FOUND", {
+      message: "The dashboard proxies only /v1/*, /metrics, /agents, /agents/*, /execute and /health",
+    });
   }
   const key = c.env[keyName];
   if (!key) throw new Error(`${keyName} is not set: the dashboard cannot call the gateway's ${path}`);

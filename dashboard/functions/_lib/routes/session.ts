@@ -66,13 +66,16 @@ async function readAdminKey(c: Ctx): Promise<string> {
     body = await readJsonBody(c.req.raw, MAX_LOGIN_BODY_BYTES);
   } catch (err) {
     // The parser's message can quote the body, which holds a key: never echo it.
-    if (err instanceof ZaharaError && err.code === "INVALID_JSON") throw new ZaharaError("INVALID_JSON", { message: "Request body is not valid JSON" });
+    if (err instanceof ZaharaError && err.code === "INVALID_JSON")
+      throw new ZaharaError("INVALID_JSON", { message: "Request body is not valid JSON" });
     throw err;
   }
   const key = (body as { admin_key?: unknown } | null)?.admin_key;
   if (typeof key !== "string" || key.trim() === "" || key.length > MAX_KEY_CHARS) {
     throw new ZaharaError("INVALID_REQUEST", {
-      details: { fields: [{ field: "admin_key", message: `Required: the admin key, a string of 1-${MAX_KEY_CHARS} characters` }] },
+      details: {
+        fields: [{ field: "admin_key", message: `Required: the admin key, a string of 1-${MAX_KEY_CHARS} characters` }],
+      },
     });
   }
   return key.trim();

@@ -19,7 +19,12 @@ export const STATE_STYLE: Record<PlotBreakerState, { label: string; fill: string
 };
 
 function describe(runs: StateRun[]): string {
-  return runs.map((r) => `${STATE_STYLE[r.state].label.toLowerCase()} ${r.from === r.to ? `at ${r.from} s` : `${r.from}–${r.to} s`}`).join(", ");
+  return runs
+    .map(
+      (r) =>
+        `${STATE_STYLE[r.state].label.toLowerCase()} ${r.from === r.to ? `at ${r.from} s` : `${r.from}–${r.to} s`}`,
+    )
+    .join(", ");
 }
 
 /** Props of {@link BreakerBand}. */
@@ -41,9 +46,21 @@ export function BreakerBand({ breaker }: BreakerBandProps) {
   return (
     <figure class="builder-band">
       <figcaption>Breaker state</figcaption>
-      <svg viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img" aria-label={`Breaker state by second: ${text}`}>
+      <svg
+        viewBox={`0 0 ${W} ${H}`}
+        preserveAspectRatio="none"
+        role="img"
+        aria-label={`Breaker state by second: ${text}`}
+      >
         {runs.map((r) => (
-          <rect key={r.from} x={x(r.from - 0.5)} width={Math.max(0.5, x(r.to + 0.5) - x(r.from - 0.5))} y={0} height={H} fill={STATE_STYLE[r.state].fill}>
+          <rect
+            key={r.from}
+            x={x(r.from - 0.5)}
+            width={Math.max(0.5, x(r.to + 0.5) - x(r.from - 0.5))}
+            y={0}
+            height={H}
+            fill={STATE_STYLE[r.state].fill}
+          >
             <title>{`${STATE_STYLE[r.state].label}: ${r.from}–${r.to} s`}</title>
           </rect>
         ))}
@@ -51,7 +68,8 @@ export function BreakerBand({ breaker }: BreakerBandProps) {
       <ul class="chart__legend">
         {seen.map((s) => (
           <li key={s}>
-            <span class="chart__swatch" style={{ background: STATE_STYLE[s].fill }} aria-hidden="true" /> {STATE_STYLE[s].label}
+            <span class="chart__swatch" style={{ background: STATE_STYLE[s].fill }} aria-hidden="true" />{" "}
+            {STATE_STYLE[s].label}
           </li>
         ))}
       </ul>

@@ -66,7 +66,10 @@ export function BuilderApp() {
   const fileName = manifestFileName(form.values.name ?? "");
 
   useEffect(() => {
-    void manifestModule().then((m) => setProviders(m.LLM_PROVIDERS), () => undefined);
+    void manifestModule().then(
+      (m) => setProviders(m.LLM_PROVIDERS),
+      () => undefined,
+    );
   }, []);
 
   useEffect(() => {
@@ -78,23 +81,39 @@ export function BuilderApp() {
       validateYaml(yaml, fileName).then(
         (r) => {
           if (latest.current !== yaml) return;
-          setCheck(r.ok ? { status: "valid", yaml, manifest: r.manifest, issues: [] } : { status: "invalid", yaml, issues: r.issues });
+          setCheck(
+            r.ok
+              ? { status: "valid", yaml, manifest: r.manifest, issues: [] }
+              : { status: "invalid", yaml, issues: r.issues },
+          );
         },
-        (error: unknown) => latest.current === yaml && setCheck({ status: "failed", message: error instanceof Error ? error.message : String(error), issues: [] }),
+        (error: unknown) =>
+          latest.current === yaml &&
+          setCheck({ status: "failed", message: error instanceof Error ? error.message : String(error), issues: [] }),
       );
     }, VALIDATE_AFTER_MS);
     return () => clearTimeout(timer);
   }, [yaml, retry]);
 
-  const placed = useMemo(() => placeIssues(check.issues, form), [check.issues, form.capabilities.length, form.fallbacks.length]);
+  const placed = useMemo(
+    () => placeIssues(check.issues, form),
+    [check.issues, form.capabilities.length, form.fallbacks.length],
+  );
   const sectionProblems = (id: SectionId): number => {
     if (id === "capabilities") {
       const parts = ["name", "description", "input_schema", "output_schema"] as const;
-      const perCap = form.capabilities.reduce((n, c, i) => n + (placed.byField.get(capabilityKey(i))?.length ?? 0) + parts.reduce((m, p) => m + capabilityProblems(c, i, p, placed.byField).length, 0), 0);
+      const perCap = form.capabilities.reduce(
+        (n, c, i) =>
+          n +
+          (placed.byField.get(capabilityKey(i))?.length ?? 0) +
+          parts.reduce((m, p) => m + capabilityProblems(c, i, p, placed.byField).length, 0),
+        0,
+      );
       return perCap + (placed.byField.get(CAPABILITIES_KEY)?.length ?? 0);
     }
     let n = 0;
-    for (const [key, list] of placed.byField) if (!key.startsWith("cap.") && key !== CAPABILITIES_KEY && sectionOfKey(key) === id) n += list.length;
+    for (const [key, list] of placed.byField)
+      if (!key.startsWith("cap.") && key !== CAPABILITIES_KEY && sectionOfKey(key) === id) n += list.length;
     return n;
   };
 
@@ -120,7 +139,12 @@ export function BuilderApp() {
     }
     const read = formFromYaml(text);
     if (read.ok) replaceForm(read.form, `Loaded ${file.name}.`);
-    else setNotice({ text: `${file.name} is not YAML or JSON the Builder can read:`, error: true, problems: read.problems });
+    else
+      setNotice({
+        text: `${file.name} is not YAML or JSON the Builder can read:`,
+        error: true,
+        problems: read.problems,
+      });
   }
   const setValue = (id: string, value: string) => setForm((f) => ({ ...f, values: { ...f.values, [id]: value } }));
   const setCapabilities = (capabilities: CapabilityForm[]) => setForm((f) => ({ ...f, capabilities }));
@@ -128,7 +152,13 @@ export function BuilderApp() {
 
   const problems = check.issues.length;
   const status =
-    check.status === "checking" ? "Checking…" : check.status === "valid" ? "Valid: the gateway can deploy this manifest." : check.status === "invalid" ? `${problems} problem${problems === 1 ? "" : "s"} to fix.` : `Validation is unavailable: ${check.message}`;
+    check.status === "checking"
+      ? "Checking…"
+      : check.status === "valid"
+        ? "Valid: the gateway can deploy this manifest."
+        : check.status === "invalid"
+          ? `${problems} problem${problems === 1 ? "" : "s"} to fix.`
+          : `Validation is unavailable: ${check.message}`;
 
   return (
     <div class="builder">
@@ -150,9 +180,19 @@ export function BuilderApp() {
         </div>
         <label class="button button--quiet builder-upload">
           Upload YAML or JSON
-          <input type="file" accept=".yaml,.yml,.json,application/json,application/yaml,text/yaml" class="builder-sr-only" onChange={(e) => (void upload(e.currentTarget.files?.[0]), (e.currentTarget.value = ""))} />
+          <input
+            type="file"
+            accept=".yaml,.yml,.json,application/json,application/yaml,text/yaml"
+            class="builder-sr-only"
+            onChange={(e) => (void upload(e.currentTarget.files?.[0]), (e.currentTarget.value = ""))}
+          />
         </label>
-        <button type="button" class="button" disabled={yaml === undefined} onClick={() => yaml !== undefined && downloadText(yaml, fileName)}>
+        <button
+          type="button"
+          class="button"
+          disabled={yaml === undefined}
+          onClick={() => yaml !== undefined && downloadText(yaml, fileName)}
+        >
           Download {fileName}
         </button>
         <p role="status" class={`builder-status builder-status--${check.status}`}>
@@ -165,7 +205,10 @@ export function BuilderApp() {
         </p>
       </div>
       {notice ? (
-        <div class={notice.error ? "builder-notice builder-notice--error" : "builder-notice"} role={notice.error ? "alert" : "status"}>
+        <div
+          class={notice.error ? "builder-notice builder-notice--error" : "builder-notice"}
+          role={notice.error ? "alert" : "status"}
+        >
           <span>{notice.text}</span>
           {notice.problems ? (
             <ul>
@@ -178,11 +221,20 @@ export function BuilderApp() {
             </ul>
           ) : null}
           {notice.undo ? (
-            <button type="button" class="button button--quiet" onClick={() => (notice.undo && setForm(notice.undo), setNotice({ text: "Undone." }))}>
+            <button
+              type="button"
+              class="button button--quiet"
+              onClick={() => (notice.undo && setForm(notice.undo), setNotice({ text: "Undone." }))}
+            >
               Undo
             </button>
           ) : null}
-          <button type="button" class="button button--quiet" aria-label="Dismiss the message" onClick={() => setNotice(undefined)}>
+          <button
+            type="button"
+            class="button button--quiet"
+            aria-label="Dismiss the message"
+            onClick={() => setNotice(undefined)}
+          >
             Dismiss
           </button>
         </div>
@@ -197,11 +249,23 @@ export function BuilderApp() {
           {SECTIONS.map((s) => (
             <FormSection key={s.id} id={s.id} problems={sectionProblems(s.id)}>
               {s.id === "capabilities" ? (
-                <CapabilitiesEditor capabilities={form.capabilities} onChange={setCapabilities} issues={placed.byField} />
+                <CapabilitiesEditor
+                  capabilities={form.capabilities}
+                  onChange={setCapabilities}
+                  issues={placed.byField}
+                />
               ) : (
-                <ScalarFields section={s.id} values={form.values} onValue={setValue} issues={placed.byField} lists={{ provider: "builder-providers" }} />
+                <ScalarFields
+                  section={s.id}
+                  values={form.values}
+                  onValue={setValue}
+                  issues={placed.byField}
+                  lists={{ provider: "builder-providers" }}
+                />
               )}
-              {s.id === "resilience" ? <FallbacksEditor fallbacks={form.fallbacks} onChange={setFallbacks} issues={placed.byField} /> : null}
+              {s.id === "resilience" ? (
+                <FallbacksEditor fallbacks={form.fallbacks} onChange={setFallbacks} issues={placed.byField} />
+              ) : null}
             </FormSection>
           ))}
           <datalist id="builder-providers">
@@ -211,14 +275,25 @@ export function BuilderApp() {
           </datalist>
         </form>
         <div class="builder-side">
-          <YamlPanel yaml={yaml ?? ""} issues={check.issues} unplaced={placed.unplaced} onApply={(next) => replaceForm(next, "Applied the edited YAML.")} />
+          <YamlPanel
+            yaml={yaml ?? ""}
+            issues={check.issues}
+            unplaced={placed.unplaced}
+            onApply={(next) => replaceForm(next, "Applied the edited YAML.")}
+          />
         </div>
       </div>
       <SimulatorPanel
         manifest={check.status === "valid" ? check.manifest : undefined}
         manifestYaml={check.status === "valid" ? check.yaml : undefined}
         currentYaml={yaml}
-        unavailableReason={check.status === "checking" ? "" : check.status === "failed" ? "The manifest could not be checked, so it cannot be simulated." : "The simulator runs the validated manifest: fix the problems above first."}
+        unavailableReason={
+          check.status === "checking"
+            ? ""
+            : check.status === "failed"
+              ? "The manifest could not be checked, so it cannot be simulated."
+              : "The simulator runs the validated manifest: fix the problems above first."
+        }
       />
     </div>
   );

@@ -2,7 +2,10 @@
 
 /** The file name for an agent name: `<name>.ossa.yaml`, with characters files dislike replaced (`agent.ossa.yaml` when empty). */
 export function manifestFileName(name: string): string {
-  const safe = name.trim().replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^[-.]+|[-.]+$/g, "");
+  const safe = name
+    .trim()
+    .replace(/[^A-Za-z0-9._-]+/g, "-")
+    .replace(/^[-.]+|[-.]+$/g, "");
   return `${safe || "agent"}.ossa.yaml`;
 }
 

@@ -37,7 +37,9 @@ export function Field({ id, label, value, onInput, kind, hint, defaultText, prob
         <option value="">Not set{defaultText ? ` (default: ${defaultText === "true" ? "yes" : "no"})` : ""}</option>
         <option value="true">Yes</option>
         <option value="false">No</option>
-        {value !== "" && value !== "true" && value !== "false" ? <option value={value}>{value} (not a yes/no value)</option> : null}
+        {value !== "" && value !== "true" && value !== "false" ? (
+          <option value={value}>{value} (not a yes/no value)</option>
+        ) : null}
       </select>
     );
   } else if (kind === "multiline" || kind === "json") {

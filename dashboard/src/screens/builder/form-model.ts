@@ -58,7 +58,13 @@ const TO_STRING = { lineWidth: 0 } as const;
 
 /** A new capability's entry. */
 export function newCapability(): CapabilityForm {
-  return { name: "", description: "", inputSchema: '{\n  "type": "object"\n}', outputSchema: "", rest: { type: "function" } };
+  return {
+    name: "",
+    description: "",
+    inputSchema: '{\n  "type": "object"\n}',
+    outputSchema: "",
+    rest: { type: "function" },
+  };
 }
 
 /** The form text of a scalar manifest value. */
@@ -115,9 +121,16 @@ export function valueOfJsonText(text: string): unknown {
 }
 
 function capabilityOf(tool: unknown): CapabilityForm {
-  if (!isPlainObject(tool)) return { name: "", description: "", inputSchema: "", outputSchema: "", rest: {}, raw: tool };
+  if (!isPlainObject(tool))
+    return { name: "", description: "", inputSchema: "", outputSchema: "", rest: {}, raw: tool };
   const { name, description, input_schema, output_schema, ...rest } = tool;
-  return { name: textOfValue(name), description: textOfValue(description), inputSchema: jsonTextOf(input_schema), outputSchema: jsonTextOf(output_schema), rest };
+  return {
+    name: textOfValue(name),
+    description: textOfValue(description),
+    inputSchema: jsonTextOf(input_schema),
+    outputSchema: jsonTextOf(output_schema),
+    rest,
+  };
 }
 
 /** The tool entry of a capability (the form's keys after the kept ones, empty ones left out). */
@@ -133,12 +146,20 @@ export function toolOf(c: CapabilityForm): Record<string, unknown> {
 
 function problemsOf(doc: ReturnType<typeof parseDocument>): YamlProblem[] {
   // yaml's messages end with " at line L, column C:" and a source excerpt; the line and column are given separately.
-  return doc.errors.map((e) => ({ message: (e.message.split("\n")[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, ""), line: e.linePos?.[0].line, column: e.linePos?.[0].col }));
+  return doc.errors.map((e) => ({
+    message: (e.message.split("\n")[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, ""),
+    line: e.linePos?.[0].line,
+    column: e.linePos?.[0].col,
+  }));
 }
 
 /** Reads a form from YAML (or JSON) text. An empty text is an empty form over an empty document. */
 export function formFromYaml(text: string): FormFromYaml {
-  if (yamlNestingDepth(text) > MAX_NESTING_DEPTH) return { ok: false, problems: [{ message: `Mappings and lists nested more than ${MAX_NESTING_DEPTH} levels deep`, line: 1 }] };
+  if (yamlNestingDepth(text) > MAX_NESTING_DEPTH)
+    return {
+      ok: false,
+      problems: [{ message: `Mappings and lists nested more than ${MAX_NESTING_DEPTH} levels deep`, line: 1 }],
+    };
   const doc = parseDocument(text);
   if (doc.errors.length > 0) return { ok: false, problems: problemsOf(doc) };
   let root: unknown;
@@ -148,7 +169,11 @@ export function formFromYaml(text: string): FormFromYaml {
   } catch (error) {
     return { ok: false, problems: [{ message: error instanceof Error ? error.message : String(error) }] };
   }
-  if (root !== null && root !== undefined && !isPlainObject(root)) return { ok: false, problems: [{ message: "A manifest is a YAML mapping (key: value lines), not a list or a single value", line: 1 }] };
+  if (root !== null && root !== undefined && !isPlainObject(root))
+    return {
+      ok: false,
+      problems: [{ message: "A manifest is a YAML mapping (key: value lines), not a list or a single value", line: 1 }],
+    };
   const values: Record<string, string> = {};
   for (const f of FIELDS) values[f.id] = textOfValue(valueAt(doc, f.path));
   const tools = valueAt(doc, TOOLS_PATH);
@@ -191,8 +216,14 @@ function writeRank(path: DocPath): number {
 
 /** Every value the form writes, with where it goes (undefined: remove), in {@link WRITE_ORDER}. */
 export function formEntries(form: BuilderForm): { path: DocPath; value: unknown }[] {
-  const entries: { path: DocPath; value: unknown }[] = FIELDS.map((f: FieldDef) => ({ path: f.path, value: valueOfText(f.kind, form.values[f.id] ?? "") }));
-  entries.push({ path: TOOLS_PATH, value: form.capabilities.length > 0 ? form.capabilities.map((c) => ("raw" in c ? c.raw : toolOf(c))) : undefined });
+  const entries: { path: DocPath; value: unknown }[] = FIELDS.map((f: FieldDef) => ({
+    path: f.path,
+    value: valueOfText(f.kind, form.values[f.id] ?? ""),
+  }));
+  entries.push({
+    path: TOOLS_PATH,
+    value: form.capabilities.length > 0 ? form.capabilities.map((c) => ("raw" in c ? c.raw : toolOf(c))) : undefined,
+  });
   entries.push({ path: FALLBACKS_PATH, value: form.fallbacks.length > 0 ? form.fallbacks : undefined });
   return entries.sort((a, b) => writeRank(a.path) - writeRank(b.path));
 }
@@ -210,7 +241,8 @@ export function yamlFromForm(form: BuilderForm): string {
       if (pair.key === "") pair.key = new Scalar(""); // set by setIn as a bare string
     },
     Scalar(_, node) {
-      if (typeof node.value === "string" && /^[ \t\n]*$/.test(node.value) && node.type !== "QUOTE_SINGLE") node.type = "QUOTE_DOUBLE";
+      if (typeof node.value === "string" && /^[ \t\n]*$/.test(node.value) && node.type !== "QUOTE_SINGLE")
+        node.type = "QUOTE_DOUBLE";
     },
   });
   return doc.toString(TO_STRING);

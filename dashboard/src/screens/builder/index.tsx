@@ -24,7 +24,8 @@ export function BuilderScreen(_props: ScreenProps) {
     setLoaded({ status: "loading" });
     import("./builder-app").then(
       (m) => live && setLoaded({ status: "ready", App: m.BuilderApp }),
-      (error: unknown) => live && setLoaded({ status: "error", message: error instanceof Error ? error.message : String(error) }),
+      (error: unknown) =>
+        live && setLoaded({ status: "error", message: error instanceof Error ? error.message : String(error) }),
     );
     return () => {
       live = false;
@@ -32,7 +33,10 @@ export function BuilderScreen(_props: ScreenProps) {
   }, [attempt]);
   return (
     <>
-      <ScreenHeader title="Builder" description="Configure an agent manifest — capabilities, LLM, limits and resilience — check it, download it, and simulate how it behaves under faults." />
+      <ScreenHeader
+        title="Builder"
+        description="Configure an agent manifest — capabilities, LLM, limits and resilience — check it, download it, and simulate how it behaves under faults."
+      />
       {loaded.status === "loading" ? (
         <p class="muted" aria-busy="true">
           Loading the Builder…

@@ -51,7 +51,8 @@ export function fieldPaths(capabilities: number, fallbacks: number): Map<string,
   paths.set(tools, CAPABILITIES_KEY);
   for (let i = 0; i < capabilities; i++) {
     paths.set(`${tools}/${i}`, capabilityKey(i));
-    for (const part of ["name", "description", "input_schema", "output_schema"] as const) paths.set(`${tools}/${i}/${part}`, capabilityKey(i, part));
+    for (const part of ["name", "description", "input_schema", "output_schema"] as const)
+      paths.set(`${tools}/${i}/${part}`, capabilityKey(i, part));
   }
   const fb = FALLBACKS_PATH.join("/");
   paths.set(fb, fallbackKey());
@@ -79,7 +80,10 @@ export function issueText(issue: PlacedIssue): string {
 }
 
 /** Sorts `issues` to the fields of `form` that show them; the rest go to the list. */
-export function placeIssues(issues: readonly Issue[], form: Pick<BuilderForm, "capabilities" | "fallbacks">): PlacedIssues {
+export function placeIssues(
+  issues: readonly Issue[],
+  form: Pick<BuilderForm, "capabilities" | "fallbacks">,
+): PlacedIssues {
   const paths = fieldPaths(form.capabilities.length, form.fallbacks.length);
   const byField = new Map<string, PlacedIssue[]>();
   const unplaced: Issue[] = [];
@@ -111,6 +115,7 @@ export function jsonTextProblem(text: string): string | undefined {
   } catch (error) {
     return `Not valid JSON: ${error instanceof Error ? error.message : String(error)}`;
   }
-  if (typeof value === "boolean" || (typeof value === "object" && value !== null && !Array.isArray(value))) return undefined;
+  if (typeof value === "boolean" || (typeof value === "object" && value !== null && !Array.isArray(value)))
+    return undefined;
   return "A JSON Schema is an object (or true / false)";
 }

@@ -64,7 +64,9 @@ export interface Scenario {
 }
 
 /** Result of {@link parseScenario}: the scenario, or a message per bad input. */
-export type ParsedScenario = { ok: true; scenario: Scenario; requests: number } | { ok: false; errors: Partial<Record<keyof ScenarioText, string>> };
+export type ParsedScenario =
+  | { ok: true; scenario: Scenario; requests: number }
+  | { ok: false; errors: Partial<Record<keyof ScenarioText, string>> };
 
 function numberOf(text: string): number | undefined {
   const t = text.trim();
@@ -85,7 +87,11 @@ export function parseScenario(t: ScenarioText): ParsedScenario {
   };
   const int = Number.isInteger;
   const rps = read("rps", (n) => n > 0 && n <= MAX_SIM_REQUESTS, `A number above 0, at most ${MAX_SIM_REQUESTS}`);
-  const seconds = read("seconds", (n) => int(n) && n >= 1 && n <= MAX_SIM_SECONDS, `Whole seconds, 1 to ${MAX_SIM_SECONDS}`);
+  const seconds = read(
+    "seconds",
+    (n) => int(n) && n >= 1 && n <= MAX_SIM_SECONDS,
+    `Whole seconds, 1 to ${MAX_SIM_SECONDS}`,
+  );
   const keys = read("keys", (n) => int(n) && n >= 1 && n <= 10_000, "A whole number, 1 to 10 000");
   const errorRatePct = read("errorRatePct", (n) => n >= 0 && n <= 100, "A percentage, 0 to 100");
   const p50 = read("p50", (n) => n >= 0 && n <= 300_000, "Milliseconds, 0 to 300 000");
@@ -100,8 +106,13 @@ export function parseScenario(t: ScenarioText): ParsedScenario {
     const start = read("outageStart", (n) => n >= 0, "Seconds from the start, 0 or more");
     const end = read("outageEnd", (n) => n >= 0, "Seconds from the start, 0 or more");
     if (!Number.isNaN(start) && !Number.isNaN(end) && end <= start) errors.outageEnd = "After the start";
-    else if (!Number.isNaN(start) && !Number.isNaN(seconds) && start >= seconds) errors.outageStart = "Inside the run (before its last second)";
-    outage = { startSecond: start, endSecond: Number.isNaN(seconds) ? end : Math.min(end, seconds), mode: t.outageMode };
+    else if (!Number.isNaN(start) && !Number.isNaN(seconds) && start >= seconds)
+      errors.outageStart = "Inside the run (before its last second)";
+    outage = {
+      startSecond: start,
+      endSecond: Number.isNaN(seconds) ? end : Math.min(end, seconds),
+      mode: t.outageMode,
+    };
   }
   const requests = Math.floor(rps * seconds + 1e-9);
   if (!errors.rps && !errors.seconds && requests > MAX_SIM_REQUESTS) {
@@ -115,7 +126,11 @@ export function parseScenario(t: ScenarioText): ParsedScenario {
     requests,
     scenario: {
       traffic: { requestsPerSecond: rps, durationSeconds: seconds, keys },
-      faults: { errorRate: errorRatePct / 100, latencyMs: p50 === p95 ? p50 : { p50, p95 }, ...(outage ? { outage } : {}) },
+      faults: {
+        errorRate: errorRatePct / 100,
+        latencyMs: p50 === p95 ? p50 : { p50, p95 },
+        ...(outage ? { outage } : {}),
+      },
       seed,
       tokenBudget: t.tokenBudget,
     },

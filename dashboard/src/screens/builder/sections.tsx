@@ -101,7 +101,10 @@ export function FallbacksEditor({ fallbacks, onChange, issues }: FallbacksEditor
   return (
     <fieldset class="builder-group">
       <legend>Fallbacks</legend>
-      <p class="builder-hint">Agents (their metadata name) tried in order when this one's breaker is open or its retries are exhausted; at most {MAX_FALLBACKS}.</p>
+      <p class="builder-hint">
+        Agents (their metadata name) tried in order when this one's breaker is open or its retries are exhausted; at
+        most {MAX_FALLBACKS}.
+      </p>
       {listIssues.length > 0 ? (
         <ul class="builder-problems">
           {listIssues.map((x, n) => (
@@ -128,7 +131,12 @@ export function FallbacksEditor({ fallbacks, onChange, issues }: FallbacksEditor
                 aria-describedby={problems.length > 0 ? `builder-fallback-${i}-problems` : undefined}
                 onInput={(e) => onChange(fallbacks.map((f, j) => (j === i ? e.currentTarget.value : f)))}
               />
-              <button type="button" class="button button--quiet" aria-label={`Remove fallback ${name || i + 1}`} onClick={() => onChange(fallbacks.filter((_, j) => j !== i))}>
+              <button
+                type="button"
+                class="button button--quiet"
+                aria-label={`Remove fallback ${name || i + 1}`}
+                onClick={() => onChange(fallbacks.filter((_, j) => j !== i))}
+              >
                 Remove
               </button>
               {problems.length > 0 ? (
@@ -142,7 +150,12 @@ export function FallbacksEditor({ fallbacks, onChange, issues }: FallbacksEditor
           );
         })}
       </ol>
-      <button type="button" class="button button--quiet" disabled={fallbacks.length >= MAX_FALLBACKS} onClick={() => onChange([...fallbacks, ""])}>
+      <button
+        type="button"
+        class="button button--quiet"
+        disabled={fallbacks.length >= MAX_FALLBACKS}
+        onClick={() => onChange([...fallbacks, ""])}
+      >
         Add a fallback
       </button>
     </fieldset>

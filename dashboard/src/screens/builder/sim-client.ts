@@ -14,7 +14,10 @@ export function runInWorker(request: RunRequest, signal?: AbortSignal): Promise<
   return new Promise((resolve, reject) => {
     let worker: Worker;
     try {
-      worker = new Worker(new URL("./sim-runtime/worker.ts", import.meta.url), { type: "module", name: "zahara-simulator" });
+      worker = new Worker(new URL("./sim-runtime/worker.ts", import.meta.url), {
+        type: "module",
+        name: "zahara-simulator",
+      });
     } catch (error) {
       reject(new Error(`The simulator could not start: ${error instanceof Error ? error.message : String(error)}`));
       return;
@@ -26,7 +29,10 @@ export function runInWorker(request: RunRequest, signal?: AbortSignal): Promise<
       settle();
     };
     const onAbort = () => done(() => reject(new DOMException("The run was cancelled", "AbortError")));
-    const timer = setTimeout(() => done(() => reject(new Error(`The simulation took longer than ${RUN_TIMEOUT_MS / 1000} s and was stopped`))), RUN_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => done(() => reject(new Error(`The simulation took longer than ${RUN_TIMEOUT_MS / 1000} s and was stopped`))),
+      RUN_TIMEOUT_MS,
+    );
     signal?.addEventListener("abort", onAbort, { once: true });
     worker.onmessage = (event: MessageEvent<RunResponse>) => {
       const res = event.data;

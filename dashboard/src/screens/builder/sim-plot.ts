@@ -52,7 +52,12 @@ export interface ResultLike {
 /** The parts of a simulator `SimulationInput` the settings summary reads. */
 export interface InputLike {
   guard: {
-    breaker: { failureThreshold: number; openMs: number; halfOpenProbes: number; failureRate?: { threshold: number; size: number; minimumCalls: number } };
+    breaker: {
+      failureThreshold: number;
+      openMs: number;
+      halfOpenProbes: number;
+      failureRate?: { threshold: number; size: number; minimumCalls: number };
+    };
     retryBudget: { ratio: number; minPerWindow: number; windowMs: number };
     rateLimit?: { limit: number; periodMs: number; burst: number };
     keyRateLimit?: { limit: number; periodMs: number; burst: number };
@@ -93,7 +98,14 @@ export interface SimulationPlot {
 }
 
 /** Series colours (4.5:1 on white). */
-export const OUTCOME_COLORS = { ok: "#1a7f37", failed: "#b42318", rejected: "#8250df", timedOut: "#7d4e00", sent: "#57606a", attempts: "#0b57d0" } as const;
+export const OUTCOME_COLORS = {
+  ok: "#1a7f37",
+  failed: "#b42318",
+  rejected: "#8250df",
+  timedOut: "#7d4e00",
+  sent: "#57606a",
+  attempts: "#0b57d0",
+} as const;
 
 const sum = (record: Record<string, number>) => Object.values(record).reduce((a, b) => a + b, 0);
 const ranked = (record: Record<string, number>): [string, number][] =>
@@ -105,26 +117,49 @@ const ranked = (record: Record<string, number>): [string, number][] =>
 export function describeSettings(input: InputLike): [string, string][] {
   const { guard, retries } = input;
   const b = guard.breaker;
-  const rate = (r: { limit: number; periodMs: number; burst: number } | undefined) => (r ? `${r.limit} per ${r.periodMs / 1000} s, burst ${r.burst}` : "none");
+  const rate = (r: { limit: number; periodMs: number; burst: number } | undefined) =>
+    r ? `${r.limit} per ${r.periodMs / 1000} s, burst ${r.burst}` : "none";
   const out: [string, string][] = [
     ["Deadline per request", `${input.deadlineMs} ms`],
-    ["Breaker", `opens after ${b.failureThreshold} consecutive failures, for ${b.openMs} ms; ${b.halfOpenProbes} half-open probe${b.halfOpenProbes === 1 ? "" : "s"}`],
+    [
+      "Breaker",
+      `opens after ${b.failureThreshold} consecutive failures, for ${b.openMs} ms; ${b.halfOpenProbes} half-open probe${b.halfOpenProbes === 1 ? "" : "s"}`,
+    ],
   ];
-  if (b.failureRate) out.push(["Breaker failure rate", `${b.failureRate.threshold * 100}% of the last ${b.failureRate.size} calls (at least ${b.failureRate.minimumCalls})`]);
+  if (b.failureRate)
+    out.push([
+      "Breaker failure rate",
+      `${b.failureRate.threshold * 100}% of the last ${b.failureRate.size} calls (at least ${b.failureRate.minimumCalls})`,
+    ]);
   out.push(
-    ["Retries", `up to ${retries.maxRetries}, backoff ${retries.baseMs}–${retries.capMs} ms with jitter${retries.retryOn500 ? "" : ", not on 500"}`],
-    ["Retry budget", `${guard.retryBudget.ratio * 100}% of requests + ${guard.retryBudget.minPerWindow} per ${guard.retryBudget.windowMs / 1000} s`],
+    [
+      "Retries",
+      `up to ${retries.maxRetries}, backoff ${retries.baseMs}–${retries.capMs} ms with jitter${retries.retryOn500 ? "" : ", not on 500"}`,
+    ],
+    [
+      "Retry budget",
+      `${guard.retryBudget.ratio * 100}% of requests + ${guard.retryBudget.minPerWindow} per ${guard.retryBudget.windowMs / 1000} s`,
+    ],
     ["Agent rate limit", rate(guard.rateLimit)],
     ["Per-key rate limit", rate(guard.keyRateLimit)],
     ["Concurrency", guard.maxConcurrent === undefined ? "unlimited" : `${guard.maxConcurrent} at once`],
-    ["Tokens per day", guard.maxTokensPerDay === undefined ? "not counted" : `${guard.maxTokensPerDay.toLocaleString("en")} (${(input.tokenEstimate ?? 0).toLocaleString("en")} per call)`],
+    [
+      "Tokens per day",
+      guard.maxTokensPerDay === undefined
+        ? "not counted"
+        : `${guard.maxTokensPerDay.toLocaleString("en")} (${(input.tokenEstimate ?? 0).toLocaleString("en")} per call)`,
+    ],
   );
   return out;
 }
 
 /** The plot of a run (`settings` from {@link describeSettings} of its input). */
 export function toPlot(result: ResultLike, settings: [string, string][] = []): SimulationPlot {
-  const series = (name: string, color: string, pick: (b: BucketLike) => number): PlotSeries => ({ name, color, points: result.buckets.map((b) => ({ t: b.t, v: pick(b) })) });
+  const series = (name: string, color: string, pick: (b: BucketLike) => number): PlotSeries => ({
+    name,
+    color,
+    points: result.buckets.map((b) => ({ t: b.t, v: pick(b) })),
+  });
   const c = OUTCOME_COLORS;
   const t = result.totals;
   return {

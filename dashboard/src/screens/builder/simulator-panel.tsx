@@ -25,9 +25,18 @@ export interface SimulatorPanelProps {
   unavailableReason: string;
 }
 
-type RunState = { status: "idle" } | { status: "running" } | { status: "done"; plot: SimulationPlot; yaml: string | undefined; ms: number } | { status: "error"; message: string };
+type RunState =
+  | { status: "idle" }
+  | { status: "running" }
+  | { status: "done"; plot: SimulationPlot; yaml: string | undefined; ms: number }
+  | { status: "error"; message: string };
 
-const INPUTS: { key: Exclude<keyof ScenarioText, "outage" | "outageMode" | "tokenBudget">; label: string; unit?: string; group: "traffic" | "faults" | "outage" | "run" }[] = [
+const INPUTS: {
+  key: Exclude<keyof ScenarioText, "outage" | "outageMode" | "tokenBudget">;
+  label: string;
+  unit?: string;
+  group: "traffic" | "faults" | "outage" | "run";
+}[] = [
   { key: "rps", label: "Requests per second", group: "traffic" },
   { key: "seconds", label: "Length", unit: "s", group: "traffic" },
   { key: "keys", label: "API keys", group: "traffic" },
@@ -115,7 +124,9 @@ export function SimulatorPanel({ manifest, manifestYaml, currentYaml, unavailabl
     <section class="builder-panel" aria-labelledby="builder-sim-title">
       <h2 id="builder-sim-title">Resilience simulator</h2>
       <p class="muted">
-        What callers would get from this agent under a fault pattern, with the breaker, retry, budget and rate-limit settings above — computed with the gateway's own executor and the guard's own policies on a virtual clock (the gateway's default 10 s timeout; each request on one of the API keys in turn; no fallbacks).
+        What callers would get from this agent under a fault pattern, with the breaker, retry, budget and rate-limit
+        settings above — computed with the gateway's own executor and the guard's own policies on a virtual clock (the
+        gateway's default 10 s timeout; each request on one of the API keys in turn; no fallbacks).
       </p>
       <div class="builder-sim-inputs">
         <fieldset class="builder-group">
@@ -129,13 +140,23 @@ export function SimulatorPanel({ manifest, manifestYaml, currentYaml, unavailabl
         <fieldset class="builder-group">
           <legend>Outage window</legend>
           <label class="builder-check">
-            <input type="checkbox" checked={text.outage} onChange={(e) => setText({ ...text, outage: e.currentTarget.checked })} /> The agent is down for a while
+            <input
+              type="checkbox"
+              checked={text.outage}
+              onChange={(e) => setText({ ...text, outage: e.currentTarget.checked })}
+            />{" "}
+            The agent is down for a while
           </label>
           <div class="builder-grid builder-grid--narrow">
             {INPUTS.filter((i) => i.group === "outage").map(input)}
             <div class="builder-field">
               <label for="builder-sim-outageMode">During it, attempts</label>
-              <select id="builder-sim-outageMode" value={text.outageMode} disabled={!text.outage} onChange={(e) => setText({ ...text, outageMode: e.currentTarget.value === "hang" ? "hang" : "refuse" })}>
+              <select
+                id="builder-sim-outageMode"
+                value={text.outageMode}
+                disabled={!text.outage}
+                onChange={(e) => setText({ ...text, outageMode: e.currentTarget.value === "hang" ? "hang" : "refuse" })}
+              >
                 <option value="refuse">fail at once</option>
                 <option value="hang">hang until timed out</option>
               </select>
@@ -146,18 +167,32 @@ export function SimulatorPanel({ manifest, manifestYaml, currentYaml, unavailabl
           <legend>Run</legend>
           <div class="builder-grid builder-grid--narrow">{INPUTS.filter((i) => i.group === "run").map(input)}</div>
           <label class="builder-check">
-            <input type="checkbox" checked={text.tokenBudget} aria-describedby="builder-sim-tokens-hint" onChange={(e) => setText({ ...text, tokenBudget: e.currentTarget.checked })} /> Count the daily token budget
+            <input
+              type="checkbox"
+              checked={text.tokenBudget}
+              aria-describedby="builder-sim-tokens-hint"
+              onChange={(e) => setText({ ...text, tokenBudget: e.currentTarget.checked })}
+            />{" "}
+            Count the daily token budget
           </label>
           <p id="builder-sim-tokens-hint" class="builder-hint">
-            From a fresh day: each call reserves the token estimate against maxTokensPerDay (agent-demo's run out after about 200 calls).
+            From a fresh day: each call reserves the token estimate against maxTokensPerDay (agent-demo's run out after
+            about 200 calls).
           </p>
           <p class="builder-hint">
-            {parsed.ok ? `${parsed.requests.toLocaleString("en")} requests` : "—"} (at most {MAX_SIM_REQUESTS.toLocaleString("en")}). The same seed gives the same run.
+            {parsed.ok ? `${parsed.requests.toLocaleString("en")} requests` : "—"} (at most{" "}
+            {MAX_SIM_REQUESTS.toLocaleString("en")}). The same seed gives the same run.
           </p>
         </fieldset>
       </div>
       <div class="builder-actions">
-        <button type="button" class="button" disabled={!manifest || !parsed.ok || run.status === "running"} aria-describedby={!manifest && unavailableReason ? "builder-sim-unavailable" : undefined} onClick={() => void start()}>
+        <button
+          type="button"
+          class="button"
+          disabled={!manifest || !parsed.ok || run.status === "running"}
+          aria-describedby={!manifest && unavailableReason ? "builder-sim-unavailable" : undefined}
+          onClick={() => void start()}
+        >
           {run.status === "running" ? "Running…" : "Run the simulation"}
         </button>
         {run.status === "running" ? (
@@ -188,7 +223,11 @@ export function SimulatorPanel({ manifest, manifestYaml, currentYaml, unavailabl
           </p>
         ) : null}
       </div>
-      {plot ? <SimulationResults plot={plot} /> : run.status === "idle" ? <p class="muted">No run yet. Set a fault pattern and run it.</p> : null}
+      {plot ? (
+        <SimulationResults plot={plot} />
+      ) : run.status === "idle" ? (
+        <p class="muted">No run yet. Set a fault pattern and run it.</p>
+      ) : null}
     </section>
   );
 }
@@ -234,7 +273,11 @@ function SimulationResults({ plot }: { plot: SimulationPlot }) {
       </dl>
       <div class="builder-charts">
         <div>
-          <LineChart title={`What callers got, per second (0–${seconds - 1} s)`} series={plot.outcomes} format={(v) => v.toFixed(0)} />
+          <LineChart
+            title={`What callers got, per second (0–${seconds - 1} s)`}
+            series={plot.outcomes}
+            format={(v) => v.toFixed(0)}
+          />
           <BreakerBand breaker={plot.breaker} />
         </div>
         <LineChart title="Load on the agent, per second" series={plot.load} format={(v) => v.toFixed(0)} />
@@ -274,12 +317,15 @@ function SimulationResults({ plot }: { plot: SimulationPlot }) {
             <ol class="builder-list">
               {transitions.map((x, i) => (
                 <li key={i}>
-                  {(x.atMs / 1000).toFixed(1)} s: {STATE_STYLE[x.from].label} → {STATE_STYLE[x.to].label} <span class="muted">({x.cause})</span>
+                  {(x.atMs / 1000).toFixed(1)} s: {STATE_STYLE[x.from].label} → {STATE_STYLE[x.to].label}{" "}
+                  <span class="muted">({x.cause})</span>
                 </li>
               ))}
             </ol>
           )}
-          {t.transitions.length > transitions.length ? <p class="muted">and {t.transitions.length - transitions.length} more.</p> : null}
+          {t.transitions.length > transitions.length ? (
+            <p class="muted">and {t.transitions.length - transitions.length} more.</p>
+          ) : null}
         </div>
       </div>
       <details class="builder-settings">

@@ -119,14 +119,22 @@ export function YamlPanel({ yaml, issues, unplaced, onApply }: YamlPanelProps) {
           ) : null}
           {issues.length > unplaced.length ? (
             <p class="muted">
-              {issues.length - unplaced.length} problem{issues.length - unplaced.length === 1 ? " is" : "s are"} shown next to {issues.length - unplaced.length === 1 ? "its field" : "their fields"}; {issues.length - unplaced.length === 1 ? "its line is" : "their lines are"} marked below.
+              {issues.length - unplaced.length} problem{issues.length - unplaced.length === 1 ? " is" : "s are"} shown
+              next to {issues.length - unplaced.length === 1 ? "its field" : "their fields"};{" "}
+              {issues.length - unplaced.length === 1 ? "its line is" : "their lines are"} marked below.
             </p>
           ) : null}
           <ol class="builder-source" ref={listRef} aria-label="The manifest YAML, problem lines marked" tabIndex={0}>
             {lines.map((l, n) => {
               const messages = bad.get(n + 1);
               return (
-                <li key={n} value={n + 1} tabIndex={-1} class={messages ? "builder-source__bad" : undefined} title={messages?.join("\n")}>
+                <li
+                  key={n}
+                  value={n + 1}
+                  tabIndex={-1}
+                  class={messages ? "builder-source__bad" : undefined}
+                  title={messages?.join("\n")}
+                >
                   <code>{l || " "}</code>
                   {messages ? <span class="builder-sr-only"> (problem: {messages.join("; ")})</span> : null}
                 </li>

@@ -93,7 +93,13 @@ export function reconcile(doc: Document, path: DocPath, value: unknown): void {
     return;
   }
   // Same kind of scalar: change the value, keep the style (a `|` block stays a block).
-  if (isScalar(node) && node.tag === undefined && value !== null && typeof value !== "object" && typeof node.value === typeof value) {
+  if (
+    isScalar(node) &&
+    node.tag === undefined &&
+    value !== null &&
+    typeof value !== "object" &&
+    typeof node.value === typeof value
+  ) {
     node.value = value;
     return;
   }

@@ -8,7 +8,12 @@ import { useState } from "preact/hooks";
 import { type GuardView, type StatsWindow, api } from "../../api";
 import { AgentConnect } from "./agent-connect";
 
-const STATE_LABEL: Record<string, string> = { closed: "Closed", open: "Open", half_open: "Half-open", isolated: "Isolated (forced open)" };
+const STATE_LABEL: Record<string, string> = {
+  closed: "Closed",
+  open: "Open",
+  half_open: "Half-open",
+  isolated: "Isolated (forced open)",
+};
 
 const ms = (v: number | null) => (v === null ? "n/a" : `${Math.round(v)} ms`);
 const pct = (v: number | null) => (v === null ? "n/a" : `${(v * 100).toFixed(1)}%`);
@@ -32,9 +37,16 @@ export function AgentCard({ name, health, guard, window: w, onChanged, gatewayUr
   const state = guard?.breaker.state;
   async function change(action: "open" | "close") {
     setBusy(true);
-    const res = await api.gateway.post(`/v1/agents/${encodeURIComponent(name)}/breaker/${action}`, reason.trim() ? { reason: reason.trim() } : {});
+    const res = await api.gateway.post(
+      `/v1/agents/${encodeURIComponent(name)}/breaker/${action}`,
+      reason.trim() ? { reason: reason.trim() } : {},
+    );
     setBusy(false);
-    setMessage(res.ok ? { text: action === "open" ? "Breaker forced open." : "Breaker closed.", error: false } : { text: `${res.error.error} (${res.error.code})`, error: true });
+    setMessage(
+      res.ok
+        ? { text: action === "open" ? "Breaker forced open." : "Breaker closed.", error: false }
+        : { text: `${res.error.error} (${res.error.code})`, error: true },
+    );
     onChanged();
   }
   return (
@@ -43,14 +55,26 @@ export function AgentCard({ name, health, guard, window: w, onChanged, gatewayUr
         <h2 id={`agent-${name}`}>{name}</h2>
         <span class={`badge badge--${health === "ok" ? "ok" : "bad"}`}>{health ?? "unknown"}</span>
         <span class={`badge badge--${state ?? "unknown"}`} data-testid={`breaker-${name}`}>
-          {state ? STATE_LABEL[state] ?? state : "breaker unknown"}
+          {state ? (STATE_LABEL[state] ?? state) : "breaker unknown"}
         </span>
       </header>
       <dl class="facts">
-        <div><dt>Requests/s (1 min)</dt><dd>{w ? w.rate_per_s.toFixed(2) : "n/a"}</dd></div>
-        <div><dt>Error rate (1 min)</dt><dd>{w ? pct(w.error_rate) : "n/a"}</dd></div>
-        <div><dt>p50 / p95 / p99</dt><dd>{w ? `${ms(w.p50_ms)} / ${ms(w.p95_ms)} / ${ms(w.p99_ms)}` : "n/a"}</dd></div>
-        <div><dt>In flight</dt><dd>{guard ? guard.in_flight : "n/a"}</dd></div>
+        <div>
+          <dt>Requests/s (1 min)</dt>
+          <dd>{w ? w.rate_per_s.toFixed(2) : "n/a"}</dd>
+        </div>
+        <div>
+          <dt>Error rate (1 min)</dt>
+          <dd>{w ? pct(w.error_rate) : "n/a"}</dd>
+        </div>
+        <div>
+          <dt>p50 / p95 / p99</dt>
+          <dd>{w ? `${ms(w.p50_ms)} / ${ms(w.p95_ms)} / ${ms(w.p99_ms)}` : "n/a"}</dd>
+        </div>
+        <div>
+          <dt>In flight</dt>
+          <dd>{guard ? guard.in_flight : "n/a"}</dd>
+        </div>
         <div>
           <dt>Rate limit</dt>
           <dd>{guard?.rate_limit ? `${guard.rate_limit.remaining} of ${guard.rate_limit.limit}/min left` : "none"}</dd>
@@ -60,7 +84,12 @@ export function AgentCard({ name, health, guard, window: w, onChanged, gatewayUr
           <dd>
             {guard?.tokens ? (
               <>
-                <meter min={0} max={guard.tokens.used + guard.tokens.reserved + guard.tokens.remaining} value={guard.tokens.used + guard.tokens.reserved} aria-label="Token budget used" />{" "}
+                <meter
+                  min={0}
+                  max={guard.tokens.used + guard.tokens.reserved + guard.tokens.remaining}
+                  value={guard.tokens.used + guard.tokens.reserved}
+                  aria-label="Token budget used"
+                />{" "}
                 {guard.tokens.used.toLocaleString()} used, {guard.tokens.remaining.toLocaleString()} left
               </>
             ) : (
@@ -68,17 +97,36 @@ export function AgentCard({ name, health, guard, window: w, onChanged, gatewayUr
             )}
           </dd>
         </div>
-        <div><dt>Retry budget</dt><dd>{guard ? `${guard.retry_budget.available} retries available` : "n/a"}</dd></div>
+        <div>
+          <dt>Retry budget</dt>
+          <dd>{guard ? `${guard.retry_budget.available} retries available` : "n/a"}</dd>
+        </div>
       </dl>
       <div class="agent-card__actions">
         <label>
           Reason <span class="muted">(audit log)</span>
-          <input type="text" maxLength={200} value={reason} onInput={(e) => setReason(e.currentTarget.value)} placeholder="e.g. maintenance" />
+          <input
+            type="text"
+            maxLength={200}
+            value={reason}
+            onInput={(e) => setReason(e.currentTarget.value)}
+            placeholder="e.g. maintenance"
+          />
         </label>
-        <button type="button" class="button" disabled={busy || !guard || state === "isolated"} onClick={() => void change("open")}>
+        <button
+          type="button"
+          class="button"
+          disabled={busy || !guard || state === "isolated"}
+          onClick={() => void change("open")}
+        >
           Force open
         </button>
-        <button type="button" class="button button--quiet" disabled={busy || !guard || state === "closed"} onClick={() => void change("close")}>
+        <button
+          type="button"
+          class="button button--quiet"
+          disabled={busy || !guard || state === "closed"}
+          onClick={() => void change("close")}
+        >
           Close breaker
         </button>
         {message ? (
@@ -91,12 +139,16 @@ export function AgentCard({ name, health, guard, window: w, onChanged, gatewayUr
         <summary>Breaker history ({guard?.transitions.length ?? 0})</summary>
         {guard && guard.transitions.length > 0 ? (
           <ol class="history">
-            {[...guard.transitions].reverse().slice(0, 20).map((t) => (
-              <li key={`${t.at}-${t.to}`}>
-                <time dateTime={t.at}>{new Date(t.at).toLocaleTimeString()}</time> {STATE_LABEL[t.from] ?? t.from} → <strong>{STATE_LABEL[t.to] ?? t.to}</strong>
-                <span class="muted"> — {t.cause}</span>
-              </li>
-            ))}
+            {[...guard.transitions]
+              .reverse()
+              .slice(0, 20)
+              .map((t) => (
+                <li key={`${t.at}-${t.to}`}>
+                  <time dateTime={t.at}>{new Date(t.at).toLocaleTimeString()}</time> {STATE_LABEL[t.from] ?? t.from} →{" "}
+                  <strong>{STATE_LABEL[t.to] ?? t.to}</strong>
+                  <span class="muted"> — {t.cause}</span>
+                </li>
+              ))}
           </ol>
         ) : (
           <p class="muted">No transitions yet.</p>

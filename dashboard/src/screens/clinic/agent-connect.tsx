@@ -46,12 +46,29 @@ export function AgentConnect({ name, gatewayUrl }: AgentConnectProps) {
       <summary>Connect (MCP, A2A)</summary>
       {gatewayUrl ? null : <p class="muted">Set GATEWAY_PUBLIC_URL on the dashboard to show the real addresses.</p>}
       <dl class="facts">
-        <div><dt>MCP (this agent)</dt><dd><code>{urls.mcp}</code></dd></div>
-        <div><dt>MCP (every agent)</dt><dd><code>{urls.allMcp}</code></dd></div>
-        <div><dt>A2A agent card</dt><dd><code>{urls.card}</code></dd></div>
+        <div>
+          <dt>MCP (this agent)</dt>
+          <dd>
+            <code>{urls.mcp}</code>
+          </dd>
+        </div>
+        <div>
+          <dt>MCP (every agent)</dt>
+          <dd>
+            <code>{urls.allMcp}</code>
+          </dd>
+        </div>
+        <div>
+          <dt>A2A agent card</dt>
+          <dd>
+            <code>{urls.card}</code>
+          </dd>
+        </div>
       </dl>
       <p class="muted">An MCP client configuration (Cursor and others; calls need a key with this agent's scopes):</p>
-      <pre class="agent-connect__config" aria-label={`MCP client configuration for ${name}`}>{config}</pre>
+      <pre class="agent-connect__config" aria-label={`MCP client configuration for ${name}`}>
+        {config}
+      </pre>
       <div class="agent-card__actions">
         <button type="button" class="button button--quiet" onClick={() => void copy("Configuration copied", config)}>
           Copy configuration
@@ -59,7 +76,11 @@ export function AgentConnect({ name, gatewayUrl }: AgentConnectProps) {
         <button type="button" class="button button--quiet" onClick={() => void copy("MCP URL copied", urls.mcp)}>
           Copy MCP URL
         </button>
-        {copied ? <span role="status" class="muted">{copied}</span> : null}
+        {copied ? (
+          <span role="status" class="muted">
+            {copied}
+          </span>
+        ) : null}
       </div>
     </details>
   );

@@ -24,11 +24,15 @@ const COLORS = ["#0b57d0", "#b42318", "#1a7f37", "#8250df"];
 
 interface Sample {
   t: number;
-  agents: Record<string, { rate: number; error: number | null; p50: number | null; p95: number | null; p99: number | null }>;
+  agents: Record<
+    string,
+    { rate: number; error: number | null; p50: number | null; p95: number | null; p99: number | null }
+  >;
 }
 
 export function ClinicScreen({ session, params }: ScreenProps) {
-  if (params[0] === "request" && params[1]) return <RequestDetail requestId={params[1]} jaegerUiUrl={session.jaeger_ui_url} />;
+  if (params[0] === "request" && params[1])
+    return <RequestDetail requestId={params[1]} jaegerUiUrl={session.jaeger_ui_url} />;
   return <Overview gatewayUrl={session.gateway_url} />;
 }
 
@@ -38,7 +42,11 @@ function Overview({ gatewayUrl }: { gatewayUrl: string | null }) {
   const agents = Object.keys(stats.data?.agents ?? health.data?.agents ?? {}).sort();
   const guards = usePoll(
     async (signal) => {
-      const all = await Promise.all(agents.map((a) => api.gateway.get<{ guard: GuardView }>(`/v1/agents/${encodeURIComponent(a)}/guard`, { signal })));
+      const all = await Promise.all(
+        agents.map((a) =>
+          api.gateway.get<{ guard: GuardView }>(`/v1/agents/${encodeURIComponent(a)}/guard`, { signal }),
+        ),
+      );
       const out: Record<string, GuardView> = {};
       all.forEach((r, i) => r.ok && (out[agents[i] as string] = r.data.guard));
       return { ok: true as const, status: 200, data: out, requestId: null };
@@ -59,10 +67,17 @@ function Overview({ gatewayUrl }: { gatewayUrl: string | null }) {
   }, [stats.data]);
   const refresh = () => (stats.refresh(), guards.refresh(), health.refresh());
   const series = (pick: (v: Sample["agents"][string]) => number | null) =>
-    agents.map((a, i) => ({ name: a, color: COLORS[i % COLORS.length] as string, points: samples.map((s) => ({ t: s.t, v: s.agents[a] ? pick(s.agents[a]) : null })) }));
+    agents.map((a, i) => ({
+      name: a,
+      color: COLORS[i % COLORS.length] as string,
+      points: samples.map((s) => ({ t: s.t, v: s.agents[a] ? pick(s.agents[a]) : null })),
+    }));
   return (
     <>
-      <ScreenHeader title="Clinic" description="How the agents are doing: health, breakers, limits and budgets, rates and latency, long-running runs, and the request log." />
+      <ScreenHeader
+        title="Clinic"
+        description="How the agents are doing: health, breakers, limits and budgets, rates and latency, long-running runs, and the request log."
+      />
       {stats.error ? (
         <p class="error" role="alert">
           Statistics are unavailable: {stats.error.error} ({stats.error.code}).
@@ -70,26 +85,52 @@ function Overview({ gatewayUrl }: { gatewayUrl: string | null }) {
       ) : null}
       {stats.loading && !stats.data ? <p class="muted">Loading the agents…</p> : null}
       {stats.data && agents.length === 0 ? <p class="muted">This gateway fronts no agents.</p> : null}
-      {stats.data?.unavailable?.length ? <p class="notice">No statistics from: {stats.data.unavailable.join(", ")} (their guard did not answer).</p> : null}
+      {stats.data?.unavailable?.length ? (
+        <p class="notice">No statistics from: {stats.data.unavailable.join(", ")} (their guard did not answer).</p>
+      ) : null}
       <div class="agent-grid">
         {agents.map((a) => (
-          <AgentCard key={a} name={a} health={health.data?.agents[a]?.status} guard={guards.data?.[a]} window={stats.data?.agents[a]?.windows["1m"]} onChanged={refresh} gatewayUrl={gatewayUrl} />
+          <AgentCard
+            key={a}
+            name={a}
+            health={health.data?.agents[a]?.status}
+            guard={guards.data?.[a]}
+            window={stats.data?.agents[a]?.windows["1m"]}
+            onChanged={refresh}
+            gatewayUrl={gatewayUrl}
+          />
         ))}
       </div>
       {agents.length > 0 ? (
         <section class="panel" aria-labelledby="charts-title">
           <h2 id="charts-title">Last minute, sampled every {REFRESH_MS / 1000} s while this page is open</h2>
           <div class="chart-grid">
-            <LineChart title="Requests per second" series={series((v) => v.rate)} format={(v) => (v < 1 ? v.toFixed(2) : v.toFixed(1))} />
+            <LineChart
+              title="Requests per second"
+              series={series((v) => v.rate)}
+              format={(v) => (v < 1 ? v.toFixed(2) : v.toFixed(1))}
+            />
             <LineChart title="Error rate" series={series((v) => v.error)} format={(v) => `${(v * 100).toFixed(0)}%`} />
             {agents.map((a) => (
               <LineChart
                 key={a}
                 title={`${a} latency`}
                 series={[
-                  { name: "p50", color: COLORS[0] as string, points: samples.map((s) => ({ t: s.t, v: s.agents[a]?.p50 ?? null })) },
-                  { name: "p95", color: COLORS[2] as string, points: samples.map((s) => ({ t: s.t, v: s.agents[a]?.p95 ?? null })) },
-                  { name: "p99", color: COLORS[1] as string, points: samples.map((s) => ({ t: s.t, v: s.agents[a]?.p99 ?? null })) },
+                  {
+                    name: "p50",
+                    color: COLORS[0] as string,
+                    points: samples.map((s) => ({ t: s.t, v: s.agents[a]?.p50 ?? null })),
+                  },
+                  {
+                    name: "p95",
+                    color: COLORS[2] as string,
+                    points: samples.map((s) => ({ t: s.t, v: s.agents[a]?.p95 ?? null })),
+                  },
+                  {
+                    name: "p99",
+                    color: COLORS[1] as string,
+                    points: samples.map((s) => ({ t: s.t, v: s.agents[a]?.p99 ?? null })),
+                  },
                 ]}
                 format={(v) => `${Math.round(v)} ms`}
               />

@@ -30,7 +30,15 @@ export function LineChart({ title, series, format, height = 160 }: LineChartProp
   const all = series.flatMap((s) => s.points);
   const ts = all.map((p) => p.t);
   const vs = all.flatMap((p) => (p.v === null ? [] : [p.v]));
-  const latest = series.map((s) => `${s.name} ${(() => { const v = [...s.points].reverse().find((p) => p.v !== null)?.v; return v === undefined || v === null ? "n/a" : format(v); })()}`).join(", ");
+  const latest = series
+    .map(
+      (s) =>
+        `${s.name} ${(() => {
+          const v = [...s.points].reverse().find((p) => p.v !== null)?.v;
+          return v === undefined || v === null ? "n/a" : format(v);
+        })()}`,
+    )
+    .join(", ");
   if (ts.length < 2 || vs.length === 0) {
     return (
       <figure class="chart">
@@ -50,7 +58,9 @@ export function LineChart({ title, series, format, height = 160 }: LineChartProp
       const pen = i > 0 && s.points[i - 1]?.v !== null;
       const lone = !pen && (i === s.points.length - 1 || s.points[i + 1]?.v === null);
       // A sample with no neighbour is drawn as a short dash, so it is visible.
-      d += lone ? `M${(x(p.t) - 3).toFixed(1)},${y(p.v).toFixed(1)}h6` : `${pen ? "L" : "M"}${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`;
+      d += lone
+        ? `M${(x(p.t) - 3).toFixed(1)},${y(p.v).toFixed(1)}h6`
+        : `${pen ? "L" : "M"}${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`;
     });
     return d;
   };
@@ -62,19 +72,42 @@ export function LineChart({ title, series, format, height = 160 }: LineChartProp
       <div class="chart__plot">
         <div class="chart__axis" aria-hidden="true">
           {/* Invisible: gives the axis the width of its longest label. */}
-          <span class="chart__sizer">{[1, 0.5, 0].map((f) => format(vMax * f)).reduce((a, b) => (b.length > a.length ? b : a))}</span>
+          <span class="chart__sizer">
+            {[1, 0.5, 0].map((f) => format(vMax * f)).reduce((a, b) => (b.length > a.length ? b : a))}
+          </span>
           {[1, 0.5, 0].map((f) => (
             <span key={f} class="chart__label" style={{ top: `${(y(vMax * f) / height) * 100}%` }}>
               {format(vMax * f)}
             </span>
           ))}
         </div>
-        <svg viewBox={`0 0 ${W} ${height}`} role="img" aria-label={`${title}. Latest: ${latest}`} preserveAspectRatio="none">
+        <svg
+          viewBox={`0 0 ${W} ${height}`}
+          role="img"
+          aria-label={`${title}. Latest: ${latest}`}
+          preserveAspectRatio="none"
+        >
           {[0, 0.5, 1].map((f) => (
-            <line key={f} x1={PAD.left} x2={W - PAD.right} y1={y(vMax * f)} y2={y(vMax * f)} class="chart__grid" vector-effect="non-scaling-stroke" />
+            <line
+              key={f}
+              x1={PAD.left}
+              x2={W - PAD.right}
+              y1={y(vMax * f)}
+              y2={y(vMax * f)}
+              class="chart__grid"
+              vector-effect="non-scaling-stroke"
+            />
           ))}
           {series.map((s) => (
-            <path key={s.name} d={path(s)} fill="none" stroke={s.color} stroke-width="2" stroke-linecap="round" vector-effect="non-scaling-stroke" />
+            <path
+              key={s.name}
+              d={path(s)}
+              fill="none"
+              stroke={s.color}
+              stroke-width="2"
+              stroke-linecap="round"
+              vector-effect="non-scaling-stroke"
+            />
           ))}
         </svg>
       </div>

@@ -26,7 +26,11 @@ export interface RequestDetailProps {
 
 /** The detail view. */
 export function RequestDetail({ requestId, jaegerUiUrl, embedded = false }: RequestDetailProps) {
-  const res = usePoll((signal) => api.gateway.get<RequestsById>(`/v1/requests/${encodeURIComponent(requestId)}`, { signal }), 0, [requestId]);
+  const res = usePoll(
+    (signal) => api.gateway.get<RequestsById>(`/v1/requests/${encodeURIComponent(requestId)}`, { signal }),
+    0,
+    [requestId],
+  );
   const rows = res.data?.requests ?? [];
   return (
     <section class="panel" aria-labelledby="request-title">
@@ -37,16 +41,22 @@ export function RequestDetail({ requestId, jaegerUiUrl, embedded = false }: Requ
           <p>
             <a href={href("clinic")}>← Back to the Clinic</a>
           </p>
-          <h1 id="request-title" class="request-title">Request {requestId}</h1>
+          <h1 id="request-title" class="request-title">
+            Request {requestId}
+          </h1>
         </>
       )}
       {res.loading ? <p class="muted">Loading…</p> : null}
       {res.error ? (
         <p class="error" role="alert">
-          {res.error.code === "REQUEST_NOT_FOUND" ? "This request is not in the log (not written yet, unknown, or past retention)." : `${res.error.error} (${res.error.code})`}
+          {res.error.code === "REQUEST_NOT_FOUND"
+            ? "This request is not in the log (not written yet, unknown, or past retention)."
+            : `${res.error.error} (${res.error.code})`}
         </p>
       ) : null}
-      {rows.length > 1 ? <p class="muted">{rows.length} requests carried this id (newest first); each shows its caller.</p> : null}
+      {rows.length > 1 ? (
+        <p class="muted">{rows.length} requests carried this id (newest first); each shows its caller.</p>
+      ) : null}
       {rows.map((r) => (
         <Waterfall key={r.log_id} data={r} jaegerUiUrl={jaegerUiUrl} />
       ))}
@@ -60,25 +70,72 @@ function Waterfall({ data: r, jaegerUiUrl }: { data: RequestDetailData; jaegerUi
   return (
     <>
       <dl class="facts">
-        <div><dt>Status</dt><dd>{r.status}{r.code ? ` ${r.code}` : ""}</dd></div>
-        <div><dt>Agent</dt><dd>{r.agent ?? "—"}{r.served_by && r.served_by !== r.agent ? ` (served by ${r.served_by})` : ""}</dd></div>
-        <div><dt>Task</dt><dd>{r.task ?? "—"}</dd></div>
-        <div><dt>Caller</dt><dd>{r.key_id ?? "—"}</dd></div>
-        <div><dt>When</dt><dd><time dateTime={r.time}>{new Date(r.time).toLocaleString()}</time></dd></div>
-        <div><dt>Duration</dt><dd>{r.duration_ms} ms</dd></div>
+        <div>
+          <dt>Status</dt>
+          <dd>
+            {r.status}
+            {r.code ? ` ${r.code}` : ""}
+          </dd>
+        </div>
+        <div>
+          <dt>Agent</dt>
+          <dd>
+            {r.agent ?? "—"}
+            {r.served_by && r.served_by !== r.agent ? ` (served by ${r.served_by})` : ""}
+          </dd>
+        </div>
+        <div>
+          <dt>Task</dt>
+          <dd>{r.task ?? "—"}</dd>
+        </div>
+        <div>
+          <dt>Caller</dt>
+          <dd>{r.key_id ?? "—"}</dd>
+        </div>
+        <div>
+          <dt>When</dt>
+          <dd>
+            <time dateTime={r.time}>{new Date(r.time).toLocaleString()}</time>
+          </dd>
+        </div>
+        <div>
+          <dt>Duration</dt>
+          <dd>{r.duration_ms} ms</dd>
+        </div>
         <div>
           <dt>Trace</dt>
-          <dd>{trace ? <a href={trace} target="_blank" rel="noreferrer">Open in Jaeger</a> : r.trace_id ? <code>{r.trace_id}</code> : "not traced"}</dd>
+          <dd>
+            {trace ? (
+              <a href={trace} target="_blank" rel="noreferrer">
+                Open in Jaeger
+              </a>
+            ) : r.trace_id ? (
+              <code>{r.trace_id}</code>
+            ) : (
+              "not traced"
+            )}
+          </dd>
         </div>
       </dl>
       <h3>Waterfall</h3>
-      {bars.length === 0 ? <p class="muted">No attempt was made (the request was answered by the gateway itself).</p> : null}
+      {bars.length === 0 ? (
+        <p class="muted">No attempt was made (the request was answered by the gateway itself).</p>
+      ) : null}
       <ol class="waterfall" aria-label={`Waterfall, ${total} ms in all`}>
         {bars.map((b, i) => (
-          <li key={i} class={`waterfall__row waterfall__row--${b.kind}${b.depth > 0 ? " waterfall__row--nested" : ""}${b.failed ? " waterfall__row--failed" : ""}`}>
+          <li
+            key={i}
+            class={`waterfall__row waterfall__row--${b.kind}${b.depth > 0 ? " waterfall__row--nested" : ""}${b.failed ? " waterfall__row--failed" : ""}`}
+          >
             <span class="waterfall__label">{b.label}</span>
             <span class="waterfall__track" aria-hidden="true">
-              <span class="waterfall__bar" style={{ left: `${(b.start / total) * 100}%`, width: b.duration === 0 ? "2px" : `${Math.max(0.5, (b.duration / total) * 100)}%` }} />
+              <span
+                class="waterfall__bar"
+                style={{
+                  left: `${(b.start / total) * 100}%`,
+                  width: b.duration === 0 ? "2px" : `${Math.max(0.5, (b.duration / total) * 100)}%`,
+                }}
+              />
             </span>
           </li>
         ))}

@@ -4,7 +4,12 @@ import { type RequestLogEntry, api } from "../../api";
 import { href } from "../../router";
 import { usePoll } from "./use-poll";
 
-const SINCE: Record<string, number | undefined> = { "15m": 15 * 60_000, "1h": 3_600_000, "24h": 86_400_000, all: undefined };
+const SINCE: Record<string, number | undefined> = {
+  "15m": 15 * 60_000,
+  "1h": 3_600_000,
+  "24h": 86_400_000,
+  all: undefined,
+};
 
 /** Props of {@link RequestLog}. */
 export interface RequestLogProps {
@@ -23,7 +28,14 @@ export function RequestLog({ agents }: RequestLogProps) {
   const page = usePoll(
     (signal) =>
       api.requests(
-        { ...(agent ? { agent } : {}), ...(status ? { status } : {}), kind: callsOnly ? "calls" : "all", ...(sinceMs !== undefined ? { since: String(Date.now() - sinceMs) } : {}), limit: 25, ...(cursor ? { cursor } : {}) },
+        {
+          ...(agent ? { agent } : {}),
+          ...(status ? { status } : {}),
+          kind: callsOnly ? "calls" : "all",
+          ...(sinceMs !== undefined ? { since: String(Date.now() - sinceMs) } : {}),
+          limit: 25,
+          ...(cursor ? { cursor } : {}),
+        },
         { signal },
       ),
     cursor ? 0 : 5000,
@@ -67,7 +79,11 @@ export function RequestLog({ agents }: RequestLogProps) {
           </select>
         </label>
         <label class="filters__check">
-          <input type="checkbox" checked={callsOnly} onChange={(e) => (setCallsOnly(e.currentTarget.checked), reset())} />
+          <input
+            type="checkbox"
+            checked={callsOnly}
+            onChange={(e) => (setCallsOnly(e.currentTarget.checked), reset())}
+          />
           Agent calls only
         </label>
       </form>
@@ -102,7 +118,9 @@ export function RequestLog({ agents }: RequestLogProps) {
                     {r.status}
                     {r.code ? <span class="muted"> {r.code}</span> : null}
                   </td>
-                  <td data-label="Agent">{r.served_by && r.served_by !== r.agent ? `${r.agent ?? "—"} → ${r.served_by}` : (r.agent ?? "—")}</td>
+                  <td data-label="Agent">
+                    {r.served_by && r.served_by !== r.agent ? `${r.agent ?? "—"} → ${r.served_by}` : (r.agent ?? "—")}
+                  </td>
                   <td data-label="Task">{r.task ?? "—"}</td>
                   <td data-label="Attempts">{r.attempts}</td>
                   <td data-label="Duration">{r.duration_ms} ms</td>
@@ -116,10 +134,20 @@ export function RequestLog({ agents }: RequestLogProps) {
         </div>
       ) : null}
       <div class="pager">
-        <button type="button" class="button button--quiet" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
+        <button
+          type="button"
+          class="button button--quiet"
+          disabled={cursors.length === 0}
+          onClick={() => setCursors(cursors.slice(0, -1))}
+        >
           Newer
         </button>
-        <button type="button" class="button button--quiet" disabled={!page.data?.next_cursor} onClick={() => page.data?.next_cursor && setCursors([...cursors, page.data.next_cursor])}>
+        <button
+          type="button"
+          class="button button--quiet"
+          disabled={!page.data?.next_cursor}
+          onClick={() => page.data?.next_cursor && setCursors([...cursors, page.data.next_cursor])}
+        >
           Older
         </button>
       </div>

@@ -17,7 +17,10 @@ export interface RunDetailProps {
 export function RunDetail({ run }: RunDetailProps) {
   const active = isActive(run);
   const full = usePoll(
-    (signal) => (active ? Promise.resolve({ ok: true as const, status: 200, data: run, requestId: null }) : api.runs.get(run.run_id, { signal })),
+    (signal) =>
+      active
+        ? Promise.resolve({ ok: true as const, status: 200, data: run, requestId: null })
+        : api.runs.get(run.run_id, { signal }),
     0,
     [run.run_id, run.status],
   );
@@ -25,10 +28,34 @@ export function RunDetail({ run }: RunDetailProps) {
   return (
     <div class="run-detail">
       <dl class="facts">
-        <div><dt>Run id</dt><dd><code>{run.run_id}</code></dd></div>
-        {run.served_by && run.served_by !== run.agent ? <div><dt>Served by</dt><dd>{run.served_by}</dd></div> : null}
-        {run.started_at ? <div><dt>Started</dt><dd><time dateTime={run.started_at}>{new Date(run.started_at).toLocaleString()}</time></dd></div> : null}
-        {run.finished_at ? <div><dt>Finished</dt><dd><time dateTime={run.finished_at}>{new Date(run.finished_at).toLocaleString()}</time></dd></div> : null}
+        <div>
+          <dt>Run id</dt>
+          <dd>
+            <code>{run.run_id}</code>
+          </dd>
+        </div>
+        {run.served_by && run.served_by !== run.agent ? (
+          <div>
+            <dt>Served by</dt>
+            <dd>{run.served_by}</dd>
+          </div>
+        ) : null}
+        {run.started_at ? (
+          <div>
+            <dt>Started</dt>
+            <dd>
+              <time dateTime={run.started_at}>{new Date(run.started_at).toLocaleString()}</time>
+            </dd>
+          </div>
+        ) : null}
+        {run.finished_at ? (
+          <div>
+            <dt>Finished</dt>
+            <dd>
+              <time dateTime={run.finished_at}>{new Date(run.finished_at).toLocaleString()}</time>
+            </dd>
+          </div>
+        ) : null}
       </dl>
       {error ? (
         <>
@@ -36,7 +63,9 @@ export function RunDetail({ run }: RunDetailProps) {
           <p class="error">
             {error.error} ({error.code}, {error.status})
           </p>
-          {error.details !== undefined ? <pre class="run-detail__json">{JSON.stringify(error.details, null, 2)}</pre> : null}
+          {error.details !== undefined ? (
+            <pre class="run-detail__json">{JSON.stringify(error.details, null, 2)}</pre>
+          ) : null}
         </>
       ) : null}
       {full.error ? (
@@ -48,7 +77,9 @@ export function RunDetail({ run }: RunDetailProps) {
         <>
           <h3 class="run-detail__title">Result</h3>
           {full.data?.status === "succeeded" ? (
-            <pre class="run-detail__json" data-testid="run-result">{JSON.stringify(full.data.result ?? null, null, 2)}</pre>
+            <pre class="run-detail__json" data-testid="run-result">
+              {JSON.stringify(full.data.result ?? null, null, 2)}
+            </pre>
           ) : full.error ? null : (
             <p class="muted">Loading the result…</p>
           )}

@@ -17,7 +17,10 @@ export function formatDuration(ms: number): string {
 }
 
 /** How long a run took (finished − started), or how long it has been running or queued at `now`; `—` when unknown. */
-export function runDuration(run: Pick<RunView, "status" | "created_at" | "started_at" | "finished_at">, now: number): string {
+export function runDuration(
+  run: Pick<RunView, "status" | "created_at" | "started_at" | "finished_at">,
+  now: number,
+): string {
   const started = run.started_at ? Date.parse(run.started_at) : NaN;
   const finished = run.finished_at ? Date.parse(run.finished_at) : NaN;
   if (Number.isFinite(started) && Number.isFinite(finished)) return formatDuration(finished - started);

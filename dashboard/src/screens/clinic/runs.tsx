@@ -56,7 +56,11 @@ export function Runs({ gatewayUrl }: RunsProps) {
     setCancelling(run.run_id);
     const res = await api.runs.cancel(run.run_id);
     setCancelling(undefined);
-    setMessage(res.ok ? { text: `Run ${run.run_id} cancelled.`, error: false } : { text: `Run ${run.run_id} was not cancelled: ${res.error.error} (${res.error.code})`, error: true });
+    setMessage(
+      res.ok
+        ? { text: `Run ${run.run_id} cancelled.`, error: false }
+        : { text: `Run ${run.run_id} was not cancelled: ${res.error.error} (${res.error.code})`, error: true },
+    );
     page.refresh();
   }
   return (
@@ -69,7 +73,10 @@ export function Runs({ gatewayUrl }: RunsProps) {
           <form class="filters" onSubmit={(e) => e.preventDefault()}>
             <label>
               Status
-              <select value={status} onChange={(e) => (setStatus(e.currentTarget.value as RunStatus | ""), setCursors([]))}>
+              <select
+                value={status}
+                onChange={(e) => (setStatus(e.currentTarget.value as RunStatus | ""), setCursors([]))}
+              >
                 <option value="">Any</option>
                 {STATUSES.map((s) => (
                   <option key={s} value={s}>
@@ -139,14 +146,22 @@ export function Runs({ gatewayUrl }: RunsProps) {
                             {r.status}
                           </span>
                         </td>
-                        <td data-label="Agent">{r.served_by && r.served_by !== r.agent ? `${r.agent} → ${r.served_by}` : r.agent}</td>
+                        <td data-label="Agent">
+                          {r.served_by && r.served_by !== r.agent ? `${r.agent} → ${r.served_by}` : r.agent}
+                        </td>
                         <td data-label="Task">{r.task}</td>
                         <td data-label="Created">
                           <time dateTime={r.created_at}>{new Date(r.created_at).toLocaleTimeString()}</time>
                         </td>
                         <td data-label="Duration">{runDuration(r, now)}</td>
                         <td data-label="Attempts">{r.attempts}</td>
-                        <td data-label="Webhook">{r.callback ? <span class={`badge badge--${r.callback.state}`}>{r.callback.state}</span> : "—"}</td>
+                        <td data-label="Webhook">
+                          {r.callback ? (
+                            <span class={`badge badge--${r.callback.state}`}>{r.callback.state}</span>
+                          ) : (
+                            "—"
+                          )}
+                        </td>
                         <td data-label="Request id">
                           <a class="runs__request" href={href("clinic", "request", r.request_id)} title={r.request_id}>
                             {r.request_id}
@@ -154,7 +169,13 @@ export function Runs({ gatewayUrl }: RunsProps) {
                         </td>
                         <td data-label="Actions">
                           {isActive(r) ? (
-                            <button type="button" class="button button--quiet" disabled={cancelling === r.run_id} onClick={() => void cancel(r)} aria-label={`Cancel run ${r.run_id}`}>
+                            <button
+                              type="button"
+                              class="button button--quiet"
+                              disabled={cancelling === r.run_id}
+                              onClick={() => void cancel(r)}
+                              aria-label={`Cancel run ${r.run_id}`}
+                            >
                               Cancel
                             </button>
                           ) : null}
@@ -175,10 +196,20 @@ export function Runs({ gatewayUrl }: RunsProps) {
           ) : null}
           {cursors.length > 0 || page.data?.next_cursor ? (
             <div class="pager">
-              <button type="button" class="button button--quiet" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
+              <button
+                type="button"
+                class="button button--quiet"
+                disabled={cursors.length === 0}
+                onClick={() => setCursors(cursors.slice(0, -1))}
+              >
                 Newer
               </button>
-              <button type="button" class="button button--quiet" disabled={!page.data?.next_cursor} onClick={() => page.data?.next_cursor && setCursors([...cursors, page.data.next_cursor])}>
+              <button
+                type="button"
+                class="button button--quiet"
+                disabled={!page.data?.next_cursor}
+                onClick={() => page.data?.next_cursor && setCursors([...cursors, page.data.next_cursor])}
+              >
                 Older
               </button>
             </div>

@@ -11,7 +11,11 @@ export interface PollState<T> {
 }
 
 /** Calls `load` now and every `intervalMs` (0 = once); keeps the last good data when a poll fails. */
-export function usePoll<T>(load: (signal: AbortSignal) => Promise<ApiResult<T>>, intervalMs: number, deps: unknown[] = []): PollState<T> {
+export function usePoll<T>(
+  load: (signal: AbortSignal) => Promise<ApiResult<T>>,
+  intervalMs: number,
+  deps: unknown[] = [],
+): PollState<T> {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const [loading, setLoading] = useState(true);

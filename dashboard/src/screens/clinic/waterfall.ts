@@ -43,16 +43,33 @@ function agentBars(e: TimelineEntry, attemptStart: number): Bar[] {
 }
 
 /** Lays the timeline out; the total is the request's duration (at least the sum of its parts). */
-export function layoutWaterfall(timeline: readonly TimelineEntry[], durationMs: number): { bars: Bar[]; total: number } {
+export function layoutWaterfall(
+  timeline: readonly TimelineEntry[],
+  durationMs: number,
+): { bars: Bar[]; total: number } {
   const bars: Bar[] = [];
   let at = 0;
   for (const e of [...timeline].sort((a, b) => a.n - b.n)) {
     if (e.backoff_ms > 0) {
-      bars.push({ kind: "backoff", label: `backoff before attempt ${e.attempt} (${e.backoff_ms} ms)`, start: at, duration: e.backoff_ms, failed: false, depth: 0 });
+      bars.push({
+        kind: "backoff",
+        label: `backoff before attempt ${e.attempt} (${e.backoff_ms} ms)`,
+        start: at,
+        duration: e.backoff_ms,
+        failed: false,
+        depth: 0,
+      });
       at += e.backoff_ms;
     }
     if (e.admission !== "admitted" && e.admission !== "guard_unavailable") {
-      bars.push({ kind: "refused", label: `${e.agent} attempt ${e.attempt}: refused (${e.admission})`, start: at, duration: 0, failed: true, depth: 0 });
+      bars.push({
+        kind: "refused",
+        label: `${e.agent} attempt ${e.attempt}: refused (${e.admission})`,
+        start: at,
+        duration: 0,
+        failed: true,
+        depth: 0,
+      });
       continue;
     }
     const outcome = e.status === 0 ? (e.code ?? "no answer") : `${e.status}${e.code ? ` ${e.code}` : ""}`;
@@ -71,6 +88,14 @@ export function layoutWaterfall(timeline: readonly TimelineEntry[], durationMs: 
     at += e.latency_ms;
   }
   const total = Math.max(durationMs, at);
-  if (total - at > 0) bars.push({ kind: "gateway", label: `gateway (auth, admission, routing, answer): ${total - at} ms`, start: at, duration: total - at, failed: false, depth: 0 });
+  if (total - at > 0)
+    bars.push({
+      kind: "gateway",
+      label: `gateway (auth, admission, routing, answer): ${total - at} ms`,
+      start: at,
+      duration: total - at,
+      failed: false,
+      depth: 0,
+    });
   return { bars, total };
 }

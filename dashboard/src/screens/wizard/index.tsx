@@ -52,9 +52,14 @@ export function WizardScreen({ session }: ScreenProps) {
     setLive("");
     let text = "";
     const path = `/agents/${encodeURIComponent(agentName)}/execute` as const;
-    const result = await api.gateway.stream(path, { task: capability, parameters: parsed.parameters }, (piece) => {
-      if ("text" in piece) setLive((text += piece.text));
-    }, { requestId });
+    const result = await api.gateway.stream(
+      path,
+      { task: capability, parameters: parsed.parameters },
+      (piece) => {
+        if ("text" in piece) setLive((text += piece.text));
+      },
+      { requestId },
+    );
     setRunning(false);
     setRun({ requestId, result });
     setStep("result");
@@ -63,36 +68,56 @@ export function WizardScreen({ session }: ScreenProps) {
   const index = STEPS.findIndex((s) => s.id === step);
   return (
     <>
-      <ScreenHeader title="Upload Wizard" description="Check a manifest, pick a capability, fill its parameters and run it through the gateway." />
+      <ScreenHeader
+        title="Upload Wizard"
+        description="Check a manifest, pick a capability, fill its parameters and run it through the gateway."
+      />
       <ol class="stepper" aria-label="Steps">
         {STEPS.map((s, i) => (
-          <li key={s.id} class={i === index ? "stepper__current" : i < index ? "stepper__done" : ""} aria-current={i === index ? "step" : undefined}>
+          <li
+            key={s.id}
+            class={i === index ? "stepper__current" : i < index ? "stepper__done" : ""}
+            aria-current={i === index ? "step" : undefined}
+          >
             {i + 1}. {s.label}
           </li>
         ))}
       </ol>
-      {step === "manifest" ? <ManifestStep onValid={(l) => (setLoaded(l), setCapability(""), setValues({}), setStep("capability"))} /> : null}
+      {step === "manifest" ? (
+        <ManifestStep onValid={(l) => (setLoaded(l), setCapability(""), setValues({}), setStep("capability"))} />
+      ) : null}
       {step === "capability" && loaded ? (
         <section class="panel" aria-labelledby="step-capability">
           <h2 id="step-capability">2. Capability of {agentName}</h2>
           <p class="muted">{loaded.fileName} is valid.</p>
           {deployed && !isDeployed ? (
             <p class="notice" role="status">
-              The gateway does not front an agent named {agentName}, so it cannot be run yet. Deploy it first (see the README's “Adding an agent”).
+              The gateway does not front an agent named {agentName}, so it cannot be run yet. Deploy it first (see the
+              README's “Adding an agent”).
             </p>
           ) : null}
           <fieldset>
             <legend>Choose one</legend>
             {caps.map((c) => (
               <label key={c.name} class="choice">
-                <input type="radio" name="capability" value={c.name} checked={capability === c.name} onChange={() => setCapability(c.name)} />
+                <input
+                  type="radio"
+                  name="capability"
+                  value={c.name}
+                  checked={capability === c.name}
+                  onChange={() => setCapability(c.name)}
+                />
                 <strong>{c.name}</strong> <span class="muted">{c.description}</span>
               </label>
             ))}
           </fieldset>
           <div class="wizard-actions">
-            <button type="button" class="button button--quiet" onClick={() => setStep("manifest")}>Back</button>
-            <button type="button" class="button" disabled={!capability} onClick={() => setStep("parameters")}>Next</button>
+            <button type="button" class="button button--quiet" onClick={() => setStep("manifest")}>
+              Back
+            </button>
+            <button type="button" class="button" disabled={!capability} onClick={() => setStep("parameters")}>
+              Next
+            </button>
           </div>
         </section>
       ) : null}
@@ -111,11 +136,21 @@ export function WizardScreen({ session }: ScreenProps) {
             }}
           >
             {form.fields.map((f) => (
-              <FieldInput key={f.name} field={f} value={values[f.name] ?? f.initial} error={errors[f.name]} onChange={(v) => setValues({ ...values, [f.name]: v })} />
+              <FieldInput
+                key={f.name}
+                field={f}
+                value={values[f.name] ?? f.initial}
+                error={errors[f.name]}
+                onChange={(v) => setValues({ ...values, [f.name]: v })}
+              />
             ))}
             <div class="wizard-actions">
-              <button type="button" class="button button--quiet" onClick={() => setStep("capability")}>Back</button>
-              <button type="submit" class="button">Review</button>
+              <button type="button" class="button button--quiet" onClick={() => setStep("capability")}>
+                Back
+              </button>
+              <button type="submit" class="button">
+                Review
+              </button>
             </div>
           </form>
         </section>
@@ -124,12 +159,20 @@ export function WizardScreen({ session }: ScreenProps) {
         <section class="panel" aria-labelledby="step-review">
           <h2 id="step-review">4. Review</h2>
           <dl class="facts">
-            <div><dt>Agent</dt><dd>{agentName}</dd></div>
-            <div><dt>Capability</dt><dd>{capability}</dd></div>
+            <div>
+              <dt>Agent</dt>
+              <dd>{agentName}</dd>
+            </div>
+            <div>
+              <dt>Capability</dt>
+              <dd>{capability}</dd>
+            </div>
           </dl>
           <pre class="code">{JSON.stringify({ task: capability, parameters: parsed.parameters }, null, 2)}</pre>
           <div class="wizard-actions">
-            <button type="button" class="button button--quiet" onClick={() => setStep("parameters")}>Back</button>
+            <button type="button" class="button button--quiet" onClick={() => setStep("parameters")}>
+              Back
+            </button>
             <button type="button" class="button" disabled={running || !isDeployed} onClick={() => void execute()}>
               {running ? "Running…" : "Run through the gateway"}
             </button>
@@ -145,7 +188,9 @@ export function WizardScreen({ session }: ScreenProps) {
         <section class="panel" aria-labelledby="step-result">
           <h2 id="step-result">5. Result</h2>
           {run.result.ok ? (
-            <p role="status" class="ok">Succeeded.</p>
+            <p role="status" class="ok">
+              Succeeded.
+            </p>
           ) : (
             <p role="alert" class="error">
               {run.result.error.error} ({run.result.error.code}
@@ -155,7 +200,9 @@ export function WizardScreen({ session }: ScreenProps) {
           {live ? (
             <>
               <h3>Streamed text</h3>
-              <pre class="code" data-testid="streamed-text">{live}</pre>
+              <pre class="code" data-testid="streamed-text">
+                {live}
+              </pre>
             </>
           ) : null}
           <p>
@@ -164,8 +211,12 @@ export function WizardScreen({ session }: ScreenProps) {
           <pre class="code">{JSON.stringify(run.result.ok ? run.result.data : run.result.error, null, 2)}</pre>
           <LoggedTimeline requestId={run.requestId} jaegerUiUrl={session.jaeger_ui_url} />
           <div class="wizard-actions">
-            <button type="button" class="button button--quiet" onClick={() => setStep("parameters")}>Run again</button>
-            <button type="button" class="button button--quiet" onClick={() => setStep("manifest")}>Another manifest</button>
+            <button type="button" class="button button--quiet" onClick={() => setStep("parameters")}>
+              Run again
+            </button>
+            <button type="button" class="button button--quiet" onClick={() => setStep("manifest")}>
+              Another manifest
+            </button>
           </div>
         </section>
       ) : null}
@@ -173,9 +224,20 @@ export function WizardScreen({ session }: ScreenProps) {
   );
 }
 
-function FieldInput({ field: f, value, error, onChange }: { field: Field; value: string; error: string | undefined; onChange: (v: string) => void }) {
+function FieldInput({
+  field: f,
+  value,
+  error,
+  onChange,
+}: {
+  field: Field;
+  value: string;
+  error: string | undefined;
+  onChange: (v: string) => void;
+}) {
   const id = `field-${f.name}`;
-  const describedBy = [f.description ? `${id}-help` : "", error ? `${id}-error` : ""].filter(Boolean).join(" ") || undefined;
+  const describedBy =
+    [f.description ? `${id}-help` : "", error ? `${id}-error` : ""].filter(Boolean).join(" ") || undefined;
   const common = { id, "aria-invalid": error ? true : undefined, "aria-describedby": describedBy };
   return (
     <div class="field">
@@ -187,19 +249,48 @@ function FieldInput({ field: f, value, error, onChange }: { field: Field; value:
       {f.kind === "enum" ? (
         <select {...common} value={value} onChange={(e) => onChange(e.currentTarget.value)}>
           <option value="">—</option>
-          {f.options?.map((o) => <option key={o} value={o}>{o}</option>)}
+          {f.options?.map((o) => (
+            <option key={o} value={o}>
+              {o}
+            </option>
+          ))}
         </select>
       ) : f.kind === "boolean" ? (
-        <input {...common} type="checkbox" checked={value === "true"} onChange={(e) => onChange(e.currentTarget.checked ? "true" : "false")} />
+        <input
+          {...common}
+          type="checkbox"
+          checked={value === "true"}
+          onChange={(e) => onChange(e.currentTarget.checked ? "true" : "false")}
+        />
       ) : f.kind === "textarea" || f.kind === "json" ? (
-        <textarea {...common} class={f.kind === "json" ? "code" : ""} rows={f.kind === "json" ? 6 : 4} value={value} onInput={(e) => onChange(e.currentTarget.value)} />
+        <textarea
+          {...common}
+          class={f.kind === "json" ? "code" : ""}
+          rows={f.kind === "json" ? 6 : 4}
+          value={value}
+          onInput={(e) => onChange(e.currentTarget.value)}
+        />
       ) : f.kind === "text" ? (
         <input {...common} type="text" value={value} onInput={(e) => onChange(e.currentTarget.value)} />
       ) : (
-        <input {...common} type="number" step={f.kind === "integer" ? 1 : "any"} value={value} onInput={(e) => onChange(e.currentTarget.value)} />
+        <input
+          {...common}
+          type="number"
+          step={f.kind === "integer" ? 1 : "any"}
+          value={value}
+          onInput={(e) => onChange(e.currentTarget.value)}
+        />
       )}
-      {f.description ? <p id={`${id}-help`} class="muted">{f.description}</p> : null}
-      {error ? <p id={`${id}-error`} class="error">{error}</p> : null}
+      {f.description ? (
+        <p id={`${id}-help`} class="muted">
+          {f.description}
+        </p>
+      ) : null}
+      {error ? (
+        <p id={`${id}-error`} class="error">
+          {error}
+        </p>
+      ) : null}
     </div>
   );
 }
@@ -220,6 +311,7 @@ function LoggedTimeline({ requestId, jaegerUiUrl }: { requestId: string; jaegerU
     return () => void (stop = true);
   }, [requestId]);
   if (ready === undefined) return <p class="muted">Waiting for the request log…</p>;
-  if (!ready) return <p class="muted">The request log has no entry for this request yet; find it later in the Clinic.</p>;
+  if (!ready)
+    return <p class="muted">The request log has no entry for this request yet; find it later in the Clinic.</p>;
   return <RequestDetail requestId={requestId} jaegerUiUrl={jaegerUiUrl} embedded />;
 }

@@ -59,16 +59,33 @@ export function ManifestStep({ onValid }: ManifestStepProps) {
       <div class="wizard-sources">
         <label class="button button--quiet">
           Upload a manifest (YAML or JSON)
-          <input type="file" accept=".yaml,.yml,.json,application/json,text/yaml" class="visually-hidden" onChange={(e) => void upload(e.currentTarget.files?.[0])} />
+          <input
+            type="file"
+            accept=".yaml,.yml,.json,application/json,text/yaml"
+            class="visually-hidden"
+            onChange={(e) => void upload(e.currentTarget.files?.[0])}
+          />
         </label>
         {EXAMPLE_MANIFESTS.map((ex) => (
-          <button key={ex.fileName} type="button" class="button button--quiet" onClick={() => (setText(ex.text), setFileName(ex.fileName), void check(ex.text, ex.fileName))}>
+          <button
+            key={ex.fileName}
+            type="button"
+            class="button button--quiet"
+            onClick={() => (setText(ex.text), setFileName(ex.fileName), void check(ex.text, ex.fileName))}
+          >
             Use {ex.fileName}
           </button>
         ))}
       </div>
       <label for="manifest-text">Or paste it here</label>
-      <textarea id="manifest-text" class="code" rows={14} value={text} spellcheck={false} onInput={(e) => setText(e.currentTarget.value)} />
+      <textarea
+        id="manifest-text"
+        class="code"
+        rows={14}
+        value={text}
+        spellcheck={false}
+        onInput={(e) => setText(e.currentTarget.value)}
+      />
       <div class="wizard-actions">
         <button type="button" class="button" disabled={checking || text.trim() === ""} onClick={() => void check()}>
           {checking ? "Checking…" : "Validate"}
@@ -82,7 +99,15 @@ export function ManifestStep({ onValid }: ManifestStepProps) {
           <ul>
             {issues.map((i, n) => (
               <li key={n}>
-                {i.line ? <strong>Line {i.line}{i.column ? `:${i.column}` : ""}</strong> : <strong>Document</strong>} {i.path ? <code>{i.path}</code> : null} — {i.message}
+                {i.line ? (
+                  <strong>
+                    Line {i.line}
+                    {i.column ? `:${i.column}` : ""}
+                  </strong>
+                ) : (
+                  <strong>Document</strong>
+                )}{" "}
+                {i.path ? <code>{i.path}</code> : null} — {i.message}
               </li>
             ))}
           </ul>

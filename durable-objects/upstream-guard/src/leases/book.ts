@@ -119,7 +119,8 @@ export class LeaseBook {
    */
   outstanding(now: number, keyId: string, includeExpired = false): number {
     let total = 0;
-    for (const r of this.leases.values()) if ((includeExpired || r.expiresAt > now) && r.keyId === keyId) total += r.tokens;
+    for (const r of this.leases.values())
+      if ((includeExpired || r.expiresAt > now) && r.keyId === keyId) total += r.tokens;
     return total;
   }
 

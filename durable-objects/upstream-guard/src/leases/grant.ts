@@ -54,8 +54,20 @@ export const UNLIMITED = Number.MAX_SAFE_INTEGER;
 /** What one lease draws on: a rate cell, concurrency permits, a budget. */
 interface Limits {
   cell?: { gcra: Gcra; burst: number };
-  permits?: { limiter: ConcurrencyLimiter; max: number; owner?: { id: string; max: number }; ownerOnly: boolean; held: () => number };
-  budget?: { reserve(n: number): void; left(): number; heldBy(): number; release(): void; settle(tokens: number): void };
+  permits?: {
+    limiter: ConcurrencyLimiter;
+    max: number;
+    owner?: { id: string; max: number };
+    ownerOnly: boolean;
+    held: () => number;
+  };
+  budget?: {
+    reserve(n: number): void;
+    left(): number;
+    heldBy(): number;
+    release(): void;
+    settle(tokens: number): void;
+  };
 }
 
 /** The agent's limits as its lease draws on them. */
@@ -63,8 +75,12 @@ function agentLimits(now: number, guard: Guard, rid: string): Limits {
   const max = guard.config.maxConcurrent;
   const tokens = guard.tokens;
   return {
-    ...(guard.rate && guard.config.rateLimit ? { cell: { gcra: guard.rate, burst: guard.config.rateLimit.burst } } : {}),
-    ...(guard.concurrency && max !== undefined ? { permits: { limiter: guard.concurrency, max, ownerOnly: false, held: () => guard.concurrency!.inFlight(now) } } : {}),
+    ...(guard.rate && guard.config.rateLimit
+      ? { cell: { gcra: guard.rate, burst: guard.config.rateLimit.burst } }
+      : {}),
+    ...(guard.concurrency && max !== undefined
+      ? { permits: { limiter: guard.concurrency, max, ownerOnly: false, held: () => guard.concurrency!.inFlight(now) } }
+      : {}),
     ...(tokens
       ? {
           budget: {
@@ -86,7 +102,17 @@ function keyLimits(now: number, guard: Guard, key: KeyLimiter | undefined, keyId
   const owner = { id: keyId, max: cap ?? 0 };
   return {
     ...(key?.rate && key.rateLimit ? { cell: { gcra: key.rate, burst: key.rateLimit.burst } } : {}),
-    ...(guard.concurrency && cap !== undefined ? { permits: { limiter: guard.concurrency, max: cap, owner, ownerOnly: true, held: () => guard.concurrency!.heldBy(now, keyId) } } : {}),
+    ...(guard.concurrency && cap !== undefined
+      ? {
+          permits: {
+            limiter: guard.concurrency,
+            max: cap,
+            owner,
+            ownerOnly: true,
+            held: () => guard.concurrency!.heldBy(now, keyId),
+          },
+        }
+      : {}),
     ...(key && usage
       ? {
           budget: {
@@ -110,13 +136,27 @@ function setBlock(now: number, p: NonNullable<Limits["permits"]>, id: string, si
 }
 
 /** Accounts for `want` and grants what the limits can spare, for `ttlMs` from now. Drop expired leases first. */
-export function renewLease(now: number, guard: Guard, key: KeyLimiter | undefined, holder: string, want: LeaseWant, ttlMs: number): LeaseGrant {
+export function renewLease(
+  now: number,
+  guard: Guard,
+  key: KeyLimiter | undefined,
+  holder: string,
+  want: LeaseWant,
+  ttlMs: number,
+): LeaseGrant {
   const agent = want.keyId === AGENT_LEASE;
   const id = agent ? holder : leaseId(holder, want.keyId);
   const rid = `lease:${id}`;
   const book = guard.leases;
   const limits = agent ? agentLimits(now, guard, rid) : keyLimits(now, guard, key, want.keyId, rid);
-  const rec: LeaseRecord = book.get(id) ?? { holder, keyId: want.keyId, tokens: 0, permits: 0, budget: 0, expiresAt: now };
+  const rec: LeaseRecord = book.get(id) ?? {
+    holder,
+    keyId: want.keyId,
+    tokens: 0,
+    permits: 0,
+    budget: 0,
+    expiresAt: now,
+  };
   const outstanding = () => book.outstanding(now, want.keyId);
   // What the holder used is accounted for; the rest stays outstanding, carried into the next period.
   // The bucket refills between calls without looking at the leases: cap it while the tokens it reports used still
@@ -147,7 +187,13 @@ export function renewLease(now: number, guard: Guard, key: KeyLimiter | undefine
   if (limits.permits) {
     const p = limits.permits;
     const room = Math.max(0, Math.floor(p.max * LEASE_SHARE) - p.held());
-    permits = setBlock(now, p, id, Math.min(Math.max(0, Math.floor(want.permits)), p.max), closed ? Math.min(Math.max(0, want.morePermits), room) : 0);
+    permits = setBlock(
+      now,
+      p,
+      id,
+      Math.min(Math.max(0, Math.floor(want.permits)), p.max),
+      closed ? Math.min(Math.max(0, want.morePermits), room) : 0,
+    );
   }
   rec.permits = limits.permits ? permits : 0;
   let budget = UNLIMITED;
@@ -155,7 +201,9 @@ export function renewLease(now: number, guard: Guard, key: KeyLimiter | undefine
     const b = limits.budget;
     const available = b.left() + b.heldBy();
     const unit = Math.max(1, want.estimate);
-    const growth = closed ? Math.floor(Math.min(Math.max(0, want.moreBudget), Math.floor(b.left() / 2)) / unit) * unit : 0;
+    const growth = closed
+      ? Math.floor(Math.min(Math.max(0, want.moreBudget), Math.floor(b.left() / 2)) / unit) * unit
+      : 0;
     budget = Math.max(0, Math.min(Math.floor(want.budget) + growth, available));
     b.reserve(budget);
   }

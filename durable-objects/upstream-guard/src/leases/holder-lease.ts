@@ -103,7 +103,10 @@ export class KeyLease {
   /** In use, and past half its TTL, down to a quarter of its last grant, or short of demand: renew it. */
   needsRenewal(now: number, ttlMs: number): boolean {
     if (now - this.lastUseAt >= ttlMs) return false;
-    const low = !this.starved && ((this.tokens !== UNLIMITED && this.lastGrantTokens > 0 && this.tokens <= this.lastGrantTokens / 4) || this.unmet > 0);
+    const low =
+      !this.starved &&
+      ((this.tokens !== UNLIMITED && this.lastGrantTokens > 0 && this.tokens <= this.lastGrantTokens / 4) ||
+        this.unmet > 0);
     return now >= this.admitUntil - ttlMs / 2 || low;
   }
 
@@ -141,7 +144,13 @@ export class KeyLease {
  * accounting moves to the guard, and a smaller block or reservation takes
  * effect at once (a larger one when the guard grants it).
  */
-export function wantFor(now: number, lease: KeyLease, meter: RateMeter | undefined, headroom: number, release: boolean): LeaseWant {
+export function wantFor(
+  now: number,
+  lease: KeyLease,
+  meter: RateMeter | undefined,
+  headroom: number,
+  release: boolean,
+): LeaseWant {
   const perTtl = meter?.perTtl(now) ?? 0;
   const peak = Math.max(meter?.peak(now) ?? 0, lease.inUse);
   // Renewed at half its TTL: enough for `headroom` half-TTLs of the observed rate, and at least twice what it
@@ -151,7 +160,10 @@ export function wantFor(now: number, lease: KeyLease, meter: RateMeter | undefin
   const permits = lease.permits === UNLIMITED ? UNLIMITED : Math.min(lease.permits, permitsTarget);
   const pending = Math.max(0, lease.pendingEstimate - lease.endedEstimate);
   const budgetTarget = Math.ceil(lease.estimate * (tokensTarget + peak));
-  const budget = lease.budget === UNLIMITED ? UNLIMITED : Math.max(pending, Math.min(lease.budget - lease.endedEstimate, budgetTarget));
+  const budget =
+    lease.budget === UNLIMITED
+      ? UNLIMITED
+      : Math.max(pending, Math.min(lease.budget - lease.endedEstimate, budgetTarget));
   const want: LeaseWant = {
     keyId: lease.keyId,
     ...(lease.keyLimits ? { keyLimits: lease.keyLimits } : {}),
@@ -180,7 +192,13 @@ export function wantFor(now: number, lease: KeyLease, meter: RateMeter | undefin
 
 /** Whether `lease` can admit one more attempt of `estimate` at `now`. */
 export function hasRoom(lease: KeyLease | undefined, now: number, estimate: number): lease is KeyLease {
-  return !!lease && now < lease.admitUntil && lease.tokens >= 1 && lease.inUse < lease.permits && lease.budget - lease.pendingEstimate >= estimate;
+  return (
+    !!lease &&
+    now < lease.admitUntil &&
+    lease.tokens >= 1 &&
+    lease.inUse < lease.permits &&
+    lease.budget - lease.pendingEstimate >= estimate
+  );
 }
 
 /** Counts an admission of `estimate` on `lease`. */
@@ -208,7 +226,12 @@ export interface TokenReceipt {
  * neither lease has one. The attempt is sent with `leasedRate` set to the
  * scope; {@link settleTokens} then counts them used, or returns them.
  */
-export function takeTokens(now: number, agent: KeyLease | undefined, key: KeyLease | undefined, keyed: boolean): TokenReceipt | undefined {
+export function takeTokens(
+  now: number,
+  agent: KeyLease | undefined,
+  key: KeyLease | undefined,
+  keyed: boolean,
+): TokenReceipt | undefined {
   const usable = (l: KeyLease | undefined): l is KeyLease => !!l && now < l.admitUntil && l.tokens >= 1;
   const agentUsable = usable(agent);
   const keyUsable = keyed && usable(key);
@@ -231,7 +254,11 @@ export function takeTokens(now: number, agent: KeyLease | undefined, key: KeyLea
  * meanwhile reported its pending tokens as used (see {@link wantFor}): those
  * stay spent, and the guard admits a little less, never more.
  */
-export function settleTokens(receipt: TokenReceipt, admitted: boolean, live: (keyId: string) => KeyLease | undefined): void {
+export function settleTokens(
+  receipt: TokenReceipt,
+  admitted: boolean,
+  live: (keyId: string) => KeyLease | undefined,
+): void {
   for (const lease of receipt.taken) {
     if (live(lease.keyId) !== lease || lease.pending < 1) continue;
     lease.pending--;
@@ -251,5 +278,10 @@ export interface LeasedTicket {
  * concurrency cap, or the key carries limits of its own. Otherwise the agent's lease alone admits them.
  */
 export function needsKeyLease(config: GuardConfig, keyLimits: KeyLimits | undefined): boolean {
-  return config.keyRateLimit !== undefined || config.keyMaxConcurrent !== undefined || keyLimits?.rateLimit !== undefined || keyLimits?.maxTokensPerDay !== undefined;
+  return (
+    config.keyRateLimit !== undefined ||
+    config.keyMaxConcurrent !== undefined ||
+    keyLimits?.rateLimit !== undefined ||
+    keyLimits?.maxTokensPerDay !== undefined
+  );
 }

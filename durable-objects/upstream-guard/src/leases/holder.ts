@@ -20,7 +20,18 @@ import type { RequestRecord } from "../metrics";
 import type { BreakerState } from "../policies";
 import type { AttemptOutcome, KeyLimits } from "../types";
 import { AGENT_LEASE } from "./grant";
-import { KeyLease, type LeasedTicket, RateMeter, type TokenReceipt, admitOn, hasRoom, needsKeyLease, settleTokens, takeTokens, wantFor } from "./holder-lease";
+import {
+  KeyLease,
+  type LeasedTicket,
+  RateMeter,
+  type TokenReceipt,
+  admitOn,
+  hasRoom,
+  needsKeyLease,
+  settleTokens,
+  takeTokens,
+  wantFor,
+} from "./holder-lease";
 import { FLUSH_MS, FLUSH_OUTCOMES, ReportQueue } from "./holder-queue";
 import { RetiredLeases, type StaleRefusal, admitStale } from "./holder-stale";
 import type { Exchange, ExchangeReply, GuardFault, LeaseWant, Outcome } from "./protocol";
@@ -92,7 +103,8 @@ export class AgentHolder {
   tryAdmit(now: number, keyId: string, estimate: number, keyed = true): LeasedTicket | undefined {
     const agent = this.leases.get(AGENT_LEASE);
     const key = keyed ? this.leases.get(keyId) : undefined;
-    if (this.breaker.state !== "closed" || !hasRoom(agent, now, estimate) || (keyed && !hasRoom(key, now, estimate))) return undefined;
+    if (this.breaker.state !== "closed" || !hasRoom(agent, now, estimate) || (keyed && !hasRoom(key, now, estimate)))
+      return undefined;
     admitOn(agent, now, estimate);
     if (key) admitOn(key, now, estimate);
     this.reports.firstAttempts++;
@@ -172,19 +184,31 @@ export class AgentHolder {
    * What is taken is gone: a failed exchange loses its reports (see
    * {@link AgentHolder.unsent}); the leases stay counted by the guard.
    */
-  take(now: number, extra: { keyId: string; keyLimits?: KeyLimits; estimate: number; keyed?: boolean }[] = []): Omit<Exchange, "config"> {
+  take(
+    now: number,
+    extra: { keyId: string; keyLimits?: KeyLimits; estimate: number; keyed?: boolean }[] = [],
+  ): Omit<Exchange, "config"> {
     const wants: LeaseWant[] = [];
     if (this.renewing === 0) this.wantsInto(now, extra, wants);
     return this.takeQueue(now, wants);
   }
 
   /** The wants of every lease, and new leases for `extra` keys that arrive often enough. */
-  private wantsInto(now: number, extra: { keyId: string; keyLimits?: KeyLimits; estimate: number; keyed?: boolean }[], wants: LeaseWant[]): void {
+  private wantsInto(
+    now: number,
+    extra: { keyId: string; keyLimits?: KeyLimits; estimate: number; keyed?: boolean }[],
+    wants: LeaseWant[],
+  ): void {
     for (const e of extra) {
       if (!this.leases.has(AGENT_LEASE) && (this.meters.get(AGENT_LEASE)?.perTtl(now) ?? 0) >= LEASE_FROM_PER_TTL) {
         this.leases.set(AGENT_LEASE, new KeyLease(AGENT_LEASE, undefined, e.estimate, now));
       }
-      if (e.keyed === false || this.leases.has(e.keyId) || (this.meters.get(e.keyId)?.perTtl(now) ?? 0) < LEASE_FROM_PER_TTL) continue;
+      if (
+        e.keyed === false ||
+        this.leases.has(e.keyId) ||
+        (this.meters.get(e.keyId)?.perTtl(now) ?? 0) < LEASE_FROM_PER_TTL
+      )
+        continue;
       this.leases.set(e.keyId, new KeyLease(e.keyId, e.keyLimits, e.estimate, now));
     }
     for (const [keyId, lease] of this.leases) {
@@ -192,7 +216,9 @@ export class AgentHolder {
       // flight (its reservation covers those until their usage is reported): its unused tokens go back to the cells
       // now rather than at its expiry at the guard.
       const lapsed = lease.admitUntil > 0 && now >= lease.admitUntil;
-      const release = (lapsed || lease.idle(now, this.leaseTtlMs) || this.breaker.state !== "closed" || lease.refused) && lease.inUse === 0;
+      const release =
+        (lapsed || lease.idle(now, this.leaseTtlMs) || this.breaker.state !== "closed" || lease.refused) &&
+        lease.inUse === 0;
       // Sized for half of the guard's TTL, which may be longer than ours (see leaseTtl in grant.ts).
       const headroom = (LEASE_HEADROOM * this.leaseTtlMs) / this.ttlMs;
       wants.push(wantFor(now, lease, this.meters.get(keyId), headroom, release));
@@ -291,7 +317,13 @@ export class AgentHolder {
    * `graceMs` of the last grant (see holder-stale.ts): a ticket, a refusal,
    * or undefined when there is nothing to enforce from (the caller fails open).
    */
-  tryStale(now: number, keyId: string, estimate: number, graceMs: number, keyed = true): LeasedTicket | StaleRefusal | undefined {
+  tryStale(
+    now: number,
+    keyId: string,
+    estimate: number,
+    graceMs: number,
+    keyed = true,
+  ): LeasedTicket | StaleRefusal | undefined {
     const leases = [this.known(AGENT_LEASE), ...(keyed ? [this.known(keyId)] : [])];
     const verdict = admitStale(now, this.breaker, leases, estimate, graceMs, this.ttlMs);
     if (verdict !== true) return verdict;

@@ -90,7 +90,9 @@ export class CircuitBreaker {
       requireInt("failureRate.size", rate.size, 1);
       requireInt("failureRate.minimumCalls", rate.minimumCalls, 1);
       if (rate.minimumCalls > rate.size) {
-        throw new RangeError(`failureRate.minimumCalls (${rate.minimumCalls}) must be <= failureRate.size (${rate.size})`);
+        throw new RangeError(
+          `failureRate.minimumCalls (${rate.minimumCalls}) must be <= failureRate.size (${rate.size})`,
+        );
       }
     }
   }
@@ -98,8 +100,10 @@ export class CircuitBreaker {
   /** Rebuilds a breaker from {@link CircuitBreaker.toJSON} output (a smaller rate window keeps the newest calls). */
   static restore(config: BreakerConfig, snapshot: BreakerSnapshot): CircuitBreaker {
     const b = new CircuitBreaker(config);
-    if (!STATES.includes(snapshot.state)) throw new TypeError(`snapshot.state is not a breaker state: ${JSON.stringify(snapshot.state)}`);
-    if (typeof snapshot.window !== "string" || !/^[01]*$/.test(snapshot.window)) throw new TypeError("snapshot.window must be a string of 0/1");
+    if (!STATES.includes(snapshot.state))
+      throw new TypeError(`snapshot.state is not a breaker state: ${JSON.stringify(snapshot.state)}`);
+    if (typeof snapshot.window !== "string" || !/^[01]*$/.test(snapshot.window))
+      throw new TypeError("snapshot.window must be a string of 0/1");
     b.state = snapshot.state;
     b.consecutiveFailures = snapshotNumber("consecutiveFailures", snapshot.consecutiveFailures);
     const size = config.failureRate?.size ?? 0;
@@ -186,7 +190,11 @@ export class CircuitBreaker {
       if (!quorum) return;
       if (this.consecutiveFailures >= this.config.failureThreshold) {
         this.transition(now, "open", `${this.consecutiveFailures} consecutive failures`);
-      } else if (rate && this.window.length >= rate.minimumCalls && failures / this.window.length >= rate.threshold - 1e-9) {
+      } else if (
+        rate &&
+        this.window.length >= rate.minimumCalls &&
+        failures / this.window.length >= rate.threshold - 1e-9
+      ) {
         const pct = Math.round((failures / this.window.length) * 100);
         this.transition(now, "open", `failure rate ${pct}% over ${this.window.length} calls`);
       }
@@ -224,7 +232,13 @@ export class CircuitBreaker {
     const { state, openUntil } = this.peek(now);
     const activeProbes = this.state === "half_open" ? [...this.probes.values()].filter((exp) => exp > now).length : 0;
     const windowFailures = this.window.filter(Boolean).length;
-    const stats: BreakerStats = { state, consecutiveFailures: this.consecutiveFailures, windowCalls: this.window.length, windowFailures, activeProbes };
+    const stats: BreakerStats = {
+      state,
+      consecutiveFailures: this.consecutiveFailures,
+      windowCalls: this.window.length,
+      windowFailures,
+      activeProbes,
+    };
     return openUntil === undefined ? stats : { ...stats, openUntil };
   }
 

@@ -22,8 +22,7 @@ export interface ConcurrencyConfig {
 
 /** Result of {@link ConcurrencyLimiter.tryAcquire}. */
 export type ConcurrencyAdmission =
-  | { allowed: true; inFlight: number }
-  | { allowed: false; inFlight: number; retryAfterMs: number };
+  { allowed: true; inFlight: number } | { allowed: false; inFlight: number; retryAfterMs: number };
 
 /**
  * Persisted form: `[leaseId, expiresAt]` pairs, `[leaseId, owner]` for leases
@@ -58,11 +57,17 @@ export class ConcurrencyLimiter {
     const limiter = new ConcurrencyLimiter(config);
     limiter.leases = snapshotEntries("leases", snapshot.leases);
     for (const entry of Array.isArray(snapshot.owners) ? snapshot.owners : []) {
-      if (Array.isArray(entry) && typeof entry[0] === "string" && typeof entry[1] === "string" && limiter.leases.has(entry[0])) {
+      if (
+        Array.isArray(entry) &&
+        typeof entry[0] === "string" &&
+        typeof entry[1] === "string" &&
+        limiter.leases.has(entry[0])
+      ) {
         limiter.owners.set(entry[0], entry[1]);
       }
     }
-    for (const id of Array.isArray(snapshot.ownerOnly) ? snapshot.ownerOnly : []) if (limiter.owners.has(id)) limiter.ownerOnly.add(id);
+    for (const id of Array.isArray(snapshot.ownerOnly) ? snapshot.ownerOnly : [])
+      if (limiter.owners.has(id)) limiter.ownerOnly.add(id);
     return limiter;
   }
 

@@ -13,8 +13,20 @@ export {
   type BreakerStats,
   type BreakerTransition,
 } from "./breaker";
-export { Gcra, rateLimitHeaders, retryAfterSeconds, type GcraSnapshot, type RateLimitConfig, type RateLimitDecision } from "./rate-limit";
-export { ConcurrencyLimiter, type ConcurrencyAdmission, type ConcurrencyConfig, type ConcurrencySnapshot } from "./concurrency";
+export {
+  Gcra,
+  rateLimitHeaders,
+  retryAfterSeconds,
+  type GcraSnapshot,
+  type RateLimitConfig,
+  type RateLimitDecision,
+} from "./rate-limit";
+export {
+  ConcurrencyLimiter,
+  type ConcurrencyAdmission,
+  type ConcurrencyConfig,
+  type ConcurrencySnapshot,
+} from "./concurrency";
 export {
   TokenBudget,
   msUntilUtcMidnight,

@@ -137,7 +137,11 @@ export class Gcra {
  * `RateLimit: "<name>";r=<remaining>;t=<seconds until reset, ceil>`, plus
  * `Retry-After` (seconds) when the decision is a denial.
  */
-export function rateLimitHeaders(name: string, config: RateLimitConfig, decision: RateLimitDecision): Record<string, string> {
+export function rateLimitHeaders(
+  name: string,
+  config: RateLimitConfig,
+  decision: RateLimitDecision,
+): Record<string, string> {
   const policy = sfString(name);
   const headers: Record<string, string> = {
     "RateLimit-Policy": `${policy};q=${config.limit};w=${Math.max(1, Math.ceil(config.periodMs / 1000))}`,
@@ -154,6 +158,7 @@ export function retryAfterSeconds(ms: number): number {
 
 /** RFC 8941 sf-string: printable ASCII, with `"` and `\` escaped. */
 function sfString(value: string): string {
-  if (!/^[\x20-\x7e]*$/.test(value)) throw new RangeError(`rate limit policy name must be printable ASCII: ${JSON.stringify(value)}`);
+  if (!/^[\x20-\x7e]*$/.test(value))
+    throw new RangeError(`rate limit policy name must be printable ASCII: ${JSON.stringify(value)}`);
   return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }

@@ -62,7 +62,8 @@ export class RetryBudget {
   static restore(config: RetryBudgetConfig, snapshot: RetryBudgetSnapshot): RetryBudget {
     const budget = new RetryBudget(config);
     const { requests, retries } = snapshot;
-    if (!Array.isArray(requests) || !Array.isArray(retries)) throw new TypeError("snapshot.requests and snapshot.retries must be arrays");
+    if (!Array.isArray(requests) || !Array.isArray(retries))
+      throw new TypeError("snapshot.requests and snapshot.retries must be arrays");
     if (requests.length !== budget.size || retries.length !== budget.size) return budget;
     budget.head = snapshotNumber("head", snapshot.head);
     budget.requests = requests.map((n, i) => snapshotNumber(`requests[${i}]`, n));

@@ -23,8 +23,7 @@ export interface TokenBudgetConfig {
 
 /** Result of {@link TokenBudget.reserve}. */
 export type TokenReservation =
-  | { allowed: true; remaining: number }
-  | { allowed: false; remaining: number; retryAfterMs: number };
+  { allowed: true; remaining: number } | { allowed: false; remaining: number; retryAfterMs: number };
 
 /** Today's figures, from {@link TokenBudget.usage}. */
 export interface TokenUsage {
@@ -100,7 +99,9 @@ export class TokenBudget {
     return {
       day: this.day,
       used: this.used,
-      reservations: [...this.reservations].map(([id, { tokens, expiresAt }]) => (expiresAt === undefined ? [id, tokens] : [id, tokens, expiresAt])),
+      reservations: [...this.reservations].map(([id, { tokens, expiresAt }]) =>
+        expiresAt === undefined ? [id, tokens] : [id, tokens, expiresAt],
+      ),
     };
   }
 
@@ -207,14 +208,16 @@ export function reservedInSnapshot(snapshot: TokenBudgetSnapshot, now: number): 
   return heldAt(snapshotReservations(snapshot.reservations).values(), now);
 }
 
-const RESERVATIONS_SHAPE = "snapshot.reservations must be an array of [id, tokens, expiresAt] triples or legacy [id, tokens] pairs";
+const RESERVATIONS_SHAPE =
+  "snapshot.reservations must be an array of [id, tokens, expiresAt] triples or legacy [id, tokens] pairs";
 
 /** Reads `snapshot.reservations`: `[id, tokens, expiresAt]` triples and legacy `[id, tokens]` pairs (no expiry). */
 function snapshotReservations(value: unknown): Map<string, Reservation> {
   if (!Array.isArray(value)) throw new TypeError(RESERVATIONS_SHAPE);
   const map = new Map<string, Reservation>();
   for (const entry of value as unknown[]) {
-    if (!Array.isArray(entry) || (entry.length !== 2 && entry.length !== 3) || typeof entry[0] !== "string") throw new TypeError(RESERVATIONS_SHAPE);
+    if (!Array.isArray(entry) || (entry.length !== 2 && entry.length !== 3) || typeof entry[0] !== "string")
+      throw new TypeError(RESERVATIONS_SHAPE);
     const id = entry[0];
     const tokens = snapshotNumber(`reservations[${id}]`, entry[1]);
     const expiresAt = entry.length === 3 ? snapshotNumber(`reservations[${id}].expiresAt`, entry[2]) : undefined;

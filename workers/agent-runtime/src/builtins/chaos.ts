@@ -34,10 +34,14 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (ms <= 0 || signal.aborted) return resolve();
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }
 
@@ -46,7 +50,8 @@ export function createChaos(random: () => number = Math.random): CapabilityHandl
   return async function chaos(parameters, { env, manifest, signal, timings }) {
     if (!chaosEnabled(manifest, env)) {
       throw new ZaharaError("CAPABILITY_DISABLED", {
-        message: "The chaos capability is disabled; enable it with extensions.zahara.chaos.enabled or CHAOS_ENABLED=true",
+        message:
+          "The chaos capability is disabled; enable it with extensions.zahara.chaos.enabled or CHAOS_ENABLED=true",
       });
     }
     const maxDelay = manifest.extensions.zahara.chaos?.max_delay_ms ?? DEFAULT_CHAOS_MAX_DELAY_MS;
@@ -54,7 +59,8 @@ export function createChaos(random: () => number = Math.random): CapabilityHandl
     if (!parsed.success) throw validationError(parsed.error, { code: "INVALID_PARAMETERS", prefix: "parameters" });
     const { fail_status, delay_ms = 0, retry_after_s } = parsed.data;
     const failRate = parsed.data.fail_rate ?? (fail_status !== undefined ? 1 : 0);
-    if (delay_ms > 0) await timings.measure("chaos", () => sleep(delay_ms, signal), { desc: `injected delay of ${delay_ms} ms` });
+    if (delay_ms > 0)
+      await timings.measure("chaos", () => sleep(delay_ms, signal), { desc: `injected delay of ${delay_ms} ms` });
     const failed = fail_status !== undefined && random() < failRate;
     if (failed) {
       throw new ZaharaError("CHAOS_INJECTED", {

@@ -41,7 +41,8 @@ export const llmCapability: CapabilityHandler = async function llmCapability(par
   const target = resolveLlmTarget(context.manifest, context.env);
   if (!target) {
     throw new ZaharaError("LLM_NOT_CONFIGURED", {
-      message: "No LLM provider is configured: set LLM_BASE_URL and LLM_API_KEY (or LLM_BACKEND=workers-ai with an AI binding)",
+      message:
+        "No LLM provider is configured: set LLM_BASE_URL and LLM_API_KEY (or LLM_BACKEND=workers-ai with an AI binding)",
       // A setting, not a transient fault: retrying or opening the breaker helps nobody.
       fault: "permanent",
     });
@@ -60,7 +61,11 @@ export const llmCapability: CapabilityHandler = async function llmCapability(par
   const call = emit ? () => chatStream(target, request, (text) => emit({ text })) : () => chat(target, request);
   const answer = await context.timings.measure("llm", call, {
     desc: `${target.provider} ${target.model}${emit ? ", streamed" : ""}`,
-    attributes: { "gen_ai.system": target.provider, "gen_ai.request.model": target.model, "gen_ai.request.stream": emit !== undefined },
+    attributes: {
+      "gen_ai.system": target.provider,
+      "gen_ai.request.model": target.model,
+      "gen_ai.request.stream": emit !== undefined,
+    },
     describe: (a) =>
       `${target.provider} ${target.model}${emit ? ", streamed" : ""}${a.usage ? `, ${a.usage.estimated ? "~" : ""}${a.usage.total_tokens} tokens` : ""}`,
   });

@@ -47,7 +47,9 @@ export async function readProviderJson(target: OpenAiTarget, res: Response): Pro
   if (read.ok) return read.value;
   if (read.tooLarge) throw tooLargeError(target.provider, max);
   // Not JSON, or the stream failed mid-body (the connection was lost, or the timeout fired).
-  throw new ZaharaError("LLM_PROVIDER_ERROR", { message: `LLM provider ${target.provider} sent a response that is not JSON` });
+  throw new ZaharaError("LLM_PROVIDER_ERROR", {
+    message: `LLM provider ${target.provider} sent a response that is not JSON`,
+  });
 }
 
 /** The chat-completions request body of `req` for `target`. */
@@ -55,7 +57,8 @@ export function openAiBody(target: OpenAiTarget, req: ChatRequest): Record<strin
   const body: Record<string, unknown> = { model: target.model, messages: req.messages };
   if (target.temperature !== undefined) body.temperature = target.temperature;
   if (target.maxTokens !== undefined) body.max_tokens = target.maxTokens;
-  if (req.schema) body.response_format = { type: "json_schema", json_schema: { name: req.schema.name, schema: req.schema.schema } };
+  if (req.schema)
+    body.response_format = { type: "json_schema", json_schema: { name: req.schema.name, schema: req.schema.schema } };
   return body;
 }
 
@@ -79,7 +82,8 @@ export function workersAiInputs(target: WorkersAiTarget, req: ChatRequest): Reco
 export function openAiAnswer(provider: string, data: unknown): { content: string; usage: TokenUsage | undefined } {
   const answer = data as { choices?: { message?: { content?: unknown } }[]; usage?: unknown };
   const content = answer.choices?.[0]?.message?.content;
-  if (typeof content !== "string") throw new ZaharaError("LLM_BAD_OUTPUT", { message: `LLM provider ${provider} sent no message content` });
+  if (typeof content !== "string")
+    throw new ZaharaError("LLM_BAD_OUTPUT", { message: `LLM provider ${provider} sent no message content` });
   return { content, usage: toUsage(answer.usage) };
 }
 
@@ -87,7 +91,8 @@ export function openAiAnswer(provider: string, data: unknown): { content: string
 export function workersAiAnswer(out: unknown): { content: string; usage: TokenUsage | undefined } {
   const answer = out as { response?: unknown; usage?: unknown } | null;
   const response = answer?.response;
-  const content = typeof response === "string" ? response : response !== undefined ? JSON.stringify(response) : undefined;
+  const content =
+    typeof response === "string" ? response : response !== undefined ? JSON.stringify(response) : undefined;
   if (content === undefined) throw new ZaharaError("LLM_BAD_OUTPUT", { message: "Workers AI sent no response" });
   return { content, usage: toUsage(answer?.usage) };
 }
@@ -108,7 +113,10 @@ async function openAiChat(target: OpenAiTarget, req: ChatRequest): Promise<ChatA
     });
   } catch (err) {
     if (isTimeout(err)) throw timeoutError(`LLM provider ${target.provider}`, timeoutMs, req.deadlineAt);
-    throw new ZaharaError("LLM_PROVIDER_ERROR", { message: `LLM provider ${target.provider} could not be reached`, cause: err });
+    throw new ZaharaError("LLM_PROVIDER_ERROR", {
+      message: `LLM provider ${target.provider} could not be reached`,
+      cause: err,
+    });
   }
   if (!res.ok) {
     await res.body?.cancel();
@@ -124,7 +132,9 @@ async function workersAiChat(target: WorkersAiTarget, req: ChatRequest): Promise
   try {
     out = await Promise.race([
       target.binding.run(target.model, workersAiInputs(target, req)),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new DOMException("timeout", "TimeoutError")), timeoutMs))),
+      new Promise(
+        (_, reject) => (timer = setTimeout(() => reject(new DOMException("timeout", "TimeoutError")), timeoutMs)),
+      ),
     ]);
   } catch (err) {
     if (isTimeout(err)) throw timeoutError("Workers AI", timeoutMs, req.deadlineAt);

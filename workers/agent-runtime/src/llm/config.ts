@@ -90,7 +90,12 @@ export function resolveLlmTarget(manifest: ZaharaAgentManifest, env: AgentRuntim
   };
   if (env.LLM_BACKEND?.trim().toLowerCase() === "workers-ai") {
     if (!env.AI) return null;
-    return { backend: "workers-ai", binding: env.AI, model: model.startsWith("@cf/") ? model : DEFAULT_WORKERS_AI_MODEL, ...common };
+    return {
+      backend: "workers-ai",
+      binding: env.AI,
+      model: model.startsWith("@cf/") ? model : DEFAULT_WORKERS_AI_MODEL,
+      ...common,
+    };
   }
   const baseUrl = (env.LLM_BASE_URL?.trim() || PROVIDER_BASE_URLS[provider])?.replace(/\/+$/, "");
   if (!baseUrl) return null;

@@ -17,7 +17,11 @@ export function toUsage(raw: unknown): TokenUsage | undefined {
   const completion = Number(u.completion_tokens ?? 0);
   if (!Number.isFinite(prompt) || !Number.isFinite(completion)) return undefined;
   const total = Number(u.total_tokens ?? prompt + completion);
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: Number.isFinite(total) ? total : prompt + completion };
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: Number.isFinite(total) ? total : prompt + completion,
+  };
 }
 
 /** Characters per token assumed when estimating usage. */
@@ -65,7 +69,10 @@ export function providerStatusError(target: LlmTarget, status: number, retryAfte
 
 /** The error for a provider answer over `max` bytes (read no further). */
 export function tooLargeError(provider: string, max: number): ZaharaError {
-  return new ZaharaError("LLM_PROVIDER_ERROR", { message: `LLM provider ${provider} sent a response over ${max} bytes`, details: { max_response_bytes: max } });
+  return new ZaharaError("LLM_PROVIDER_ERROR", {
+    message: `LLM provider ${provider} sent a response over ${max} bytes`,
+    details: { max_response_bytes: max },
+  });
 }
 
 /** True for the errors an aborted or timed-out fetch or read rejects with. */
@@ -83,7 +90,12 @@ export function callTimeoutMs(target: LlmTarget, deadlineAt: number | undefined,
 }
 
 /** The LLM_TIMEOUT error, naming the caller's deadline when that is what ran out. */
-export function timeoutError(who: string, waitedMs: number, deadlineAt: number | undefined, what = "did not answer"): ZaharaError {
+export function timeoutError(
+  who: string,
+  waitedMs: number,
+  deadlineAt: number | undefined,
+  what = "did not answer",
+): ZaharaError {
   const byDeadline = deadlineAt !== undefined && Date.now() >= deadlineAt - 1;
   return new ZaharaError("LLM_TIMEOUT", {
     message: byDeadline ? `${who} ${what} before the caller's deadline` : `${who} ${what} within ${waitedMs} ms`,

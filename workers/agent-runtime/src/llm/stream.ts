@@ -11,9 +11,26 @@
  */
 import { ZaharaError } from "../../../shared/errors";
 import { SseParser } from "../../../shared/http/sse";
-import { type ChatAnswer, type ChatRequest, openAiAnswer, openAiBody, openAiHeaders, readProviderJson, workersAiAnswer, workersAiInputs } from "./chat";
+import {
+  type ChatAnswer,
+  type ChatRequest,
+  openAiAnswer,
+  openAiBody,
+  openAiHeaders,
+  readProviderJson,
+  workersAiAnswer,
+  workersAiInputs,
+} from "./chat";
 import type { LlmTarget, OpenAiTarget, WorkersAiTarget } from "./config";
-import { callTimeoutMs, estimateUsage, isTimeout, providerStatusError, timeoutError, toUsage, tooLargeError } from "./provider-errors";
+import {
+  callTimeoutMs,
+  estimateUsage,
+  isTimeout,
+  providerStatusError,
+  timeoutError,
+  toUsage,
+  tooLargeError,
+} from "./provider-errors";
 
 /** Receives each non-empty piece of the answer's text, in order. */
 export type OnText = (text: string) => void;
@@ -30,7 +47,8 @@ interface PumpOptions {
   onData: (data: string) => Step;
 }
 
-const malformed = (who: string) => new ZaharaError("LLM_PROVIDER_ERROR", { message: `${who} sent a stream chunk that is not JSON` });
+const malformed = (who: string) =>
+  new ZaharaError("LLM_PROVIDER_ERROR", { message: `${who} sent a stream chunk that is not JSON` });
 
 /** One `data:` line of a provider's stream: `"done"` for `[DONE]`, else its JSON object (malformed otherwise). */
 function parseChunk(data: string, who: string): object | "done" {
@@ -46,7 +64,11 @@ function parseChunk(data: string, who: string): object | "done" {
 }
 
 /** A read that fails after `ms` (TimeoutError) or when `signal` aborts (its reason). */
-function readWithin<T>(reader: ReadableStreamDefaultReader<T>, ms: number, signal: AbortSignal): Promise<ReadableStreamReadResult<T>> {
+function readWithin<T>(
+  reader: ReadableStreamDefaultReader<T>,
+  ms: number,
+  signal: AbortSignal,
+): Promise<ReadableStreamReadResult<T>> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const settle = (fn: () => void) => {
@@ -56,11 +78,15 @@ function readWithin<T>(reader: ReadableStreamDefaultReader<T>, ms: number, signa
       signal.removeEventListener("abort", onAbort);
       fn();
     };
-    const onAbort = () => settle(() => reject(signal.reason instanceof Error ? signal.reason : new DOMException("aborted", "AbortError")));
+    const onAbort = () =>
+      settle(() => reject(signal.reason instanceof Error ? signal.reason : new DOMException("aborted", "AbortError")));
     const timer = setTimeout(() => settle(() => reject(new DOMException("stalled", "TimeoutError"))), ms);
     if (signal.aborted) return onAbort();
     signal.addEventListener("abort", onAbort, { once: true });
-    reader.read().then((r) => settle(() => resolve(r)), (err: unknown) => settle(() => reject(err)));
+    reader.read().then(
+      (r) => settle(() => resolve(r)),
+      (err: unknown) => settle(() => reject(err)),
+    );
   });
 }
 
@@ -159,8 +185,13 @@ async function openAiStream(target: OpenAiTarget, req: ChatRequest, onText: OnTe
       onData(data) {
         const chunk = parseChunk(data, who);
         if (chunk === "done") return "done";
-        const c = chunk as { error?: unknown; usage?: unknown; choices?: { delta?: { content?: unknown }; finish_reason?: unknown }[] };
-        if (c.error !== undefined) throw new ZaharaError("LLM_PROVIDER_ERROR", { message: `${who} reported an error mid-stream` });
+        const c = chunk as {
+          error?: unknown;
+          usage?: unknown;
+          choices?: { delta?: { content?: unknown }; finish_reason?: unknown }[];
+        };
+        if (c.error !== undefined)
+          throw new ZaharaError("LLM_PROVIDER_ERROR", { message: `${who} reported an error mid-stream` });
         const choice = c.choices?.[0];
         if (choice) {
           sawChoice = true;
@@ -175,7 +206,10 @@ async function openAiStream(target: OpenAiTarget, req: ChatRequest, onText: OnTe
         return "more";
       },
     });
-    if (!ended && !finished) throw new ZaharaError("LLM_PROVIDER_ERROR", { message: `${who} ended the stream before the answer was complete` });
+    if (!ended && !finished)
+      throw new ZaharaError("LLM_PROVIDER_ERROR", {
+        message: `${who} ended the stream before the answer was complete`,
+      });
     if (!sawChoice) throw new ZaharaError("LLM_BAD_OUTPUT", { message: `${who} sent no message content` });
     return answerOf(req, content, usage);
   } finally {
@@ -193,7 +227,9 @@ async function workersAiStream(target: WorkersAiTarget, req: ChatRequest, onText
   try {
     out = await Promise.race([
       target.binding.run(target.model, { ...workersAiInputs(target, req), stream: true }, { signal }),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new DOMException("timeout", "TimeoutError")), firstWait))),
+      new Promise(
+        (_, reject) => (timer = setTimeout(() => reject(new DOMException("timeout", "TimeoutError")), firstWait)),
+      ),
       new Promise((_, reject) => {
         const abort = () => reject(new DOMException("aborted", "AbortError"));
         if (signal.aborted) abort();
@@ -232,7 +268,10 @@ async function workersAiStream(target: WorkersAiTarget, req: ChatRequest, onText
         return "more";
       },
     });
-    if (!ended) throw new ZaharaError("LLM_PROVIDER_ERROR", { message: `${who} ended the stream before the answer was complete` });
+    if (!ended)
+      throw new ZaharaError("LLM_PROVIDER_ERROR", {
+        message: `${who} ended the stream before the answer was complete`,
+      });
     return answerOf(req, content, usage);
   } finally {
     ctl.abort();

@@ -40,11 +40,24 @@ export function guardView(s: GuardSnapshot): GuardView {
   return {
     agent: s.agent,
     at: iso(s.at),
-    breaker: { state: b.state, retry_after_ms: b.retryAfterMs, consecutive_failures: b.consecutiveFailures, open_until: b.openUntil === undefined ? null : iso(b.openUntil) },
+    breaker: {
+      state: b.state,
+      retry_after_ms: b.retryAfterMs,
+      consecutive_failures: b.consecutiveFailures,
+      open_until: b.openUntil === undefined ? null : iso(b.openUntil),
+    },
     in_flight: s.inFlight,
-    rate_limit: r ? { limit: r.limit, remaining: r.remaining, retry_after_ms: r.retryAfterMs, reset_ms: r.resetMs } : null,
-    tokens: s.tokens ? { day: s.tokens.day, used: s.tokens.used, reserved: s.tokens.reserved, remaining: s.tokens.remaining } : null,
-    retry_budget: { requests: s.retryBudget.requests, retries: s.retryBudget.retries, available: s.retryBudget.available },
+    rate_limit: r
+      ? { limit: r.limit, remaining: r.remaining, retry_after_ms: r.retryAfterMs, reset_ms: r.resetMs }
+      : null,
+    tokens: s.tokens
+      ? { day: s.tokens.day, used: s.tokens.used, reserved: s.tokens.reserved, remaining: s.tokens.remaining }
+      : null,
+    retry_budget: {
+      requests: s.retryBudget.requests,
+      retries: s.retryBudget.retries,
+      available: s.retryBudget.available,
+    },
     transitions: s.transitions.map((t) => ({ from: t.from, to: t.to, at: iso(t.at), cause: t.cause })),
   };
 }

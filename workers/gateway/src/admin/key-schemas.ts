@@ -15,17 +15,31 @@ export const MAX_GRACE_SECONDS = 30 * 86_400;
 /** Grace period when a rotation does not say: 1 hour. */
 export const DEFAULT_GRACE_SECONDS = 3600;
 
-const Name = z.string({ error: "name must be a string" }).check(z.trim(), z.minLength(1, "name must not be empty"), z.maxLength(100, "name must be at most 100 characters"));
-const Scopes = z.array(z.string({ error: "each scope must be a string" }).check(z.maxLength(300)), { error: "scopes must be an array of strings" }).check(z.minLength(1, "give at least one scope"), z.maxLength(50, "at most 50 scopes"));
+const Name = z
+  .string({ error: "name must be a string" })
+  .check(z.trim(), z.minLength(1, "name must not be empty"), z.maxLength(100, "name must be at most 100 characters"));
+const Scopes = z
+  .array(z.string({ error: "each scope must be a string" }).check(z.maxLength(300)), {
+    error: "scopes must be an array of strings",
+  })
+  .check(z.minLength(1, "give at least one scope"), z.maxLength(50, "at most 50 scopes"));
 const RateLimit = z.nullable(
   z.strictObject({
-    requests_per_minute: z.int({ error: "requests_per_minute must be an integer" }).check(z.minimum(1), z.maximum(1_000_000)),
+    requests_per_minute: z
+      .int({ error: "requests_per_minute must be an integer" })
+      .check(z.minimum(1), z.maximum(1_000_000)),
     burst: z.optional(z.int({ error: "burst must be an integer" }).check(z.minimum(1), z.maximum(100_000))),
   }),
 );
-const Budget = z.nullable(z.int({ error: "daily_token_budget must be an integer" }).check(z.minimum(1), z.maximum(1_000_000_000_000)));
-const ExpiresAt = z.nullable(z.iso.datetime({ offset: true, error: "expires_at must be an ISO 8601 date-time (e.g. 2027-01-01T00:00:00Z)" }));
-const ExpiresIn = z.int({ error: "expires_in_seconds must be an integer" }).check(z.minimum(1), z.maximum(10 * 365 * 86_400));
+const Budget = z.nullable(
+  z.int({ error: "daily_token_budget must be an integer" }).check(z.minimum(1), z.maximum(1_000_000_000_000)),
+);
+const ExpiresAt = z.nullable(
+  z.iso.datetime({ offset: true, error: "expires_at must be an ISO 8601 date-time (e.g. 2027-01-01T00:00:00Z)" }),
+);
+const ExpiresIn = z
+  .int({ error: "expires_in_seconds must be an integer" })
+  .check(z.minimum(1), z.maximum(10 * 365 * 86_400));
 
 /** `POST /v1/keys`. */
 export const CreateKeySchema = z.strictObject({
@@ -49,7 +63,9 @@ export const UpdateKeySchema = z.strictObject({
 
 /** `POST /v1/keys/:id/rotate`. */
 export const RotateKeySchema = z.strictObject({
-  grace_seconds: z.optional(z.int({ error: "grace_seconds must be an integer" }).check(z.minimum(0), z.maximum(MAX_GRACE_SECONDS))),
+  grace_seconds: z.optional(
+    z.int({ error: "grace_seconds must be an integer" }).check(z.minimum(0), z.maximum(MAX_GRACE_SECONDS)),
+  ),
 });
 
 /** Key ids as generated (`key_` and 16 hex digits). */
@@ -81,11 +97,18 @@ export function resolveSettings(input: KeyInput, base: KeySettings, catalog: Sco
   let expiresAt = base.expiresAt;
   if (input.expires_in_seconds !== undefined) expiresAt = now + input.expires_in_seconds * 1000;
   else if (input.expires_at !== undefined) expiresAt = input.expires_at === null ? null : Date.parse(input.expires_at);
-  if ((input.expires_at !== undefined || input.expires_in_seconds !== undefined) && expiresAt !== null && expiresAt <= now) {
+  if (
+    (input.expires_at !== undefined || input.expires_in_seconds !== undefined) &&
+    expiresAt !== null &&
+    expiresAt <= now
+  ) {
     fields.push({ field: "expires_at", message: "must be in the future" });
   }
   if (fields.length > 0) {
-    throw new ZaharaError("INVALID_REQUEST", { message: `Invalid key settings: ${fields.map((f) => `${f.field}: ${f.message}`).join("; ")}`, details: { fields } });
+    throw new ZaharaError("INVALID_REQUEST", {
+      message: `Invalid key settings: ${fields.map((f) => `${f.field}: ${f.message}`).join("; ")}`,
+      details: { fields },
+    });
   }
   return {
     name: input.name ?? base.name,

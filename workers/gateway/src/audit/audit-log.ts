@@ -45,8 +45,18 @@ export interface AuditFilter {
 /** The statement that records `entry` at `now`; batch it with the change it records. */
 export function auditStatement(db: D1Database, entry: AuditEntry, now: number): D1PreparedStatement {
   return db
-    .prepare("INSERT INTO audit_log (ts, actor, action, target, request_id, client_ip, details) VALUES (?, ?, ?, ?, ?, ?, ?)")
-    .bind(now, entry.actor, entry.action, entry.target, entry.requestId, entry.clientIp, entry.details ? JSON.stringify(entry.details) : null);
+    .prepare(
+      "INSERT INTO audit_log (ts, actor, action, target, request_id, client_ip, details) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(
+      now,
+      entry.actor,
+      entry.action,
+      entry.target,
+      entry.requestId,
+      entry.clientIp,
+      entry.details ? JSON.stringify(entry.details) : null,
+    );
 }
 
 interface AuditRow {
@@ -61,10 +71,17 @@ interface AuditRow {
 }
 
 /** Newest-first page of the audit log; `next` is the `before` of the following page, or null. */
-export async function listAudit(db: D1Database, filter: AuditFilter): Promise<{ entries: AuditView[]; next: number | null }> {
+export async function listAudit(
+  db: D1Database,
+  filter: AuditFilter,
+): Promise<{ entries: AuditView[]; next: number | null }> {
   const where: string[] = [];
   const args: unknown[] = [];
-  for (const [column, value] of [["actor", filter.actor], ["action", filter.action], ["target", filter.target]] as const) {
+  for (const [column, value] of [
+    ["actor", filter.actor],
+    ["action", filter.action],
+    ["target", filter.target],
+  ] as const) {
     if (value !== undefined) {
       where.push(`${column} = ?`);
       args.push(value);
@@ -79,10 +96,17 @@ export async function listAudit(db: D1Database, filter: AuditFilter): Promise<{ 
     args.push(filter.before);
   }
   const sql = `SELECT id, ts, actor, action, target, request_id, client_ip, details FROM audit_log ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
-  const { results } = await db.prepare(sql).bind(...args, filter.limit + 1).all<AuditRow>();
+  const { results } = await db
+    .prepare(sql)
+    .bind(...args, filter.limit + 1)
+    .all<AuditRow>();
   const page = results.slice(0, filter.limit);
   return {
-    entries: page.map((r) => ({ ...r, time: new Date(r.ts).toISOString(), details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : null })),
+    entries: page.map((r) => ({
+      ...r,
+      time: new Date(r.ts).toISOString(),
+      details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : null,
+    })),
     next: results.length > filter.limit ? (page[page.length - 1]?.id ?? null) : null,
   };
 }

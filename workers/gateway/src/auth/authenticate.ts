@@ -44,7 +44,9 @@ export function authenticate(authenticator: Authenticator) {
   return createMiddleware<{ Bindings: AuthBindings }>(async function authenticate(c, next) {
     const credential = readCredential(c.req.raw.headers);
     if (!credential) {
-      throw new ZaharaError("UNAUTHORIZED", { message: "Missing credential: send an API key in X-API-Key, or Authorization: Bearer <API key or JWT>" });
+      throw new ZaharaError("UNAUTHORIZED", {
+        message: "Missing credential: send an API key in X-API-Key, or Authorization: Bearer <API key or JWT>",
+      });
     }
     const secret = credential.type === "key" ? credential.secret : credential.token;
     const logger = c.get("logger").redacting([secret]);
@@ -57,7 +59,12 @@ export function authenticate(authenticator: Authenticator) {
     if (blockedMs > 0) throw tooManyFailures(blockedMs);
     let principal: Principal;
     try {
-      principal = await authenticator.authenticate(credential, { env: c.env, config, logger, waitUntil: (p) => c.executionCtx.waitUntil(p) });
+      principal = await authenticator.authenticate(credential, {
+        env: c.env,
+        config,
+        logger,
+        waitUntil: (p) => c.executionCtx.waitUntil(p),
+      });
     } catch (error) {
       if (error instanceof ZaharaError && error.code === "UNAUTHORIZED") await throttle(c, config, address, memory);
       throw error;
@@ -86,7 +93,14 @@ async function throttle(
   memory: ThrottleMemory,
 ): Promise<void> {
   const limits = { limit: config.failureLimit, windowMs: config.failureWindowMs };
-  const decision = await askAuthThrottle("record", c.env.AUTH_THROTTLE, address, limits, c.get("logger"), c.get("doCalls"));
+  const decision = await askAuthThrottle(
+    "record",
+    c.env.AUTH_THROTTLE,
+    address,
+    limits,
+    c.get("logger"),
+    c.get("doCalls"),
+  );
   if (decision?.limited) {
     c.get("logger").warn("failed authentications limited", { client_ip: address });
     // This isolate refuses the address before checking anything until the window allows it again.
@@ -97,11 +111,13 @@ async function throttle(
 
 /** Creates a middleware that requires `scope` (`admin`, or `metrics` which `admin` includes); 403 otherwise. */
 export function requireScope(scope: typeof ADMIN_SCOPE | typeof METRICS_SCOPE) {
-  if (scope !== ADMIN_SCOPE && scope !== METRICS_SCOPE) throw new TypeError(`requireScope: unknown scope "${String(scope)}"`);
+  if (scope !== ADMIN_SCOPE && scope !== METRICS_SCOPE)
+    throw new TypeError(`requireScope: unknown scope "${String(scope)}"`);
   return createMiddleware(async function requireScope(c, next) {
     const principal = c.get("principal");
     if (!principal) throw new Error("requireScope must run after authenticate()");
-    if (!hasScope(principal.scopes, scope)) throw new ZaharaError("FORBIDDEN", { message: `This endpoint needs a credential with the "${scope}" scope` });
+    if (!hasScope(principal.scopes, scope))
+      throw new ZaharaError("FORBIDDEN", { message: `This endpoint needs a credential with the "${scope}" scope` });
     await next();
   });
 }
@@ -109,6 +125,9 @@ export function requireScope(scope: typeof ADMIN_SCOPE | typeof METRICS_SCOPE) {
 /** Throws 403 `FORBIDDEN` unless `principal` may call `capability` on `agent`. */
 export function authorizeCall(principal: Principal, agent: string, capability: string): void {
   if (!allowsCall(principal, agent, capability)) {
-    throw new ZaharaError("FORBIDDEN", { message: `This credential may not call "${capability}" on agent "${agent}"`, details: { agent, capability } });
+    throw new ZaharaError("FORBIDDEN", {
+      message: `This credential may not call "${capability}" on agent "${agent}"`,
+      details: { agent, capability },
+    });
   }
 }

@@ -83,7 +83,13 @@ export class Authenticator {
   private readonly parsed = new Map<string, ApiKeyEntry[]>();
   private jwt: { key: string; verifier: JwtVerifier } | undefined;
 
-  constructor({ cache = new KeyCache(), now = Date.now, lookupTimeoutMs = 2000, touchEveryMs = 60_000, fetch }: AuthenticatorOptions = {}) {
+  constructor({
+    cache = new KeyCache(),
+    now = Date.now,
+    lookupTimeoutMs = 2000,
+    touchEveryMs = 60_000,
+    fetch,
+  }: AuthenticatorOptions = {}) {
     this.cache = cache;
     this.now = now;
     this.lookupTimeoutMs = lookupTimeoutMs;
@@ -106,7 +112,8 @@ export class Authenticator {
     const now = this.now();
     if (record.revokedAt !== null) throw unauthorized("This API key has been revoked");
     if (record.expiresAt !== null && record.expiresAt <= now) throw unauthorized("This API key has expired");
-    if (record.notAfter !== null && record.notAfter <= now) throw unauthorized("This API key was rotated and its grace period is over; use the new key");
+    if (record.notAfter !== null && record.notAfter <= now)
+      throw unauthorized("This API key was rotated and its grace period is over; use the new key");
     this.touch(record.id, now, ctx);
     return {
       id: record.id,
@@ -115,7 +122,13 @@ export class Authenticator {
       scopes: record.scopes,
       limits: {
         ...(record.rateLimit
-          ? { rateLimit: { limit: record.rateLimit.requests_per_minute, periodMs: 60_000, burst: record.rateLimit.burst ?? record.rateLimit.requests_per_minute } }
+          ? {
+              rateLimit: {
+                limit: record.rateLimit.requests_per_minute,
+                periodMs: 60_000,
+                burst: record.rateLimit.burst ?? record.rateLimit.requests_per_minute,
+              },
+            }
           : {}),
         ...(record.dailyTokenBudget !== null ? { maxTokensPerDay: record.dailyTokenBudget } : {}),
       },
@@ -125,22 +138,35 @@ export class Authenticator {
   /** Checks the secret-configured keys (all of them, in constant time per entry). */
   private async bootstrap(digest: Uint8Array, { env, logger }: AuthContext): Promise<Principal | undefined> {
     const scopes: string[] = [];
-    for (const [name, scope] of [["GATEWAY_API_KEYS", "*"], ["ADMIN_API_KEYS", ADMIN_SCOPE], ["METRICS_SCRAPE_TOKEN", METRICS_SCOPE]] as const) {
+    for (const [name, scope] of [
+      ["GATEWAY_API_KEYS", "*"],
+      ["ADMIN_API_KEYS", ADMIN_SCOPE],
+      ["METRICS_SCRAPE_TOKEN", METRICS_SCOPE],
+    ] as const) {
       const minChars = isLocalDevelopment(env) ? 0 : MIN_BOOTSTRAP_KEY_CHARS;
       if (matchesAny(digest, await this.entries(name, env[name], minChars, logger))) scopes.push(scope);
     }
     return scopes.length > 0 ? { id: keyIdOf(digest), kind: "bootstrap", scopes } : undefined;
   }
 
-  private async entries(name: string, value: string | undefined, minChars: number, logger: Logger): Promise<ApiKeyEntry[]> {
+  private async entries(
+    name: string,
+    value: string | undefined,
+    minChars: number,
+    logger: Logger,
+  ): Promise<ApiKeyEntry[]> {
     if (!value) return [];
     const cacheKey = `${minChars}\u0000${value}`;
     let entries = this.parsed.get(cacheKey);
     if (!entries) {
       const parsed = await parseApiKeys(value, minChars);
-      if (parsed.malformed > 0) logger.error(`${name} has malformed sha256 entries; they are ignored`, { malformed: parsed.malformed });
+      if (parsed.malformed > 0)
+        logger.error(`${name} has malformed sha256 entries; they are ignored`, { malformed: parsed.malformed });
       if (parsed.short > 0) {
-        logger.error(`${name} has keys shorter than ${minChars} characters; they are refused outside local development`, { refused: parsed.short });
+        logger.error(
+          `${name} has keys shorter than ${minChars} characters; they are refused outside local development`,
+          { refused: parsed.short },
+        );
       }
       entries = parsed.entries;
       if (this.parsed.size >= 8) this.parsed.clear();
@@ -156,7 +182,11 @@ export class Authenticator {
     if (fresh) return fresh.record;
     try {
       if (!ctx.env.ACCESS_DB) throw new Error("ACCESS_DB is not bound");
-      const record = await withTimeout(findKeyBySecretHash(ctx.env.ACCESS_DB, hash), this.lookupTimeoutMs, "key store lookup timed out");
+      const record = await withTimeout(
+        findKeyBySecretHash(ctx.env.ACCESS_DB, hash),
+        this.lookupTimeoutMs,
+        "key store lookup timed out",
+      );
       this.cache.set(hash, record, now);
       return record;
     } catch (error) {
@@ -177,7 +207,10 @@ export class Authenticator {
     if (this.touched.size >= 10_000) this.touched.clear();
     this.touched.set(id, now);
     const db = ctx.env.ACCESS_DB;
-    if (db) ctx.waitUntil(touchKey(db, id, now).catch((error) => ctx.logger.warn("last_used_at not recorded", { error: String(error) })));
+    if (db)
+      ctx.waitUntil(
+        touchKey(db, id, now).catch((error) => ctx.logger.warn("last_used_at not recorded", { error: String(error) })),
+      );
   }
 
   private async fromJwt(token: string, ctx: AuthContext): Promise<Principal> {
@@ -185,7 +218,8 @@ export class Authenticator {
     if (jwtError) ctx.logger.error("JWT settings are incomplete; bearer tokens are refused", { problem: jwtError });
     if (!jwt) throw unauthorized("This gateway does not accept JWT bearer tokens; send an API key");
     const key = JSON.stringify(jwt);
-    if (this.jwt?.key !== key) this.jwt = { key, verifier: createJwtVerifier(jwt, this.fetchFn ? { fetch: this.fetchFn } : {}) };
+    if (this.jwt?.key !== key)
+      this.jwt = { key, verifier: createJwtVerifier(jwt, this.fetchFn ? { fetch: this.fetchFn } : {}) };
     const claims = await this.jwt.verifier.verify(token);
     const sub = String(claims.sub);
     // Refused rather than cleaned: two different subjects must never become one principal.

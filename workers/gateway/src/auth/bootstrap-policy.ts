@@ -32,11 +32,16 @@ export function secretEntries(value: string | undefined): string[] {
  * What is wrong with the bootstrap secrets of `env`, one sentence each (never
  * a key), e.g. `ADMIN_API_KEYS: 1 key shorter than 32 characters is refused`.
  */
-export function bootstrapKeyProblems(env: Partial<Record<(typeof BOOTSTRAP_SECRETS)[number], string | undefined>>): string[] {
+export function bootstrapKeyProblems(
+  env: Partial<Record<(typeof BOOTSTRAP_SECRETS)[number], string | undefined>>,
+): string[] {
   const problems: string[] = [];
   for (const name of BOOTSTRAP_SECRETS) {
     const short = secretEntries(env[name]).filter(isShortPlaintext).length;
-    if (short > 0) problems.push(`${name}: ${short} key${short === 1 ? "" : "s"} shorter than ${MIN_BOOTSTRAP_KEY_CHARS} characters ${short === 1 ? "is" : "are"} refused`);
+    if (short > 0)
+      problems.push(
+        `${name}: ${short} key${short === 1 ? "" : "s"} shorter than ${MIN_BOOTSTRAP_KEY_CHARS} characters ${short === 1 ? "is" : "are"} refused`,
+      );
   }
   return problems;
 }

@@ -41,7 +41,9 @@ export interface AccessConfig {
 
 function bounded(value: string | undefined, fallback: number, min: number, max: number): number {
   const n = Number(value);
-  return value !== undefined && value.trim() !== "" && Number.isFinite(n) && n >= min && n <= max ? Math.floor(n) : fallback;
+  return value !== undefined && value.trim() !== "" && Number.isFinite(n) && n >= min && n <= max
+    ? Math.floor(n)
+    : fallback;
 }
 
 /** Resolves the access settings; a cache TTL is capped at 60 s so revocation stays prompt. */

@@ -84,7 +84,8 @@ function jsonObject(part: string, what: string): Record<string, unknown> {
   } catch {
     fail(`Malformed token: the ${what} is not JSON`);
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) fail(`Malformed token: the ${what} is not an object`);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    fail(`Malformed token: the ${what} is not an object`);
   return value as Record<string, unknown>;
 }
 
@@ -95,13 +96,20 @@ const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every
  * (JWT auth off); throws when they are set but incomplete, so a half-configured
  * deployment fails loudly instead of silently dropping JWT auth.
  */
-export function resolveJwtConfig(env: Partial<Record<"JWT_ISSUER" | "JWT_AUDIENCE" | "JWT_HS256_SECRET" | "JWT_JWKS_URL", string>>): JwtVerifierConfig | undefined {
+export function resolveJwtConfig(
+  env: Partial<Record<"JWT_ISSUER" | "JWT_AUDIENCE" | "JWT_HS256_SECRET" | "JWT_JWKS_URL", string>>,
+): JwtVerifierConfig | undefined {
   const issuer = env.JWT_ISSUER?.trim() ?? "";
   const audience = env.JWT_AUDIENCE?.trim() ?? "";
   const hs256Secret = env.JWT_HS256_SECRET ?? "";
   const jwksUrl = env.JWT_JWKS_URL?.trim() ?? "";
   if (!issuer && !audience && !hs256Secret && !jwksUrl) return undefined;
-  const config: JwtVerifierConfig = { issuer, audience, ...(hs256Secret && { hs256Secret }), ...(jwksUrl && { jwksUrl }) };
+  const config: JwtVerifierConfig = {
+    issuer,
+    audience,
+    ...(hs256Secret && { hs256Secret }),
+    ...(jwksUrl && { jwksUrl }),
+  };
   validateConfig(config);
   return config;
 }
@@ -109,12 +117,15 @@ export function resolveJwtConfig(env: Partial<Record<"JWT_ISSUER" | "JWT_AUDIENC
 function validateConfig(config: JwtVerifierConfig): void {
   const missing = [!config.issuer && "JWT_ISSUER", !config.audience && "JWT_AUDIENCE"].filter(Boolean);
   if (missing.length) throw new Error(`JWT auth is misconfigured: ${missing.join(" and ")} must be set`);
-  if (!config.hs256Secret && !config.jwksUrl) throw new Error("JWT auth is misconfigured: set JWT_HS256_SECRET or JWT_JWKS_URL");
-  if (config.hs256Secret && new TextEncoder().encode(config.hs256Secret).length < 32) throw new Error("JWT auth is misconfigured: JWT_HS256_SECRET must be at least 32 bytes");
+  if (!config.hs256Secret && !config.jwksUrl)
+    throw new Error("JWT auth is misconfigured: set JWT_HS256_SECRET or JWT_JWKS_URL");
+  if (config.hs256Secret && new TextEncoder().encode(config.hs256Secret).length < 32)
+    throw new Error("JWT auth is misconfigured: JWT_HS256_SECRET must be at least 32 bytes");
   if (config.jwksUrl) {
     const url = URL.canParse(config.jwksUrl) ? new URL(config.jwksUrl) : undefined;
     const local = url && ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
-    if (!url || (url.protocol !== "https:" && !(url.protocol === "http:" && local))) throw new Error("JWT auth is misconfigured: JWT_JWKS_URL must be an https URL");
+    if (!url || (url.protocol !== "https:" && !(url.protocol === "http:" && local)))
+      throw new Error("JWT auth is misconfigured: JWT_JWKS_URL must be an https URL");
   }
 }
 
@@ -129,7 +140,10 @@ export function createJwtVerifier(config: JwtVerifierConfig, deps: JwtVerifierDe
   const now = deps.now ?? Date.now;
   const tolerance = config.clockToleranceSec ?? 30;
   const cacheMs = config.jwksCacheMs ?? 300_000;
-  const allowed = new Set<Alg>([...(config.hs256Secret ? (["HS256"] as const) : []), ...(config.jwksUrl ? (["RS256", "ES256"] as const) : [])]);
+  const allowed = new Set<Alg>([
+    ...(config.hs256Secret ? (["HS256"] as const) : []),
+    ...(config.jwksUrl ? (["RS256", "ES256"] as const) : []),
+  ]);
   let hmacKey: Promise<CryptoKey> | undefined;
   let jwks: { keys: Jwk[]; fetchedAt: number } | undefined;
   let inflight: Promise<Jwk[]> | undefined;
@@ -137,9 +151,13 @@ export function createJwtVerifier(config: JwtVerifierConfig, deps: JwtVerifierDe
 
   async function fetchJwks(url: string): Promise<Jwk[]> {
     const init = { headers: { Accept: "application/json" }, signal: AbortSignal.timeout(JWKS_TIMEOUT_MS) };
-    const res = await doFetch(url, init).catch((err: unknown) => fail("Signing keys unavailable: the JWKS endpoint could not be reached", err));
+    const res = await doFetch(url, init).catch((err: unknown) =>
+      fail("Signing keys unavailable: the JWKS endpoint could not be reached", err),
+    );
     if (!res.ok) fail(`Signing keys unavailable: the JWKS endpoint answered ${res.status}`);
-    const body: unknown = await res.json().catch((err: unknown) => fail("Signing keys unavailable: the JWKS is not JSON", err));
+    const body: unknown = await res
+      .json()
+      .catch((err: unknown) => fail("Signing keys unavailable: the JWKS is not JSON", err));
     const keys = (body as { keys?: unknown } | null)?.keys;
     if (!Array.isArray(keys)) fail("Signing keys unavailable: the JWKS has no keys array");
     jwks = { keys: keys.filter((k): k is Jwk => typeof k === "object" && k !== null), fetchedAt: now() };
@@ -160,7 +178,8 @@ export function createJwtVerifier(config: JwtVerifierConfig, deps: JwtVerifierDe
     if (!jwk && jwks && now() - jwks.fetchedAt >= JWKS_REFETCH_INTERVAL_MS) jwk = find(await loadJwks(url, true));
     if (!jwk) fail("Token signed with an unknown key (kid)");
     const rsa = alg === "RS256";
-    if (rsa ? jwk.kty !== "RSA" : jwk.kty !== "EC" || jwk.crv !== "P-256") fail(`Key ${kid} is not a ${rsa ? "RSA" : "P-256"} key, as ${alg} needs`);
+    if (rsa ? jwk.kty !== "RSA" : jwk.kty !== "EC" || jwk.crv !== "P-256")
+      fail(`Key ${kid} is not a ${rsa ? "RSA" : "P-256"} key, as ${alg} needs`);
     if (jwk.alg !== undefined && jwk.alg !== alg) fail(`Key ${kid} is for ${String(jwk.alg)}, not ${alg}`);
     if (jwk.use !== undefined && jwk.use !== "sig") fail(`Key ${kid} is not a signing key`);
     let key = imported.get(`${alg}:${kid}`);
@@ -177,15 +196,18 @@ export function createJwtVerifier(config: JwtVerifierConfig, deps: JwtVerifierDe
     const t = now() / 1000;
     if (typeof c.exp !== "number" || !Number.isFinite(c.exp)) fail("Token has no exp claim");
     if (t >= c.exp + tolerance) fail("Token has expired");
-    if (c.nbf !== undefined && (typeof c.nbf !== "number" || t + tolerance < c.nbf)) fail("Token is not valid yet (nbf)");
-    if (c.iat !== undefined && (typeof c.iat !== "number" || c.iat > t + tolerance)) fail("Token was issued in the future (iat)");
+    if (c.nbf !== undefined && (typeof c.nbf !== "number" || t + tolerance < c.nbf))
+      fail("Token is not valid yet (nbf)");
+    if (c.iat !== undefined && (typeof c.iat !== "number" || c.iat > t + tolerance))
+      fail("Token was issued in the future (iat)");
     if (c.iss !== config.issuer) fail("Token issuer (iss) is not accepted");
     const aud = typeof c.aud === "string" ? [c.aud] : isStringArray(c.aud) ? c.aud : [];
     if (!aud.includes(config.audience)) fail("Token audience (aud) does not include this gateway");
     if (typeof c.sub !== "string" || !c.sub) fail("Token has no sub claim");
     if (c.agent_id !== undefined && typeof c.agent_id !== "string") fail("Token claim agent_id must be a string");
     if (c.agents !== undefined && !isStringArray(c.agents)) fail("Token claim agents must be an array of strings");
-    if (c.capabilities !== undefined && !isStringArray(c.capabilities)) fail("Token claim capabilities must be an array of strings");
+    if (c.capabilities !== undefined && !isStringArray(c.capabilities))
+      fail("Token claim capabilities must be an array of strings");
     if (c.scope !== undefined && typeof c.scope !== "string") fail("Token claim scope must be a string");
     return c as JwtClaims;
   }
@@ -210,12 +232,20 @@ export function createJwtVerifier(config: JwtVerifierConfig, deps: JwtVerifierDe
       let ok: boolean;
       try {
         if (alg === "HS256") {
-          hmacKey ??= crypto.subtle.importKey("raw", new TextEncoder().encode(config.hs256Secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+          hmacKey ??= crypto.subtle.importKey(
+            "raw",
+            new TextEncoder().encode(config.hs256Secret),
+            { name: "HMAC", hash: "SHA-256" },
+            false,
+            ["verify"],
+          );
           ok = await crypto.subtle.verify("HMAC", await hmacKey, signature, data);
         } else {
           const a = alg as "RS256" | "ES256";
           const key = await jwksKey(config.jwksUrl as string, a, header.kid);
-          ok = (a !== "ES256" || signature.length === 64) && (await crypto.subtle.verify(ALGS[a].verify, key, signature, data));
+          ok =
+            (a !== "ES256" || signature.length === 64) &&
+            (await crypto.subtle.verify(ALGS[a].verify, key, signature, data));
         }
       } catch (err) {
         if (err instanceof ZaharaError) throw err;
@@ -233,6 +263,10 @@ export function createJwtVerifier(config: JwtVerifierConfig, deps: JwtVerifierDe
  * entry must match. No `capabilities` claim allows nothing: fail closed.
  * `agent_id` and `scope` are not consulted.
  */
-export function isAllowed(claims: Pick<JwtClaims, "agents" | "capabilities">, agent: string, capability: string): boolean {
+export function isAllowed(
+  claims: Pick<JwtClaims, "agents" | "capabilities">,
+  agent: string,
+  capability: string,
+): boolean {
   return allowsCall({ scopes: claims.capabilities ?? [], agents: claims.agents }, agent, capability);
 }

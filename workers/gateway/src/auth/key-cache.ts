@@ -28,7 +28,8 @@ export class KeyCache {
   private readonly maxStaleMs: number;
 
   constructor({ maxEntries = 10_000, maxStaleMs = 300_000 }: KeyCacheOptions = {}) {
-    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new TypeError("KeyCache: `maxEntries` must be a positive integer");
+    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1)
+      throw new TypeError("KeyCache: `maxEntries` must be a positive integer");
     if (!(maxStaleMs >= 0)) throw new TypeError("KeyCache: `maxStaleMs` must be >= 0");
     this.maxEntries = maxEntries;
     this.maxStaleMs = maxStaleMs;

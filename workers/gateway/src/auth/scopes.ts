@@ -63,12 +63,14 @@ export interface ScopeCatalog {
 export function validateScope(scope: string, catalog: ScopeCatalog): string | undefined {
   if (scope === "*" || scope === ADMIN_SCOPE || scope === METRICS_SCOPE) return undefined;
   const colon = scope.indexOf(":");
-  if (colon < 0) return `"${scope}" is not a scope: use "agent:capability", "agent:*", "*:capability", "*", "admin" or "metrics"`;
+  if (colon < 0)
+    return `"${scope}" is not a scope: use "agent:capability", "agent:*", "*:capability", "*", "admin" or "metrics"`;
   const [agent, capability] = [scope.slice(0, colon), scope.slice(colon + 1)];
   if (agent !== "*" && !NAME.test(agent)) return `"${agent}" is not an agent name`;
   if (capability !== "*" && !NAME.test(capability)) return `"${capability}" is not a capability name`;
   if (agent === "*") {
-    if (capability === "*" || catalog.agents().some((a) => catalog.capabilities(a)?.includes(capability))) return undefined;
+    if (capability === "*" || catalog.agents().some((a) => catalog.capabilities(a)?.includes(capability)))
+      return undefined;
     return `no agent offers the capability "${capability}"`;
   }
   const offered = catalog.capabilities(agent);

@@ -30,7 +30,10 @@ export interface SessionRecord {
 }
 
 function base64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 }
 
 /** A new session id. */
@@ -81,11 +84,7 @@ export async function revokeSession(db: D1Database, hash: string, now: number, a
 
 /** Why a principal no longer holds a session open, or undefined while it is still a valid admin. */
 export type AdminLapse =
-  | "key unknown"
-  | "key revoked"
-  | "key expired"
-  | "admin scope removed"
-  | "not in ADMIN_API_KEYS";
+  "key unknown" | "key revoked" | "key expired" | "admin scope removed" | "not in ADMIN_API_KEYS";
 
 /**
  * Whether `principal` is still an admin now, read from the source of truth

@@ -59,7 +59,9 @@ export async function askAuthThrottle(
     const call = kind === "record" ? stub.recordFailure(config) : stub.status(config);
     return await withTimeout(call as Promise<ThrottleDecision>, THROTTLE_TIMEOUT_MS, "auth throttle");
   } catch (error) {
-    logger.warn("auth throttle unavailable; not counted or checked", { error: error instanceof Error ? error.message : String(error) });
+    logger.warn("auth throttle unavailable; not counted or checked", {
+      error: error instanceof Error ? error.message : String(error),
+    });
     return undefined;
   }
 }

@@ -37,7 +37,9 @@ export interface CallDeps {
 }
 
 /** The gateway's request context as the call routes see it. */
-export type GatewayContext = Context<{ Bindings: GatewayVars & { UPSTREAM_GUARD?: GuardNamespace; AGENT_RUN?: RunNamespace } }>;
+export type GatewayContext = Context<{
+  Bindings: GatewayVars & { UPSTREAM_GUARD?: GuardNamespace; AGENT_RUN?: RunNamespace };
+}>;
 
 /** One call to make. */
 export interface CallInput {
@@ -93,14 +95,19 @@ export async function runCall(c: GatewayContext, deps: CallDeps, input: CallInpu
   authorizeCall(principal, agent.name, task);
   const binding = serviceBinding(c.env, agent.binding);
   if (!binding) {
-    throw new ZaharaError("AGENT_UNAVAILABLE", { message: `Agent "${agent.name}" has no service binding ${agent.binding} on this gateway` });
+    throw new ZaharaError("AGENT_UNAVAILABLE", {
+      message: `Agent "${agent.name}" has no service binding ${agent.binding} on this gateway`,
+    });
   }
   const config = resolveGatewayConfig(c.env);
   const timeoutMs = resolveDeadlineMs(config.timeoutMs, c.req.header(TIMEOUT_HEADER), agent.timeout_seconds);
   const idempotencyKey = await agentIdempotencyKey(input.idempotencyKey, principal.id);
   const startedAt = Date.now();
   // A stream's whole length: the manifest's timeoutSeconds, up to the gateway's maximum.
-  const streamMs = Math.min(config.stream.maxDurationMs, agent.timeout_seconds !== undefined ? agent.timeout_seconds * 1000 : Infinity);
+  const streamMs = Math.min(
+    config.stream.maxDurationMs,
+    agent.timeout_seconds !== undefined ? agent.timeout_seconds * 1000 : Infinity,
+  );
   const streamEndsAt = c.get("startedAt") + streamMs;
   const plans = buildPlans(
     {
@@ -113,7 +120,9 @@ export async function runCall(c: GatewayContext, deps: CallDeps, input: CallInpu
       requestId: c.get("requestId"),
       ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
       keyId: principal.id,
-      ...(principal.limits && (principal.limits.rateLimit || principal.limits.maxTokensPerDay !== undefined) ? { keyLimits: principal.limits } : {}),
+      ...(principal.limits && (principal.limits.rateLimit || principal.limits.maxTokensPerDay !== undefined)
+        ? { keyLimits: principal.limits }
+        : {}),
       gatewayTimeoutMs: config.timeoutMs,
       breakerTimeoutFloorMs: config.breakerTimeoutFloorMs,
       maxResponseBytes: config.maxResponseBytes,
@@ -156,7 +165,13 @@ export async function runCall(c: GatewayContext, deps: CallDeps, input: CallInpu
     logFields.attempts = out.attempts.length;
     call.servedBy = out.servedBy;
     if (out.stream) {
-      const relay = { agent: agent.name, servedBy: out.servedBy, task, requestId: c.get("requestId"), startedAt: c.get("startedAt") };
+      const relay = {
+        agent: agent.name,
+        servedBy: out.servedBy,
+        task,
+        requestId: c.get("requestId"),
+        startedAt: c.get("startedAt"),
+      };
       const settled = holdUntilStreamEnds(c);
       const body = relayStream({
         ...relay,
@@ -203,7 +218,11 @@ function endStream(c: GatewayContext, call: CallSummary, span: Span | undefined,
   const last = call.attempts.at(-1);
   if (last && end.code !== undefined && last.code === undefined) last.code = end.code;
   const fields = c.get("logFields");
-  Object.assign(fields, { stream_end: end.reason, stream_bytes: end.bytes, ...(end.ttfbMs !== undefined ? { ttfb_ms: end.ttfbMs } : {}) });
+  Object.assign(fields, {
+    stream_end: end.reason,
+    stream_bytes: end.bytes,
+    ...(end.ttfbMs !== undefined ? { ttfb_ms: end.ttfbMs } : {}),
+  });
   span?.setAttributes({
     "zahara.stream.end": end.reason,
     "zahara.stream.bytes": end.bytes,
@@ -211,7 +230,12 @@ function endStream(c: GatewayContext, call: CallSummary, span: Span | undefined,
     ...(end.tokens > 0 ? { "gen_ai.usage.total_tokens": end.tokens } : {}),
   });
   if (end.outcome === "failure") span?.setStatus({ code: SpanStatusCode.ERROR, message: end.code ?? end.reason });
-  c.get("logger").info("stream ended", { reason: end.reason, status: end.status, bytes: end.bytes, ...(end.code ? { code: end.code } : {}) });
+  c.get("logger").info("stream ended", {
+    reason: end.reason,
+    status: end.status,
+    bytes: end.bytes,
+    ...(end.code ? { code: end.code } : {}),
+  });
 }
 
 /** Marks `c`'s answer as a stream: its log, metrics and span wait until the returned function is called. */

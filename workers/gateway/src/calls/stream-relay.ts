@@ -31,7 +31,8 @@ import type { StreamedAttempt } from "../resilience/executor";
 import { isJsonObject } from "../../../shared/json-object";
 
 /** Why a stream ended. */
-export type StreamEndReason = "done" | "error" | "idle" | "duration" | "oversize" | "malformed" | "truncated" | "cancelled";
+export type StreamEndReason =
+  "done" | "error" | "idle" | "duration" | "oversize" | "malformed" | "truncated" | "cancelled";
 
 /** Status logged for a stream whose caller went away (the HTTP answer had begun; nginx's convention). */
 export const CLIENT_CLOSED_STATUS = 499;
@@ -72,7 +73,8 @@ export interface RelayOptions {
   onEnd(end: StreamEnd): void;
 }
 
-type Terminal = { kind: "done"; result: unknown; usage?: unknown } | { kind: "error"; error: ZaharaError; outcome: AttemptOutcome };
+type Terminal =
+  { kind: "done"; result: unknown; usage?: unknown } | { kind: "error"; error: ZaharaError; outcome: AttemptOutcome };
 
 function parseJson(text: string): unknown {
   try {
@@ -84,14 +86,23 @@ function parseJson(text: string): unknown {
 
 /** The agent's `error` event as the gateway's error and the breaker's view of it. */
 function agentError(agent: string, data: Record<string, unknown>): Terminal {
-  const status = Number.isInteger(data.status) && (data.status as number) >= 400 && (data.status as number) <= 599 ? (data.status as number) : 502;
+  const status =
+    Number.isInteger(data.status) && (data.status as number) >= 400 && (data.status as number) <= 599
+      ? (data.status as number)
+      : 502;
   const body: Partial<ErrorBody> = isErrorBody(data) ? data : {};
   const fault = parseFault(typeof data.fault === "string" ? data.fault : undefined);
   // A 4xx, or an error marked as the caller's or a setting's: the agent's own, as /execute relays it.
-  if (status < 500 || fault !== undefined) return { kind: "error", error: ZaharaError.relayed(status, body, agent), outcome: "neutral" };
+  if (status < 500 || fault !== undefined)
+    return { kind: "error", error: ZaharaError.relayed(status, body, agent), outcome: "neutral" };
   const error = new ZaharaError("UPSTREAM_FAILED", {
     message: body.error ? `Agent "${agent}" failed: ${body.error}` : `Agent "${agent}" failed mid-stream`,
-    details: { agent, agent_status: status, ...(body.code ? { agent_code: body.code } : {}), ...(body.details ? { agent_details: body.details } : {}) },
+    details: {
+      agent,
+      agent_status: status,
+      ...(body.code ? { agent_code: body.code } : {}),
+      ...(body.details ? { agent_details: body.details } : {}),
+    },
   });
   return { kind: "error", error, outcome: "failure" };
 }
@@ -108,9 +119,14 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
   let ended = false;
   let watchdog: ReturnType<typeof setTimeout> | undefined;
 
-  const errorData = (err: ZaharaError) => errorShape(err, { requestId: opts.requestId, startedAt: opts.startedAt, service: "gateway" });
+  const errorData = (err: ZaharaError) =>
+    errorShape(err, { requestId: opts.requestId, startedAt: opts.startedAt, service: "gateway" });
 
-  function end(controller: ReadableStreamDefaultController<Uint8Array> | undefined, reason: StreamEndReason, terminal: Terminal | undefined) {
+  function end(
+    controller: ReadableStreamDefaultController<Uint8Array> | undefined,
+    reason: StreamEndReason,
+    terminal: Terminal | undefined,
+  ) {
     if (ended) return;
     ended = true;
     if (watchdog !== undefined) clearTimeout(watchdog);
@@ -133,15 +149,19 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
     opts.attempt.abort();
     reader.cancel().catch(() => {});
     const tokens = terminal?.kind === "done" ? totalTokens(terminal.usage) : 0;
-    const outcome: AttemptOutcome = reason === "cancelled" ? "neutral" : terminal?.kind === "error" ? terminal.outcome : "success";
+    const outcome: AttemptOutcome =
+      reason === "cancelled" ? "neutral" : terminal?.kind === "error" ? terminal.outcome : "success";
     opts.attempt.settle(outcome, tokens);
-    const status = reason === "cancelled" ? CLIENT_CLOSED_STATUS : terminal?.kind === "error" ? terminal.error.status : 200;
+    const status =
+      reason === "cancelled" ? CLIENT_CLOSED_STATUS : terminal?.kind === "error" ? terminal.error.status : 200;
     opts.onEnd({
       reason,
       outcome,
       status,
       ...(terminal?.kind === "error" ? { code: terminal.error.code } : {}),
-      ...(terminal?.kind === "done" ? { result: terminal.result, ...(terminal.usage !== undefined ? { usage: terminal.usage } : {}) } : {}),
+      ...(terminal?.kind === "done"
+        ? { result: terminal.result, ...(terminal.usage !== undefined ? { usage: terminal.usage } : {}) }
+        : {}),
       tokens,
       bytes: bytesOut,
       ...(firstAt !== undefined ? { ttfbMs: firstAt - opts.startedAt } : {}),
@@ -156,7 +176,11 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
     controller.enqueue(bytes);
   }
 
-  const fail = (code: "UPSTREAM_TIMEOUT" | "UPSTREAM_FAILED", message: string, details: Record<string, unknown> = {}): Terminal => ({
+  const fail = (
+    code: "UPSTREAM_TIMEOUT" | "UPSTREAM_FAILED",
+    message: string,
+    details: Record<string, unknown> = {},
+  ): Terminal => ({
     kind: "error",
     error: new ZaharaError(code, { message, details: { agent: opts.servedBy, ...details } }),
     outcome: "failure",
@@ -179,18 +203,36 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
   }
 
   /** Turns parsed events into text for the caller; a terminal event stops there. */
-  function translate(events: { event: string; data: string }[]): { text: string; terminal?: Terminal; reason?: StreamEndReason } {
+  function translate(events: { event: string; data: string }[]): {
+    text: string;
+    terminal?: Terminal;
+    reason?: StreamEndReason;
+  } {
     let text = "";
     for (const ev of events) {
       if (ev.event !== "delta" && ev.event !== "done" && ev.event !== "error") continue; // comments, unknown events
       const data = parseJson(ev.data);
-      if (!isJsonObject(data)) return { text, terminal: fail("UPSTREAM_FAILED", `Agent "${opts.servedBy}" sent a malformed ${ev.event} event`), reason: "malformed" };
+      if (!isJsonObject(data))
+        return {
+          text,
+          terminal: fail("UPSTREAM_FAILED", `Agent "${opts.servedBy}" sent a malformed ${ev.event} event`),
+          reason: "malformed",
+        };
       if (ev.event === "delta") {
         if (typeof data.text === "string") text += encodeEvent("delta", { text: data.text });
         else if ("data" in data) text += encodeEvent("delta", { data: data.data });
-        else return { text, terminal: fail("UPSTREAM_FAILED", `Agent "${opts.servedBy}" sent a delta with neither text nor data`), reason: "malformed" };
+        else
+          return {
+            text,
+            terminal: fail("UPSTREAM_FAILED", `Agent "${opts.servedBy}" sent a delta with neither text nor data`),
+            reason: "malformed",
+          };
       } else if (ev.event === "done") {
-        return { text, terminal: { kind: "done", result: data.result, ...(data.usage !== undefined ? { usage: data.usage } : {}) }, reason: "done" };
+        return {
+          text,
+          terminal: { kind: "done", result: data.result, ...(data.usage !== undefined ? { usage: data.usage } : {}) },
+          reason: "done",
+        };
       } else {
         return { text, terminal: agentError(opts.servedBy, data), reason: "error" };
       }
@@ -202,19 +244,50 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
     {
       start(controller) {
         // A caller that stops reading stops the pulls (and the timers in them): this ends the stream at its bound anyway.
-        watchdog = setTimeout(() => end(controller, "duration", fail("UPSTREAM_TIMEOUT", `The stream of agent "${opts.servedBy}" did not finish in time`)), Math.max(0, opts.endsAt - Date.now()) + 1000);
+        watchdog = setTimeout(
+          () =>
+            end(
+              controller,
+              "duration",
+              fail("UPSTREAM_TIMEOUT", `The stream of agent "${opts.servedBy}" did not finish in time`),
+            ),
+          Math.max(0, opts.endsAt - Date.now()) + 1000,
+        );
       },
       async pull(controller) {
         try {
           for (;;) {
             const read = await readChunk();
             if (ended) return;
-            if (read === "idle") return end(controller, "idle", fail("UPSTREAM_TIMEOUT", `Agent "${opts.servedBy}" sent nothing for ${opts.idleTimeoutMs} ms`, { idle_timeout_ms: opts.idleTimeoutMs }));
-            if (read === "duration") return end(controller, "duration", fail("UPSTREAM_TIMEOUT", `Agent "${opts.servedBy}" did not finish its stream in time`));
-            if (read.done) return end(controller, "truncated", fail("UPSTREAM_FAILED", `Agent "${opts.servedBy}" ended its stream without a done event`));
+            if (read === "idle")
+              return end(
+                controller,
+                "idle",
+                fail("UPSTREAM_TIMEOUT", `Agent "${opts.servedBy}" sent nothing for ${opts.idleTimeoutMs} ms`, {
+                  idle_timeout_ms: opts.idleTimeoutMs,
+                }),
+              );
+            if (read === "duration")
+              return end(
+                controller,
+                "duration",
+                fail("UPSTREAM_TIMEOUT", `Agent "${opts.servedBy}" did not finish its stream in time`),
+              );
+            if (read.done)
+              return end(
+                controller,
+                "truncated",
+                fail("UPSTREAM_FAILED", `Agent "${opts.servedBy}" ended its stream without a done event`),
+              );
             bytesIn += read.value.byteLength;
             if (bytesIn > opts.maxBytes) {
-              return end(controller, "oversize", fail("UPSTREAM_FAILED", `The stream of agent "${opts.servedBy}" exceeded ${opts.maxBytes} bytes`, { max_response_bytes: opts.maxBytes }));
+              return end(
+                controller,
+                "oversize",
+                fail("UPSTREAM_FAILED", `The stream of agent "${opts.servedBy}" exceeded ${opts.maxBytes} bytes`, {
+                  max_response_bytes: opts.maxBytes,
+                }),
+              );
             }
             const { text, terminal, reason } = translate(parser.push(decoder.decode(read.value, { stream: true })));
             if (text) send(controller, text);
@@ -223,7 +296,11 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
           }
         } catch {
           // The agent's stream broke (its connection failed or was aborted).
-          return end(controller, "truncated", fail("UPSTREAM_FAILED", `The stream of agent "${opts.servedBy}" broke off`));
+          return end(
+            controller,
+            "truncated",
+            fail("UPSTREAM_FAILED", `The stream of agent "${opts.servedBy}" broke off`),
+          );
         }
       },
       cancel() {

@@ -33,7 +33,10 @@ export interface CollectOptions {
 }
 
 /** Calls `read` on every agent's guard with that agent's settings, in parallel, in registry order. */
-export function collectFromGuards<T>(options: CollectOptions, read: (stub: GuardStub, config: GuardConfig) => Promise<T>): Promise<Collected<T>[]> {
+export function collectFromGuards<T>(
+  options: CollectOptions,
+  read: (stub: GuardStub, config: GuardConfig) => Promise<T>,
+): Promise<Collected<T>[]> {
   const { registry, catalog, namespace, gatewayTimeoutMs, logger, what } = options;
   return Promise.all(
     registry.agents.map(async ({ name }): Promise<Collected<T>> => {

@@ -63,7 +63,8 @@ function formatLabels(labels: Labels, extra?: [string, string]): string {
 }
 
 function renderHistogram(name: string, sample: HistogramSample, lines: string[]): void {
-  if (sample.counts.length !== sample.bounds.length + 1) throw new Error(`Histogram ${name}: ${sample.bounds.length} bounds need ${sample.bounds.length + 1} counts`);
+  if (sample.counts.length !== sample.bounds.length + 1)
+    throw new Error(`Histogram ${name}: ${sample.bounds.length} bounds need ${sample.bounds.length + 1} counts`);
   let cumulative = 0;
   sample.bounds.forEach((bound, i) => {
     cumulative += sample.counts[i] ?? 0;
@@ -88,7 +89,8 @@ export function renderPrometheus(families: readonly MetricFamily[]): string {
     if (family.type === "histogram") {
       for (const sample of family.samples) renderHistogram(family.name, sample, lines);
     } else {
-      for (const sample of family.samples) lines.push(`${family.name}${formatLabels(sample.labels)} ${formatValue(sample.value)}`);
+      for (const sample of family.samples)
+        lines.push(`${family.name}${formatLabels(sample.labels)} ${formatValue(sample.value)}`);
     }
   }
   return lines.length === 0 ? "" : `${lines.join("\n")}\n`;

@@ -29,7 +29,11 @@ export interface ExecutionSummary {
 }
 
 /** The record for each agent with something to count in one request (pure): the routed agent first. */
-export function requestRecords(execution: ExecutionSummary, status: number, durationMs: number): Map<string, RequestRecord> {
+export function requestRecords(
+  execution: ExecutionSummary,
+  status: number,
+  durationMs: number,
+): Map<string, RequestRecord> {
   const records = new Map<string, RequestRecord>();
   if (execution.agent === undefined || execution.task === undefined) return records;
   const capability = execution.task;
@@ -87,7 +91,13 @@ function afterResponse(c: Context, work: Promise<unknown>): void {
 }
 
 /** Queues `records` in this isolate's holders for their agents and lets each flush when due. */
-function recordCall(c: Context, leases: IsolateLeases, namespace: GuardNamespace, at: number, records: Map<string, RequestRecord>) {
+function recordCall(
+  c: Context,
+  leases: IsolateLeases,
+  namespace: GuardNamespace,
+  at: number,
+  records: Map<string, RequestRecord>,
+) {
   for (const [agent, record] of records) {
     const config = leases.configOf(agent);
     if (!config) continue; // no attempt reached this agent's guard from this isolate yet

@@ -13,7 +13,16 @@
  */
 import * as z from "zod/mini";
 import { ERROR_CATALOG } from "../../../shared/errors";
-import { type Access, type Answer, HEADER_PARAMETERS, OPERATIONS, type Operation, PATH_PARAMETERS, type Parameter, pathParameterOf } from "./operations";
+import {
+  type Access,
+  type Answer,
+  HEADER_PARAMETERS,
+  OPERATIONS,
+  type Operation,
+  PATH_PARAMETERS,
+  type Parameter,
+  pathParameterOf,
+} from "./operations";
 import { requestRegistry, responseRegistry } from "./schemas";
 
 /** A JSON Schema (draft 2020-12), as OpenAPI 3.1 embeds it. */
@@ -95,7 +104,12 @@ const REASONS: Record<number, string> = {
 };
 
 /** Errors every operation with this access may answer, besides its own. */
-const ACCESS_ERRORS: Record<Access, number[]> = { public: [], key: [401, 429, 503], admin: [401, 403, 429, 503], metrics: [401, 403, 429, 503] };
+const ACCESS_ERRORS: Record<Access, number[]> = {
+  public: [],
+  key: [401, 429, 503],
+  admin: [401, 403, 429, 503],
+  metrics: [401, 403, 429, 503],
+};
 
 function security(access: Access): Record<string, string[]>[] {
   if (access === "public") return [];
@@ -121,12 +135,19 @@ function dropSafeBounds({ jsonSchema }: { jsonSchema: JsonSchema }): void {
 }
 
 /** zod's JSON Schema options: OpenAPI 3.1's dialect, bodies as sent (`input`) or answers as sent (`output`). */
-const options = (io: "input" | "output") => ({ target: "draft-2020-12", io, metadata: io === "input" ? requestRegistry : responseRegistry, override: dropSafeBounds }) as const;
+const options = (io: "input" | "output") =>
+  ({
+    target: "draft-2020-12",
+    io,
+    metadata: io === "input" ? requestRegistry : responseRegistry,
+    override: dropSafeBounds,
+  }) as const;
 
 /** A reference to the component of a body (`input`) or answer (`output`) schema. */
 function ref(schema: z.core.$ZodType, io: "input" | "output"): JsonSchema {
   const id = (io === "input" ? requestRegistry : responseRegistry).get(schema)?.id;
-  if (!id) throw new Error(`OpenAPI: every ${io === "input" ? "body" : "answer"} schema needs an id (schemas.ts named())`);
+  if (!id)
+    throw new Error(`OpenAPI: every ${io === "input" ? "body" : "answer"} schema needs an id (schemas.ts named())`);
   return { $ref: `${SCHEMAS}${id}` };
 }
 
@@ -140,7 +161,10 @@ function inline(schema: z.core.$ZodType): JsonSchema {
 /** Every named schema of both registries, converted once each. */
 function componentSchemas(): Record<string, JsonSchema> {
   const out: Record<string, JsonSchema> = {};
-  for (const [registry, io] of [[responseRegistry, "output"], [requestRegistry, "input"]] as const) {
+  for (const [registry, io] of [
+    [responseRegistry, "output"],
+    [requestRegistry, "input"],
+  ] as const) {
     const { schemas } = z.toJSONSchema(registry, { ...options(io), uri: (id) => `${SCHEMAS}${id}` });
     for (const [id, schema] of Object.entries(schemas)) {
       if (id in out) throw new Error(`OpenAPI: two schemas named ${id}`);
@@ -152,7 +176,13 @@ function componentSchemas(): Record<string, JsonSchema> {
 }
 
 /** A schema's `description` lifted onto the parameter that holds it. */
-function parameter(name: string, where: ParameterObject["in"], schema: JsonSchema, required: boolean, description?: string): ParameterObject {
+function parameter(
+  name: string,
+  where: ParameterObject["in"],
+  schema: JsonSchema,
+  required: boolean,
+  description?: string,
+): ParameterObject {
   const { description: inner, ...rest } = schema;
   const text = description ?? inner;
   return { name, in: where, ...(required ? { required } : {}), ...(text ? { description: text } : {}), schema: rest };
@@ -177,26 +207,48 @@ function parametersOf(op: Operation): (ParameterObject | Reference)[] {
 }
 
 function answer(a: Answer): ResponseObject {
-  const headers = a.headers ? Object.fromEntries(Object.entries(a.headers).map(([name, description]) => [name, { description, schema: { type: "string" as const } }])) : undefined;
+  const headers = a.headers
+    ? Object.fromEntries(
+        Object.entries(a.headers).map(([name, description]) => [
+          name,
+          { description, schema: { type: "string" as const } },
+        ]),
+      )
+    : undefined;
   const content: Record<string, { schema: JsonSchema }> = {};
   if (a.schema) content["application/json"] = { schema: ref(a.schema, "output") };
   if (a.media && a.media !== "none") content[a.media] = { schema: { type: "string" } };
-  if (a.stream) content["text/event-stream"] = { schema: { type: "string", description: "Server-sent events (docs/streaming.md)" } };
-  return { description: a.description, ...(headers ? { headers } : {}), ...(Object.keys(content).length > 0 ? { content } : {}) };
+  if (a.stream)
+    content["text/event-stream"] = {
+      schema: { type: "string", description: "Server-sent events (docs/streaming.md)" },
+    };
+  return {
+    description: a.description,
+    ...(headers ? { headers } : {}),
+    ...(Object.keys(content).length > 0 ? { content } : {}),
+  };
 }
 
 function operation(op: Operation): OperationObject {
   const responses: Record<string, ResponseObject | Reference> = {};
   for (const a of op.answers) responses[a.status] = answer(a);
   const errors = [...new Set([...op.errors, ...ACCESS_ERRORS[op.access], 500])].sort((a, b) => a - b);
-  for (const status of errors) if (!(status in responses)) responses[status] = { $ref: `#/components/responses/Error${status}` };
+  for (const status of errors)
+    if (!(status in responses)) responses[status] = { $ref: `#/components/responses/Error${status}` };
   return {
     operationId: op.id,
     summary: op.summary,
     tags: [op.tag],
     security: security(op.access),
     parameters: parametersOf(op),
-    ...(op.body ? { requestBody: { required: !op.body.optional, content: { "application/json": { schema: ref(op.body.schema, "input") } } } } : {}),
+    ...(op.body
+      ? {
+          requestBody: {
+            required: !op.body.optional,
+            content: { "application/json": { schema: ref(op.body.schema, "input") } },
+          },
+        }
+      : {}),
     responses,
   };
 }
@@ -205,9 +257,14 @@ function operation(op: Operation): OperationObject {
 function errorResponses(statuses: Iterable<number>): Record<string, ResponseObject> {
   const out: Record<string, ResponseObject> = {};
   for (const status of [...statuses].sort((a, b) => a - b)) {
-    const codes = Object.entries(ERROR_CATALOG).filter(([, e]) => e.status === status).map(([code]) => code);
+    const codes = Object.entries(ERROR_CATALOG)
+      .filter(([, e]) => e.status === status)
+      .map(([code]) => code);
     const description = `${REASONS[status] ?? "Error"}${codes.length > 0 ? `: ${codes.join(", ")}` : ""}`;
-    out[`Error${status}`] = { description, content: { "application/json": { schema: { $ref: `${SCHEMAS}ErrorBody` } } } };
+    out[`Error${status}`] = {
+      description,
+      content: { "application/json": { schema: { $ref: `${SCHEMAS}ErrorBody` } } },
+    };
   }
   return out;
 }
@@ -221,14 +278,20 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
     for (const [status, r] of Object.entries(built.responses)) if ("$ref" in r) statuses.add(Number(status));
     (paths[openApiPath(op.path)] ??= {})[op.method.toLowerCase()] = built;
   }
-  const described = (where: "path" | "header") => ([id, p]: [string, Parameter]) => [id, parameter(p.name, where, inline(p.schema), where === "path", p.description)];
-  const parameters = Object.fromEntries([...Object.entries(PATH_PARAMETERS).map(described("path")), ...Object.entries(HEADER_PARAMETERS).map(described("header"))]);
+  const described =
+    (where: "path" | "header") =>
+    ([id, p]: [string, Parameter]) => [id, parameter(p.name, where, inline(p.schema), where === "path", p.description)];
+  const parameters = Object.fromEntries([
+    ...Object.entries(PATH_PARAMETERS).map(described("path")),
+    ...Object.entries(HEADER_PARAMETERS).map(described("header")),
+  ]);
   return {
     openapi: "3.1.1",
     info: {
       title: "Zahara gateway",
       version,
-      description: "The HTTP API of Zahara's gateway (docs/http-api.md). Every error answer is an ErrorBody; every answer carries X-Request-Id.",
+      description:
+        "The HTTP API of Zahara's gateway (docs/http-api.md). Every error answer is an ErrorBody; every answer carries X-Request-Id.",
     },
     jsonSchemaDialect: DIALECT,
     tags: TAGS,
@@ -238,8 +301,17 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
       responses: errorResponses(statuses),
       parameters,
       securitySchemes: {
-        ApiKey: { type: "apiKey", in: "header", name: "X-API-Key", description: "An API key (bootstrap or managed). Admin operations need the admin scope." },
-        Bearer: { type: "http", scheme: "bearer", description: "An API key, a JWT, or (GET /metrics only) the metrics scrape token." },
+        ApiKey: {
+          type: "apiKey",
+          in: "header",
+          name: "X-API-Key",
+          description: "An API key (bootstrap or managed). Admin operations need the admin scope.",
+        },
+        Bearer: {
+          type: "http",
+          scheme: "bearer",
+          description: "An API key, a JWT, or (GET /metrics only) the metrics scrape token.",
+        },
       },
     },
   };

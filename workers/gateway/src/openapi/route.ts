@@ -17,6 +17,9 @@ export function openApiHandler() {
   let body: string | undefined;
   return function openApi(c: Context): Response {
     body ??= JSON.stringify(document);
-    return c.body(body, 200, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": `public, max-age=${OPENAPI_MAX_AGE_S}` });
+    return c.body(body, 200, {
+      "Content-Type": "application/json; charset=utf-8",
+      "Cache-Control": `public, max-age=${OPENAPI_MAX_AGE_S}`,
+    });
   };
 }

@@ -37,18 +37,26 @@ export const responseRegistry = z.registry<SchemaMeta>();
 export const requestRegistry = z.registry<SchemaMeta>();
 
 /** `schema`, registered in `registry` with `meta`. */
-export function named<T extends z.core.$ZodType>(registry: z.core.$ZodRegistry<SchemaMeta>, schema: T, meta: SchemaMeta): T {
+export function named<T extends z.core.$ZodType>(
+  registry: z.core.$ZodRegistry<SchemaMeta>,
+  schema: T,
+  meta: SchemaMeta,
+): T {
   registry.add(schema, meta);
   return schema;
 }
 
-const doc = <T extends z.core.$ZodType>(schema: T, description: string): T => named(responseRegistry, schema, { description });
+const doc = <T extends z.core.$ZodType>(schema: T, description: string): T =>
+  named(responseRegistry, schema, { description });
 
 /** Shared field shapes. */
 export const RequestId = doc(z.string(), "The request's id, as in the X-Request-Id response header");
 export const DurationMs = z.int().check(z.minimum(0));
 export const EpochMs = doc(z.int().check(z.minimum(0)), "Epoch milliseconds");
-export const IsoTime = named(responseRegistry, z.iso.datetime({ offset: true }), { id: "DateTime", description: "ISO 8601 date-time" });
+export const IsoTime = named(responseRegistry, z.iso.datetime({ offset: true }), {
+  id: "DateTime",
+  description: "ISO 8601 date-time",
+});
 export const JsonObject = z.record(z.string(), z.unknown());
 
 /** The one error shape (workers/shared/errors.ts). */
@@ -56,7 +64,10 @@ export const ErrorBodySchema = named(
   responseRegistry,
   z.strictObject({
     error: doc(z.string(), "Human-readable message"),
-    code: doc(z.string().check(z.regex(/^[A-Z][A-Z0-9_]*$/)), "Machine code (the catalogue in workers/shared/errors.ts, or an agent's own code when its error is relayed)"),
+    code: doc(
+      z.string().check(z.regex(/^[A-Z][A-Z0-9_]*$/)),
+      "Machine code (the catalogue in workers/shared/errors.ts, or an agent's own code when its error is relayed)",
+    ),
     request_id: RequestId,
     duration_ms: DurationMs,
     service: doc(z.string(), "The service that produced the error: gateway, or the agent's when relayed"),
@@ -84,7 +95,11 @@ export const HealthSchema = named(
     problems: z.optional(z.array(z.string())),
     request_id: RequestId,
   }),
-  { id: "Health", description: "Always 200 while the gateway runs; `degraded` when an agent is not ok or the configuration has problems." },
+  {
+    id: "Health",
+    description:
+      "Always 200 while the gateway runs; `degraded` when an agent is not ok or the configuration has problems.",
+  },
 );
 
 /** `GET /agents`: an agent without its service binding, its capabilities limited to the credential's scopes. */
@@ -94,16 +109,27 @@ const AgentSchema = z.strictObject({
   description: z.optional(z.string()),
   version: z.optional(z.string()),
   capabilities: z.array(
-    z.strictObject({ name: z.string(), description: z.optional(z.string()), input_schema: z.optional(JsonObject), output_schema: z.optional(JsonObject) }),
+    z.strictObject({
+      name: z.string(),
+      description: z.optional(z.string()),
+      input_schema: z.optional(JsonObject),
+      output_schema: z.optional(JsonObject),
+    }),
   ),
-  llm: z.optional(z.strictObject({ provider: z.string(), model: z.string(), settings: z.optional(z.array(z.string())) })),
+  llm: z.optional(
+    z.strictObject({ provider: z.string(), model: z.string(), settings: z.optional(z.array(z.string())) }),
+  ),
   timeout_seconds: z.optional(z.number()),
 });
 type _Agent = Expect<Same<z.output<typeof AgentSchema>, Omit<AgentInfo, "binding">>>;
 
-export const AgentListSchema = named(responseRegistry, z.strictObject({ agents: z.array(named(responseRegistry, AgentSchema, { id: "Agent" })), request_id: RequestId }), {
-  id: "AgentList",
-});
+export const AgentListSchema = named(
+  responseRegistry,
+  z.strictObject({ agents: z.array(named(responseRegistry, AgentSchema, { id: "Agent" })), request_id: RequestId }),
+  {
+    id: "AgentList",
+  },
+);
 
 /** `POST /execute`, `POST /agents/:agent/execute`: a call's answer. */
 export const ExecuteResultSchema = named(
@@ -121,7 +147,9 @@ export const ExecuteResultSchema = named(
 );
 
 /** Runs (runs/types.ts). */
-const RunStatusSchema = named(responseRegistry, z.enum(["queued", "running", "succeeded", "failed", "cancelled"]), { id: "RunStatus" });
+const RunStatusSchema = named(responseRegistry, z.enum(["queued", "running", "succeeded", "failed", "cancelled"]), {
+  id: "RunStatus",
+});
 
 const RunViewSchema = z.strictObject({
   run_id: z.string(),
@@ -131,7 +159,15 @@ const RunViewSchema = z.strictObject({
   result: z.optional(z.unknown()),
   usage: z.optional(z.unknown()),
   served_by: z.optional(z.string()),
-  error: z.optional(z.strictObject({ error: z.string(), code: z.string(), status: z.int(), request_id: z.string(), details: z.optional(z.unknown()) })),
+  error: z.optional(
+    z.strictObject({
+      error: z.string(),
+      code: z.string(),
+      status: z.int(),
+      request_id: z.string(),
+      details: z.optional(z.unknown()),
+    }),
+  ),
   attempts: z.int().check(z.minimum(0)),
   created_at: IsoTime,
   started_at: z.optional(IsoTime),
@@ -143,17 +179,30 @@ const RunViewSchema = z.strictObject({
       url: z.string(),
       state: z.enum(["pending", "delivered", "failed"]),
       deliveries: z.array(
-        z.strictObject({ attempt: z.int(), at: IsoTime, ok: z.boolean(), status: z.optional(z.int()), error: z.optional(z.string()), duration_ms: DurationMs }),
+        z.strictObject({
+          attempt: z.int(),
+          at: IsoTime,
+          ok: z.boolean(),
+          status: z.optional(z.int()),
+          error: z.optional(z.string()),
+          duration_ms: DurationMs,
+        }),
       ),
     }),
   ),
 });
 type _RunView = Expect<Same<z.output<typeof RunViewSchema>, RunView>>;
-export const RunSchema = named(responseRegistry, RunViewSchema, { id: "Run", description: "A long-running run (docs/runs.md)." });
+export const RunSchema = named(responseRegistry, RunViewSchema, {
+  id: "Run",
+  description: "A long-running run (docs/runs.md).",
+});
 
 export const RunPageSchema = named(
   responseRegistry,
-  z.strictObject({ runs: z.array(RunSchema), next_cursor: z.optional(doc(z.string(), "Pass as `cursor` for the next page; absent on the last")) }),
+  z.strictObject({
+    runs: z.array(RunSchema),
+    next_cursor: z.optional(doc(z.string(), "Pass as `cursor` for the next page; absent on the last")),
+  }),
   { id: "RunPage" },
 );
 type _RunPage = Expect<Same<z.output<typeof RunPageSchema>, RunPage>>;
@@ -161,7 +210,10 @@ type _RunPage = Expect<Same<z.output<typeof RunPageSchema>, RunPage>>;
 export const RunAcceptedSchema = named(
   responseRegistry,
   z.strictObject({ run_id: z.string(), status: RunStatusSchema, status_url: z.string(), request_id: RequestId }),
-  { id: "RunAccepted", description: "`Prefer: respond-async`: the call became a run; read it at `status_url` (also the Location header)." },
+  {
+    id: "RunAccepted",
+    description: "`Prefer: respond-async`: the call became a run; read it at `status_url` (also the Location header).",
+  },
 );
 
 /** JSON-RPC 2.0 (MCP and A2A): the envelope only; the methods are their protocols'. */
@@ -169,13 +221,22 @@ const JsonRpcId = z.union([z.string(), z.number(), z.null()]);
 
 export const JsonRpcRequestSchema = named(
   requestRegistry,
-  z.looseObject({ jsonrpc: z.literal("2.0"), id: z.optional(z.union([z.string(), z.number()])), method: z.string(), params: z.optional(z.union([JsonObject, z.array(z.unknown())])) }),
+  z.looseObject({
+    jsonrpc: z.literal("2.0"),
+    id: z.optional(z.union([z.string(), z.number()])),
+    method: z.string(),
+    params: z.optional(z.union([JsonObject, z.array(z.unknown())])),
+  }),
   { id: "JsonRpcRequest" },
 );
 
 const JsonRpcResponseSchema = z.union([
   z.strictObject({ jsonrpc: z.literal("2.0"), id: JsonRpcId, result: z.unknown() }),
-  z.strictObject({ jsonrpc: z.literal("2.0"), id: JsonRpcId, error: z.strictObject({ code: z.int(), message: z.string(), data: z.optional(z.unknown()) }) }),
+  z.strictObject({
+    jsonrpc: z.literal("2.0"),
+    id: JsonRpcId,
+    error: z.strictObject({ code: z.int(), message: z.string(), data: z.optional(z.unknown()) }),
+  }),
 ]);
 type _JsonRpcResponse = Expect<Same<z.output<typeof JsonRpcResponseSchema>, JsonRpcResponse>>;
 export const JsonRpcAnswerSchema = named(responseRegistry, JsonRpcResponseSchema, { id: "JsonRpcResponse" });
@@ -183,6 +244,11 @@ export const JsonRpcAnswerSchema = named(responseRegistry, JsonRpcResponseSchema
 /** The A2A card: A2A's own schema, so only what every dialect's card holds is required. */
 export const AgentCardSchema = named(
   responseRegistry,
-  z.looseObject({ name: z.string(), description: z.string(), version: z.string(), skills: z.array(z.looseObject({ id: z.string(), name: z.string() })) }),
+  z.looseObject({
+    name: z.string(),
+    description: z.string(),
+    version: z.string(),
+    skills: z.array(z.looseObject({ id: z.string(), name: z.string() })),
+  }),
   { id: "AgentCard", description: "The agent's A2A card (docs/a2a.md): 1.0 or 0.3 after `A2A-Version`." },
 );

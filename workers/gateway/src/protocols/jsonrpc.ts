@@ -79,10 +79,15 @@ export function idOf(message: unknown): JsonRpcId {
 
 /** Checks one message's envelope; throws an invalid request naming what is wrong. */
 export function parseRequest(message: unknown): JsonRpcRequest {
-  if (!isJsonObject(message)) throw new JsonRpcError(RPC.INVALID_REQUEST, "Invalid Request: a message must be a JSON object");
-  if (message.jsonrpc !== "2.0") throw new JsonRpcError(RPC.INVALID_REQUEST, 'Invalid Request: "jsonrpc" must be "2.0"');
+  if (!isJsonObject(message))
+    throw new JsonRpcError(RPC.INVALID_REQUEST, "Invalid Request: a message must be a JSON object");
+  if (message.jsonrpc !== "2.0")
+    throw new JsonRpcError(RPC.INVALID_REQUEST, 'Invalid Request: "jsonrpc" must be "2.0"');
   if ("id" in message && !validId(message.id)) {
-    throw new JsonRpcError(RPC.INVALID_REQUEST, `Invalid Request: "id" must be a string (at most ${MAX_ID_LENGTH} characters) or an integer`);
+    throw new JsonRpcError(
+      RPC.INVALID_REQUEST,
+      `Invalid Request: "id" must be a string (at most ${MAX_ID_LENGTH} characters) or an integer`,
+    );
   }
   if (typeof message.method !== "string" || message.method.length === 0 || message.method.length > 128) {
     throw new JsonRpcError(RPC.INVALID_REQUEST, 'Invalid Request: "method" must be a non-empty string');
@@ -91,7 +96,8 @@ export function parseRequest(message: unknown): JsonRpcRequest {
   if (params !== undefined && typeof params !== "object") {
     throw new JsonRpcError(RPC.INVALID_REQUEST, 'Invalid Request: "params" must be an object or an array');
   }
-  if (params === null) throw new JsonRpcError(RPC.INVALID_REQUEST, 'Invalid Request: "params" must be an object or an array');
+  if (params === null)
+    throw new JsonRpcError(RPC.INVALID_REQUEST, 'Invalid Request: "params" must be an object or an array');
   return {
     jsonrpc: "2.0",
     method: message.method,
@@ -118,8 +124,14 @@ export function rpcResult(id: JsonRpcId, result: unknown): JsonRpcResponse {
  */
 export function rpcError(id: JsonRpcId, err: unknown, logger?: Logger): JsonRpcResponse {
   if (err instanceof JsonRpcError) {
-    return { jsonrpc: "2.0", id, error: { code: err.code, message: err.message, ...(err.data !== undefined ? { data: err.data } : {}) } };
+    return {
+      jsonrpc: "2.0",
+      id,
+      error: { code: err.code, message: err.message, ...(err.data !== undefined ? { data: err.data } : {}) },
+    };
   }
-  logger?.error("json-rpc request failed", { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+  logger?.error("json-rpc request failed", {
+    error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+  });
   return { jsonrpc: "2.0", id, error: { code: RPC.INTERNAL_ERROR, message: "Internal error" } };
 }

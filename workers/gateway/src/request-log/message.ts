@@ -47,7 +47,11 @@ export function messageBytes(entry: RequestLogEntry): number {
 }
 
 /** Whether `entry` may be sent as one message (else it is written directly). */
-export function fitsInMessage(entry: RequestLogEntry, budget = MESSAGE_BUDGET_BYTES, bytes = messageBytes(entry)): boolean {
+export function fitsInMessage(
+  entry: RequestLogEntry,
+  budget = MESSAGE_BUDGET_BYTES,
+  bytes = messageBytes(entry),
+): boolean {
   return bytes <= budget;
 }
 

@@ -36,7 +36,8 @@ export interface RequestPage {
   next_cursor: string | null;
 }
 
-const COLUMNS = "r.log_id, r.request_id, r.ts, r.key_id, r.agent, r.served_by, r.task, r.method, r.path, r.status, r.code, r.duration_ms, r.trace_id, r.protocol, r.tokens, r.ttfb_ms, r.bytes_out";
+const COLUMNS =
+  "r.log_id, r.request_id, r.ts, r.key_id, r.agent, r.served_by, r.task, r.method, r.path, r.status, r.code, r.duration_ms, r.trace_id, r.protocol, r.tokens, r.ttfb_ms, r.bytes_out";
 
 /** Encodes a cursor as base64url of `ts:log_id`. */
 export function encodeCursor({ ts, logId }: Cursor): string {
@@ -127,7 +128,9 @@ export const MAX_ROWS_PER_REQUEST_ID = 50;
 export async function getRequests(db: D1Database, requestId: string): Promise<RequestDetail[]> {
   const rows = `SELECT log_id FROM requests WHERE request_id = ?1 ORDER BY ts DESC, log_id DESC LIMIT ${MAX_ROWS_PER_REQUEST_ID}`;
   const [requests, attempts] = await db.batch([
-    db.prepare(`SELECT ${COLUMNS} FROM requests r WHERE r.log_id IN (${rows}) ORDER BY r.ts DESC, r.log_id DESC`).bind(requestId),
+    db
+      .prepare(`SELECT ${COLUMNS} FROM requests r WHERE r.log_id IN (${rows}) ORDER BY r.ts DESC, r.log_id DESC`)
+      .bind(requestId),
     db
       .prepare(
         `SELECT log_id, n, agent, attempt, status, code, admission, latency_ms, backoff_ms, spans FROM request_attempts

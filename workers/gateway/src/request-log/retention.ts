@@ -19,7 +19,9 @@ const DAY_MS = 86_400_000;
 /** Resolves `REQUEST_LOG_RETENTION_DAYS`: a positive integer number of days, else the default. */
 export function retentionDays(value: string | undefined): number {
   const n = Number(value);
-  return value !== undefined && /^\s*\d+\s*$/.test(value) && Number.isSafeInteger(n) && n > 0 ? n : DEFAULT_RETENTION_DAYS;
+  return value !== undefined && /^\s*\d+\s*$/.test(value) && Number.isSafeInteger(n) && n > 0
+    ? n
+    : DEFAULT_RETENTION_DAYS;
 }
 
 /** Result of one purge. */
@@ -38,11 +40,18 @@ export interface PurgeResult {
  * last millisecond): each chunk is one D1 batch (a transaction), so a request
  * never loses its attempts without its row or the other way round.
  */
-export async function purgeOldRequests(db: D1Database, now: number, days: number, chunk = PURGE_CHUNK, maxChunks = PURGE_MAX_CHUNKS): Promise<PurgeResult> {
+export async function purgeOldRequests(
+  db: D1Database,
+  now: number,
+  days: number,
+  chunk = PURGE_CHUNK,
+  maxChunks = PURGE_MAX_CHUNKS,
+): Promise<PurgeResult> {
   const cutoff = now - days * DAY_MS;
   // The chunk: requests before the cutoff up to the ts of the chunk-th oldest (ties included),
   // the same set for both statements, so no attempt outlives its request.
-  const chunkOf = "SELECT log_id FROM requests WHERE ts < ?1 AND ts <= COALESCE((SELECT ts FROM requests WHERE ts < ?1 ORDER BY ts LIMIT 1 OFFSET ?2), ?1)";
+  const chunkOf =
+    "SELECT log_id FROM requests WHERE ts < ?1 AND ts <= COALESCE((SELECT ts FROM requests WHERE ts < ?1 ORDER BY ts LIMIT 1 OFFSET ?2), ?1)";
   let deleted = 0;
   for (let i = 0; i < maxChunks; i++) {
     const [, requests] = await db.batch([
@@ -76,10 +85,18 @@ export async function runRetention(env: RetentionEnv, now: number): Promise<Purg
   const days = retentionDays(env.REQUEST_LOG_RETENTION_DAYS);
   try {
     const result = await purgeOldRequests(env.REQUEST_LOG, now, days);
-    logger.info("request log purged", { days, cutoff: new Date(result.cutoff).toISOString(), deleted: result.deleted, truncated: result.truncated });
+    logger.info("request log purged", {
+      days,
+      cutoff: new Date(result.cutoff).toISOString(),
+      deleted: result.deleted,
+      truncated: result.truncated,
+    });
     return result;
   } catch (err) {
-    logger.error("request log purge failed", { days, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+    logger.error("request log purge failed", {
+      days,
+      error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+    });
     throw err;
   }
 }

@@ -21,14 +21,36 @@ import type { AttemptRow, RequestRow } from "./rows";
 export const MAX_BOUND_PARAMETERS = 100;
 
 const REQUEST_COLUMNS = [
-  "log_id", "request_id", "ts", "key_id", "agent", "served_by", "task",
-  "method", "path", "status", "code", "duration_ms", "trace_id", "protocol",
-  "tokens", "ttfb_ms", "bytes_out",
+  "log_id",
+  "request_id",
+  "ts",
+  "key_id",
+  "agent",
+  "served_by",
+  "task",
+  "method",
+  "path",
+  "status",
+  "code",
+  "duration_ms",
+  "trace_id",
+  "protocol",
+  "tokens",
+  "ttfb_ms",
+  "bytes_out",
 ] as const satisfies readonly (keyof RequestRow)[];
 
 const ATTEMPT_COLUMNS = [
-  "log_id", "n", "agent", "attempt", "status",
-  "code", "admission", "latency_ms", "backoff_ms", "spans",
+  "log_id",
+  "n",
+  "agent",
+  "attempt",
+  "status",
+  "code",
+  "admission",
+  "latency_ms",
+  "backoff_ms",
+  "spans",
 ] as const satisfies readonly (keyof AttemptRow)[];
 
 /** `true` when `Listed` names every column of `Row`: a column added to a row type must be added above too. */
@@ -72,7 +94,19 @@ export function insertStatements(
 ): D1PreparedStatement[] {
   const list = "request" in entries ? [entries] : entries;
   return [
-    ...inserts(db, "requests", REQUEST_COLUMNS, list.map((e) => e.request), REQUESTS_PER_INSERT),
-    ...inserts(db, "request_attempts", ATTEMPT_COLUMNS, list.flatMap((e) => e.attempts), ATTEMPTS_PER_INSERT),
+    ...inserts(
+      db,
+      "requests",
+      REQUEST_COLUMNS,
+      list.map((e) => e.request),
+      REQUESTS_PER_INSERT,
+    ),
+    ...inserts(
+      db,
+      "request_attempts",
+      ATTEMPT_COLUMNS,
+      list.flatMap((e) => e.attempts),
+      ATTEMPTS_PER_INSERT,
+    ),
   ];
 }

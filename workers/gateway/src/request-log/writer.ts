@@ -160,9 +160,18 @@ function str(v: unknown): string | null {
  * a failure or a timeout is logged and the entry is dropped. Resolves to
  * whether the entry was written.
  */
-export async function writeEntry(db: D1Database, entry: RequestLogEntry, logger?: Logger, timeoutMs = WRITE_TIMEOUT_MS): Promise<boolean> {
+export async function writeEntry(
+  db: D1Database,
+  entry: RequestLogEntry,
+  logger?: Logger,
+  timeoutMs = WRITE_TIMEOUT_MS,
+): Promise<boolean> {
   try {
-    await withTimeout(db.batch(insertStatements(db, entry)), timeoutMs, `request log write timed out after ${timeoutMs} ms`);
+    await withTimeout(
+      db.batch(insertStatements(db, entry)),
+      timeoutMs,
+      `request log write timed out after ${timeoutMs} ms`,
+    );
     return true;
   } catch (err) {
     logger?.error("request log write failed", {
@@ -210,7 +219,9 @@ export function sendEntry(
     waitUntil(writeEntry(db, entry, logger));
     return;
   }
-  outboxes.of(queue).add(entry, bytes, { queue, timeoutMs: WRITE_TIMEOUT_MS, waitUntil, ...(logger ? { logger } : {}) });
+  outboxes
+    .of(queue)
+    .add(entry, bytes, { queue, timeoutMs: WRITE_TIMEOUT_MS, waitUntil, ...(logger ? { logger } : {}) });
 }
 
 /**
@@ -256,6 +267,8 @@ function writeLog(c: Context<{ Bindings: RequestLogBindings }>, outboxes: Reques
       else waitUntil(writeEntry(db, entry, c.get("logger")));
     }
   } catch (err) {
-    c.get("logger")?.error("request log entry could not be built", { error: err instanceof Error ? err.message : String(err) });
+    c.get("logger")?.error("request log entry could not be built", {
+      error: err instanceof Error ? err.message : String(err),
+    });
   }
 }

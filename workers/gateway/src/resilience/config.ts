@@ -59,7 +59,9 @@ export function resolveResilience(manifest: ZaharaAgentManifest, gatewayTimeoutM
   const given = manifest.extensions.zahara.resilience ?? {};
   const d = RESILIENCE_DEFAULTS;
   const spec = manifest.spec;
-  const agentTimeoutMs = spec.constraints?.performance?.timeoutSeconds ? spec.constraints.performance.timeoutSeconds * 1000 : Infinity;
+  const agentTimeoutMs = spec.constraints?.performance?.timeoutSeconds
+    ? spec.constraints.performance.timeoutSeconds * 1000
+    : Infinity;
   const guard: GuardConfig = {
     agent: manifest.metadata.name,
     breaker: {
@@ -85,14 +87,22 @@ export function resolveResilience(manifest: ZaharaAgentManifest, gatewayTimeoutM
   };
   const rl = spec.safety?.rate_limiting;
   if (rl && rl.enabled !== false && rl.requests_per_minute && rl.requests_per_minute > 0) {
-    guard.rateLimit = { limit: rl.requests_per_minute, periodMs: 60_000, burst: Math.max(1, rl.burst_limit ?? rl.requests_per_minute) };
+    guard.rateLimit = {
+      limit: rl.requests_per_minute,
+      periodMs: 60_000,
+      burst: Math.max(1, rl.burst_limit ?? rl.requests_per_minute),
+    };
   }
   if (given.rate_limit_per_key) {
     const k = given.rate_limit_per_key;
     guard.keyRateLimit = { limit: k.requests_per_minute, periodMs: 60_000, burst: k.burst ?? k.requests_per_minute };
   } else if (guard.rateLimit) {
     // One key's flood must not drain the agent-wide limit for every other caller.
-    guard.keyRateLimit = { limit: fairShare(guard.rateLimit.limit), periodMs: guard.rateLimit.periodMs, burst: fairShare(guard.rateLimit.burst) };
+    guard.keyRateLimit = {
+      limit: fairShare(guard.rateLimit.limit),
+      periodMs: guard.rateLimit.periodMs,
+      burst: fairShare(guard.rateLimit.burst),
+    };
   }
   const maxConcurrent = spec.constraints?.performance?.maxConcurrentRequests;
   if (maxConcurrent && maxConcurrent > 0) {

@@ -9,7 +9,11 @@
  * the guard is unavailable. A fallback is tried when the agent's breaker is
  * open or its retries are exhausted.
  */
-import type { AdmitResult, AttemptOutcome, RateLimitReport } from "../../../../durable-objects/upstream-guard/src/types";
+import type {
+  AdmitResult,
+  AttemptOutcome,
+  RateLimitReport,
+} from "../../../../durable-objects/upstream-guard/src/types";
 import { ZaharaError } from "../../../shared/errors";
 import type { Logger } from "../../../shared/logger";
 import { inSpan, markError } from "../../../shared/observability/spans";
@@ -126,7 +130,12 @@ function timeoutError(agent: string, deadline: Deadline, attempts: AttemptRecord
   });
 }
 
-function failureError(agent: string, last: Extract<AttemptResult, { ok: false }>, attempts: AttemptRecord[], extra: Record<string, unknown> = {}): ZaharaError {
+function failureError(
+  agent: string,
+  last: Extract<AttemptResult, { ok: false }>,
+  attempts: AttemptRecord[],
+  extra: Record<string, unknown> = {},
+): ZaharaError {
   // An agent 4xx (including a 429 not retried further), or an error it marked as the caller's or a setting's, is
   // relayed as the agent sent it.
   if (last.kind === "http" && (last.status < 500 || last.fault !== undefined)) return last.error;
@@ -137,7 +146,12 @@ function failureError(agent: string, last: Extract<AttemptResult, { ok: false }>
   });
 }
 
-async function runAgent(plan: AgentPlan, deadline: Deadline, rt: ExecutorRuntime, all: AttemptRecord[]): Promise<AgentRun> {
+async function runAgent(
+  plan: AgentPlan,
+  deadline: Deadline,
+  rt: ExecutorRuntime,
+  all: AttemptRecord[],
+): Promise<AgentRun> {
   let backoff = 0;
   let last: Extract<AttemptResult, { ok: false }> | undefined;
   let rateLimit: RateLimitReport | undefined;
@@ -146,31 +160,54 @@ async function runAgent(plan: AgentPlan, deadline: Deadline, rt: ExecutorRuntime
     const remaining = deadline.at - rt.now();
     if (remaining <= 0) return { kind: "final", error: timeoutError(plan.agent, deadline, all) };
     const request = plan.admitRequest(attempt);
-    const admission: AdmitResult | GuardUnavailable = await inSpan("upstream.admission", { "agent.id": plan.agent, attempt }, async (span) => {
-      const result = await plan.guard.admit(request, remaining);
-      span.setAttributes(
-        "unavailable" in result
-          ? { "admission.decision": "guard_unavailable", "admission.reason": result.reason }
-          : { "admission.decision": result.admitted ? "admitted" : result.reason, "breaker.state": result.breaker },
-      );
-      return result;
-    });
+    const admission: AdmitResult | GuardUnavailable = await inSpan(
+      "upstream.admission",
+      { "agent.id": plan.agent, attempt },
+      async (span) => {
+        const result = await plan.guard.admit(request, remaining);
+        span.setAttributes(
+          "unavailable" in result
+            ? { "admission.decision": "guard_unavailable", "admission.reason": result.reason }
+            : { "admission.decision": result.admitted ? "admitted" : result.reason, "breaker.state": result.breaker },
+        );
+        return result;
+      },
+    );
     const degraded = "unavailable" in admission;
     if (!degraded && !admission.admitted) {
-      record({ agent: plan.agent, attempt, status: 0, admission: admission.reason, latency_ms: 0, backoff_ms: backoff });
-      rt.logger?.warn("upstream attempt refused", { agent: plan.agent, attempt, reason: admission.reason, retry_after_ms: admission.retryAfterMs, breaker: admission.breaker });
+      record({
+        agent: plan.agent,
+        attempt,
+        status: 0,
+        admission: admission.reason,
+        latency_ms: 0,
+        backoff_ms: backoff,
+      });
+      rt.logger?.warn("upstream attempt refused", {
+        agent: plan.agent,
+        attempt,
+        reason: admission.reason,
+        retry_after_ms: admission.retryAfterMs,
+        breaker: admission.breaker,
+      });
       if (attempt === 1) {
         const error = rejectionError(plan.agent, admission);
         return admission.reason === "circuit_open" ? { kind: "fallthrough", error } : { kind: "final", error };
       }
       // A retry refused (breaker opened meanwhile, retry budget spent, ...): the last failure stands.
-      const stopped = last ? failureError(plan.agent, last, all, { retry_stopped_by: admission.reason }) : rejectionError(plan.agent, admission);
+      const stopped = last
+        ? failureError(plan.agent, last, all, { retry_stopped_by: admission.reason })
+        : rejectionError(plan.agent, admission);
       return { kind: "fallthrough", error: stopped };
     }
     if (!degraded && attempt === 1) rateLimit = admission.rateLimit;
     const result = await inSpan("upstream.attempt", { "agent.id": plan.agent, attempt }, async (span) => {
       const r = await plan.call(attempt, deadline.at - rt.now());
-      span.setAttributes({ "http.response.status_code": r.status, outcome: breakerOutcome(r, plan.timeoutFloorMs), ...(r.ok ? {} : { "error.code": r.error.code, "failure.kind": r.kind }) });
+      span.setAttributes({
+        "http.response.status_code": r.status,
+        outcome: breakerOutcome(r, plan.timeoutFloorMs),
+        ...(r.ok ? {} : { "error.code": r.error.code, "failure.kind": r.kind }),
+      });
       if (!r.ok) markError(span, r.error);
       return r;
     });
@@ -180,7 +217,8 @@ async function runAgent(plan: AgentPlan, deadline: Deadline, rt: ExecutorRuntime
       if (!degraded) plan.guard.report({ config: request.config, callId: request.callId, outcome, tokens, ...keyId });
     };
     // A stream is settled when it ends; anything else now.
-    if (!(result.ok && result.stream)) settle(breakerOutcome(result, plan.timeoutFloorMs), result.ok ? totalTokens(result.usage) : 0);
+    if (!(result.ok && result.stream))
+      settle(breakerOutcome(result, plan.timeoutFloorMs), result.ok ? totalTokens(result.usage) : 0);
     record({
       agent: plan.agent,
       attempt,
@@ -202,17 +240,34 @@ async function runAgent(plan: AgentPlan, deadline: Deadline, rt: ExecutorRuntime
     last = result;
     if (result.kind === "timeout") return { kind: "final", error: timeoutError(plan.agent, deadline, all) };
     if (result.kind === "cancelled") return { kind: "final", error: failureError(plan.agent, result, all) };
-    if (!isRetryable(result, plan.retries.retryOn500)) return { kind: "final", error: failureError(plan.agent, result, all) };
+    if (!isRetryable(result, plan.retries.retryOn500))
+      return { kind: "final", error: failureError(plan.agent, result, all) };
     if (attempt > plan.retries.maxRetries || degraded) {
-      return { kind: "fallthrough", error: failureError(plan.agent, result, all, degraded ? { retry_stopped_by: "guard_unavailable" } : {}) };
+      return {
+        kind: "fallthrough",
+        error: failureError(plan.agent, result, all, degraded ? { retry_stopped_by: "guard_unavailable" } : {}),
+      };
     }
-    const retryAfter = [409, 429, 503].includes(result.status) ? parseRetryAfterMs(result.retryAfter, rt.now()) : undefined;
+    const retryAfter = [409, 429, 503].includes(result.status)
+      ? parseRetryAfterMs(result.retryAfter, rt.now())
+      : undefined;
     backoff = retryAfter ?? fullJitterMs(attempt, plan.retries, rt.random);
     if (rt.now() + backoff >= deadline.at) {
-      return { kind: "fallthrough", error: failureError(plan.agent, result, all, { retry_stopped_by: "deadline", next_backoff_ms: backoff }) };
+      return {
+        kind: "fallthrough",
+        error: failureError(plan.agent, result, all, { retry_stopped_by: "deadline", next_backoff_ms: backoff }),
+      };
     }
-    rt.logger?.info("retrying upstream", { agent: plan.agent, attempt: attempt + 1, backoff_ms: backoff, after_status: result.status, after_code: result.error.code });
-    await inSpan("upstream.backoff", { "agent.id": plan.agent, attempt: attempt + 1, "backoff.ms": backoff }, () => rt.sleep(backoff, rt.signal));
+    rt.logger?.info("retrying upstream", {
+      agent: plan.agent,
+      attempt: attempt + 1,
+      backoff_ms: backoff,
+      after_status: result.status,
+      after_code: result.error.code,
+    });
+    await inSpan("upstream.backoff", { "agent.id": plan.agent, attempt: attempt + 1, "backoff.ms": backoff }, () =>
+      rt.sleep(backoff, rt.signal),
+    );
     if (rt.signal?.aborted) return { kind: "final", error: failureError(plan.agent, result, all) };
   }
 }

@@ -16,15 +16,32 @@
  * become an outage of every agent.
  */
 import type { UpstreamGuard } from "../../../../durable-objects/upstream-guard/src";
-import { type AgentHolder, type LeasedTicket, needsKeyLease } from "../../../../durable-objects/upstream-guard/src/leases/holder";
+import {
+  type AgentHolder,
+  type LeasedTicket,
+  needsKeyLease,
+} from "../../../../durable-objects/upstream-guard/src/leases/holder";
 import { keyLimitsFor } from "../../../../durable-objects/upstream-guard/src/keys";
-import type { AdmitRequest, AdmitResult, KeyLimits, RateLimitReport, ReportRequest } from "../../../../durable-objects/upstream-guard/src/types";
+import type {
+  AdmitRequest,
+  AdmitResult,
+  KeyLimits,
+  RateLimitReport,
+  ReportRequest,
+} from "../../../../durable-objects/upstream-guard/src/types";
 import { AGENT_LEASE, UNLIMITED } from "../../../../durable-objects/upstream-guard/src/leases/grant";
 import type { GuardFault } from "../../../../durable-objects/upstream-guard/src/leases/protocol";
 import { type IsolateLeases, type LeaseSettings, type Transport, flush, guardFault, send } from "./leases";
 
 /** Refusals that tokens or permits leased to this isolate can answer. */
-const LEASABLE_REFUSALS = new Set(["rate_limited", "key_rate_limited", "concurrency", "key_concurrency", "token_budget", "key_token_budget"]);
+const LEASABLE_REFUSALS = new Set([
+  "rate_limited",
+  "key_rate_limited",
+  "concurrency",
+  "key_concurrency",
+  "token_budget",
+  "key_token_budget",
+]);
 
 /** How often an attempt waiting for a renewal on its way looks whether it arrived. */
 const WAIT_POLL_MS = 2;
@@ -54,7 +71,11 @@ function leasedRateLimit(request: AdmitRequest, left: number): RateLimitReport |
   const config = key ?? request.config.rateLimit;
   if (!config || left === UNLIMITED) return undefined;
   const remaining = Math.max(0, Math.min(left, config.burst));
-  return { scope: key ? "key" : "agent", config, decision: { allowed: true, remaining, retryAfterMs: 0, resetMs: 0, limit: config.limit } };
+  return {
+    scope: key ? "key" : "agent",
+    config,
+    decision: { allowed: true, remaining, retryAfterMs: 0, resetMs: 0, limit: config.limit },
+  };
 }
 
 /**
@@ -75,10 +96,26 @@ export function guardClient(transport: Transport, leases: IsolateLeases, setting
   const tickets = new Map<string, LeasedTicket>();
   const admitted = new Set<string>();
   /** One awaited exchange carrying `request` (and whatever waits); the reply's admission. */
-  async function admitByGuard(request: AdmitRequest, timeoutMs: number, extra: { keyId: string; keyLimits?: KeyLimits; estimate: number; keyed: boolean }[]) {
+  async function admitByGuard(
+    request: AdmitRequest,
+    timeoutMs: number,
+    extra: { keyId: string; keyLimits?: KeyLimits; estimate: number; keyed: boolean }[],
+  ) {
     if (t.calls) t.calls.awaited++;
-    const reply = await send(t, holder, { ...holder.take(Date.now(), extra), admit: request }, Math.min(timeoutMs, ADMIT_TIMEOUT_MS));
-    return reply.admission ?? { admitted: false as const, reason: "circuit_open" as const, retryAfterMs: 1000, breaker: reply.breaker };
+    const reply = await send(
+      t,
+      holder,
+      { ...holder.take(Date.now(), extra), admit: request },
+      Math.min(timeoutMs, ADMIT_TIMEOUT_MS),
+    );
+    return (
+      reply.admission ?? {
+        admitted: false as const,
+        reason: "circuit_open" as const,
+        retryAfterMs: 1000,
+        breaker: reply.breaker,
+      }
+    );
   }
 
   /**
@@ -88,7 +125,13 @@ export function guardClient(transport: Transport, leases: IsolateLeases, setting
   function unavailable(request: AdmitRequest, fault: GuardFault, error: string): AdmitResult | GuardUnavailable {
     const keyId = request.keyId;
     if (keyId !== undefined && request.attempt <= 1) {
-      const stale = holder.tryStale(Date.now(), keyId, request.estimateTokens, settings.staleGraceMs, needsKeyLease(config, request.keyLimits));
+      const stale = holder.tryStale(
+        Date.now(),
+        keyId,
+        request.estimateTokens,
+        settings.staleGraceMs,
+        needsKeyLease(config, request.keyLimits),
+      );
       if (typeof stale === "string") {
         t.logger.warn("upstream guard unavailable; refused from the last lease", { agent: t.agent, reason: stale });
         return { admitted: false, reason: stale, retryAfterMs: 1000, breaker: holder.breaker.state };
@@ -113,7 +156,10 @@ export function guardClient(transport: Transport, leases: IsolateLeases, setting
     tickets.set(request.callId, ticket);
     holder.started(keyId);
     flush(t, holder);
-    const left = Math.min(holder.lease(AGENT_LEASE)?.tokens ?? 0, keyed ? (holder.lease(keyId)?.tokens ?? 0) : UNLIMITED);
+    const left = Math.min(
+      holder.lease(AGENT_LEASE)?.tokens ?? 0,
+      keyed ? (holder.lease(keyId)?.tokens ?? 0) : UNLIMITED,
+    );
     const rateLimit = leasedRateLimit(request, left);
     return { admitted: true, probe: false, breaker: "closed", ...(rateLimit ? { rateLimit } : {}) };
   }
@@ -149,9 +195,22 @@ export function guardClient(transport: Transport, leases: IsolateLeases, setting
       const receipt = first && keyId !== undefined ? holder.takeToken(Date.now(), keyId, keyed) : undefined;
       const leasedRate = receipt?.scope;
       const extra =
-        first && keyId !== undefined ? [{ keyId, ...(request.keyLimits ? { keyLimits: request.keyLimits } : {}), estimate: request.estimateTokens, keyed }] : [];
+        first && keyId !== undefined
+          ? [
+              {
+                keyId,
+                ...(request.keyLimits ? { keyLimits: request.keyLimits } : {}),
+                estimate: request.estimateTokens,
+                keyed,
+              },
+            ]
+          : [];
       try {
-        let result: AdmitResult = await admitByGuard(leasedRate ? { ...request, leasedRate } : request, timeoutMs, extra).catch((err: unknown) => {
+        let result: AdmitResult = await admitByGuard(
+          leasedRate ? { ...request, leasedRate } : request,
+          timeoutMs,
+          extra,
+        ).catch((err: unknown) => {
           // Undecided as far as we know: the tokens count as used (the guard may have admitted it).
           if (receipt) holder.settleTokens(receipt, true);
           throw err;
@@ -166,10 +225,12 @@ export function guardClient(transport: Transport, leases: IsolateLeases, setting
             if (leased) return leased;
             const spent = holder.takeToken(Date.now(), keyId, keyed);
             if (spent && spent.scope !== receipt?.scope) {
-              result = await admitByGuard({ ...request, leasedRate: spent.scope }, timeoutMs, []).catch((err: unknown) => {
-                holder.settleTokens(spent, true);
-                throw err;
-              });
+              result = await admitByGuard({ ...request, leasedRate: spent.scope }, timeoutMs, []).catch(
+                (err: unknown) => {
+                  holder.settleTokens(spent, true);
+                  throw err;
+                },
+              );
               holder.settleTokens(spent, result.admitted);
               break;
             }
@@ -197,7 +258,12 @@ export function guardClient(transport: Transport, leases: IsolateLeases, setting
         holder.finish(ticket, request.outcome, tokens);
       } else if (admitted.delete(request.callId)) {
         if (request.keyId !== undefined) holder.ended(request.keyId);
-        holder.queue({ callId: request.callId, outcome: request.outcome, ...(tokens > 0 ? { tokens } : {}), ...(request.keyId !== undefined ? { keyId: request.keyId } : {}) });
+        holder.queue({
+          callId: request.callId,
+          outcome: request.outcome,
+          ...(tokens > 0 ? { tokens } : {}),
+          ...(request.keyId !== undefined ? { keyId: request.keyId } : {}),
+        });
       } else {
         return;
       }

@@ -9,7 +9,11 @@
  * next request asks the guard.
  */
 import { AgentHolder, FLUSH_MS } from "../../../../durable-objects/upstream-guard/src/leases/holder";
-import type { Exchange, ExchangeReply, GuardFault } from "../../../../durable-objects/upstream-guard/src/leases/protocol";
+import type {
+  Exchange,
+  ExchangeReply,
+  GuardFault,
+} from "../../../../durable-objects/upstream-guard/src/leases/protocol";
 import { DEFAULT_LEASE_TTL_MS } from "../../../../durable-objects/upstream-guard/src/leases/protocol";
 import type { GuardConfig } from "../../../../durable-objects/upstream-guard/src/types";
 import type { DurableObjectCalls } from "../../../shared/http/context";
@@ -75,15 +79,25 @@ export interface Transport {
 /** How an exchange failed: no answer in time, a Durable Object that says it is overloaded, or anything else. */
 export function guardFault(err: unknown): GuardFault {
   if (err instanceof TimeoutError) return "timeout";
-  return typeof err === "object" && err !== null && (err as { overloaded?: unknown }).overloaded === true ? "overloaded" : "error";
+  return typeof err === "object" && err !== null && (err as { overloaded?: unknown }).overloaded === true
+    ? "overloaded"
+    : "error";
 }
 
 /** Sends one exchange and applies its reply to `holder`; rejects on timeout or error. */
-export async function send(t: Transport, holder: AgentHolder, body: Omit<Exchange, "config">, timeoutMs: number): Promise<ExchangeReply> {
+export async function send(
+  t: Transport,
+  holder: AgentHolder,
+  body: Omit<Exchange, "config">,
+  timeoutMs: number,
+): Promise<ExchangeReply> {
   const sentAt = Date.now();
   try {
     const stub = t.namespace.get(t.namespace.idFromName(t.agent));
-    const reply = (await withTimeout(stub.exchange({ config: t.config, ...body }) as Promise<ExchangeReply>, Math.max(1, timeoutMs))) as ExchangeReply;
+    const reply = (await withTimeout(
+      stub.exchange({ config: t.config, ...body }) as Promise<ExchangeReply>,
+      Math.max(1, timeoutMs),
+    )) as ExchangeReply;
     holder.apply(Date.now(), sentAt, reply, body);
     return reply;
   } catch (err) {
@@ -107,7 +121,10 @@ export function flush(t: Transport, holder: AgentHolder): void {
       (err: unknown) => {
         holder.busy = false;
         // No retry loop against a guard that cannot answer: what waits goes with the next request's exchange.
-        t.logger.warn("upstream guard exchange failed", { agent: t.agent, error: err instanceof Error ? err.message : String(err) });
+        t.logger.warn("upstream guard exchange failed", {
+          agent: t.agent,
+          error: err instanceof Error ? err.message : String(err),
+        });
       },
     );
     t.waitUntil(sending);
@@ -118,11 +135,14 @@ export function flush(t: Transport, holder: AgentHolder): void {
   holder.timerAt = at;
   t.waitUntil(
     new Promise<void>((resolve) =>
-      setTimeout(() => {
-        if (holder.timerAt === at) holder.timerAt = undefined;
-        flush(t, holder);
-        resolve();
-      }, Math.max(1, at - now)),
+      setTimeout(
+        () => {
+          if (holder.timerAt === at) holder.timerAt = undefined;
+          flush(t, holder);
+          resolve();
+        },
+        Math.max(1, at - now),
+      ),
     ),
   );
 }

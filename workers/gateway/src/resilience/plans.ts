@@ -95,14 +95,21 @@ function planFor(req: PlanRequest, agent: AgentInfo, binding: Fetcher): AgentPla
     ...(req.doCalls ? { calls: req.doCalls } : {}),
   };
   const guard = transport ? guardClient(transport, req.leases, req.leaseSettings) : NO_GUARD;
-  const budgeted = settings.guard.maxTokensPerDay !== undefined || (req.keyId !== undefined && req.keyLimits?.maxTokensPerDay !== undefined);
+  const budgeted =
+    settings.guard.maxTokensPerDay !== undefined ||
+    (req.keyId !== undefined && req.keyLimits?.maxTokensPerDay !== undefined);
   const estimate = budgeted ? settings.tokenEstimate : 0;
-  const agentDeadlineMs = Math.min(req.gatewayTimeoutMs, agent.timeout_seconds !== undefined ? agent.timeout_seconds * 1000 : Infinity);
+  const agentDeadlineMs = Math.min(
+    req.gatewayTimeoutMs,
+    agent.timeout_seconds !== undefined ? agent.timeout_seconds * 1000 : Infinity,
+  );
   return {
     agent: agent.name,
     retries: settings.retries,
     guard,
-    ...(req.breakerTimeoutFloorMs !== undefined ? { timeoutFloorMs: timeoutFloorMs(req.breakerTimeoutFloorMs, agentDeadlineMs) } : {}),
+    ...(req.breakerTimeoutFloorMs !== undefined
+      ? { timeoutFloorMs: timeoutFloorMs(req.breakerTimeoutFloorMs, agentDeadlineMs) }
+      : {}),
     admitRequest: (attempt) => ({
       config: settings.guard,
       // A nonce per attempt, never the caller's request id: permits, probes and reservations are keyed by it,
@@ -140,7 +147,12 @@ export function buildPlans(req: PlanRequest, primaryBinding: Fetcher): AgentPlan
   for (const name of req.catalog.settings(req.agent.name, req.gatewayTimeoutMs).fallbacks) {
     const fallback = req.registry.agents.find((a) => a.name === name);
     const binding = fallback && serviceBinding(req.env, fallback.binding);
-    if (!fallback || !binding || !fallback.capabilities.some((c) => c.name === req.task) || (req.mayCall && !req.mayCall(fallback.name))) {
+    if (
+      !fallback ||
+      !binding ||
+      !fallback.capabilities.some((c) => c.name === req.task) ||
+      (req.mayCall && !req.mayCall(fallback.name))
+    ) {
       req.logger.debug("fallback skipped", { agent: req.agent.name, fallback: name });
       continue;
     }

@@ -14,7 +14,9 @@ type Rejection = Extract<AdmitResult, { admitted: false }>;
 
 /** `RateLimit-Policy` / `RateLimit` headers for a rate-limit decision (policy named after its scope). */
 export function rateLimitHeadersOf(report: RateLimitReport | undefined): Record<string, string> {
-  return report ? rateLimitHeaders(report.scope === "key" ? "per-key" : "per-agent", report.config, report.decision) : {};
+  return report
+    ? rateLimitHeaders(report.scope === "key" ? "per-key" : "per-agent", report.config, report.decision)
+    : {};
 }
 
 /** The error a caller gets when `agent`'s guard refuses the first attempt. */
@@ -31,7 +33,10 @@ export function rejectionError(agent: string, rejection: Rejection): ZaharaError
     case "rate_limited":
     case "key_rate_limited":
       return new ZaharaError("RATE_LIMITED", {
-        message: rejection.reason === "key_rate_limited" ? `This API key's rate limit for agent "${agent}" is reached` : `Agent "${agent}"'s rate limit is reached`,
+        message:
+          rejection.reason === "key_rate_limited"
+            ? `This API key's rate limit for agent "${agent}" is reached`
+            : `Agent "${agent}"'s rate limit is reached`,
         details: { ...details, scope: rejection.reason === "key_rate_limited" ? "key" : "agent" },
         headers: { "Retry-After": retryAfter, ...rateLimitHeadersOf(rejection.rateLimit) },
       });

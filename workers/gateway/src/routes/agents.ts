@@ -13,7 +13,10 @@ export function listAgentsHandler(registry: AgentRegistry) {
   return function listAgents(c: Context): Response {
     const principal = c.get("principal");
     const visible = agents
-      .map((agent) => ({ ...agent, capabilities: agent.capabilities.filter((cap) => allowsCall(principal, agent.name, cap.name)) }))
+      .map((agent) => ({
+        ...agent,
+        capabilities: agent.capabilities.filter((cap) => allowsCall(principal, agent.name, cap.name)),
+      }))
       .filter((agent) => agent.capabilities.length > 0);
     return c.json({ agents: visible, request_id: c.get("requestId") });
   };

@@ -11,7 +11,8 @@ const FIELDS = new Set(["actor", "action", "target", "since", "cursor", "limit"]
 export function parseAuditFilter(query: Record<string, string>): AuditFilter {
   const fields: FieldIssue[] = [];
   const filter: AuditFilter = { limit: 50 };
-  for (const name of Object.keys(query)) if (!FIELDS.has(name)) fields.push({ field: name, message: "Unknown query parameter" });
+  for (const name of Object.keys(query))
+    if (!FIELDS.has(name)) fields.push({ field: name, message: "Unknown query parameter" });
   for (const name of ["actor", "action", "target"] as const) {
     const value = query[name];
     if (value === undefined) continue;
@@ -33,7 +34,10 @@ export function parseAuditFilter(query: Record<string, string>): AuditFilter {
     else fields.push({ field: "limit", message: "expected an integer from 1 to 200" });
   }
   if (fields.length > 0) {
-    throw new ZaharaError("INVALID_REQUEST", { message: `Invalid query: ${fields.map((f) => `${f.field}: ${f.message}`).join("; ")}`, details: { fields } });
+    throw new ZaharaError("INVALID_REQUEST", {
+      message: `Invalid query: ${fields.map((f) => `${f.field}: ${f.message}`).join("; ")}`,
+      details: { fields },
+    });
   }
   return filter;
 }
@@ -43,6 +47,10 @@ export function auditHandler() {
   return async function auditRoute(c: Context<{ Bindings: KeyRouteBindings }>): Promise<Response> {
     const filter = parseAuditFilter(c.req.query());
     const page = await withKeyStore(c, "audit read", (db) => listAudit(db, filter));
-    return c.json({ entries: page.entries, next_cursor: page.next === null ? null : String(page.next), request_id: c.get("requestId") });
+    return c.json({
+      entries: page.entries,
+      next_cursor: page.next === null ? null : String(page.next),
+      request_id: c.get("requestId"),
+    });
   };
 }

@@ -23,13 +23,25 @@ export { TIMEOUT_HEADER, resolveDeadlineMs } from "../calls/run-call";
 
 // zod/mini keeps the gateway bundle small (the classic API pulls in every locale).
 const Parameters = z._default(z.record(z.string(), z.unknown(), { error: "parameters must be a JSON object" }), {});
-const Task = z.string({ error: "task must be a string" }).check(z.minLength(1, "task must not be empty"), z.maxLength(128));
+const Task = z
+  .string({ error: "task must be a string" })
+  .check(z.minLength(1, "task must not be empty"), z.maxLength(128));
 const AgentName = z.string({ error: "agent must be a string" }).check(z.minLength(1), z.maxLength(253));
 /** A run's webhook (only with `Prefer: respond-async`); the URL itself is checked by runs/callback-url.ts. */
-const Callback = z.optional(z.strictObject({ url: z.string({ error: "callback.url must be a string" }) }, { error: "callback must be an object {url}" }));
+const Callback = z.optional(
+  z.strictObject(
+    { url: z.string({ error: "callback.url must be a string" }) },
+    { error: "callback must be an object {url}" },
+  ),
+);
 
 /** Body of `POST /execute`. */
-export const ExecuteBodySchema = z.strictObject({ task: Task, parameters: Parameters, agent: z.optional(AgentName), callback: Callback });
+export const ExecuteBodySchema = z.strictObject({
+  task: Task,
+  parameters: Parameters,
+  agent: z.optional(AgentName),
+  callback: Callback,
+});
 
 /** Body of `POST /agents/:agent/execute`. */
 export const AgentExecuteBodySchema = z.strictObject({ task: Task, parameters: Parameters, callback: Callback });
@@ -37,7 +49,9 @@ export const AgentExecuteBodySchema = z.strictObject({ task: Task, parameters: P
 /** What the execute handlers need (the same as any call). */
 export type ExecuteDeps = CallDeps;
 
-type ExecuteInput = Omit<CallInput, "protocol" | "idempotencyKey" | "stream"> & { callback?: { url: string } | undefined };
+type ExecuteInput = Omit<CallInput, "protocol" | "idempotencyKey" | "stream"> & {
+  callback?: { url: string } | undefined;
+};
 
 async function execute(c: GatewayContext, deps: CallDeps, { callback, ...input }: ExecuteInput) {
   // Prefer: respond-async starts a run (202); any other preference is ignored (RFC 7240).
@@ -52,7 +66,12 @@ async function execute(c: GatewayContext, deps: CallDeps, { callback, ...input }
   }
   const idempotencyKey = c.req.header(IDEMPOTENCY_KEY_HEADER);
   const stream = wantsEventStream(c.req.header("Accept"));
-  const out = await runCall(c, deps, { ...input, protocol: "http", stream, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) });
+  const out = await runCall(c, deps, {
+    ...input,
+    protocol: "http",
+    stream,
+    ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+  });
   for (const [name, value] of Object.entries(rateLimitHeadersOf(out.rateLimit))) c.header(name, value);
   if (out.replayed) c.header(REPLAYED_HEADER, "true");
   const answer = {
@@ -76,8 +95,15 @@ async function execute(c: GatewayContext, deps: CallDeps, { callback, ...input }
 export function executeHandler(deps: CallDeps) {
   return async function executeRoute(c: GatewayContext): Promise<Response> {
     c.set("protocol", "http");
-    const body = await parseJsonBody(c.req.raw, ExecuteBodySchema, { maxBytes: resolveGatewayConfig(c.env).maxBodyBytes });
-    return execute(c, deps, { task: body.task, parameters: body.parameters, callback: body.callback, ...(body.agent !== undefined ? { agent: body.agent } : {}) });
+    const body = await parseJsonBody(c.req.raw, ExecuteBodySchema, {
+      maxBytes: resolveGatewayConfig(c.env).maxBodyBytes,
+    });
+    return execute(c, deps, {
+      task: body.task,
+      parameters: body.parameters,
+      callback: body.callback,
+      ...(body.agent !== undefined ? { agent: body.agent } : {}),
+    });
   };
 }
 
@@ -88,7 +114,14 @@ export function agentExecuteHandler(deps: CallDeps) {
     const agentName = c.req.param("agent") ?? "";
     const principal = c.get("principal");
     deps.registry.agent(agentName, (a, cap) => allowsCall(principal, a, cap));
-    const body = await parseJsonBody(c.req.raw, AgentExecuteBodySchema, { maxBytes: resolveGatewayConfig(c.env).maxBodyBytes });
-    return execute(c, deps, { task: body.task, parameters: body.parameters, agent: agentName, callback: body.callback });
+    const body = await parseJsonBody(c.req.raw, AgentExecuteBodySchema, {
+      maxBytes: resolveGatewayConfig(c.env).maxBodyBytes,
+    });
+    return execute(c, deps, {
+      task: body.task,
+      parameters: body.parameters,
+      agent: agentName,
+      callback: body.callback,
+    });
   };
 }

@@ -64,7 +64,13 @@ type GuardAdminContext = Context<{ Bindings: GuardAdminBindings }>;
 /** Optional body of the breaker changes (also read by openapi/ for the API document). */
 export const BreakerChangeSchema = z.strictObject({
   reason: z.optional(
-    z.string({ error: "reason must be a string" }).check(z.trim(), z.minLength(1, "reason must not be empty"), z.maxLength(MAX_REASON_LENGTH, `reason must be at most ${MAX_REASON_LENGTH} characters`)),
+    z
+      .string({ error: "reason must be a string" })
+      .check(
+        z.trim(),
+        z.minLength(1, "reason must not be empty"),
+        z.maxLength(MAX_REASON_LENGTH, `reason must be at most ${MAX_REASON_LENGTH} characters`),
+      ),
   ),
 });
 
@@ -107,15 +113,26 @@ export function guardAdminRoutes(deps: GuardAdminDeps) {
   const routes = new Hono<{ Bindings: GuardAdminBindings }>();
 
   /** Runs `call` on `agent`'s guard with its settings, bounded by {@link GUARD_ADMIN_TIMEOUT_MS}; 503 `GUARD_UNAVAILABLE` on any failure. */
-  async function withGuard<T>(c: GuardAdminContext, agent: string, what: string, call: (stub: GuardStub, config: GuardConfig) => Promise<T>): Promise<T> {
+  async function withGuard<T>(
+    c: GuardAdminContext,
+    agent: string,
+    what: string,
+    call: (stub: GuardStub, config: GuardConfig) => Promise<T>,
+  ): Promise<T> {
     const namespace = c.env.UPSTREAM_GUARD;
-    if (!namespace) throw new ZaharaError("GUARD_UNAVAILABLE", { message: "No upstream guard is configured (no UPSTREAM_GUARD binding)" });
+    if (!namespace)
+      throw new ZaharaError("GUARD_UNAVAILABLE", {
+        message: "No upstream guard is configured (no UPSTREAM_GUARD binding)",
+      });
     const config = deps.catalog.settings(agent, resolveGatewayConfig(c.env).timeoutMs).guard;
     try {
       return await withTimeout(call(namespace.get(namespace.idFromName(agent)), config), GUARD_ADMIN_TIMEOUT_MS);
     } catch (err) {
       const timedOut = err instanceof TimeoutError;
-      c.get("logger").warn(`upstream guard ${what} failed`, { agent, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+      c.get("logger").warn(`upstream guard ${what} failed`, {
+        agent,
+        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+      });
       const change = what === "read" ? "" : "; the change may have been applied: read the guard to check";
       throw new ZaharaError("GUARD_UNAVAILABLE", {
         message: `The guard of agent "${agent}" ${timedOut ? `did not answer within ${GUARD_ADMIN_TIMEOUT_MS} ms` : "could not answer"}${change}`,
@@ -129,17 +146,29 @@ export function guardAdminRoutes(deps: GuardAdminDeps) {
   /** Writes `entry`; false (the entry logged at error level) when D1 fails or is too slow. */
   async function audit(c: GuardAdminContext, entry: AuditEntry): Promise<boolean> {
     try {
-      await withKeyStore(c, "audit write", (db) => withTimeout(auditStatement(db, entry, now()).run(), AUDIT_WRITE_TIMEOUT_MS));
+      await withKeyStore(c, "audit write", (db) =>
+        withTimeout(auditStatement(db, entry, now()).run(), AUDIT_WRITE_TIMEOUT_MS),
+      );
       return true;
     } catch {
-      c.get("logger").error("admin action applied but not audited", { actor: entry.actor, action: entry.action, target: entry.target, details: entry.details });
+      c.get("logger").error("admin action applied but not audited", {
+        actor: entry.actor,
+        action: entry.action,
+        target: entry.target,
+        details: entry.details,
+      });
       return false;
     }
   }
 
   routes.get("/:agent/guard", async function guardSnapshot(c) {
     const agent = deps.registry.agent(c.req.param("agent")).name;
-    const snapshot = await withGuard(c, agent, "read", (stub, config) => stub.snapshot(config) as Promise<GuardSnapshot>);
+    const snapshot = await withGuard(
+      c,
+      agent,
+      "read",
+      (stub, config) => stub.snapshot(config) as Promise<GuardSnapshot>,
+    );
     c.header("Cache-Control", "no-store");
     return c.json({ guard: guardView(snapshot), request_id: c.get("requestId") });
   });
@@ -151,7 +180,9 @@ export function guardAdminRoutes(deps: GuardAdminDeps) {
       const cause = `forced ${action === "open" ? "open" : "closed"} by ${c.get("principal").id}${reason ? `: ${reason}` : ""}`;
       const { before, after } = await withGuard(c, agent, `breaker ${action}`, async (stub, config) => {
         const before = (await stub.snapshot(config, 0)) as GuardSnapshot;
-        const after = (await (action === "open" ? stub.forceOpen(config, cause) : stub.forceClose(config, cause))) as GuardSnapshot;
+        const after = (await (action === "open"
+          ? stub.forceOpen(config, cause)
+          : stub.forceClose(config, cause))) as GuardSnapshot;
         return { before, after };
       });
       deps.leases?.forget(agent);

@@ -47,6 +47,13 @@ export function healthHandler(registry: AgentRegistry, version: string) {
     const env = (c.env ?? {}) as Record<string, string | undefined>;
     const problems = isLocalDevelopment(env) ? [] : bootstrapKeyProblems(env);
     const status = allOk && problems.length === 0 ? "ok" : "degraded";
-    return c.json({ status, service: "gateway", version, agents, ...(problems.length > 0 ? { problems } : {}), request_id: c.get("requestId") });
+    return c.json({
+      status,
+      service: "gateway",
+      version,
+      agents,
+      ...(problems.length > 0 ? { problems } : {}),
+      request_id: c.get("requestId"),
+    });
   };
 }

@@ -7,11 +7,28 @@
 import { type Context, Hono } from "hono";
 import { ZaharaError } from "../../../shared/errors";
 import { parseJsonBody } from "../../../shared/http/validation";
-import { type KeySettings, type KeyView, getKey, insertKey, listKeys, revokeKey, rotateKey, updateKey } from "../auth/key-store";
+import {
+  type KeySettings,
+  type KeyView,
+  getKey,
+  insertKey,
+  listKeys,
+  revokeKey,
+  rotateKey,
+  updateKey,
+} from "../auth/key-store";
 import { displayPrefix, generateKeyId, generateSecret, sha256, toHex } from "../auth/api-keys";
 import { clientAddress } from "../auth/throttle";
 import type { AuditEntry } from "../audit/audit-log";
-import { CreateKeySchema, DEFAULT_GRACE_SECONDS, KEY_ID_PATTERN, RotateKeySchema, UpdateKeySchema, resolveSettings, scopeCatalog } from "../admin/key-schemas";
+import {
+  CreateKeySchema,
+  DEFAULT_GRACE_SECONDS,
+  KEY_ID_PATTERN,
+  RotateKeySchema,
+  UpdateKeySchema,
+  resolveSettings,
+  scopeCatalog,
+} from "../admin/key-schemas";
 import type { AgentRegistry } from "../registry";
 import type { UpstreamGuard } from "../../../../durable-objects/upstream-guard/src";
 import { withTimeout } from "../../../shared/timeout";
@@ -35,18 +52,28 @@ const EMPTY: KeySettings = { name: "", scopes: [], rateLimit: null, dailyTokenBu
 /** Runs a key-store call, turning a D1 fault into 503 `KEY_STORE_UNAVAILABLE` (cause logged, never sent). */
 export async function withKeyStore<T>(c: KeyContext, action: string, run: (db: D1Database) => Promise<T>): Promise<T> {
   const db = c.env.ACCESS_DB;
-  if (!db) throw new ZaharaError("KEY_STORE_UNAVAILABLE", { message: "The key store is not configured (no ACCESS_DB binding)" });
+  if (!db)
+    throw new ZaharaError("KEY_STORE_UNAVAILABLE", {
+      message: "The key store is not configured (no ACCESS_DB binding)",
+    });
   try {
     return await run(db);
   } catch (err) {
     if (err instanceof ZaharaError) throw err;
-    c.get("logger").error(`key store ${action} failed`, { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+    c.get("logger").error(`key store ${action} failed`, {
+      error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+    });
     throw new ZaharaError("KEY_STORE_UNAVAILABLE", { cause: err, headers: { "Retry-After": "1" } });
   }
 }
 
 /** The audit entry for an action by the current principal. */
-export function auditOf(c: Context, action: string, target: string | null, details?: Record<string, unknown>): AuditEntry {
+export function auditOf(
+  c: Context,
+  action: string,
+  target: string | null,
+  details?: Record<string, unknown>,
+): AuditEntry {
   const onBehalfOf = actingFor(c.req.header(ACTING_FOR_HEADER));
   const all = { ...details, ...(onBehalfOf ? { on_behalf_of: onBehalfOf } : {}) };
   return {
@@ -86,9 +113,20 @@ async function existing(c: KeyContext, db: D1Database, id: string, now: number):
   return key;
 }
 
-
-const settingsOf = (k: KeyView): KeySettings => ({ name: k.name, scopes: k.scopes, rateLimit: k.rate_limit, dailyTokenBudget: k.daily_token_budget, expiresAt: k.expires_at });
-const described = (s: KeySettings) => ({ name: s.name, scopes: s.scopes, rate_limit: s.rateLimit, daily_token_budget: s.dailyTokenBudget, expires_at: s.expiresAt });
+const settingsOf = (k: KeyView): KeySettings => ({
+  name: k.name,
+  scopes: k.scopes,
+  rateLimit: k.rate_limit,
+  dailyTokenBudget: k.daily_token_budget,
+  expiresAt: k.expires_at,
+});
+const described = (s: KeySettings) => ({
+  name: s.name,
+  scopes: s.scopes,
+  rate_limit: s.rateLimit,
+  daily_token_budget: s.dailyTokenBudget,
+  expires_at: s.expiresAt,
+});
 
 /** Creates the `/v1/keys` routes; mount with `app.route("/v1/keys", keyRoutes(registry))`. */
 export function keyRoutes(registry: AgentRegistry, now: () => number = Date.now) {
@@ -103,7 +141,15 @@ export function keyRoutes(registry: AgentRegistry, now: () => number = Date.now)
     const id = generateKeyId();
     const prefix = displayPrefix(secret);
     const key = await withKeyStore(c, "create", async (db) =>
-      insertKey(db, id, settings, { hash: toHex(await sha256(secret)), prefix }, c.get("principal").id, at, auditOf(c, "key.create", id, { ...described(settings), prefix })),
+      insertKey(
+        db,
+        id,
+        settings,
+        { hash: toHex(await sha256(secret)), prefix },
+        c.get("principal").id,
+        at,
+        auditOf(c, "key.create", id, { ...described(settings), prefix }),
+      ),
     );
     c.get("logger").info("api key created", { target: id, prefix });
     return c.json({ key, secret, request_id: c.get("requestId") }, 201);
@@ -115,15 +161,28 @@ export function keyRoutes(registry: AgentRegistry, now: () => number = Date.now)
     const limit = query.limit === undefined ? 50 : Number(query.limit);
     const problems = [
       ...unknown.map((field) => ({ field, message: "Unknown query parameter" })),
-      ...(!Number.isSafeInteger(limit) || limit < 1 || limit > 200 ? [{ field: "limit", message: "expected an integer from 1 to 200" }] : []),
-      ...(query.include_revoked !== undefined && !["true", "false"].includes(query.include_revoked) ? [{ field: "include_revoked", message: "expected true or false" }] : []),
-      ...(query.cursor !== undefined && !KEY_ID_PATTERN.test(query.cursor) ? [{ field: "cursor", message: "expected a next_cursor from a previous page" }] : []),
+      ...(!Number.isSafeInteger(limit) || limit < 1 || limit > 200
+        ? [{ field: "limit", message: "expected an integer from 1 to 200" }]
+        : []),
+      ...(query.include_revoked !== undefined && !["true", "false"].includes(query.include_revoked)
+        ? [{ field: "include_revoked", message: "expected true or false" }]
+        : []),
+      ...(query.cursor !== undefined && !KEY_ID_PATTERN.test(query.cursor)
+        ? [{ field: "cursor", message: "expected a next_cursor from a previous page" }]
+        : []),
     ];
     if (problems.length > 0) {
-      throw new ZaharaError("INVALID_REQUEST", { message: `Invalid query: ${problems.map((f) => `${f.field}: ${f.message}`).join("; ")}`, details: { fields: problems } });
+      throw new ZaharaError("INVALID_REQUEST", {
+        message: `Invalid query: ${problems.map((f) => `${f.field}: ${f.message}`).join("; ")}`,
+        details: { fields: problems },
+      });
     }
     const page = await withKeyStore(c, "list", (db) =>
-      listKeys(db, { includeRevoked: query.include_revoked === "true", limit, ...(query.cursor ? { after: query.cursor } : {}) }, now()),
+      listKeys(
+        db,
+        { includeRevoked: query.include_revoked === "true", limit, ...(query.cursor ? { after: query.cursor } : {}) },
+        now(),
+      ),
     );
     return c.json({ keys: page.keys, next_cursor: page.next, request_id: c.get("requestId") });
   });
@@ -143,15 +202,29 @@ export function keyRoutes(registry: AgentRegistry, now: () => number = Date.now)
       registry.agents.map(async ({ name }) => {
         try {
           if (!ns) throw new Error("UPSTREAM_GUARD is not bound");
-          const usage = await withTimeout(ns.get(ns.idFromName(name)).keyUsage(id), USAGE_TIMEOUT_MS, "guard did not answer");
+          const usage = await withTimeout(
+            ns.get(ns.idFromName(name)).keyUsage(id),
+            USAGE_TIMEOUT_MS,
+            "guard did not answer",
+          );
           const rate = usage.rateLimit;
           return {
             agent: name,
             tokens: usage.tokens ?? null,
-            rate_limit: rate ? { limit: rate.limit, remaining: rate.remaining, retry_after_ms: rate.retryAfterMs, reset_ms: rate.resetMs } : null,
+            rate_limit: rate
+              ? {
+                  limit: rate.limit,
+                  remaining: rate.remaining,
+                  retry_after_ms: rate.retryAfterMs,
+                  reset_ms: rate.resetMs,
+                }
+              : null,
           };
         } catch (err) {
-          c.get("logger").warn("key usage unavailable for an agent", { agent: name, error: err instanceof Error ? err.message : String(err) });
+          c.get("logger").warn("key usage unavailable for an agent", {
+            agent: name,
+            error: err instanceof Error ? err.message : String(err),
+          });
           return { agent: name, unavailable: true };
         }
       }),
@@ -165,24 +238,42 @@ export function keyRoutes(registry: AgentRegistry, now: () => number = Date.now)
     const at = now();
     const key = await withKeyStore(c, "update", async (db) => {
       const current = await existing(c, db, id, at);
-      if (current.revoked_at !== null) throw new ZaharaError("KEY_REVOKED", { message: `API key ${id} is revoked; create a new key instead` });
+      if (current.revoked_at !== null)
+        throw new ZaharaError("KEY_REVOKED", { message: `API key ${id} is revoked; create a new key instead` });
       const settings = resolveSettings(input, settingsOf(current), catalog, at);
-      return updateKey(db, id, settings, at, auditOf(c, "key.update", id, { before: described(settingsOf(current)), after: described(settings) }));
+      return updateKey(
+        db,
+        id,
+        settings,
+        at,
+        auditOf(c, "key.update", id, { before: described(settingsOf(current)), after: described(settings) }),
+      );
     });
     return c.json({ key, request_id: c.get("requestId") });
   });
 
   routes.post("/:id/rotate", async function rotateKeyRoute(c) {
     const id = keyId(c);
-    const { grace_seconds: grace = DEFAULT_GRACE_SECONDS } = await parseJsonBody(c.req.raw, RotateKeySchema, { maxBytes: MAX_KEY_BODY_BYTES, optional: true });
+    const { grace_seconds: grace = DEFAULT_GRACE_SECONDS } = await parseJsonBody(c.req.raw, RotateKeySchema, {
+      maxBytes: MAX_KEY_BODY_BYTES,
+      optional: true,
+    });
     const at = now();
     const secret = generateSecret();
     const prefix = displayPrefix(secret);
     const key = await withKeyStore(c, "rotate", async (db) => {
       const current = await existing(c, db, id, at);
-      if (current.revoked_at !== null) throw new ZaharaError("KEY_REVOKED", { message: `API key ${id} is revoked; it cannot be rotated` });
+      if (current.revoked_at !== null)
+        throw new ZaharaError("KEY_REVOKED", { message: `API key ${id} is revoked; it cannot be rotated` });
       const previous = current.secrets.map((s) => s.prefix);
-      return rotateKey(db, id, { hash: toHex(await sha256(secret)), prefix }, grace * 1000, at, auditOf(c, "key.rotate", id, { prefix, previous, grace_seconds: grace }));
+      return rotateKey(
+        db,
+        id,
+        { hash: toHex(await sha256(secret)), prefix },
+        grace * 1000,
+        at,
+        auditOf(c, "key.rotate", id, { prefix, previous, grace_seconds: grace }),
+      );
     });
     c.get("logger").info("api key rotated", { target: id, prefix, grace_seconds: grace });
     return c.json({ key, secret, previous_valid_until: at + grace * 1000, request_id: c.get("requestId") });
@@ -193,7 +284,9 @@ export function keyRoutes(registry: AgentRegistry, now: () => number = Date.now)
     const at = now();
     const key = await withKeyStore(c, "revoke", async (db) => {
       const current = await existing(c, db, id, at);
-      return current.revoked_at !== null ? current : revokeKey(db, id, at, auditOf(c, "key.revoke", id, { name: current.name }));
+      return current.revoked_at !== null
+        ? current
+        : revokeKey(db, id, at, auditOf(c, "key.revoke", id, { name: current.name }));
     });
     c.get("logger").info("api key revoked", { target: id });
     return c.json({ key, request_id: c.get("requestId") });

@@ -13,7 +13,13 @@ import type { BreakerState } from "../../../../durable-objects/upstream-guard/sr
 import type { GuardMetrics } from "../../../../durable-objects/upstream-guard/src/types";
 import { resolveGatewayConfig } from "../config";
 import { type Collected, collectFromGuards } from "../observability/collect";
-import { type HistogramSample, type MetricFamily, PROMETHEUS_CONTENT_TYPE, type Sample, renderPrometheus } from "../observability/prometheus";
+import {
+  type HistogramSample,
+  type MetricFamily,
+  PROMETHEUS_CONTENT_TYPE,
+  type Sample,
+  renderPrometheus,
+} from "../observability/prometheus";
 import type { AgentRegistry } from "../registry";
 import type { GuardNamespace } from "../resilience/guard-client";
 import type { ResilienceCatalog } from "../resilience/plans";
@@ -23,7 +29,11 @@ import { type AgentHealth, probe } from "./health";
 export const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2, isolated: 2 };
 
 /** Builds the metric families from each agent's guard answer and health probe (pure). */
-export function metricFamilies(collected: readonly Collected<GuardMetrics>[], health: ReadonlyMap<string, AgentHealth> = new Map(), version?: string): MetricFamily[] {
+export function metricFamilies(
+  collected: readonly Collected<GuardMetrics>[],
+  health: ReadonlyMap<string, AgentHealth> = new Map(),
+  version?: string,
+): MetricFamily[] {
   const requests: Sample[] = [];
   const durations: HistogramSample[] = [];
   const retries: Sample[] = [];
@@ -45,41 +55,108 @@ export function metricFamilies(collected: readonly Collected<GuardMetrics>[], he
     const m = entry.value;
     for (const capability of Object.keys(m.counters.requests).sort()) {
       const byStatus = m.counters.requests[capability] ?? {};
-      for (const status of Object.keys(byStatus).sort()) requests.push({ labels: { agent_id, capability, status }, value: byStatus[status] ?? 0 });
+      for (const status of Object.keys(byStatus).sort())
+        requests.push({ labels: { agent_id, capability, status }, value: byStatus[status] ?? 0 });
     }
     for (const capability of Object.keys(m.counters.latency).sort()) {
       const h = m.counters.latency[capability];
-      if (h) durations.push({ labels: { agent_id, capability }, bounds: LATENCY_BUCKETS_S, counts: h.buckets, sum: Math.round(h.sum * 1e6) / 1e6, count: h.count });
+      if (h)
+        durations.push({
+          labels: { agent_id, capability },
+          bounds: LATENCY_BUCKETS_S,
+          counts: h.buckets,
+          sum: Math.round(h.sum * 1e6) / 1e6,
+          count: h.count,
+        });
     }
     retries.push({ labels: { agent_id }, value: m.counters.retries });
-    for (const [reason, n] of Object.entries(m.counters.rejections).sort()) rejections.push({ labels: { agent_id, reason }, value: n ?? 0 });
+    for (const [reason, n] of Object.entries(m.counters.rejections).sort())
+      rejections.push({ labels: { agent_id, reason }, value: n ?? 0 });
     breakerState.push({ labels: { agent_id }, value: BREAKER_STATE_VALUE[m.breaker] });
-    for (const [to, n] of Object.entries(m.counters.transitions).sort()) transitions.push({ labels: { agent_id, to }, value: n ?? 0 });
+    for (const [to, n] of Object.entries(m.counters.transitions).sort())
+      transitions.push({ labels: { agent_id, to }, value: n ?? 0 });
     if (m.rateLimitRemaining !== undefined) rateRemaining.push({ labels: { agent_id }, value: m.rateLimitRemaining });
     tokens.push({ labels: { agent_id }, value: m.counters.tokens });
     inFlight.push({ labels: { agent_id }, value: m.inFlight });
-    for (const mode of ["stale", "open"] as const) bypass.push({ labels: { agent_id, mode }, value: m.counters.bypass?.[mode] ?? 0 });
+    for (const mode of ["stale", "open"] as const)
+      bypass.push({ labels: { agent_id, mode }, value: m.counters.bypass?.[mode] ?? 0 });
   }
   const families: MetricFamily[] = [
-    { name: "agent_requests_total", help: "Requests routed to the agent, by capability and final HTTP status to the caller.", type: "counter", samples: requests },
-    { name: "agent_request_duration_seconds", help: "Duration of requests routed to the agent, as the caller saw it (all attempts and backoff).", type: "histogram", samples: durations },
-    { name: "gateway_retries_total", help: "Retry attempts the gateway made to the agent.", type: "counter", samples: retries },
-    { name: "gateway_rejections_total", help: "Attempts the agent's upstream guard refused, by reason.", type: "counter", samples: rejections },
-    { name: "circuit_breaker_state", help: "Circuit breaker state: 0 closed, 1 half-open, 2 open (or forced open).", type: "gauge", samples: breakerState },
-    { name: "circuit_breaker_transitions_total", help: "Circuit breaker transitions, by the state entered.", type: "counter", samples: transitions },
-    { name: "rate_limit_remaining", help: "Requests the agent's rate limit would admit now (agents with a rate limit only).", type: "gauge", samples: rateRemaining },
+    {
+      name: "agent_requests_total",
+      help: "Requests routed to the agent, by capability and final HTTP status to the caller.",
+      type: "counter",
+      samples: requests,
+    },
+    {
+      name: "agent_request_duration_seconds",
+      help: "Duration of requests routed to the agent, as the caller saw it (all attempts and backoff).",
+      type: "histogram",
+      samples: durations,
+    },
+    {
+      name: "gateway_retries_total",
+      help: "Retry attempts the gateway made to the agent.",
+      type: "counter",
+      samples: retries,
+    },
+    {
+      name: "gateway_rejections_total",
+      help: "Attempts the agent's upstream guard refused, by reason.",
+      type: "counter",
+      samples: rejections,
+    },
+    {
+      name: "circuit_breaker_state",
+      help: "Circuit breaker state: 0 closed, 1 half-open, 2 open (or forced open).",
+      type: "gauge",
+      samples: breakerState,
+    },
+    {
+      name: "circuit_breaker_transitions_total",
+      help: "Circuit breaker transitions, by the state entered.",
+      type: "counter",
+      samples: transitions,
+    },
+    {
+      name: "rate_limit_remaining",
+      help: "Requests the agent's rate limit would admit now (agents with a rate limit only).",
+      type: "gauge",
+      samples: rateRemaining,
+    },
     { name: "agent_tokens_used_total", help: "LLM tokens the agent reported using.", type: "counter", samples: tokens },
-    { name: "agent_in_flight_requests", help: "Concurrency permits of the agent held: attempts admitted one by one, and blocks leased to gateway isolates.", type: "gauge", samples: inFlight },
+    {
+      name: "agent_in_flight_requests",
+      help: "Concurrency permits of the agent held: attempts admitted one by one, and blocks leased to gateway isolates.",
+      type: "gauge",
+      samples: inFlight,
+    },
     {
       name: "gateway_guard_bypass_total",
       help: "Admissions made while the agent's guard could not answer: from an expired lease within the stale grace (mode=stale), or with no guard past it (mode=open).",
       type: "counter",
       samples: bypass,
     },
-    { name: "agent_up", help: "1 if the agent's /health answered 2xx through its binding during this scrape, else 0.", type: "gauge", samples: up },
-    { name: "gateway_metrics_scrape_errors", help: "1 if the agent's upstream guard could not be read for this scrape (its series are missing), else 0.", type: "gauge", samples: scrapeErrors },
+    {
+      name: "agent_up",
+      help: "1 if the agent's /health answered 2xx through its binding during this scrape, else 0.",
+      type: "gauge",
+      samples: up,
+    },
+    {
+      name: "gateway_metrics_scrape_errors",
+      help: "1 if the agent's upstream guard could not be read for this scrape (its series are missing), else 0.",
+      type: "gauge",
+      samples: scrapeErrors,
+    },
   ];
-  if (version !== undefined) families.push({ name: "gateway_build_info", help: "The gateway's version.", type: "gauge", samples: [{ labels: { version }, value: 1 }] });
+  if (version !== undefined)
+    families.push({
+      name: "gateway_build_info",
+      help: "The gateway's version.",
+      type: "gauge",
+      samples: [{ labels: { version }, value: 1 }],
+    });
   return families;
 }
 
@@ -96,7 +173,14 @@ export function metricsHandler(deps: MetricsDeps) {
     const env = c.env as { UPSTREAM_GUARD?: GuardNamespace; GATEWAY_TIMEOUT_MS?: string };
     const [collected, probes] = await Promise.all([
       collectFromGuards(
-        { registry: deps.registry, catalog: deps.catalog, namespace: env.UPSTREAM_GUARD, gatewayTimeoutMs: resolveGatewayConfig(env).timeoutMs, logger: c.get("logger"), what: "metrics" },
+        {
+          registry: deps.registry,
+          catalog: deps.catalog,
+          namespace: env.UPSTREAM_GUARD,
+          gatewayTimeoutMs: resolveGatewayConfig(env).timeoutMs,
+          logger: c.get("logger"),
+          what: "metrics",
+        },
         (stub, config) => stub.metrics(config) as Promise<GuardMetrics>,
       ),
       Promise.all(deps.registry.agents.map((a) => probe(c.env as object, a, c.get("requestId")))),

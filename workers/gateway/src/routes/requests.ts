@@ -41,7 +41,8 @@ export function parseRequestFilter(query: Record<string, string>): RequestFilter
     else if (kind !== "all") fields.push({ field: "kind", message: "expected calls (agent calls only) or all" });
   }
   if (agent !== undefined) {
-    if (agent.length < 1 || agent.length > 253) fields.push({ field: "agent", message: "expected an agent name (1-253 characters)" });
+    if (agent.length < 1 || agent.length > 253)
+      fields.push({ field: "agent", message: "expected an agent name (1-253 characters)" });
     else filter.agent = agent;
   }
   if (status !== undefined) {
@@ -77,7 +78,8 @@ export function parseRequestFilter(query: Record<string, string>): RequestFilter
 
 function logDb(c: LogContext): D1Database {
   const db = c.env.REQUEST_LOG;
-  if (!db) throw new ZaharaError("LOG_UNAVAILABLE", { message: "The request log is not configured (no REQUEST_LOG binding)" });
+  if (!db)
+    throw new ZaharaError("LOG_UNAVAILABLE", { message: "The request log is not configured (no REQUEST_LOG binding)" });
   return db;
 }
 
@@ -87,7 +89,9 @@ async function read<T>(c: LogContext, query: (db: D1Database) => Promise<T>): Pr
   try {
     return await query(db);
   } catch (err) {
-    c.get("logger").error("request log read failed", { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+    c.get("logger").error("request log read failed", {
+      error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+    });
     throw new ZaharaError("LOG_UNAVAILABLE", { cause: err });
   }
 }
@@ -116,7 +120,9 @@ export function getRequestHandler() {
     }
     const found = await read(c, (db) => getRequests(db, id));
     if (found.length === 0) {
-      throw new ZaharaError("REQUEST_NOT_FOUND", { message: `No request ${id} in the log (unknown, not yet written, or past retention)` });
+      throw new ZaharaError("REQUEST_NOT_FOUND", {
+        message: `No request ${id} in the log (unknown, not yet written, or past retention)`,
+      });
     }
     return c.json({ request_id: id, requests: found });
   };
@@ -124,16 +130,27 @@ export function getRequestHandler() {
 
 /** Creates the `POST /v1/requests/purge` handler: `{cutoff, deleted, truncated}` (audited as `request_log.purge`). */
 export function purgeRequestsHandler() {
-  return async function purgeRequestsRoute(c: Context<{ Bindings: RequestLogBindings & RunRetentionEnv & { ACCESS_DB?: D1Database } }>): Promise<Response> {
+  return async function purgeRequestsRoute(
+    c: Context<{ Bindings: RequestLogBindings & RunRetentionEnv & { ACCESS_DB?: D1Database } }>,
+  ): Promise<Response> {
     logDb(c);
     const result = await read(c, () => runRetention(c.env, Date.now()));
     if (!result) throw new ZaharaError("LOG_UNAVAILABLE");
     const runsDeleted = await purgeExpiredRuns(c.env, Date.now(), c.get("logger")).catch(() => 0);
-    const details = { cutoff: new Date(result.cutoff).toISOString(), deleted: result.deleted, truncated: result.truncated, runs_deleted: runsDeleted };
+    const details = {
+      cutoff: new Date(result.cutoff).toISOString(),
+      deleted: result.deleted,
+      truncated: result.truncated,
+      runs_deleted: runsDeleted,
+    };
     try {
-      await c.env.ACCESS_DB?.batch([auditStatement(c.env.ACCESS_DB, auditOf(c, "request_log.purge", null, details), Date.now())]);
+      await c.env.ACCESS_DB?.batch([
+        auditStatement(c.env.ACCESS_DB, auditOf(c, "request_log.purge", null, details), Date.now()),
+      ]);
     } catch (err) {
-      c.get("logger").error("request log purged but not audited", { error: err instanceof Error ? err.message : String(err) });
+      c.get("logger").error("request log purged but not audited", {
+        error: err instanceof Error ? err.message : String(err),
+      });
     }
     return c.json({ ...details, request_id: c.get("requestId") });
   };

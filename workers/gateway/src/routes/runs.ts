@@ -36,7 +36,8 @@ function isAdmin(p: Principal): boolean {
 }
 
 function namespaceOf(env: { AGENT_RUN?: RunNamespace }): RunNamespace {
-  if (!env.AGENT_RUN) throw new ZaharaError("RUNS_UNAVAILABLE", { message: "This gateway has no AGENT_RUN binding: runs are off" });
+  if (!env.AGENT_RUN)
+    throw new ZaharaError("RUNS_UNAVAILABLE", { message: "This gateway has no AGENT_RUN binding: runs are off" });
   return env.AGENT_RUN;
 }
 
@@ -61,7 +62,10 @@ export function runRoutes() {
     if (!parsed.success) throw validationError(parsed.error, { message: "Invalid query" });
     const q = parsed.data;
     const principal = c.get("principal");
-    if (!c.env.REQUEST_LOG) throw new ZaharaError("RUNS_UNAVAILABLE", { message: "This gateway has no REQUEST_LOG binding: runs cannot be listed" });
+    if (!c.env.REQUEST_LOG)
+      throw new ZaharaError("RUNS_UNAVAILABLE", {
+        message: "This gateway has no REQUEST_LOG binding: runs cannot be listed",
+      });
     const page = await listRuns(c.env.REQUEST_LOG, {
       ...(isAdmin(principal) ? {} : { principalId: principal.id }),
       ...(q.status !== undefined ? { status: q.status } : {}),
@@ -91,7 +95,10 @@ export function runRoutes() {
     const out = await runStub(ns, id).cancel(c.get("requestId"));
     if (out.outcome === "missing") throw new ZaharaError("RUN_NOT_FOUND");
     if (out.outcome === "finished") {
-      throw new ZaharaError("RUN_FINISHED", { message: `The run has already ended (${out.view.status})`, details: { status: out.view.status } });
+      throw new ZaharaError("RUN_FINISHED", {
+        message: `The run has already ended (${out.view.status})`,
+        details: { status: out.view.status },
+      });
     }
     return c.json(out.view);
   });

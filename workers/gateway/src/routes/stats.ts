@@ -21,7 +21,10 @@ export interface StatsDeps {
 
 /** One agent in the response. */
 export interface AgentStatsBody {
-  breaker: { state: GuardStats["breaker"]["state"]; transitions: { from: string; to: string; at: string; cause: string }[] };
+  breaker: {
+    state: GuardStats["breaker"]["state"];
+    transitions: { from: string; to: string; at: string; cause: string }[];
+  };
   windows: GuardStats["windows"];
 }
 
@@ -31,7 +34,14 @@ export function statsHandler(deps: StatsDeps) {
     const env = c.env as { UPSTREAM_GUARD?: GuardNamespace; GATEWAY_TIMEOUT_MS?: string };
     const now = Date.now();
     const collected = await collectFromGuards(
-      { registry: deps.registry, catalog: deps.catalog, namespace: env.UPSTREAM_GUARD, gatewayTimeoutMs: resolveGatewayConfig(env).timeoutMs, logger: c.get("logger"), what: "stats" },
+      {
+        registry: deps.registry,
+        catalog: deps.catalog,
+        namespace: env.UPSTREAM_GUARD,
+        gatewayTimeoutMs: resolveGatewayConfig(env).timeoutMs,
+        logger: c.get("logger"),
+        what: "stats",
+      },
       (stub, config) => stub.stats(config) as Promise<GuardStats>,
     );
     const agents: Record<string, AgentStatsBody> = {};
@@ -43,11 +53,23 @@ export function statsHandler(deps: StatsDeps) {
       }
       const s = entry.value;
       agents[entry.agent] = {
-        breaker: { state: s.breaker.state, transitions: s.breaker.transitions.map((t) => ({ from: t.from, to: t.to, at: new Date(t.at).toISOString(), cause: t.cause })) },
+        breaker: {
+          state: s.breaker.state,
+          transitions: s.breaker.transitions.map((t) => ({
+            from: t.from,
+            to: t.to,
+            at: new Date(t.at).toISOString(),
+            cause: t.cause,
+          })),
+        },
         windows: s.windows,
       };
     }
     c.header("Cache-Control", "no-store");
-    return c.json({ agents, ...(unavailable.length > 0 ? { unavailable } : {}), generated_at: new Date(now).toISOString() });
+    return c.json({
+      agents,
+      ...(unavailable.length > 0 ? { unavailable } : {}),
+      generated_at: new Date(now).toISOString(),
+    });
   };
 }

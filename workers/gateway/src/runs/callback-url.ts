@@ -56,7 +56,13 @@ const INTERNAL_SUFFIXES = [".localhost", ".local", ".internal", ".home.arpa", ".
 export function resolveCallbackPolicy(env: CallbackPolicyVars): CallbackPolicy {
   const allowedHosts = (env.RUN_CALLBACK_ALLOWED_HOSTS ?? "")
     .split(",")
-    .map((entry) => entry.trim().toLowerCase().replace(/\.$/, "").replace(/^\[(.*)\]$/, "$1"))
+    .map((entry) =>
+      entry
+        .trim()
+        .toLowerCase()
+        .replace(/\.$/, "")
+        .replace(/^\[(.*)\]$/, "$1"),
+    )
     .filter((entry) => entry.length > 0);
   let dohUrl = DEFAULT_DOH_URL;
   const configured = env.RUN_CALLBACK_DOH_URL?.trim();
@@ -94,7 +100,8 @@ function parseIPv6(text: string): number[] | undefined {
   }
   const halves = s.split("::");
   if (halves.length > 2) return undefined;
-  const groups = (part: string) => (part === "" ? [] : part.split(":").map((g) => (/^[0-9a-f]{1,4}$/.test(g) ? parseInt(g, 16) : NaN)));
+  const groups = (part: string) =>
+    part === "" ? [] : part.split(":").map((g) => (/^[0-9a-f]{1,4}$/.test(g) ? parseInt(g, 16) : NaN));
   const head = groups(halves[0] ?? "");
   const tail = halves.length === 2 ? groups(halves[1] ?? "") : [];
   if ([...head, ...tail].some(Number.isNaN)) return undefined;
@@ -124,7 +131,11 @@ const V4_BLOCKS: [string, number, string][] = [
   ["240.0.0.0", 4, "reserved"],
 ];
 
-const V4_RANGES = V4_BLOCKS.map(([network, bits, kind]) => ({ size: 2 ** (32 - bits), network: parseIPv4(network) ?? 0, kind }));
+const V4_RANGES = V4_BLOCKS.map(([network, bits, kind]) => ({
+  size: 2 ** (32 - bits),
+  network: parseIPv4(network) ?? 0,
+  kind,
+}));
 
 function v4Kind(n: number): string | undefined {
   return V4_RANGES.find(({ size, network }) => Math.floor(n / size) === Math.floor(network / size))?.kind;
@@ -193,7 +204,9 @@ function writtenHost(raw: string): string {
 }
 
 function matchesAllowList(host: string, allowed: string[]): boolean {
-  return allowed.some((entry) => (entry.startsWith("*.") ? host.endsWith(entry.slice(1)) && host.length > entry.length - 1 : host === entry));
+  return allowed.some((entry) =>
+    entry.startsWith("*.") ? host.endsWith(entry.slice(1)) && host.length > entry.length - 1 : host === entry,
+  );
 }
 
 /** The outcome of a check: the parsed URL, or a short sentence naming the rule broken. */
@@ -212,19 +225,22 @@ export function checkCallbackUrl(raw: unknown, policy: CallbackPolicy): Callback
   if (typeof raw !== "string") return refuse("callback.url must be a string");
   if (raw.length > policy.maxLength) return refuse(`callback.url must be at most ${policy.maxLength} characters`);
   // eslint-disable-next-line no-control-regex
-  if (/[\s\u0000-\u001f\u007f]/.test(raw)) return refuse("callback.url must not contain whitespace or control characters");
+  if (/[\s\u0000-\u001f\u007f]/.test(raw))
+    return refuse("callback.url must not contain whitespace or control characters");
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     return refuse("callback.url must be an absolute URL");
   }
-  if (url.username || url.password || writtenAuthority(raw).includes("@")) return refuse("callback.url must not contain a username or password");
+  if (url.username || url.password || writtenAuthority(raw).includes("@"))
+    return refuse("callback.url must not contain a username or password");
   if (url.protocol !== "https:" && url.protocol !== "http:") return refuse("callback.url must use https");
   const isV6 = url.hostname.startsWith("[");
   const host = isV6 ? url.hostname.slice(1, -1) : url.hostname.replace(/\.$/, "");
   const isIp = isV6 || parseIPv4(host) !== undefined;
-  if (isIp && !isV6 && writtenHost(raw) !== host) return refuse(`callback.url must write an IPv4 address as a plain dotted quad (${host})`);
+  if (isIp && !isV6 && writtenHost(raw) !== host)
+    return refuse(`callback.url must write an IPv4 address as a plain dotted quad (${host})`);
   const loopbackAllowed = policy.allowLoopbackHttp && isLoopbackHost(host);
   if (url.protocol === "http:" && !loopbackAllowed) return refuse("callback.url must use https");
   if (!loopbackAllowed) {
@@ -233,7 +249,8 @@ export function checkCallbackUrl(raw: unknown, policy: CallbackPolicy): Callback
     if (!isIp && (host === "localhost" || INTERNAL_SUFFIXES.some((suffix) => host.endsWith(suffix)))) {
       return refuse(`callback.url points to an internal host name (${host})`);
     }
-    if (!isIp && !host.includes(".")) return refuse(`callback.url host must be a fully qualified domain name (${host})`);
+    if (!isIp && !host.includes("."))
+      return refuse(`callback.url host must be a fully qualified domain name (${host})`);
   }
   if (policy.allowedHosts.length > 0 && !matchesAllowList(host, policy.allowedHosts)) {
     return refuse(`callback.url host is not in the allowed hosts (${host})`);
@@ -247,7 +264,13 @@ interface DohAnswer {
 }
 
 /** The A or AAAA addresses of `name` (CNAME and other records skipped); undefined for NXDOMAIN; throws when the resolver fails. */
-async function lookup(name: string, type: "A" | "AAAA", dohUrl: string, fetcher: typeof fetch, signal: AbortSignal): Promise<string[] | undefined> {
+async function lookup(
+  name: string,
+  type: "A" | "AAAA",
+  dohUrl: string,
+  fetcher: typeof fetch,
+  signal: AbortSignal,
+): Promise<string[] | undefined> {
   const query = new URL(dohUrl);
   query.searchParams.set("name", name);
   query.searchParams.set("type", type);
@@ -285,13 +308,21 @@ export async function checkCallbackTarget(
   const signal = AbortSignal.timeout(DOH_TIMEOUT_MS);
   let answers: (string[] | undefined)[];
   try {
-    answers = await Promise.all([lookup(host, "A", policy.dohUrl, fetcher, signal), lookup(host, "AAAA", policy.dohUrl, fetcher, signal)]);
+    answers = await Promise.all([
+      lookup(host, "A", policy.dohUrl, fetcher, signal),
+      lookup(host, "AAAA", policy.dohUrl, fetcher, signal),
+    ]);
   } catch (error) {
-    const why = signal.aborted ? `the resolver did not answer within ${DOH_TIMEOUT_MS} ms` : error instanceof Error ? error.message : "lookup failed";
+    const why = signal.aborted
+      ? `the resolver did not answer within ${DOH_TIMEOUT_MS} ms`
+      : error instanceof Error
+        ? error.message
+        : "lookup failed";
     return { ok: false, reason: `could not resolve callback host (${host}): ${why}` };
   }
   const addresses = answers.flatMap((a) => a ?? []);
-  if (addresses.length === 0) return { ok: false, reason: `could not resolve callback host (${host}): it has no A or AAAA address` };
+  if (addresses.length === 0)
+    return { ok: false, reason: `could not resolve callback host (${host}): it has no A or AAAA address` };
   for (const address of addresses) {
     const kind = nonPublicKind(address);
     if (kind) return { ok: false, reason: `callback.url resolves to ${article(kind)} address (${address})` };

@@ -78,13 +78,22 @@ async function checkCallback(c: GatewayContext, url: string): Promise<void> {
   const syntax = checkCallbackUrl(url, policy);
   const target = syntax.ok ? await checkCallbackTarget(syntax.url, policy) : syntax;
   if (!target.ok) {
-    throw new ZaharaError("INVALID_CALLBACK", { message: target.reason, details: { fields: [{ field: "callback.url", message: target.reason }] } });
+    throw new ZaharaError("INVALID_CALLBACK", {
+      message: target.reason,
+      details: { fields: [{ field: "callback.url", message: target.reason }] },
+    });
   }
   if (!(await importWebhookSecret(c.env.WEBHOOK_SIGNING_SECRET))) throw new ZaharaError("WEBHOOKS_NOT_CONFIGURED");
 }
 
 /** The run id an Idempotency-Key already created, or a new one it now names; 422 when the body differs. */
-async function runIdFor(ns: RunNamespace, principalId: string, key: string | undefined, bodyHash: string, holdMs: number): Promise<string> {
+async function runIdFor(
+  ns: RunNamespace,
+  principalId: string,
+  key: string | undefined,
+  bodyHash: string,
+  holdMs: number,
+): Promise<string> {
   if (key === undefined) return newRunId();
   const alias = runStub(ns, `idem:${await hashHex(`${principalId}\n${key}`)}`);
   const claim = await alias.claimAlias(bodyHash, newRunId(), holdMs);
@@ -98,7 +107,9 @@ export async function createRun(c: GatewayContext, deps: CallDeps, request: RunR
   const agent = deps.registry.route(request.task, request.agent, (a, cap) => allowsCall(principal, a, cap));
   authorizeCall(principal, agent.name, request.task);
   if (!serviceBinding(c.env, agent.binding)) {
-    throw new ZaharaError("AGENT_UNAVAILABLE", { message: `Agent "${agent.name}" has no service binding ${agent.binding} on this gateway` });
+    throw new ZaharaError("AGENT_UNAVAILABLE", {
+      message: `Agent "${agent.name}" has no service binding ${agent.binding} on this gateway`,
+    });
   }
   const logFields = c.get("logFields");
   Object.assign(logFields, { agent: agent.name, task: request.task });
@@ -106,9 +117,13 @@ export async function createRun(c: GatewayContext, deps: CallDeps, request: RunR
   const key = c.req.header(IDEMPOTENCY_KEY_HEADER);
   await agentIdempotencyKey(key, principal.id); // 400 for a malformed key
   const config = resolveRunConfig(c.env);
-  const timeoutMs = Math.min(config.maxDurationMs, agent.timeout_seconds !== undefined ? agent.timeout_seconds * 1000 : Infinity);
+  const timeoutMs = Math.min(
+    config.maxDurationMs,
+    agent.timeout_seconds !== undefined ? agent.timeout_seconds * 1000 : Infinity,
+  );
   const ns = c.env.AGENT_RUN;
-  if (!ns) throw new ZaharaError("RUNS_UNAVAILABLE", { message: "This gateway has no AGENT_RUN binding: runs are off" });
+  if (!ns)
+    throw new ZaharaError("RUNS_UNAVAILABLE", { message: "This gateway has no AGENT_RUN binding: runs are off" });
   let created;
   try {
     const bodyHash = key !== undefined ? await hashHex(JSON.stringify([agent.name, request])) : undefined;
@@ -135,5 +150,8 @@ export async function createRun(c: GatewayContext, deps: CallDeps, request: RunR
   c.header("Location", view.status_url);
   c.header("Preference-Applied", "respond-async");
   if (!created.created) c.header(REPLAYED_HEADER, "true");
-  return c.json({ run_id: view.run_id, status: view.status, status_url: view.status_url, request_id: view.request_id }, 202);
+  return c.json(
+    { run_id: view.run_id, status: view.status, status_url: view.status_url, request_id: view.request_id },
+    202,
+  );
 }

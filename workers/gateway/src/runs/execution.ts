@@ -48,7 +48,9 @@ interface ExecutionRequest {
 }
 
 /** The execution app's answer: the outcome of one execution. */
-type ExecutionAnswer = { ok: true; result: unknown; usage?: unknown; served_by: string; attempts: number } | { ok: false; error: RunError; attempts: number };
+type ExecutionAnswer =
+  | { ok: true; result: unknown; usage?: unknown; served_by: string; attempts: number }
+  | { ok: false; error: RunError; attempts: number };
 
 /** The path a run's execution is logged under. */
 export function executionPath(runId: string): string {
@@ -111,17 +113,35 @@ export class RunExecutor {
 
   constructor(manifests: readonly ZaharaAgentManifest[], version: string, env: Env, maxDurationMs: number) {
     const app = createExecutionApp(manifests);
-    this.traced = withTracing<Env, ExportedHandler<Env>>({ fetch: (req, env, ctx) => app.fetch(req, env, ctx) }, { name: "zahara-gateway", version });
+    this.traced = withTracing<Env, ExportedHandler<Env>>(
+      { fetch: (req, env, ctx) => app.fetch(req, env, ctx) },
+      { name: "zahara-gateway", version },
+    );
     // The gateway's deadline for a run is the run maximum (X-Timeout-Ms lowers it to the time left).
     this.env = { ...env, GATEWAY_TIMEOUT_MS: String(maxDurationMs) };
   }
 
   /** Runs `r`'s call with `remainingMs` left; resolves with its outcome (never throws). */
-  async execute(r: RunRecord, remainingMs: number, signal: AbortSignal, waitUntil: (p: Promise<unknown>) => void): Promise<ExecutionOutcome> {
-    const body: ExecutionRequest = { task: r.task, parameters: r.parameters, agent: r.agent, principal: r.principal, idempotencyKey: `run:${r.runId}` };
+  async execute(
+    r: RunRecord,
+    remainingMs: number,
+    signal: AbortSignal,
+    waitUntil: (p: Promise<unknown>) => void,
+  ): Promise<ExecutionOutcome> {
+    const body: ExecutionRequest = {
+      task: r.task,
+      parameters: r.parameters,
+      agent: r.agent,
+      principal: r.principal,
+      idempotencyKey: `run:${r.runId}`,
+    };
     const request = new Request(`https://gateway.internal${executionPath(r.runId)}`, {
       method: "POST",
-      headers: { "Content-Type": "application/json", [REQUEST_ID_HEADER]: r.requestId, [TIMEOUT_HEADER]: String(Math.max(1, Math.floor(remainingMs))) },
+      headers: {
+        "Content-Type": "application/json",
+        [REQUEST_ID_HEADER]: r.requestId,
+        [TIMEOUT_HEADER]: String(Math.max(1, Math.floor(remainingMs))),
+      },
       body: JSON.stringify(body),
       signal,
     });
@@ -130,10 +150,21 @@ export class RunExecutor {
       const res = await this.traced.fetch!(request as Request<unknown, IncomingRequestCfProperties>, this.env, ctx);
       const answer = await res.json<ExecutionAnswer>();
       return answer.ok
-        ? { ok: true, attempts: answer.attempts, result: answer.result, servedBy: answer.served_by, ...(answer.usage !== undefined ? { usage: answer.usage } : {}) }
+        ? {
+            ok: true,
+            attempts: answer.attempts,
+            result: answer.result,
+            servedBy: answer.served_by,
+            ...(answer.usage !== undefined ? { usage: answer.usage } : {}),
+          }
         : { ok: false, attempts: answer.attempts, error: answer.error };
     } catch (err) {
-      const error: RunError = { error: "The run's execution failed", code: "INTERNAL_ERROR", status: 500, request_id: r.requestId };
+      const error: RunError = {
+        error: "The run's execution failed",
+        code: "INTERNAL_ERROR",
+        status: 500,
+        request_id: r.requestId,
+      };
       if (signal.aborted) error.error = "The run's execution was aborted";
       else error.details = { reason: err instanceof Error ? err.message : String(err) };
       return { ok: false, attempts: 0, error };

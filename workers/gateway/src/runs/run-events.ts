@@ -37,7 +37,11 @@ export class RunEvents {
       this.keepalive ??= setInterval(() => this.broadcast(encodeComment("keep-alive"), false), KEEPALIVE_MS);
     }
     return new Response(readable, {
-      headers: { "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-store", "X-Accel-Buffering": "no" },
+      headers: {
+        "Content-Type": "text/event-stream; charset=utf-8",
+        "Cache-Control": "no-store",
+        "X-Accel-Buffering": "no",
+      },
     });
   }
 

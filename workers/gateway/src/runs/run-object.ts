@@ -208,13 +208,19 @@ export class AgentRun extends DurableObject<Env> {
       if (deliveryDue(decision.record, Date.now())) await this.deliver(decision.record);
       return;
     }
-    if (r.inFlightSince !== undefined) this.logger.warn("run execution interrupted; resuming", { run_id: r.runId, execution: decision.record.executions });
+    if (r.inFlightSince !== undefined)
+      this.logger.warn("run execution interrupted; resuming", {
+        run_id: r.runId,
+        execution: decision.record.executions,
+      });
     this.executor ??= new RunExecutor(MANIFESTS, BUILD_INFO.version, this.env, this.config.maxDurationMs);
     const controller = new AbortController();
     this.inflight = controller;
     let outcome;
     try {
-      outcome = await this.executor.execute(decision.record, decision.remainingMs, controller.signal, (p) => this.ctx.waitUntil(p));
+      outcome = await this.executor.execute(decision.record, decision.remainingMs, controller.signal, (p) =>
+        this.ctx.waitUntil(p),
+      );
     } finally {
       this.inflight = undefined;
     }
@@ -246,12 +252,25 @@ export class AgentRun extends DurableObject<Env> {
     if (!key) outcome = { ok: false, error: "no WEBHOOK_SIGNING_SECRET is configured", duration_ms: 0 };
     else if (!target.ok) outcome = { ok: false, error: target.reason, duration_ms: 0 };
     else {
-      outcome = await deliverWebhook({ url: callback.url, id: `msg_${r.runId}`, body, key, now: Date.now, timeoutMs: this.config.webhookTimeoutMs });
+      outcome = await deliverWebhook({
+        url: callback.url,
+        id: `msg_${r.runId}`,
+        body,
+        key,
+        now: Date.now,
+        timeoutMs: this.config.webhookTimeoutMs,
+      });
     }
     const delivery = { attempt, at: new Date(at).toISOString(), ...outcome };
     const current = (await this.load()) ?? r;
     const next = recordDelivery(current, delivery, this.config.webhookRetryDelaysMs, Date.now());
-    if (!delivery.ok) this.logger.warn("run webhook delivery failed", { run_id: r.runId, attempt, ...(outcome.status ? { status: outcome.status } : {}), error: outcome.error });
+    if (!delivery.ok)
+      this.logger.warn("run webhook delivery failed", {
+        run_id: r.runId,
+        attempt,
+        ...(outcome.status ? { status: outcome.status } : {}),
+        error: outcome.error,
+      });
     await this.save(next);
   }
 }

@@ -121,8 +121,7 @@ export function restoreRun(stored: unknown): RunRecord | null {
 
 /** Why {@link startExecution} will not start one. */
 export type StartDecision =
-  | { start: true; record: RunRecord; remainingMs: number; resumed: boolean }
-  | { start: false; record: RunRecord };
+  { start: true; record: RunRecord; remainingMs: number; resumed: boolean } | { start: false; record: RunRecord };
 
 /**
  * Starts an execution of a queued run, or resumes an interrupted one (in flight, none running). A run past
@@ -134,7 +133,10 @@ export function startExecution(r: RunRecord, now: number): StartDecision {
   const resumed = r.inFlightSince !== undefined || waited;
   const deadlineAt = r.deadlineAt ?? now + r.timeoutMs;
   if (now >= deadlineAt) {
-    return { start: false, record: fail(r, now, "UPSTREAM_TIMEOUT", 504, `The run did not finish within ${r.timeoutMs} ms`) };
+    return {
+      start: false,
+      record: fail(r, now, "UPSTREAM_TIMEOUT", 504, `The run did not finish within ${r.timeoutMs} ms`),
+    };
   }
   if (r.executions >= MAX_EXECUTIONS && !waited) {
     const message = `The run was interrupted ${r.executions} times and was not started again`;
@@ -158,7 +160,13 @@ export function finishExecution(r: RunRecord, outcome: ExecutionOutcome, now: nu
   if (isFinal(r.status)) return r;
   if (outcome.ok && new TextEncoder().encode(JSON.stringify(outcome.result) ?? "").byteLength > MAX_RESULT_BYTES) {
     const message = `The agent's result is larger than the ${MAX_RESULT_BYTES} bytes a run keeps`;
-    const error: RunError = { error: message, code: "UPSTREAM_FAILED", status: 502, request_id: r.requestId, details: { max_result_bytes: MAX_RESULT_BYTES } };
+    const error: RunError = {
+      error: message,
+      code: "UPSTREAM_FAILED",
+      status: 502,
+      request_id: r.requestId,
+      details: { max_result_bytes: MAX_RESULT_BYTES },
+    };
     return finishExecution(r, { ok: false, attempts: outcome.attempts, error }, now);
   }
   const base = { ...r, attempts: r.attempts + outcome.attempts, finishedAt: now, seq: r.seq + 1 };
@@ -189,7 +197,8 @@ export function deferExecution(r: RunRecord, attempts: number, now: number, dela
 }
 
 /** The result of {@link cancelRun}. */
-export type CancelDecision = { cancelled: true; record: RunRecord; wasRunning: boolean } | { cancelled: false; record: RunRecord };
+export type CancelDecision =
+  { cancelled: true; record: RunRecord; wasRunning: boolean } | { cancelled: false; record: RunRecord };
 
 /** Cancels a queued or running run (an execution in flight is to be aborted); a final run is left as it is. */
 export function cancelRun(r: RunRecord, now: number, requestId: string): CancelDecision {
@@ -224,7 +233,12 @@ function withDeliveryDue(r: RunRecord, now: number): RunRecord {
  * Records a delivery attempt. A 2xx ends the webhook `delivered`; a failure schedules the next attempt after
  * `retryDelaysMs[attempt - 1]`, or ends it `failed` when the schedule is used up.
  */
-export function recordDelivery(r: RunRecord, delivery: WebhookDelivery, retryDelaysMs: readonly number[], now: number): RunRecord {
+export function recordDelivery(
+  r: RunRecord,
+  delivery: WebhookDelivery,
+  retryDelaysMs: readonly number[],
+  now: number,
+): RunRecord {
   if (!r.callback || r.callback.state !== "pending") return r;
   const deliveries = [...r.callback.deliveries, delivery];
   const delay = retryDelaysMs[delivery.attempt - 1];
@@ -238,7 +252,12 @@ export function recordDelivery(r: RunRecord, delivery: WebhookDelivery, retryDel
 
 /** A delivery is due: the run is final and its webhook's next attempt time has come. */
 export function deliveryDue(r: RunRecord, now: number): boolean {
-  return isFinal(r.status) && r.callback?.state === "pending" && r.callback.nextAttemptAt !== undefined && r.callback.nextAttemptAt <= now;
+  return (
+    isFinal(r.status) &&
+    r.callback?.state === "pending" &&
+    r.callback.nextAttemptAt !== undefined &&
+    r.callback.nextAttemptAt <= now
+  );
 }
 
 /** The run's record may be deleted: it ended more than `retentionMs` ago. */
@@ -251,9 +270,14 @@ export function expired(r: RunRecord, now: number, retentionMs: number): boolean
  * one after `heartbeatMs` (to find an interrupted execution); a final one for its next webhook delivery, then
  * at the end of its retention.
  */
-export function nextWake(r: RunRecord, now: number, settings: { heartbeatMs: number; retentionMs: number }): number | undefined {
+export function nextWake(
+  r: RunRecord,
+  now: number,
+  settings: { heartbeatMs: number; retentionMs: number },
+): number | undefined {
   if (r.status === "queued") return now;
-  if (r.status === "running") return r.inFlightSince === undefined && r.retryAt !== undefined ? r.retryAt : now + settings.heartbeatMs;
+  if (r.status === "running")
+    return r.inFlightSince === undefined && r.retryAt !== undefined ? r.retryAt : now + settings.heartbeatMs;
   const retention = (r.finishedAt ?? now) + settings.retentionMs;
   const delivery = r.callback?.state === "pending" ? r.callback.nextAttemptAt : undefined;
   return delivery !== undefined ? Math.min(delivery, retention) : retention;

@@ -35,7 +35,9 @@ export const WEBHOOK_USER_AGENT = "Zahara-Webhooks/1";
  * (which spans days): a run's result is interesting for hours, not days, and stays readable
  * at `GET /v1/runs/:id` whatever happens to its webhook.
  */
-export const WEBHOOK_RETRY_SCHEDULE_MS: readonly number[] = Object.freeze([5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000]);
+export const WEBHOOK_RETRY_SCHEDULE_MS: readonly number[] = Object.freeze([
+  5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000,
+]);
 
 /** Most entries {@link parseRetrySchedule} accepts (retries after the first attempt). */
 export const MAX_RETRY_SCHEDULE_ENTRIES = 20;
@@ -103,7 +105,8 @@ export async function importWebhookSecret(secret: string | undefined): Promise<C
  * the id must not contain `.`), or when the timestamp is not a non-negative integer.
  */
 export async function signWebhook(key: CryptoKey, id: string, timestampSeconds: number, body: string): Promise<string> {
-  if (id.length === 0 || /[.\s]/.test(id)) throw new RangeError("webhook id must be non-empty, without '.' or whitespace");
+  if (id.length === 0 || /[.\s]/.test(id))
+    throw new RangeError("webhook id must be non-empty, without '.' or whitespace");
   if (!Number.isSafeInteger(timestampSeconds) || timestampSeconds < 0) {
     throw new RangeError(`webhook timestamp must be whole seconds, got ${timestampSeconds}`);
   }
@@ -112,7 +115,12 @@ export async function signWebhook(key: CryptoKey, id: string, timestampSeconds: 
 }
 
 /** Every header of one attempt: the three Standard Webhooks headers, `content-type` and `user-agent`. */
-export async function webhookHeaders(key: CryptoKey, id: string, timestampSeconds: number, body: string): Promise<Record<string, string>> {
+export async function webhookHeaders(
+  key: CryptoKey,
+  id: string,
+  timestampSeconds: number,
+  body: string,
+): Promise<Record<string, string>> {
   return {
     "content-type": "application/json",
     "user-agent": WEBHOOK_USER_AGENT,
@@ -123,7 +131,11 @@ export async function webhookHeaders(key: CryptoKey, id: string, timestampSecond
 }
 
 /** Reads and discards at most `limit` bytes of `body`, then cancels the rest; gives up (quietly) when `signal` aborts. */
-async function drainBounded(body: ReadableStream<Uint8Array> | null, limit: number, signal: AbortSignal): Promise<void> {
+async function drainBounded(
+  body: ReadableStream<Uint8Array> | null,
+  limit: number,
+  signal: AbortSignal,
+): Promise<void> {
   if (!body) return;
   const reader = body.getReader();
   const aborted = new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
@@ -184,7 +196,8 @@ export async function deliverWebhook(input: DeliveryInput): Promise<DeliveryOutc
     const res = await fetcher(url, { method: "POST", headers, body, redirect: "manual", signal: controller.signal });
     await drainBounded(res.body, WEBHOOK_RESPONSE_READ_LIMIT_BYTES, controller.signal);
     if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status, duration_ms: elapsed() };
-    if (res.status >= 300 && res.status < 400) return { ok: false, status: res.status, error: "redirect refused", duration_ms: elapsed() };
+    if (res.status >= 300 && res.status < 400)
+      return { ok: false, status: res.status, error: "redirect refused", duration_ms: elapsed() };
     return { ok: false, status: res.status, error: `receiver answered ${res.status}`, duration_ms: elapsed() };
   } catch (error) {
     if (timedOut) return { ok: false, error: `timed out after ${timeoutMs} ms`, duration_ms: elapsed() };
@@ -199,7 +212,10 @@ export async function deliverWebhook(input: DeliveryInput): Promise<DeliveryOutc
  * or undefined once the schedule is exhausted (give up). An `attempt` that is not a positive integer
  * also gives undefined, so a corrupt counter stops the retries rather than loop.
  */
-export function webhookRetryDelayMs(attempt: number, schedule: readonly number[] = WEBHOOK_RETRY_SCHEDULE_MS): number | undefined {
+export function webhookRetryDelayMs(
+  attempt: number,
+  schedule: readonly number[] = WEBHOOK_RETRY_SCHEDULE_MS,
+): number | undefined {
   if (!Number.isInteger(attempt) || attempt < 1) return undefined;
   return schedule[attempt - 1];
 }

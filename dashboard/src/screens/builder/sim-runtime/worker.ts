@@ -17,6 +17,7 @@ const scope = globalThis as unknown as WorkerScope;
 scope.onmessage = (event) => {
   runScenario(event.data.manifest, event.data.scenario).then(
     (plot) => scope.postMessage({ ok: true, plot }),
-    (error: unknown) => scope.postMessage({ ok: false, message: error instanceof Error ? error.message : String(error) }),
+    (error: unknown) =>
+      scope.postMessage({ ok: false, message: error instanceof Error ? error.message : String(error) }),
   );
 };

@@ -49,9 +49,15 @@ interface CardParts {
 /** An example data part for `cap`: its required parameters, each a `<type>` placeholder. */
 function exampleOf(cap: CapabilityInfo): string {
   const schema = cap.input_schema ?? {};
-  const properties = (typeof schema.properties === "object" && schema.properties !== null ? schema.properties : {}) as Record<string, { type?: unknown }>;
-  const required = Array.isArray(schema.required) ? schema.required.filter((n): n is string => typeof n === "string") : [];
-  const parameters = Object.fromEntries(required.map((name) => [name, `<${typeof properties[name]?.type === "string" ? properties[name].type : "value"}>`]));
+  const properties = (
+    typeof schema.properties === "object" && schema.properties !== null ? schema.properties : {}
+  ) as Record<string, { type?: unknown }>;
+  const required = Array.isArray(schema.required)
+    ? schema.required.filter((n): n is string => typeof n === "string")
+    : [];
+  const parameters = Object.fromEntries(
+    required.map((name) => [name, `<${typeof properties[name]?.type === "string" ? properties[name].type : "value"}>`]),
+  );
   return JSON.stringify({ task: cap.name, parameters });
 }
 
@@ -87,10 +93,16 @@ function interfaces(url: string) {
 }
 
 function schemasExtension(agent: AgentInfo) {
-  const skills = Object.fromEntries(agent.capabilities.map((c) => [c.name, { input_schema: c.input_schema ?? {}, output_schema: c.output_schema ?? {} }]));
+  const skills = Object.fromEntries(
+    agent.capabilities.map((c) => [
+      c.name,
+      { input_schema: c.input_schema ?? {}, output_schema: c.output_schema ?? {} },
+    ]),
+  );
   return {
     uri: SCHEMAS_EXTENSION_URI,
-    description: "Informational: each skill's input (the data part's parameters) and output (the artifact's data) as JSON Schema.",
+    description:
+      "Informational: each skill's input (the data part's parameters) and output (the artifact's data) as JSON Schema.",
     required: false,
     params: { skills },
   };
@@ -104,7 +116,12 @@ export function cardV1(parts: CardParts): Record<string, unknown> {
   return {
     ...commonFields(parts),
     supportedInterfaces: interfaces(parts.url),
-    capabilities: { streaming: false, pushNotifications: false, extendedAgentCard: false, extensions: [schemasExtension(parts.agent)] },
+    capabilities: {
+      streaming: false,
+      pushNotifications: false,
+      extendedAgentCard: false,
+      extensions: [schemasExtension(parts.agent)],
+    },
     securitySchemes: {
       apiKey: { apiKeySecurityScheme: { description: API_KEY_DESCRIPTION, location: "header", name: "X-API-Key" } },
       bearer: { httpAuthSecurityScheme: { description: BEARER_DESCRIPTION, scheme: "Bearer" } },
@@ -136,7 +153,11 @@ export function cardV03(parts: CardParts): Record<string, unknown> {
 export function agentCardHandler(registry: AgentRegistry) {
   return function agentCardRoute(c: Context): Response {
     const agent = registry.agent(c.req.param("agent") ?? "", () => false);
-    const parts: CardParts = { agent, url: `${new URL(c.req.url).origin}${a2aPath(agent.name)}`, textTask: textCapabilityOf(agent)?.task };
+    const parts: CardParts = {
+      agent,
+      url: `${new URL(c.req.url).origin}${a2aPath(agent.name)}`,
+      textTask: textCapabilityOf(agent)?.task,
+    };
     const asked = askedVersion(c.req.header(A2A_VERSION_HEADER));
     const legacy = asked === "absent" || asked === A2A_LEGACY_VERSION;
     c.header("Cache-Control", `public, max-age=${CARD_MAX_AGE_S}`);

@@ -24,7 +24,10 @@ import { type Dialect, A2A_VERSION, a2aError } from "./wire";
 export const MAX_PARTS = 32;
 
 /** One part of an incoming message, whatever the dialect. */
-export type InboundPart = { kind: "text"; text: string; mediaType?: string } | { kind: "data"; data: unknown; mediaType?: string } | { kind: "file" };
+export type InboundPart =
+  | { kind: "text"; text: string; mediaType?: string }
+  | { kind: "data"; data: unknown; mediaType?: string }
+  | { kind: "file" };
 
 /** An incoming message, whatever the dialect. */
 export interface InboundMessage {
@@ -76,8 +79,16 @@ const MessageV03 = z.looseObject({
   metadata: z.optional(Metadata),
 });
 
-const SendV1 = z.looseObject({ message: MessageV1, configuration: z.optional(z.looseObject({})), metadata: z.optional(Metadata) });
-const SendV03 = z.looseObject({ message: MessageV03, configuration: z.optional(z.looseObject({})), metadata: z.optional(Metadata) });
+const SendV1 = z.looseObject({
+  message: MessageV1,
+  configuration: z.optional(z.looseObject({})),
+  metadata: z.optional(Metadata),
+});
+const SendV03 = z.looseObject({
+  message: MessageV03,
+  configuration: z.optional(z.looseObject({})),
+  metadata: z.optional(Metadata),
+});
 const TaskIdParams = z.looseObject({ id: Id });
 
 /** The body of a data part: that of `POST /agents/:agent/execute`. */
@@ -91,7 +102,11 @@ function parse<T>(schema: BodySchema<T>, params: unknown, prefix?: string): T {
   const parsed = schema.safeParse(params);
   if (parsed.success) return parsed.data;
   const fields = fieldIssues(parsed.error, prefix).slice(0, 20);
-  throw new JsonRpcError(RPC.INVALID_PARAMS, `Invalid params: ${fields.map((f) => `${f.field}: ${f.message}`).join("; ")}`, { fields });
+  throw new JsonRpcError(
+    RPC.INVALID_PARAMS,
+    `Invalid params: ${fields.map((f) => `${f.field}: ${f.message}`).join("; ")}`,
+    { fields },
+  );
 }
 
 /** A 0.3 data part whose value was wrapped as `{value}` (the SDK's `data_part_compat`), unwrapped. */
@@ -111,13 +126,21 @@ export function parseSendParams(dialect: Dialect, params: Record<string, unknown
     const parts = message.parts.map((p, i): InboundPart => {
       const kinds = (["text", "data", "url", "raw"] as const).filter((k) => p[k] !== undefined);
       if (kinds.length !== 1) {
-        throw new JsonRpcError(RPC.INVALID_PARAMS, `Invalid params: message.parts[${i}] must hold exactly one of text, data, url or raw`);
+        throw new JsonRpcError(
+          RPC.INVALID_PARAMS,
+          `Invalid params: message.parts[${i}] must hold exactly one of text, data, url or raw`,
+        );
       }
       if (p.text !== undefined) return { kind: "text", text: p.text, ...ifDefined("mediaType", p.mediaType) };
       if (p.data !== undefined) return { kind: "data", data: p.data, ...ifDefined("mediaType", p.mediaType) };
       return { kind: "file" };
     });
-    return { messageId: message.messageId, ...ifDefined("contextId", message.contextId), ...ifDefined("taskId", message.taskId), parts };
+    return {
+      messageId: message.messageId,
+      ...ifDefined("contextId", message.contextId),
+      ...ifDefined("taskId", message.taskId),
+      parts,
+    };
   }
   const { message } = parse(SendV03, params);
   const parts = message.parts.map((p): InboundPart => {
@@ -125,7 +148,12 @@ export function parseSendParams(dialect: Dialect, params: Record<string, unknown
     if (p.kind === "data") return { kind: "data", data: legacyData(p.data, p.metadata) };
     return { kind: "file" };
   });
-  return { messageId: message.messageId, ...ifDefined("contextId", message.contextId), ...ifDefined("taskId", message.taskId), parts };
+  return {
+    messageId: message.messageId,
+    ...ifDefined("contextId", message.contextId),
+    ...ifDefined("taskId", message.taskId),
+    parts,
+  };
 }
 
 /** The task id of a `GetTask` / `CancelTask` request (the same shape in both dialects). */
@@ -137,13 +165,15 @@ export function parseTaskId(params: Record<string, unknown>): string {
 export function textInputOf(cap: CapabilityInfo): string | undefined {
   const schema = cap.input_schema;
   const properties = schema?.properties;
-  if (schema?.type !== "object" || typeof properties !== "object" || properties === null || Array.isArray(properties)) return undefined;
+  if (schema?.type !== "object" || typeof properties !== "object" || properties === null || Array.isArray(properties))
+    return undefined;
   const names = Object.keys(properties);
   const only = names[0];
   if (names.length !== 1 || only === undefined) return undefined;
   const property: unknown = (properties as Record<string, unknown>)[only];
   const required = Array.isArray(schema.required) && schema.required.includes(only);
-  const isString = typeof property === "object" && property !== null && (property as { type?: unknown }).type === "string";
+  const isString =
+    typeof property === "object" && property !== null && (property as { type?: unknown }).type === "string";
   return required && isString ? only : undefined;
 }
 
@@ -160,14 +190,24 @@ export function textCapabilityOf(agent: AgentInfo): { task: string; property: st
 export function callOf(agent: AgentInfo, message: InboundMessage): MessageCall {
   for (const [i, part] of message.parts.entries()) {
     if (part.kind === "data" && part.mediaType && !isJsonContentType(part.mediaType)) {
-      throw a2aError("CONTENT_TYPE_NOT_SUPPORTED", `message.parts[${i}]: a data part is application/json, not "${part.mediaType.slice(0, 64)}"`);
+      throw a2aError(
+        "CONTENT_TYPE_NOT_SUPPORTED",
+        `message.parts[${i}]: a data part is application/json, not "${part.mediaType.slice(0, 64)}"`,
+      );
     }
     if (part.kind === "text" && part.mediaType && !/^text\//i.test(part.mediaType)) {
-      throw a2aError("CONTENT_TYPE_NOT_SUPPORTED", `message.parts[${i}]: a text part is text/plain, not "${part.mediaType.slice(0, 64)}"`);
+      throw a2aError(
+        "CONTENT_TYPE_NOT_SUPPORTED",
+        `message.parts[${i}]: a text part is text/plain, not "${part.mediaType.slice(0, 64)}"`,
+      );
     }
   }
   const data = message.parts.filter((p) => p.kind === "data");
-  if (data.length > 1) throw new JsonRpcError(RPC.INVALID_PARAMS, "Invalid params: a message carries one call: send one data part {task, parameters}");
+  if (data.length > 1)
+    throw new JsonRpcError(
+      RPC.INVALID_PARAMS,
+      "Invalid params: a message carries one call: send one data part {task, parameters}",
+    );
   if (data[0]) return parse(CallData, data[0].data, "message.data");
   const texts = message.parts.flatMap((p) => (p.kind === "text" ? [p.text] : []));
   if (texts.length === 0) {
@@ -175,7 +215,10 @@ export function callOf(agent: AgentInfo, message: InboundMessage): MessageCall {
   }
   const taker = textCapabilityOf(agent);
   if (!taker) {
-    throw a2aError("CONTENT_TYPE_NOT_SUPPORTED", `Agent "${agent.name}" takes a data part {task, parameters}, not text (see the skills' inputModes on its card)`);
+    throw a2aError(
+      "CONTENT_TYPE_NOT_SUPPORTED",
+      `Agent "${agent.name}" takes a data part {task, parameters}, not text (see the skills' inputModes on its card)`,
+    );
   }
   return { task: taker.task, parameters: { [taker.property]: texts.join("\n") } };
 }

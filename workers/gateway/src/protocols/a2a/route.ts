@@ -17,7 +17,16 @@ import { IDEMPOTENCY_KEY_HEADER } from "../../../../shared/idempotency-headers";
 import { allowsCall } from "../../auth/scopes";
 import type { CallDeps, GatewayContext } from "../../calls/run-call";
 import { resolveGatewayConfig } from "../../config";
-import { JsonRpcError, type JsonRpcResponse, RPC, idOf, parseRequest, readJsonRpcBody, rpcError, rpcResult } from "../jsonrpc";
+import {
+  JsonRpcError,
+  type JsonRpcResponse,
+  RPC,
+  idOf,
+  parseRequest,
+  readJsonRpcBody,
+  rpcError,
+  rpcResult,
+} from "../jsonrpc";
 import { type A2ASession, handleA2ARequest } from "./server";
 import { TaskStore } from "./store";
 import { A2A_LEGACY_VERSION, A2A_VERSION, A2A_VERSION_HEADER, a2aError, askedVersion } from "./wire";
@@ -33,12 +42,20 @@ function taskDb(c: GatewayContext): D1Database | undefined {
 async function answer(session: A2ASession, body: unknown): Promise<JsonRpcResponse> {
   const id = idOf(body);
   try {
-    if (Array.isArray(body)) throw new JsonRpcError(RPC.INVALID_REQUEST, "Invalid Request: A2A has no batches; send one request per HTTP request");
+    if (Array.isArray(body))
+      throw new JsonRpcError(
+        RPC.INVALID_REQUEST,
+        "Invalid Request: A2A has no batches; send one request per HTTP request",
+      );
     const request = parseRequest(body);
     session.c.get("logFields").rpc_method = request.method.slice(0, 64);
-    if (request.id === undefined) throw new JsonRpcError(RPC.INVALID_REQUEST, 'Invalid Request: every A2A method answers; send an "id"');
+    if (request.id === undefined)
+      throw new JsonRpcError(RPC.INVALID_REQUEST, 'Invalid Request: every A2A method answers; send an "id"');
     if (askedVersion(session.c.req.header(A2A_VERSION_HEADER)) === undefined) {
-      throw a2aError("VERSION_NOT_SUPPORTED", `${A2A_VERSION_HEADER} not supported; served: ${A2A_VERSION}, ${A2A_LEGACY_VERSION}`);
+      throw a2aError(
+        "VERSION_NOT_SUPPORTED",
+        `${A2A_VERSION_HEADER} not supported; served: ${A2A_VERSION}, ${A2A_LEGACY_VERSION}`,
+      );
     }
     return rpcResult(id, await handleA2ARequest(session, request));
   } catch (err) {

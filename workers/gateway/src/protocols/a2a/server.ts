@@ -51,13 +51,22 @@ export async function handleA2ARequest(session: A2ASession, request: JsonRpcRequ
     case "cancel":
       return cancelTask(session, paramsObject(request));
     case "stream":
-      throw a2aError("UNSUPPORTED_OPERATION", `Streaming is not supported: ${request.method} (send the message with ${method.dialect === A2A_VERSION ? "SendMessage" : "message/send"})`);
+      throw a2aError(
+        "UNSUPPORTED_OPERATION",
+        `Streaming is not supported: ${request.method} (send the message with ${method.dialect === A2A_VERSION ? "SendMessage" : "message/send"})`,
+      );
     case "push":
-      throw a2aError("PUSH_NOTIFICATION_NOT_SUPPORTED", "Push notifications are not supported: every task is finished when answered");
+      throw a2aError(
+        "PUSH_NOTIFICATION_NOT_SUPPORTED",
+        "Push notifications are not supported: every task is finished when answered",
+      );
     case "list":
       throw a2aError("UNSUPPORTED_OPERATION", "ListTasks is not supported: get a task by its id");
     case "extended-card":
-      throw a2aError("EXTENDED_CARD_NOT_CONFIGURED", "This agent has no extended card: its public card is the whole card");
+      throw a2aError(
+        "EXTENDED_CARD_NOT_CONFIGURED",
+        "This agent has no extended card: its public card is the whole card",
+      );
   }
 }
 
@@ -71,7 +80,9 @@ async function findTask(session: A2ASession, id: string): Promise<TaskRecord | n
   try {
     return await session.store.load(ownerOf(session), id);
   } catch (err) {
-    session.c.get("logger").error("a2a task store read failed", { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+    session.c.get("logger").error("a2a task store read failed", {
+      error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+    });
     throw new JsonRpcError(RPC.INTERNAL_ERROR, "Internal error: the task store is unavailable; try again later");
   }
 }
@@ -86,7 +97,10 @@ async function sendMessage(session: A2ASession, dialect: Dialect, params: Record
   if (message.taskId !== undefined) {
     const existing = await findTask(session, message.taskId);
     if (!existing) throw notFound(message.taskId);
-    throw a2aError("UNSUPPORTED_OPERATION", `Task ${existing.id} is ${existing.state} and cannot be continued: send a new message without taskId`);
+    throw a2aError(
+      "UNSUPPORTED_OPERATION",
+      `Task ${existing.id} is ${existing.state} and cannot be continued: send a new message without taskId`,
+    );
   }
   const call = callOf(agent, message);
   const identity = { id: crypto.randomUUID(), contextId: message.contextId ?? crypto.randomUUID() };
@@ -105,7 +119,9 @@ async function sendMessage(session: A2ASession, dialect: Dialect, params: Record
     task = completedTask(identity, out, requestId);
   } catch (err) {
     if (!(err instanceof ZaharaError)) {
-      c.get("logger").error("a2a call failed unexpectedly", { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+      c.get("logger").error("a2a call failed unexpectedly", {
+        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+      });
     }
     task = failedTask(identity, err, { agent: agent.name, task: call.task }, requestId, c.get("service"));
   }

@@ -49,7 +49,12 @@ export function storedJson(task: TaskRecord): string {
 function isTaskRecord(value: unknown): value is TaskRecord {
   if (typeof value !== "object" || value === null) return false;
   const t = value as Partial<TaskRecord>;
-  return typeof t.id === "string" && typeof t.contextId === "string" && (t.state === "completed" || t.state === "failed") && typeof t.zahara === "object";
+  return (
+    typeof t.id === "string" &&
+    typeof t.contextId === "string" &&
+    (t.state === "completed" || t.state === "failed") &&
+    typeof t.zahara === "object"
+  );
 }
 
 /** The D1 store of answered tasks. */
@@ -64,16 +69,23 @@ export class TaskStore {
     const db = this.db;
     const write = db.batch([
       db
-        .prepare("DELETE FROM a2a_tasks WHERE task_id IN (SELECT task_id FROM a2a_tasks WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)")
+        .prepare(
+          "DELETE FROM a2a_tasks WHERE task_id IN (SELECT task_id FROM a2a_tasks WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)",
+        )
         .bind(now, PURGE_PER_WRITE),
       db
-        .prepare("INSERT INTO a2a_tasks (task_id, principal_id, agent, created_at, expires_at, task) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        .prepare(
+          "INSERT INTO a2a_tasks (task_id, principal_id, agent, created_at, expires_at, task) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
         .bind(task.id, owner.principalId, owner.agent, now, now + TASK_TTL_MS, storedJson(task)),
     ]);
     try {
       await withTimeout(write, WRITE_TIMEOUT_MS, `a2a task write timed out after ${WRITE_TIMEOUT_MS} ms`);
     } catch (err) {
-      this.logger.warn("a2a task not kept", { task_id: task.id, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+      this.logger.warn("a2a task not kept", {
+        task_id: task.id,
+        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+      });
     }
   }
 

@@ -84,7 +84,13 @@ export function completedTask(identity: TaskIdentity, out: CallResult, requestId
 }
 
 /** The failed task of a call that threw `err` (anything but a {@link ZaharaError} is an internal error). */
-export function failedTask(identity: TaskIdentity, err: unknown, call: { agent: string; task: string }, requestId: string, service: string): TaskRecord {
+export function failedTask(
+  identity: TaskIdentity,
+  err: unknown,
+  call: { agent: string; task: string },
+  requestId: string,
+  service: string,
+): TaskRecord {
   const zerr = err instanceof ZaharaError ? err : new ZaharaError("INTERNAL_ERROR");
   const retryAfter = Number(zerr.headers["Retry-After"]);
   const error: TaskError = {
@@ -96,7 +102,13 @@ export function failedTask(identity: TaskIdentity, err: unknown, call: { agent: 
     ...(zerr.details !== undefined ? { details: zerr.details } : {}),
     ...(Number.isSafeInteger(retryAfter) && retryAfter >= 0 ? { retry_after_s: retryAfter } : {}),
   };
-  return { ...identity, state: "failed", timestamp: new Date().toISOString(), error, zahara: { request_id: requestId, ...call } };
+  return {
+    ...identity,
+    state: "failed",
+    timestamp: new Date().toISOString(),
+    error,
+    zahara: { request_id: requestId, ...call },
+  };
 }
 
 /** Metadata of a task (both dialects). */
@@ -120,14 +132,25 @@ function errorParts(error: TaskError, dialect: Dialect): Record<string, unknown>
 
 /** A 0.3 data part: an object as is; any other JSON value wrapped as `{value}` and flagged, as the SDK does. */
 function legacyDataPart(value: unknown): Record<string, unknown> {
-  return isJsonObject(value) ? { kind: "data", data: value } : { kind: "data", data: { value }, metadata: { data_part_compat: true } };
+  return isJsonObject(value)
+    ? { kind: "data", data: value }
+    : { kind: "data", data: { value }, metadata: { data_part_compat: true } };
 }
 
 /** `task` in A2A 1.0's JSON (ProtoJSON of `lf.a2a.v1.Task`). */
 export function taskV1(task: TaskRecord): Record<string, unknown> {
-  const status: Record<string, unknown> = { state: task.state === "completed" ? "TASK_STATE_COMPLETED" : "TASK_STATE_FAILED", timestamp: task.timestamp };
+  const status: Record<string, unknown> = {
+    state: task.state === "completed" ? "TASK_STATE_COMPLETED" : "TASK_STATE_FAILED",
+    timestamp: task.timestamp,
+  };
   if (task.error) {
-    status.message = { messageId: `${task.id}-status`, contextId: task.contextId, taskId: task.id, role: "ROLE_AGENT", parts: errorParts(task.error, A2A_VERSION) };
+    status.message = {
+      messageId: `${task.id}-status`,
+      contextId: task.contextId,
+      taskId: task.id,
+      role: "ROLE_AGENT",
+      parts: errorParts(task.error, A2A_VERSION),
+    };
   }
   const out: Record<string, unknown> = { id: task.id, contextId: task.contextId, status };
   if (task.result) {
@@ -148,7 +171,14 @@ export function taskV1(task: TaskRecord): Record<string, unknown> {
 export function taskV03(task: TaskRecord): Record<string, unknown> {
   const status: Record<string, unknown> = { state: task.state, timestamp: task.timestamp };
   if (task.error) {
-    status.message = { kind: "message", messageId: `${task.id}-status`, contextId: task.contextId, taskId: task.id, role: "agent", parts: errorParts(task.error, "0.3") };
+    status.message = {
+      kind: "message",
+      messageId: `${task.id}-status`,
+      contextId: task.contextId,
+      taskId: task.id,
+      role: "agent",
+      parts: errorParts(task.error, "0.3"),
+    };
   }
   const out: Record<string, unknown> = { kind: "task", id: task.id, contextId: task.contextId, status };
   if (task.result) {

@@ -38,7 +38,9 @@ export const A2A_ERRORS = {
 /** An A2A error (see the file comment for its `data`). */
 export function a2aError(kind: keyof typeof A2A_ERRORS, message: string): JsonRpcError {
   const { code, reason } = A2A_ERRORS[kind];
-  return new JsonRpcError(code, message, [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason, domain: "a2a-protocol.org" }]);
+  return new JsonRpcError(code, message, [
+    { "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason, domain: "a2a-protocol.org" },
+  ]);
 }
 
 /** What each method is, in either dialect. */

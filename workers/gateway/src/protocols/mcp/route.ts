@@ -21,7 +21,16 @@ import type { CallDeps, GatewayContext } from "../../calls/run-call";
 import { resolveGatewayConfig } from "../../config";
 import { IDEMPOTENCY_KEY_HEADER } from "../../../../shared/idempotency-headers";
 import { isJsonObject } from "../../../../shared/json-object";
-import { JsonRpcError, type JsonRpcResponse, RPC, idOf, parseRequest, readJsonRpcBody, rpcError, rpcResult } from "../jsonrpc";
+import {
+  JsonRpcError,
+  type JsonRpcResponse,
+  RPC,
+  idOf,
+  parseRequest,
+  readJsonRpcBody,
+  rpcError,
+  rpcResult,
+} from "../jsonrpc";
 import { DEFAULT_PROTOCOL_VERSION, MCP_PROTOCOL_VERSIONS, type McpSession, handleMcpRequest } from "./server";
 import type { ToolScope } from "./tools";
 
@@ -90,10 +99,12 @@ export function mcpHandler(deps: CallDeps, version: string, scopeOf: (c: Gateway
     if (!Array.isArray(body)) {
       const idempotencyKey = c.req.header(IDEMPOTENCY_KEY_HEADER);
       if (idempotencyKey !== undefined) session.idempotencyKey = idempotencyKey;
-      if (isJsonObject(body) && typeof body.method === "string") c.get("logFields").rpc_method = body.method.slice(0, 64);
+      if (isJsonObject(body) && typeof body.method === "string")
+        c.get("logFields").rpc_method = body.method.slice(0, 64);
       const reply = await answer(session, body);
       if (!reply) return c.body(null, 202);
-      const malformed = "error" in reply && (reply.error.code === RPC.INVALID_REQUEST || reply.error.code === RPC.PARSE_ERROR);
+      const malformed =
+        "error" in reply && (reply.error.code === RPC.INVALID_REQUEST || reply.error.code === RPC.PARSE_ERROR);
       return json(c, reply, malformed ? 400 : 200);
     }
     if (speaks !== "2025-03-26") {
@@ -110,7 +121,12 @@ export function mcpHandler(deps: CallDeps, version: string, scopeOf: (c: Gateway
     for (const message of body) {
       const isInitialize = isJsonObject(message) && message.method === "initialize";
       if (isInitialize) {
-        replies.push(rpcError(idOf(message), new JsonRpcError(RPC.INVALID_REQUEST, "Invalid Request: initialize must not be part of a batch")));
+        replies.push(
+          rpcError(
+            idOf(message),
+            new JsonRpcError(RPC.INVALID_REQUEST, "Invalid Request: initialize must not be part of a batch"),
+          ),
+        );
         continue;
       }
       const reply = await answer(session, message);

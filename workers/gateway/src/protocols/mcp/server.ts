@@ -90,7 +90,8 @@ const META = "zahara";
 async function toolsCall(session: McpSession, params: Record<string, unknown>) {
   const { c, deps, scope } = session;
   const name = params.name;
-  if (typeof name !== "string" || name.length === 0) throw new JsonRpcError(RPC.INVALID_PARAMS, "Invalid params: name must be a non-empty string");
+  if (typeof name !== "string" || name.length === 0)
+    throw new JsonRpcError(RPC.INVALID_PARAMS, "Invalid params: name must be a non-empty string");
   const args = params.arguments ?? {};
   if (typeof args !== "object" || args === null || Array.isArray(args)) {
     throw new JsonRpcError(RPC.INVALID_PARAMS, "Invalid params: arguments must be an object");
@@ -101,12 +102,16 @@ async function toolsCall(session: McpSession, params: Record<string, unknown>) {
   const requestId = c.get("requestId");
   if (!allowsCall(principal, target.agent, target.capability)) {
     const needed = `${target.agent}:${target.capability}`;
-    throw new JsonRpcError(FORBIDDEN_CODE, `Forbidden: this credential lacks the scope "${needed}" (or "${target.agent}:*")`, {
-      code: "FORBIDDEN",
-      status: 403,
-      scope: needed,
-      request_id: requestId,
-    });
+    throw new JsonRpcError(
+      FORBIDDEN_CODE,
+      `Forbidden: this credential lacks the scope "${needed}" (or "${target.agent}:*")`,
+      {
+        code: "FORBIDDEN",
+        status: 403,
+        scope: needed,
+        request_id: requestId,
+      },
+    );
   }
   try {
     const out = await runCall(c, deps, {
@@ -131,7 +136,8 @@ async function toolsCall(session: McpSession, params: Record<string, unknown>) {
     };
   } catch (err) {
     const failure = err instanceof ZaharaError ? err : new ZaharaError("INTERNAL_ERROR");
-    if (failure.code === "INTERNAL_ERROR") c.get("logger").error("tool call failed", { error: err instanceof Error ? err.message : String(err) });
+    if (failure.code === "INTERNAL_ERROR")
+      c.get("logger").error("tool call failed", { error: err instanceof Error ? err.message : String(err) });
     // No structuredContent: a client checks it against the tool's output schema, which an error does not match.
     const retryAfter = Number(failure.headers["Retry-After"]);
     const error = {
@@ -143,10 +149,11 @@ async function toolsCall(session: McpSession, params: Record<string, unknown>) {
       ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retry_after_s: retryAfter } : {}),
     };
     return {
-      content: [{ type: "text", text: `${failure.code}: ${failure.message} (request ${requestId})\n${JSON.stringify(error)}` }],
+      content: [
+        { type: "text", text: `${failure.code}: ${failure.message} (request ${requestId})\n${JSON.stringify(error)}` },
+      ],
       isError: true,
       _meta: { [`${META}/request_id`]: requestId, [`${META}/error`]: error },
     };
   }
 }
-
