@@ -1,6 +1,7 @@
 /** The request log: filters (agent, status, since), newest first, paged; a row opens the request's waterfall. */
 import { useState } from "preact/hooks";
 import { type RequestLogEntry, api } from "../../api";
+import { CursorPager } from "../../components/cursor-pager";
 import { href } from "../../router";
 import { usePoll } from "./use-poll";
 
@@ -133,24 +134,7 @@ export function RequestLog({ agents }: RequestLogProps) {
           </table>
         </div>
       ) : null}
-      <div class="pager">
-        <button
-          type="button"
-          class="button button--quiet"
-          disabled={cursors.length === 0}
-          onClick={() => setCursors(cursors.slice(0, -1))}
-        >
-          Newer
-        </button>
-        <button
-          type="button"
-          class="button button--quiet"
-          disabled={!page.data?.next_cursor}
-          onClick={() => page.data?.next_cursor && setCursors([...cursors, page.data.next_cursor])}
-        >
-          Older
-        </button>
-      </div>
+      <CursorPager cursors={cursors} next={page.data?.next_cursor} onChange={setCursors} />
     </section>
   );
 }

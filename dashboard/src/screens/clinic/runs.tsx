@@ -7,6 +7,7 @@
 import { Fragment } from "preact";
 import { useState } from "preact/hooks";
 import { type RunStatus, type RunView, api } from "../../api";
+import { CursorPager } from "../../components/cursor-pager";
 import { href } from "../../router";
 import { RunDetail } from "./run-detail";
 import { isActive, runDuration } from "./run-time";
@@ -195,24 +196,7 @@ export function Runs({ gatewayUrl }: RunsProps) {
             </div>
           ) : null}
           {cursors.length > 0 || page.data?.next_cursor ? (
-            <div class="pager">
-              <button
-                type="button"
-                class="button button--quiet"
-                disabled={cursors.length === 0}
-                onClick={() => setCursors(cursors.slice(0, -1))}
-              >
-                Newer
-              </button>
-              <button
-                type="button"
-                class="button button--quiet"
-                disabled={!page.data?.next_cursor}
-                onClick={() => page.data?.next_cursor && setCursors([...cursors, page.data.next_cursor])}
-              >
-                Older
-              </button>
-            </div>
+            <CursorPager cursors={cursors} next={page.data?.next_cursor} onChange={setCursors} />
           ) : null}
         </>
       )}
