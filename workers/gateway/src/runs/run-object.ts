@@ -88,11 +88,16 @@ export class AgentRun extends DurableObject<Env> {
   /** Saves `r`, tells subscribers, re-arms the alarm and updates the index (in the background). */
   private async save(r: RunRecord): Promise<void> {
     await this.ctx.storage.put(KEY, r);
+    await this.arm(r);
+    this.events.publish(toView(r), r.seq);
+    this.ctx.waitUntil(this.index(r));
+  }
+
+  /** Sets the alarm to the run's next wake (run-state.ts `nextWake`). */
+  private async arm(r: RunRecord): Promise<void> {
     const wake = nextWake(r, Date.now(), this.config);
     if (wake === undefined) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(wake);
-    this.events.publish(toView(r), r.seq);
-    this.ctx.waitUntil(this.index(r));
   }
 
   private async index(r: RunRecord): Promise<void> {
@@ -187,18 +192,18 @@ export class AgentRun extends DurableObject<Env> {
     if (r.status === "queued" || r.status === "running") {
       if (this.inflight) {
         // The execution is alive in this instance: only keep the heartbeat armed.
-        await this.ctx.storage.setAlarm(now + this.config.heartbeatMs);
+        await this.arm(r);
         return;
       }
       if (r.retryAt !== undefined && r.retryAt > now) {
-        await this.ctx.storage.setAlarm(r.retryAt);
+        await this.arm(r); // not yet time to ask the agent again
         return;
       }
       await this.execute(r);
       return;
     }
     if (deliveryDue(r, now)) await this.deliver(r);
-    else await this.save(r);
+    else await this.arm(r); // nothing changed: no write, no event, no index update
   }
 
   private async execute(r: RunRecord): Promise<void> {
