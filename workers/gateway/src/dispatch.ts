@@ -167,6 +167,9 @@ export async function callAgent(call: AgentCall): Promise<AttemptResult> {
       };
     }
     const body = await readJson(res, maxResponseBytes);
+    // The attempt's deadline passed while its answer came in: it is a timeout, whatever the answer says (an agent
+    // woken by the abort, such as a chaos delay cut short, may answer at once, racing the abort).
+    if (timeout.signal.aborted) throw timeout.signal.reason;
     const latencyMs = Date.now() - started;
     const timing = parseServerTiming(res.headers.get(SERVER_TIMING_HEADER));
     const spans = timing.length > 0 ? { spans: timing } : {};
