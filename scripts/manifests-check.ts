@@ -6,18 +6,25 @@
  * Without paths: every *.yaml|*.yml|*.json in manifests/ (at the repo root),
  * checked with the Zahara agent rules. With paths: plain OSSA v0.3.x checks,
  * plus the Zahara rules with --zahara. Directories are scanned for manifest
- * files (not recursively). Exit status: 0 all valid, 1 some invalid,
- * 2 usage error (unknown option, missing path, nothing to check).
+ * files (not recursively). A valid agent manifest's safety and cost fields
+ * that Zahara does not enforce (workers/shared/manifest/enforcement.ts) are
+ * printed as `warning: …` lines, or, with UNENFORCED_MANIFEST_FIELDS=error,
+ * as `error: …` lines that make the file count as invalid. Exit status: 0 all
+ * valid, 1 some invalid, 2 usage error (unknown option, missing path, nothing
+ * to check, an UNENFORCED_MANIFEST_FIELDS other than warn or error).
  */
 import { readFile, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
+  createUnenforcedCheck,
   formatCheckSummary,
+  formatEnforcementIssue,
   formatManifestIssue,
   isManifestFileName,
   loadManifest,
   loadZaharaAgentManifest,
+  parseUnenforcedSetting,
 } from "../workers/shared/manifest";
 
 const USAGE = "usage: tsx scripts/manifests-check.ts [--zahara] [FILE|DIR ...]";
@@ -50,6 +57,11 @@ async function main(argv: string[]): Promise<number> {
   if (unknown !== undefined) throw new UsageError(`unknown option: ${unknown}`);
   const paths = argv.filter((a) => a !== "--zahara");
   const zahara = paths.length === 0 || argv.includes("--zahara");
+  const setting = process.env.UNENFORCED_MANIFEST_FIELDS;
+  const severity = parseUnenforcedSetting(setting);
+  if (severity === undefined)
+    throw new UsageError(`UNENFORCED_MANIFEST_FIELDS must be warn or error, not "${setting}"`);
+  const unenforced = createUnenforcedCheck(severity);
   const files = await collectFiles(paths.length > 0 ? paths : [defaultDir]);
   if (files.length === 0)
     throw new UsageError(`no manifest files (*.yaml, *.yml, *.json) in ${paths.join(", ") || defaultDir}`);
@@ -59,7 +71,12 @@ async function main(argv: string[]): Promise<number> {
     const label = path.relative(process.cwd(), file) || file;
     const text = await readFile(file, "utf8");
     const result = zahara ? loadZaharaAgentManifest(text, label) : loadManifest(text, label);
-    if (result.ok) continue;
+    if (result.ok) {
+      const issues = unenforced(text, label);
+      for (const issue of issues) console.log(formatEnforcementIssue(label, issue));
+      if (severity === "error" && issues.length > 0) invalid++;
+      continue;
+    }
     invalid++;
     for (const issue of result.issues) console.log(formatManifestIssue(label, issue));
   }

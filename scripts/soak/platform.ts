@@ -151,6 +151,7 @@ export async function drainRequestLog(mf: Miniflare, timeoutMs = 10_000): Promis
     tokens: null,
     ttfb_ms: null,
     bytes_out: null,
+    pii_kinds: null,
   };
   const marker: RequestLogEntry = { request, attempts: [] };
   await queue.send(marker, { contentType: "json" });

@@ -31,3 +31,16 @@ export function agentFrom(
     });
   return { call, run };
 }
+
+/** A completion request as the OpenAI double lists it at `GET /v1/__requests__` (JSON over HTTP: it runs in Node). */
+export interface LlmRequest {
+  messages: { role: string; content: string }[];
+  max_tokens?: number;
+  stream?: boolean;
+}
+
+/** The completion requests the double received whose user message holds `marker` (oldest first). */
+export async function llmRequests(marker: string): Promise<LlmRequest[]> {
+  const all = (await (await fetch(`${env.LLM_BASE_URL}/__requests__`)).json()) as LlmRequest[];
+  return all.filter((r) => r.messages.some((m) => m.role === "user" && m.content.includes(marker)));
+}

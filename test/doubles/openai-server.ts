@@ -8,6 +8,7 @@
  * - `__malformed__`    → 200 whose content is prose, not JSON
  * - `__wrong_shape__`  → 200 whose JSON misses the schema's required fields
  * - `__echo_prompt__`  → 200 whose first string field holds the system prompt
+ * - `__pii_answer__`   → 200 whose strings hold an email address (`leak@example.com`)
  * - `__slow__`         → answers after 2 s
  * - `__huge__`         → 200 streaming a 64 MiB completion in 16 KiB chunks (no
  *                        Content-Length), written only as fast as the client reads
@@ -33,6 +34,9 @@
  * (no key) tells how the huge answers went: how many started, were cut by the
  * client before their end, or were sent whole, and the most bytes written to one.
  * `GET /v1/__stream_stats__` does the same for streams (see `StreamStats`).
+ * `GET /v1/__requests__` (no key) lists the last {@link RECORDED_REQUESTS}
+ * completion requests as received (`messages`, `max_tokens`, `stream`), oldest
+ * first: a test finds its own by a unique marker in the user message.
  */
 import { type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -97,6 +101,7 @@ type CompletionRequest = {
   response_format?: { json_schema?: { schema?: Schema } };
   stream?: boolean;
   stream_options?: { include_usage?: boolean };
+  max_tokens?: number;
 };
 
 function answer(body: CompletionRequest): { status: number; headers?: Record<string, string>; json: unknown } {
@@ -117,12 +122,13 @@ function answer(body: CompletionRequest): { status: number; headers?: Record<str
     return { status: 200, json: completion("Sure! Here is a summary of your text.", model) };
   if (user.includes("__wrong_shape__"))
     return { status: 200, json: completion(JSON.stringify({ unexpected: true }), model) };
-  const value = sampleFor(schema, "stub") as Record<string, unknown>;
+  const pii = user.includes("__pii_answer__");
+  const value = sampleFor(schema, pii ? "reach me at leak@example.com" : "stub") as Record<string, unknown>;
   if (user.includes("__echo_prompt__")) {
     const key = firstStringKey(schema);
     if (key) value[key] = system;
   }
-  const content = schema ? JSON.stringify(value) : `text answer for: ${user}`;
+  const content = schema ? JSON.stringify(value) : `text answer for: ${user}${pii ? " leak@example.com" : ""}`;
   return { status: 200, json: completion(content, model) };
 }
 
@@ -174,9 +180,20 @@ function streamHuge(res: ServerResponse, model: string, stats: HugeStats) {
   pump();
 }
 
+/** How many completion requests `GET /v1/__requests__` keeps. */
+export const RECORDED_REQUESTS = 200;
+
+/** A completion request as `GET /v1/__requests__` lists it. */
+export interface RecordedRequest {
+  messages: { role: string; content: string }[];
+  max_tokens?: number;
+  stream?: boolean;
+}
+
 /** Starts the double on 127.0.0.1 at a free port. */
 export async function startOpenAiDouble(apiKey = "test-llm-key"): Promise<OpenAiDouble> {
   const huge: HugeStats = { started: 0, cut: 0, completed: 0, max_bytes_sent: 0 };
+  const recorded: RecordedRequest[] = [];
   const streams = newStreamStats();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -189,6 +206,7 @@ export async function startOpenAiDouble(apiKey = "test-llm-key"): Promise<OpenAi
       };
       if (req.method === "GET" && req.url === "/v1/__huge_stats__") return send(200, huge);
       if (req.method === "GET" && req.url === "/v1/__stream_stats__") return send(200, streams);
+      if (req.method === "GET" && req.url === "/v1/__requests__") return send(200, recorded);
       if (req.method !== "POST" || req.url !== "/v1/chat/completions")
         return send(404, { error: { message: "not found" } });
       if (req.headers.authorization !== `Bearer ${apiKey}`) {
@@ -202,6 +220,9 @@ export async function startOpenAiDouble(apiKey = "test-llm-key"): Promise<OpenAi
       } catch {
         return send(400, { error: { message: "invalid JSON" } });
       }
+      const { messages = [], max_tokens, stream } = body;
+      recorded.push({ messages, ...(max_tokens !== undefined ? { max_tokens } : {}), ...(stream ? { stream } : {}) });
+      if (recorded.length > RECORDED_REQUESTS) recorded.shift();
       if (body.messages?.some((m) => m.role === "user" && m.content.includes("__huge__")))
         return streamHuge(res, body.model ?? "unknown", huge);
       const out = answer(body);

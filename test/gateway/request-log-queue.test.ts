@@ -63,6 +63,7 @@ function entryOf(requestId: string, attempts = 1, spans = 0): RequestLogEntry {
       tokens: null,
       ttfb_ms: null,
       bytes_out: null,
+      pii_kinds: null,
     },
     attempts: Array.from({ length: attempts }, (_, i) => ({
       log_id: logId,

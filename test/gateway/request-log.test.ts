@@ -5,7 +5,9 @@
  */
 import { SELF, createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { createAgentWorker } from "../../workers/agent-runtime/src";
 import worker from "../../workers/gateway/src/index";
+import { MANIFESTS } from "../../workers/generated";
 import { decodeCursor, encodeCursor } from "../../workers/gateway/src/request-log/queries";
 import {
   DEFAULT_RETENTION_DAYS,
@@ -430,6 +432,7 @@ describe("request log: writing attempts", () => {
       tokens: null,
       ttfb_ms: null,
       bytes_out: null,
+      pii_kinds: null,
     };
     const statements = insertStatements(db(), { request, attempts });
     expect(statements).toHaveLength(4); // the request row and three INSERTs of attempts: inserts only, never a DELETE
@@ -487,6 +490,7 @@ describe("request log: GET /v1/requests", () => {
       tokens: null,
       ttfb_ms: null,
       bytes_out: null,
+      pii_kinds: null,
     },
     attempts: [
       {
@@ -703,6 +707,7 @@ describe("request log: retention (cron trigger)", () => {
           tokens: null,
           ttfb_ms: null,
           bytes_out: null,
+          pii_kinds: null,
         },
         attempts: [1, 2].map((n) => ({
           log_id: `${prefix}${i}`,
@@ -805,5 +810,39 @@ describe("request log: trace ids", () => {
     expect(traceIdFromTraceparent("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")).toBeNull();
     expect(traceIdFromTraceparent("garbage")).toBeNull();
     expect(traceIdFromTraceparent(undefined)).toBeNull();
+  });
+});
+
+describe("request log: personal data kinds", () => {
+  it("stores the kinds the agent names in Zahara-Pii-Kinds as pii_kinds (never the values); the API returns them", async () => {
+    // The real agent runtime, built from agent-demo's manifest with pii_detection (warn: the call goes through).
+    const manifest = structuredClone(MANIFESTS.find((m) => m.metadata.name === "agent-demo")!);
+    manifest.spec.safety = { ...manifest.spec.safety, pii_detection: { action: "warn" } };
+    const agent = createAgentWorker({ manifest });
+    const agentCtx = createExecutionContext();
+    const AGENT_DEMO = {
+      fetch: (input: RequestInfo | URL, init?: RequestInit) => agent.fetch(new Request(input, init), {}, agentCtx),
+    } as unknown as Fetcher;
+    const id = `pii-${crypto.randomUUID()}`;
+    const ctx = createExecutionContext();
+    const req = new Request(`${BASE}/agents/agent-demo/execute`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-API-Key": KEY, "X-Request-Id": id },
+      body: JSON.stringify({ task: "echo", parameters: { to: "alice@example.com", from: "10.0.0.1" } }),
+    });
+    const res = await worker.fetch(req, { ...env, AGENT_DEMO }, ctx);
+    expect(res.status).toBe(200);
+    await waitOnExecutionContext(ctx);
+    const [row] = await untilRows(id, 1);
+    expect(row?.pii_kinds).toBe("email,ip");
+    const listed = (await (await admin(`/v1/requests/${id}`)).json()) as { requests: { pii_kinds: string | null }[] };
+    expect(listed.requests.map((r) => r.pii_kinds)).toEqual(["email,ip"]);
+    expect(JSON.stringify(listed)).not.toContain("alice@example.com");
+    // An agent that does not look sends no header: the column stays null.
+    const plain = `pii-none-${crypto.randomUUID()}`;
+    await (
+      await post("/execute", { task: "echo", parameters: { to: "alice@example.com" } }, { "X-Request-Id": plain })
+    ).text();
+    expect((await untilRows(plain, 1))[0]?.pii_kinds).toBeNull();
   });
 });

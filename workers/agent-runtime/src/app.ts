@@ -14,6 +14,7 @@ import type { ResolvedCapability } from "./capability";
 import type { AgentRuntimeEnv } from "./env";
 import { idempotency } from "./idempotency";
 import { TRY_SCRIPT, renderAgentPage } from "./page";
+import { piiKindsHeader } from "./pii-guard";
 import { runHandler } from "./run";
 import { otlpHeaderSecrets } from "../../shared/observability/tracing-config";
 import { serverTiming } from "./timings";
@@ -61,7 +62,7 @@ export function createAgentApp<E extends AgentRuntimeEnv>(
     }),
   );
   app.get("/capabilities", (c) => c.json({ ...info, request_id: c.get("requestId") }));
-  app.post("/run", idempotency<E>(), runHandler({ manifest, capabilities }));
+  app.post("/run", piiKindsHeader(), idempotency<E>(), runHandler({ manifest, capabilities }));
   app.onError(onError);
   app.notFound(notFound(() => app.routes));
   return app;

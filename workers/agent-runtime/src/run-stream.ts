@@ -7,14 +7,16 @@
  * exactly one `done` (the JSON answer, plus the agent's `server_timing`) or
  * one `error` (Zahara's error shape plus `status` and `fault`), and nothing
  * after it. A caller that goes away cancels the stream, which aborts the
- * capability (and so the provider call).
+ * capability (and so the provider call). An answer that must be checked whole
+ * before any of it is sent (pii-guard.ts) is sent as one `done` event
+ * ({@link answerAsStream}).
  */
 import type { Context } from "hono";
 import { ZaharaError } from "../../shared/errors";
 import { errorBody } from "../../shared/http/error-handler";
 import { SSE_CONTENT_TYPE, encodeEvent } from "../../shared/http/sse";
 import { REQUEST_ID_HEADER } from "../../shared/request-id";
-import { checkOutput, runAnswer } from "./answer";
+import { type RunAnswer, checkOutput, runAnswer } from "./answer";
 import type { CapabilityContext, CapabilityOutput, ResolvedCapability, StreamPiece } from "./capability";
 import type { AgentRuntimeEnv } from "./env";
 import { serverTimingValue } from "./timings";
@@ -25,6 +27,8 @@ export interface StreamRun<E extends AgentRuntimeEnv> {
   cap: ResolvedCapability<E>;
   parameters: Record<string, unknown>;
   context: CapabilityContext<E>;
+  /** Sees the output once it passed its schema, before the `done` event; what it returns is the answer. */
+  inspect?: (output: CapabilityOutput) => CapabilityOutput;
 }
 
 type Outcome = { ok: true; output: CapabilityOutput } | { ok: false; error: unknown };
@@ -55,7 +59,7 @@ function keepAlive(c: Context, work: Promise<unknown>): void {
  */
 export async function streamRun<E extends AgentRuntimeEnv>(
   c: Context<{ Bindings: E }>,
-  { task, cap, parameters, context }: StreamRun<E>,
+  { task, cap, parameters, context, inspect }: StreamRun<E>,
 ): Promise<Response> {
   const encoder = new TextEncoder();
   const cancelled = new AbortController();
@@ -120,7 +124,7 @@ export async function streamRun<E extends AgentRuntimeEnv>(
     try {
       if (!end.ok) throw end.error;
       checkOutput(cap, end.output);
-      const answer = runAnswer(c, task, end.output);
+      const answer = runAnswer(c, task, inspect ? inspect(end.output) : end.output);
       await record?.(200, JSON.stringify(answer), "application/json");
       send("done", { ...answer, server_timing: serverTimingValue(context.timings) });
       logger.info("stream answered", { task, ...(answer.usage ? { usage: answer.usage } : {}) });
@@ -150,6 +154,16 @@ export async function streamRun<E extends AgentRuntimeEnv>(
   keepAlive(c, finish);
 
   return new Response(body, {
+    status: 200,
+    headers: { "Content-Type": SSE_CONTENT_TYPE, "Cache-Control": "no-store", [REQUEST_ID_HEADER]: c.get("requestId") },
+  });
+}
+
+/** A finished answer as a stream of one `done` event (recorded for its `Idempotency-Key` as a JSON answer). */
+export async function answerAsStream(c: Context, answer: RunAnswer): Promise<Response> {
+  await c.get("recordOutcome")?.(200, JSON.stringify(answer), "application/json");
+  const done = encodeEvent("done", { ...answer, server_timing: serverTimingValue(c.get("timings")) });
+  return new Response(done, {
     status: 200,
     headers: { "Content-Type": SSE_CONTENT_TYPE, "Cache-Control": "no-store", [REQUEST_ID_HEADER]: c.get("requestId") },
   });

@@ -4,6 +4,9 @@
  * output schema. A caller that prefers `text/event-stream` gets the answer as
  * server-sent events (run-stream.ts); any other gets JSON. Both bound the
  * work by the caller's deadline (`X-Zahara-Deadline-Ms`) when it sends one.
+ * The manifest's `pii_detection` screens the parameters once they are valid
+ * and the result once it is (pii-guard.ts); under `block` or `redact` a
+ * streaming caller gets the checked answer as one `done` event.
  */
 import { trace } from "@opentelemetry/api";
 import type { Context } from "hono";
@@ -17,7 +20,8 @@ import type { ZaharaAgentManifest } from "../../shared/manifest";
 import { checkOutput, runAnswer } from "./answer";
 import type { CapabilityContext, ResolvedCapability } from "./capability";
 import type { AgentRuntimeEnv } from "./env";
-import { streamRun } from "./run-stream";
+import { PiiScreen, piiPolicyOf } from "./pii-guard";
+import { answerAsStream, streamRun } from "./run-stream";
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -40,6 +44,7 @@ export interface RunDeps<E extends AgentRuntimeEnv> {
 
 /** Creates the `POST /run` handler. */
 export function runHandler<E extends AgentRuntimeEnv>({ manifest, capabilities }: RunDeps<E>) {
+  const piiPolicy = piiPolicyOf(manifest);
   return async function run(c: Context<{ Bindings: E }>): Promise<Response> {
     const preread = c.get("runBody");
     const raw = preread !== undefined ? preread : await readJsonBody(c.req.raw, parseByteLimit(c.env.MAX_BODY_BYTES));
@@ -68,6 +73,8 @@ export function runHandler<E extends AgentRuntimeEnv>({ manifest, capabilities }
           message: "Invalid parameters",
         });
     }
+    const screen = piiPolicy ? new PiiScreen(piiPolicy, c) : undefined;
+    const screened = screen ? screen.parameters(parameters) : parameters;
     const timings = c.get("timings");
     // The deadline counts from the request's arrival, like the caller's own clock.
     const deadlineMs = parseDeadlineMs(c.req.header(DEADLINE_HEADER));
@@ -87,12 +94,17 @@ export function runHandler<E extends AgentRuntimeEnv>({ manifest, capabilities }
       timings,
     };
     if (deadlineMs !== undefined) c.get("logFields").deadline_ms = deadlineMs;
-    if (wantsEventStream(c.req.header("Accept"))) return streamRun(c, { task, cap, parameters, context });
-    const output = await timings.measure("capability", async () => cap.handler(parameters, context), {
+    const stream = wantsEventStream(c.req.header("Accept"));
+    if (stream && !screen?.buffersStreams) {
+      const inspect = screen ? { inspect: screen.output.bind(screen) } : {};
+      return streamRun(c, { task, cap, parameters: screened, context, ...inspect });
+    }
+    const output = await timings.measure("capability", async () => cap.handler(screened, context), {
       desc: `${task} (${cap.kind})`,
       attributes: { capability: task, "capability.kind": cap.kind },
     });
     checkOutput(cap, output);
-    return c.json(runAnswer(c, task, output));
+    const answer = runAnswer(c, task, screen ? screen.output(output) : output);
+    return stream ? answerAsStream(c, answer) : c.json(answer);
   };
 }

@@ -16,4 +16,5 @@ export * from "./zahara";
 export * from "./zahara-resilience";
 export * from "./load";
 export * from "./report";
+export * from "./enforcement";
 export * from "./yaml-source";

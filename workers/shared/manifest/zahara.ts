@@ -12,6 +12,7 @@
  *     chaos: { enabled: false, max_delay_ms: 30000 }
  *     resilience: { ... }          # see zahara-resilience.ts
  *     fallbacks: [agent-custom]
+ *     pricing: { input_per_million: 0.15, output_per_million: 0.6 }   # with maxCostPerDay
  * ```
  */
 import { z } from "zod";
@@ -40,6 +41,20 @@ export const ZaharaChaosSchema = z.strictObject({
   max_delay_ms: z.int().min(0).max(60000).default(30000),
 });
 
+/**
+ * `extensions.zahara.pricing` (strict): what the agent's model costs, in the currency of
+ * `spec.constraints.cost.currency`, per million tokens. With `maxCostPerDay` it becomes a daily token budget
+ * the agent's guard enforces (docs/manifests.md#safety-and-cost-fields).
+ */
+export const ZaharaPricingSchema = z
+  .strictObject({
+    input_per_million: z.number().min(0),
+    output_per_million: z.number().min(0),
+  })
+  .refine((p) => p.input_per_million > 0 || p.output_per_million > 0, {
+    error: "Invalid pricing: at least one of input_per_million and output_per_million must be above 0",
+  });
+
 /** `extensions.zahara` (strict): how the gateway reaches and presents the agent. */
 export const ZaharaExtensionSchema = z.strictObject({
   binding: z.string().regex(/^[A-Z][A-Z0-9_]*$/, {
@@ -56,6 +71,7 @@ export const ZaharaExtensionSchema = z.strictObject({
   chaos: ZaharaChaosSchema.optional(),
   resilience: ZaharaResilienceSchema.optional(),
   fallbacks: ZaharaFallbacksSchema.optional(),
+  pricing: ZaharaPricingSchema.optional(),
 });
 
 /** Parsed `extensions.zahara` (defaults applied). */

@@ -4,7 +4,9 @@
  * capability's output schema (checked by the runtime after this returns).
  * For a streaming caller (`context.emit` set) the provider streams and each
  * piece of text is emitted as it arrives; the assembled text is parsed the
- * same way, so both callers get the same result.
+ * same way, so both callers get the same result. A top-level `max_tokens`
+ * parameter (a positive integer) asks for the provider's `max_tokens`, within
+ * the manifest's `maxTokensPerRequest` (llm/chat.ts); it stays in the message.
  */
 import { ZaharaError } from "../../../shared/errors";
 import type { CapabilityContext, CapabilityHandler } from "../capability";
@@ -36,6 +38,12 @@ export function parseModelJson(content: string): unknown {
   }
 }
 
+/** The caller's ask for the provider's `max_tokens`: its `max_tokens` parameter when a positive integer. */
+function askedMaxTokens(parameters: Record<string, unknown>): { maxTokens?: number } {
+  const asked = parameters.max_tokens;
+  return typeof asked === "number" && Number.isSafeInteger(asked) && asked > 0 ? { maxTokens: asked } : {};
+}
+
 /** Runs a capability on the manifest's LLM; 503 `LLM_NOT_CONFIGURED` when there is none. */
 export const llmCapability: CapabilityHandler = async function llmCapability(parameters, context) {
   const target = resolveLlmTarget(context.manifest, context.env);
@@ -55,6 +63,7 @@ export const llmCapability: CapabilityHandler = async function llmCapability(par
     ],
     ...(schema ? { schema: { name: context.capability.name, schema } } : {}),
     signal: context.signal,
+    ...askedMaxTokens(parameters),
     ...(context.deadlineAt !== undefined ? { deadlineAt: context.deadlineAt } : {}),
   };
   const emit = context.emit;

@@ -2,7 +2,9 @@
  * One chat completion against an OpenAI-compatible endpoint or Workers AI,
  * answered whole (the JSON `/run`; llm/stream.ts streams one), with provider
  * failures mapped to Zahara errors. Never includes the API key or the
- * provider's raw error text (which may echo a key) in an error.
+ * provider's raw error text (which may echo a key) in an error. The
+ * provider's `max_tokens` is bounded by the manifest's
+ * `constraints.cost.maxTokensPerRequest` ({@link providerMaxTokens}).
  */
 import { ZaharaError } from "../../../shared/errors";
 import { readUpstreamJson } from "../../../shared/http/json-body";
@@ -24,6 +26,27 @@ export interface ChatRequest {
   signal: AbortSignal;
   /** Epoch ms of the caller's deadline: the call waits no longer than it (nor than the LLM timeout). */
   deadlineAt?: number;
+  /** The caller's ask for `max_tokens` (its `max_tokens` parameter); else the manifest's `spec.llm.maxTokens`. */
+  maxTokens?: number;
+}
+
+/**
+ * The `max_tokens` sent to the provider: the ask (the request's `maxTokens`, else the manifest's
+ * `spec.llm.maxTokens`), or `maxTokensPerRequest` when nothing asks, or nothing when neither is set. An ask over
+ * `maxTokensPerRequest` is 400 `TOKEN_LIMIT_EXCEEDED` (marked `permanent` when the manifest's own setting asks:
+ * every call would fail the same way). Call it before anything is sent: it throws nothing once it passed.
+ */
+export function providerMaxTokens(target: LlmTarget, req: ChatRequest): number | undefined {
+  const fromCaller = req.maxTokens !== undefined;
+  const ask = req.maxTokens ?? target.maxTokens;
+  const limit = target.maxTokensPerRequest;
+  if (limit === undefined || ask === undefined) return ask ?? limit;
+  if (ask <= limit) return ask;
+  throw new ZaharaError("TOKEN_LIMIT_EXCEEDED", {
+    message: `${fromCaller ? "The max_tokens parameter" : "The manifest's spec.llm.maxTokens"} (${ask}) exceeds this agent's maxTokensPerRequest (${limit})`,
+    details: { max_tokens: ask, max_tokens_per_request: limit, asked_by: fromCaller ? "parameters" : "manifest" },
+    ...(fromCaller ? {} : { fault: "permanent" as const }),
+  });
 }
 
 /** The model's answer text and token usage. */
@@ -56,7 +79,8 @@ export async function readProviderJson(target: OpenAiTarget, res: Response): Pro
 export function openAiBody(target: OpenAiTarget, req: ChatRequest): Record<string, unknown> {
   const body: Record<string, unknown> = { model: target.model, messages: req.messages };
   if (target.temperature !== undefined) body.temperature = target.temperature;
-  if (target.maxTokens !== undefined) body.max_tokens = target.maxTokens;
+  const maxTokens = providerMaxTokens(target, req);
+  if (maxTokens !== undefined) body.max_tokens = maxTokens;
   if (req.schema)
     body.response_format = { type: "json_schema", json_schema: { name: req.schema.name, schema: req.schema.schema } };
   return body;
@@ -73,7 +97,8 @@ export function openAiHeaders(target: OpenAiTarget, accept: string): Record<stri
 export function workersAiInputs(target: WorkersAiTarget, req: ChatRequest): Record<string, unknown> {
   const inputs: Record<string, unknown> = { messages: req.messages };
   if (target.temperature !== undefined) inputs.temperature = target.temperature;
-  if (target.maxTokens !== undefined) inputs.max_tokens = target.maxTokens;
+  const maxTokens = providerMaxTokens(target, req);
+  if (maxTokens !== undefined) inputs.max_tokens = maxTokens;
   if (req.schema) inputs.response_format = { type: "json_schema", json_schema: req.schema.schema };
   return inputs;
 }
@@ -145,7 +170,8 @@ async function workersAiChat(target: WorkersAiTarget, req: ChatRequest): Promise
   return whole(workersAiAnswer(out));
 }
 
-/** Sends one chat request to `target`. */
-export function chat(target: LlmTarget, req: ChatRequest): Promise<ChatAnswer> {
+/** Sends one chat request to `target`; 400 `TOKEN_LIMIT_EXCEEDED` before sending when it asks too many tokens. */
+export async function chat(target: LlmTarget, req: ChatRequest): Promise<ChatAnswer> {
+  providerMaxTokens(target, req);
   return target.backend === "workers-ai" ? workersAiChat(target, req) : openAiChat(target, req);
 }

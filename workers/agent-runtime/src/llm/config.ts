@@ -37,6 +37,8 @@ export interface OpenAiTarget {
   model: string;
   temperature?: number;
   maxTokens?: number;
+  /** `constraints.cost.maxTokensPerRequest`: the most `max_tokens` a call may ask of the provider. */
+  maxTokensPerRequest?: number;
   timeoutMs: number;
   /** Largest response body read from the provider (`LLM_MAX_RESPONSE_BYTES`). */
   maxResponseBytes: number;
@@ -50,6 +52,8 @@ export interface WorkersAiTarget {
   model: string;
   temperature?: number;
   maxTokens?: number;
+  /** `constraints.cost.maxTokensPerRequest`: the most `max_tokens` a call may ask of the provider. */
+  maxTokensPerRequest?: number;
   timeoutMs: number;
   /** Largest streamed answer read from the binding (`LLM_MAX_RESPONSE_BYTES`). */
   maxResponseBytes: number;
@@ -81,12 +85,14 @@ export function resolveLlmTarget(manifest: ZaharaAgentManifest, env: AgentRuntim
   const model = resolveEnvRef(String(llm.model), vars);
   if (!provider || !model) return null;
   const timeout = Number(env.LLM_TIMEOUT_MS);
+  const perRequest = manifest.spec.constraints?.cost?.maxTokensPerRequest;
   const common = {
     provider,
     timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : DEFAULT_LLM_TIMEOUT_MS,
     maxResponseBytes: parseByteLimit(env.LLM_MAX_RESPONSE_BYTES, DEFAULT_LLM_MAX_RESPONSE_BYTES),
     ...(typeof llm.temperature === "number" ? { temperature: llm.temperature } : {}),
     ...(typeof llm.maxTokens === "number" ? { maxTokens: llm.maxTokens } : {}),
+    ...(perRequest !== undefined && perRequest > 0 ? { maxTokensPerRequest: perRequest } : {}),
   };
   if (env.LLM_BACKEND?.trim().toLowerCase() === "workers-ai") {
     if (!env.AI) return null;

@@ -17,6 +17,7 @@ import {
   openAiAnswer,
   openAiBody,
   openAiHeaders,
+  providerMaxTokens,
   readProviderJson,
   workersAiAnswer,
   workersAiInputs,
@@ -278,7 +279,11 @@ async function workersAiStream(target: WorkersAiTarget, req: ChatRequest, onText
   }
 }
 
-/** Streams one chat request to `target`, handing each piece of text to `onText`. */
-export function chatStream(target: LlmTarget, req: ChatRequest, onText: OnText): Promise<ChatAnswer> {
+/**
+ * Streams one chat request to `target`, handing each piece of text to `onText`; 400 `TOKEN_LIMIT_EXCEEDED`
+ * before sending (so before any piece) when it asks too many tokens.
+ */
+export async function chatStream(target: LlmTarget, req: ChatRequest, onText: OnText): Promise<ChatAnswer> {
+  providerMaxTokens(target, req);
   return target.backend === "workers-ai" ? workersAiStream(target, req, onText) : openAiStream(target, req, onText);
 }

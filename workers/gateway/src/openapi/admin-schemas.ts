@@ -111,6 +111,7 @@ const RequestViewSchema = z.strictObject({
   tokens: nullable(z.int()),
   ttfb_ms: nullable(z.number()),
   bytes_out: nullable(z.int()),
+  pii_kinds: nullable(z.string()),
   attempts: z.int(),
 });
 type _RequestView = Expect<Same<z.output<typeof RequestViewSchema>, RequestView>>;

@@ -83,6 +83,7 @@ const REQUEST_CHECKS: Record<keyof RequestRow, Check> = {
   tokens: (v) => v === undefined || v === null || count(v),
   ttfb_ms: (v) => v === undefined || v === null || count(v),
   bytes_out: (v) => v === undefined || v === null || count(v),
+  pii_kinds: (v) => v === undefined || optionalText(v),
 };
 
 /** Every column of an attempt row and what it must hold. */

@@ -37,7 +37,7 @@ export interface RequestPage {
 }
 
 const COLUMNS =
-  "r.log_id, r.request_id, r.ts, r.key_id, r.agent, r.served_by, r.task, r.method, r.path, r.status, r.code, r.duration_ms, r.trace_id, r.protocol, r.tokens, r.ttfb_ms, r.bytes_out";
+  "r.log_id, r.request_id, r.ts, r.key_id, r.agent, r.served_by, r.task, r.method, r.path, r.status, r.code, r.duration_ms, r.trace_id, r.protocol, r.tokens, r.ttfb_ms, r.bytes_out, r.pii_kinds";
 
 /** Encodes a cursor as base64url of `ts:log_id`. */
 export function encodeCursor({ ts, logId }: Cursor): string {

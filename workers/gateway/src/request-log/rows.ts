@@ -35,6 +35,11 @@ export interface RequestRow {
   ttfb_ms: number | null;
   /** A streamed answer: bytes sent to the caller; null otherwise. */
   bytes_out: number | null;
+  /**
+   * The kinds of personal data the agent found in the call (`email,phone`: its `Zahara-Pii-Kinds`, never the
+   * values), over every attempt; null when it found none or does not look (no `pii_detection`).
+   */
+  pii_kinds: string | null;
 }
 
 /** One attempt as stored in `request_attempts` (`n` is its order in the request, from 1). */

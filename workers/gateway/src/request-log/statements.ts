@@ -4,7 +4,7 @@
  * transaction.
  *
  * D1 binds at most 100 parameters per statement, so rows are packed into
- * multi-row INSERTs under that limit: 5 requests (17 columns each) or 10
+ * multi-row INSERTs under that limit: 5 requests (18 columns each) or 10
  * attempts (10 columns) per statement. One request with one attempt is 2
  * statements, as it always was; a queue batch of 100 such requests is
  * 20 + 10 = 30 statements instead of 200 in 100 batches.
@@ -38,6 +38,7 @@ const REQUEST_COLUMNS = [
   "tokens",
   "ttfb_ms",
   "bytes_out",
+  "pii_kinds",
 ] as const satisfies readonly (keyof RequestRow)[];
 
 const ATTEMPT_COLUMNS = [

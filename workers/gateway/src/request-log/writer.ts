@@ -21,6 +21,7 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { Logger } from "../../../shared/logger";
+import { formatPiiKinds, parsePiiKinds } from "../../../shared/safety/pii";
 import { withTimeout } from "../../../shared/timeout";
 import type { CallSummary } from "../calls/summary";
 import { MESSAGE_BUDGET_BYTES, type RequestLogEntry, fitsInMessage, messageBytes } from "./message";
@@ -99,6 +100,7 @@ export function entriesFromContext(c: Context, now = Date.now()): RequestLogEntr
     tokens: null,
     ttfb_ms: null,
     bytes_out: null,
+    pii_kinds: null,
   };
   if (calls.length === 0) return [{ request: base, attempts: [] }];
   // Each call's row has its own status: for a protocol call or a stream, how the call ended (the HTTP answer was
@@ -118,6 +120,7 @@ export function entriesFromContext(c: Context, now = Date.now()): RequestLogEntr
       duration_ms: calls.length === 1 ? base.duration_ms : Math.max(0, call.durationMs ?? now - call.startedAt),
       protocol: call.protocol,
       ...streamFields(call),
+      pii_kinds: piiKindsOf(call),
     };
     return { request, attempts: attemptRows(logId, call) };
   });
@@ -126,6 +129,11 @@ export function entriesFromContext(c: Context, now = Date.now()): RequestLogEntr
 function streamFields(call: CallSummary): Pick<RequestRow, "tokens" | "ttfb_ms" | "bytes_out"> {
   const ms = (v: number | undefined) => (v === undefined ? null : Math.max(0, Math.round(v)));
   return { tokens: ms(call.tokens), ttfb_ms: ms(call.ttfbMs), bytes_out: ms(call.bytesOut) };
+}
+
+/** The kinds of personal data the agent reported over the call's attempts (deduplicated), or null. */
+function piiKindsOf(call: CallSummary): string | null {
+  return formatPiiKinds(call.attempts.flatMap((a) => parsePiiKinds(a.pii_kinds))) || null;
 }
 
 function attemptRows(logId: string, call: CallSummary): AttemptRow[] {

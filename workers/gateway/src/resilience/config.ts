@@ -49,6 +49,22 @@ export interface AgentResilience {
   fallbacks: string[];
   /** Tokens reserved per attempt when the agent or the calling API key has a daily budget. */
   tokenEstimate: number;
+  /** What the guard's daily token budget comes from: `maxTokensPerDay`, or `maxCostPerDay` at the manifest's prices. */
+  dailyBudget?: "tokens" | "cost";
+}
+
+/**
+ * The daily token budget that keeps an agent within `maxCostPerDay` at `pricing` (per million tokens): every token
+ * is priced as the dearer of input and output, so the spend never passes the budget (it may stop short of it
+ * when input is cheaper; docs/manifests.md states the bound). Undefined without both.
+ */
+export function costTokenBudget(
+  maxCostPerDay: number | undefined,
+  pricing: { input_per_million: number; output_per_million: number } | undefined,
+): number | undefined {
+  if (maxCostPerDay === undefined || maxCostPerDay <= 0 || !pricing) return undefined;
+  const perToken = Math.max(pricing.input_per_million, pricing.output_per_million) / 1_000_000;
+  return perToken > 0 ? Math.max(1, Math.floor(maxCostPerDay / perToken)) : undefined;
 }
 
 /**
@@ -110,8 +126,18 @@ export function resolveResilience(manifest: ZaharaAgentManifest, gatewayTimeoutM
     guard.keyMaxConcurrent = Math.min(maxConcurrent, given.key_max_concurrent ?? fairShare(maxConcurrent));
   }
   const maxTokens = spec.constraints?.cost?.maxTokensPerDay;
-  if (maxTokens && maxTokens > 0) guard.maxTokensPerDay = maxTokens;
+  let dailyBudget: AgentResilience["dailyBudget"];
+  if (maxTokens && maxTokens > 0) {
+    guard.maxTokensPerDay = maxTokens;
+    dailyBudget = "tokens";
+  }
+  const costTokens = costTokenBudget(spec.constraints?.cost?.maxCostPerDay, manifest.extensions.zahara.pricing);
+  if (costTokens !== undefined && (guard.maxTokensPerDay === undefined || costTokens < guard.maxTokensPerDay)) {
+    guard.maxTokensPerDay = costTokens;
+    dailyBudget = "cost";
+  }
   return {
+    ...(dailyBudget ? { dailyBudget } : {}),
     guard,
     retries: {
       maxRetries: given.retries?.max_retries ?? d.maxRetries,

@@ -38,11 +38,13 @@ export interface AttemptRecord {
   backoff_ms: number;
   /** The agent's own steps (its `Server-Timing`), for the request log; never sent to callers. */
   spans?: TimingEntry[];
+  /** The kinds of personal data the agent found (its `Zahara-Pii-Kinds`), for the request log. */
+  pii_kinds?: string;
 }
 
-/** The attempts as error details show them: without the agent's internal spans. */
+/** The attempts as error details show them: without the agent's internal spans or what it found. */
 export function attemptsForDetails(attempts: readonly AttemptRecord[]): AttemptRecord[] {
-  return attempts.map(({ spans: _spans, ...rest }) => rest);
+  return attempts.map(({ spans: _spans, pii_kinds: _pii, ...rest }) => rest);
 }
 
 type AdmitRejectReason = Extract<AdmitResult, { admitted: false }>["reason"];
@@ -54,6 +56,8 @@ export interface AgentPlan {
   guard: GuardClient;
   /** An attempt given less than this cannot count as the agent timing out (classify.ts `timeoutFloorMs`). */
   timeoutFloorMs?: number;
+  /** What the agent's daily token budget stands for (a spent `cost` budget is 429 `COST_BUDGET_EXCEEDED`). */
+  dailyBudget?: "tokens" | "cost";
   /** Builds the admission request for attempt n (config, ids, estimate). */
   admitRequest(attempt: number): Parameters<GuardClient["admit"]>[0];
   /** Makes attempt n with `timeoutMs` left. */
@@ -191,13 +195,13 @@ async function runAgent(
         breaker: admission.breaker,
       });
       if (attempt === 1) {
-        const error = rejectionError(plan.agent, admission);
+        const error = rejectionError(plan.agent, admission, plan.dailyBudget);
         return admission.reason === "circuit_open" ? { kind: "fallthrough", error } : { kind: "final", error };
       }
       // A retry refused (breaker opened meanwhile, retry budget spent, ...): the last failure stands.
       const stopped = last
         ? failureError(plan.agent, last, all, { retry_stopped_by: admission.reason })
-        : rejectionError(plan.agent, admission);
+        : rejectionError(plan.agent, admission, plan.dailyBudget);
       return { kind: "fallthrough", error: stopped };
     }
     if (!degraded && attempt === 1) rateLimit = admission.rateLimit;
@@ -228,6 +232,7 @@ async function runAgent(
       latency_ms: result.latencyMs,
       backoff_ms: backoff,
       ...(result.spans ? { spans: result.spans } : {}),
+      ...(result.piiKinds ? { pii_kinds: result.piiKinds } : {}),
     });
     if (result.ok) {
       const value: ExecutionSuccess = { servedBy: plan.agent, result: result.result, attempts: all };

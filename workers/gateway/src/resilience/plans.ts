@@ -21,8 +21,16 @@ export class ResilienceCatalog {
   private readonly manifests: ReadonlyMap<string, ZaharaAgentManifest>;
   private readonly resolved = new Map<string, AgentResilience>();
 
-  constructor(manifests: readonly ZaharaAgentManifest[]) {
+  /**
+   * The catalog this one replaced (hosted agents change at runtime): a call already routed to an agent that has
+   * since gone still gets its settings from it. Only one step back is kept.
+   */
+  private previous: ResilienceCatalog | undefined;
+
+  constructor(manifests: readonly ZaharaAgentManifest[], previous?: ResilienceCatalog) {
     this.manifests = new Map(manifests.map((m) => [m.metadata.name, m]));
+    if (previous) previous.previous = undefined;
+    this.previous = previous;
   }
 
   /** `agent`'s settings for a gateway whose longest deadline is `gatewayTimeoutMs`. */
@@ -31,6 +39,7 @@ export class ResilienceCatalog {
     let settings = this.resolved.get(key);
     if (!settings) {
       const manifest = this.manifests.get(agent);
+      if (!manifest && this.previous) return this.previous.settings(agent, gatewayTimeoutMs);
       if (!manifest) throw new Error(`No manifest for agent ${agent}`);
       settings = resolveResilience(manifest, gatewayTimeoutMs);
       this.resolved.set(key, settings);
@@ -107,6 +116,7 @@ function planFor(req: PlanRequest, agent: AgentInfo, binding: Fetcher): AgentPla
     agent: agent.name,
     retries: settings.retries,
     guard,
+    ...(settings.dailyBudget ? { dailyBudget: settings.dailyBudget } : {}),
     ...(req.breakerTimeoutFloorMs !== undefined
       ? { timeoutFloorMs: timeoutFloorMs(req.breakerTimeoutFloorMs, agentDeadlineMs) }
       : {}),

@@ -3,7 +3,8 @@
  * `CIRCUIT_OPEN`), a rate limit (429 `RATE_LIMITED` with the IETF
  * `RateLimit-Policy` / `RateLimit` headers), no free permit (503
  * `CONCURRENCY_LIMIT`) and a spent daily token budget, the agent's or the
- * API key's on that agent (429 `TOKEN_BUDGET_EXCEEDED`), each with
+ * API key's on that agent (429 `TOKEN_BUDGET_EXCEEDED`; `COST_BUDGET_EXCEEDED` when the agent's
+ * budget comes from its `maxCostPerDay`), each with
  * `Retry-After` in whole seconds.
  */
 import { rateLimitHeaders, retryAfterSeconds } from "../../../../durable-objects/upstream-guard/src/policies";
@@ -20,7 +21,7 @@ export function rateLimitHeadersOf(report: RateLimitReport | undefined): Record<
 }
 
 /** The error a caller gets when `agent`'s guard refuses the first attempt. */
-export function rejectionError(agent: string, rejection: Rejection): ZaharaError {
+export function rejectionError(agent: string, rejection: Rejection, dailyBudget?: "tokens" | "cost"): ZaharaError {
   const retryAfter = String(retryAfterSeconds(rejection.retryAfterMs));
   const details = { agent, reason: rejection.reason, retry_after_ms: Math.ceil(rejection.retryAfterMs) };
   switch (rejection.reason) {
@@ -53,6 +54,13 @@ export function rejectionError(agent: string, rejection: Rejection): ZaharaError
         headers: { "Retry-After": retryAfter },
       });
     case "token_budget":
+      if (dailyBudget === "cost") {
+        return new ZaharaError("COST_BUDGET_EXCEEDED", {
+          message: `Agent "${agent}"'s daily cost budget (maxCostPerDay) is used up until 00:00 UTC`,
+          details,
+          headers: { "Retry-After": retryAfter },
+        });
+      }
       return new ZaharaError("TOKEN_BUDGET_EXCEEDED", {
         message: `Agent "${agent}"'s daily token budget is used up until 00:00 UTC`,
         details,
