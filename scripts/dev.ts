@@ -4,7 +4,7 @@
  * `dashboard/.dev.vars.example`), compiles the manifests, then starts every
  * Worker of the list (scripts/lib/workers.ts) with `wrangler dev`: each agent
  * on its manifest's `dev_port` (agent-demo :3001 with chaos on, agent-custom
- * :3002), then the gateway (:8000); the gateway reaches the agents through service
+ * :3002), the hosted-agent Worker (:3000), then the gateway (:8000); the gateway reaches the agents through service
  * bindings resolved by wrangler's local dev registry. Before that it applies
  * the D1 migrations to the local databases (`wrangler dev` applies none by
  * itself). Once the gateway answers, it builds the dashboard (`vite build`)
@@ -37,12 +37,20 @@ interface DevWorker {
 /** Extra `--var`s of particular Workers: agent-demo's chaos capability is on in local development. */
 const DEV_VARS: Record<string, string[]> = { "agent-demo": ["CHAOS_ENABLED:true"] };
 
+/**
+ * LLM settings the agents take from this process's environment when set (`LLM_BASE_URL=http://127.0.0.1:9999/v1
+ * LLM_API_KEY=… npm run dev`, as the browser checks do with their OpenAI double); otherwise each agent's
+ * wrangler.toml and .dev.vars hold.
+ */
+const LLM_ENV = ["LLM_BASE_URL", "LLM_API_KEY", "LLM_MODEL", "LLM_PROVIDER", "LLM_BACKEND"] as const;
+const llmVars = LLM_ENV.flatMap((name) => (process.env[name] ? [`${name}:${process.env[name]}`] : []));
+
 const workers: DevWorker[] = listWorkers(root).map((w) => ({
   name: w.name,
   config: w.config,
   port: w.devPort,
   inspectorPort: w.inspectorPort,
-  vars: DEV_VARS[w.name] ?? [],
+  vars: [...(DEV_VARS[w.name] ?? []), ...(w.kind === "agent" ? llmVars : [])],
 }));
 
 /** Creates `<dir>/.dev.vars` from its example, or appends variables the example gained since. */

@@ -8,14 +8,14 @@
  */
 import { execFileSync } from "node:child_process";
 import path from "node:path";
-import { agentWorkers } from "../scripts/lib/workers.ts";
+import { serviceWorkers } from "../scripts/lib/workers.ts";
 import { ROOT } from "./workers-shared.ts";
 
 export default function setup(): void {
   if (process.env.ZAHARA_AGENT_BUNDLES_BUILT === "1") return;
   const wrangler = path.join(ROOT, "node_modules", ".bin", "wrangler");
   const env = { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_LOG: "error" };
-  for (const agent of agentWorkers(ROOT)) {
+  for (const agent of serviceWorkers(ROOT)) {
     execFileSync(
       wrangler,
       ["deploy", "--dry-run", "--outdir", path.join(ROOT, "dist", agent.name), "-c", path.join(ROOT, agent.config)],

@@ -7,7 +7,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { readD1Migrations } from "@cloudflare/vitest-pool-workers";
-import { type WorkerEntry, agentWorkers } from "../scripts/lib/workers.ts";
+import { type WorkerEntry, serviceWorkers } from "../scripts/lib/workers.ts";
 
 /** Repository root. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -55,7 +55,7 @@ export function agentWorker(agent: WorkerEntry, bindings: Record<string, string>
  * on top of the shared ones (per-agent settings: agent-demo's chaos, say).
  */
 export function agentWorkersOf(bindings: (name: string) => Record<string, string>) {
-  return agentWorkers(ROOT).map((agent) => agentWorker(agent, bindings(agent.name)));
+  return serviceWorkers(ROOT).map((agent) => agentWorker(agent, bindings(agent.name)));
 }
 
 /**

@@ -11,7 +11,7 @@ import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writ
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { type Document, parseDocument } from "yaml";
-import { type WorkerEntry, agentWorkers, gatewayWorker } from "../lib/workers.ts";
+import { type WorkerEntry, serviceWorkers, gatewayWorker } from "../lib/workers.ts";
 
 /** Where the bench's copy of the tree and its bundles live. */
 export interface BenchBuild {
@@ -27,7 +27,7 @@ export interface BenchBuild {
 
 /** The Workers of the tree at `root` (wrangler configs relative to it), gateway first: the first Worker Miniflare serves. */
 export function benchWorkers(root: string): WorkerEntry[] {
-  return [gatewayWorker(), ...agentWorkers(root)];
+  return [gatewayWorker(), ...serviceWorkers(root)];
 }
 
 /** The limits set in the bench copy of agent-demo's manifest (high enough never to refuse). */

@@ -2,8 +2,9 @@
  * The one list of Zahara's Workers, derived from the manifests: one agent
  * Worker per `manifests/<name>.ossa.yaml` (its folder `workers/<name>/`, its
  * wrangler config there, its service binding, wrangler service name and dev
- * port from the manifest's `extensions.zahara`), then the gateway (the root
- * `wrangler.toml`, port 8000). Dev, build, deploy, bench, soak, the test
+ * port from the manifest's `extensions.zahara`), the one hosted-agent Worker
+ * (`workers/agent-hosted/`, port 3000: it serves every agent uploaded at
+ * runtime), then the gateway (the root `wrangler.toml`, port 8000). Dev, build, deploy, bench, soak, the test
  * setup, `npm run types` and the typecheck all read it, so adding an agent
  * is adding a manifest and its folder (`npm run agent:new`).
  *
@@ -18,8 +19,10 @@ import { parse } from "yaml";
 export const GATEWAY_DEV_PORT = 8000;
 const GATEWAY_INSPECTOR_PORT = 9230;
 const FIRST_AGENT_INSPECTOR_PORT = 9231;
-/** Ports an agent's dev_port must not take: the gateway's and the dashboard's (`npm run dev`). */
-export const RESERVED_DEV_PORTS: readonly number[] = [GATEWAY_DEV_PORT, 8788];
+/** The hosted-agent Worker's dev port. */
+export const HOSTED_DEV_PORT = 3000;
+/** Ports an agent's dev_port must not take: the hosted Worker's, the gateway's and the dashboard's (`npm run dev`). */
+export const RESERVED_DEV_PORTS: readonly number[] = [HOSTED_DEV_PORT, GATEWAY_DEV_PORT, 8788];
 /** The first agent dev port (agent-demo's). */
 const FIRST_AGENT_DEV_PORT = 3001;
 
@@ -36,7 +39,7 @@ export interface WorkerEntry {
   service: string;
   devPort: number;
   inspectorPort: number;
-  /** An agent's service-binding name on the gateway (`AGENT_DEMO`) and its manifest. */
+  /** An agent's service-binding name on the gateway (`AGENT_DEMO`) and its manifest (none for the hosted Worker). */
   binding?: string;
   manifest?: string;
 }
@@ -96,6 +99,29 @@ export function nextDevPort(taken: readonly number[]): number {
   return port;
 }
 
+/**
+ * The hosted-agent Worker: an agent Worker (kind `agent`) without a manifest of its own; the gateway sends it the
+ * manifest of the hosted agent with each call. Its inspector port follows the agents'.
+ */
+export function hostedWorker(agentCount: number): WorkerEntry {
+  return {
+    name: "agent-hosted",
+    kind: "agent",
+    config: "workers/agent-hosted/wrangler.toml",
+    dir: "workers/agent-hosted",
+    service: "zahara-agent-hosted",
+    devPort: HOSTED_DEV_PORT,
+    inspectorPort: FIRST_AGENT_INSPECTOR_PORT + agentCount,
+    binding: "AGENT_HOSTED",
+  };
+}
+
+/** The Workers the gateway calls through service bindings: one per manifest, then the hosted-agent Worker. */
+export function serviceWorkers(root: string): WorkerEntry[] {
+  const agents = agentWorkers(root);
+  return [...agents, hostedWorker(agents.length)];
+}
+
 /** The gateway Worker. */
 export function gatewayWorker(): WorkerEntry {
   return {
@@ -109,7 +135,7 @@ export function gatewayWorker(): WorkerEntry {
   };
 }
 
-/** Every Worker: the agents (sorted by name), then the gateway, the order they must start and deploy in. */
+/** Every Worker: the agents (sorted by name), the hosted-agent Worker, then the gateway: start and deploy order. */
 export function listWorkers(root: string): WorkerEntry[] {
-  return [...agentWorkers(root), gatewayWorker()];
+  return [...serviceWorkers(root), gatewayWorker()];
 }

@@ -22,6 +22,7 @@ import {
   openApiPath,
 } from "../../workers/gateway/src/openapi/document";
 import { ADMIN_KEY, BASE, KEY, pollUntil } from "./helpers";
+import { hostedManifest, uniqueName } from "./hosted-helpers";
 
 const document = buildOpenApiDocument(BUILD_INFO.version);
 
@@ -63,16 +64,23 @@ const NONE = "";
 async function recorded(
   method: string,
   path: string,
-  { key = KEY, body = undefined as unknown, headers = {} as Record<string, string> } = {},
+  {
+    key = KEY,
+    body = undefined as unknown,
+    headers = {} as Record<string, string>,
+    yaml = undefined as string | undefined,
+  } = {},
 ) {
   const res = await SELF.fetch(`${BASE}${path}`, {
     method,
     headers: {
       ...(key ? { "X-API-Key": key } : {}),
       ...(body !== undefined ? { "Content-Type": "application/json" } : {}),
+      ...(yaml !== undefined ? { "Content-Type": "application/yaml" } : {}),
       ...headers,
     },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    ...(yaml !== undefined ? { body: yaml } : {}),
   });
   const schema = answerSchema(method, path, res.status);
   const text = await res.text();
@@ -240,5 +248,22 @@ describe("recorded answers match the document", () => {
       expect(res.status).toBe(status);
       expectMatches(await res.json(), { $ref: "#/components/schemas/ErrorBody" }, `${method} ${path}`);
     }
+  });
+
+  it("hosted agents: deploy, list, versions, one version, rollback, delete, a bad manifest", async () => {
+    const name = uniqueName("openapi");
+    const as = { key: ADMIN_KEY };
+    expect((await recorded("PUT", `/v1/agents/${name}`, { ...as, yaml: hostedManifest(name) })).status).toBe(201);
+    expect((await recorded("PUT", `/v1/agents/${name}`, { ...as, yaml: hostedManifest(name) })).status).toBe(200);
+    expect((await recorded("PUT", `/v1/agents/${name}`, { ...as, yaml: "kind: [" })).status).toBe(400);
+    const stale = { ...as, yaml: hostedManifest(name), headers: { "If-Match": '"1"' } };
+    expect((await recorded("PUT", `/v1/agents/${name}`, stale)).status).toBe(412);
+    expect((await recorded("GET", "/v1/agents", as)).status).toBe(200);
+    expect((await recorded("GET", `/v1/agents/${name}/versions`, as)).status).toBe(200);
+    expect((await recorded("GET", `/v1/agents/${name}/versions/1`, as)).status).toBe(200);
+    expect((await recorded("GET", `/v1/agents/${name}/versions/9`, as)).status).toBe(404);
+    expect((await recorded("POST", `/v1/agents/${name}/rollback`, { ...as, body: { version: 1 } })).status).toBe(200);
+    expect((await recorded("GET", "/agents")).status).toBe(200);
+    expect((await recorded("DELETE", `/v1/agents/${name}`, as)).status).toBe(200);
   });
 });

@@ -33,6 +33,8 @@ export interface AgentInfo {
    */
   llm?: { provider: string; model: string; settings?: string[] };
   timeout_seconds?: number;
+  /** Set for an agent uploaded at runtime (`PUT /v1/agents/:name`): the version served. */
+  hosted?: { version: number };
 }
 
 const ENV_REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}$/;

@@ -30,15 +30,24 @@ export interface AgentWorkerOptions<E extends AgentRuntimeEnv> {
   handlers?: Readonly<Record<string, CapabilityHandler<E>>>;
 }
 
-/** Builds an agent Worker (a fetch handler) from a manifest and handlers. */
-export function createAgentWorker<E extends AgentRuntimeEnv>({ manifest, handlers = {} }: AgentWorkerOptions<E>) {
+/**
+ * Builds an agent's app (untraced) from a manifest and handlers: what {@link createAgentWorker} serves, and what
+ * the hosted-agent Worker builds for each uploaded manifest it is sent (tracing it once, around all of them).
+ */
+export function createAgentHandler<E extends AgentRuntimeEnv>({ manifest, handlers = {} }: AgentWorkerOptions<E>) {
   const declared = new Set(capabilitiesOf(manifest).map((c) => c.name));
   const undeclared = Object.keys(handlers).filter((name) => !declared.has(name));
   if (undeclared.length > 0)
     throw new Error(`Handlers for capabilities the manifest does not declare: ${undeclared.join(", ")}`);
   const builtins: Record<string, CapabilityHandler<E>> = { echo, chaos: createChaos() };
   const capabilities = resolveCapabilities<E>(manifest, { ...builtins, ...handlers }, llmCapability);
-  const app = createAgentApp<E>(manifest, capabilities);
+  return createAgentApp<E>(manifest, capabilities);
+}
+
+/** Builds an agent Worker (a fetch handler) from a manifest and handlers. */
+export function createAgentWorker<E extends AgentRuntimeEnv>(options: AgentWorkerOptions<E>) {
+  const { manifest } = options;
+  const app = createAgentHandler(options);
   const handler = { fetch: app.fetch } satisfies ExportedHandler<E>;
   // Continues the caller's trace from `traceparent`; exports only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
   return withTracing<E, typeof handler>(handler, {

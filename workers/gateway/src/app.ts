@@ -16,10 +16,8 @@ import { Authenticator } from "./auth/authenticator";
 import { resolveGatewayConfig, splitList } from "./config";
 import { recordRequests } from "./observability/record";
 import { traceContext } from "./observability/trace-context";
-import { AgentRegistry } from "./registry";
 import { RequestLogOutboxes, requestLog } from "./request-log/writer";
 import { IsolateLeases } from "./resilience/leases";
-import { ResilienceCatalog } from "./resilience/plans";
 import { listAgentsHandler } from "./routes/agents";
 import { auditHandler } from "./routes/audit";
 import { keyRoutes } from "./routes/keys";
@@ -34,6 +32,8 @@ import { mcpHandler } from "./protocols/mcp/route";
 import { a2aHandler, agentCardHandler } from "./protocols/a2a/route";
 import { statsHandler } from "./routes/stats";
 import { runRoutes } from "./routes/runs";
+import { hostedAgentRoutes } from "./routes/hosted-agents";
+import { AgentDirectory, refreshAgents } from "./hosted/directory";
 
 /** What the gateway app is built from. */
 export interface GatewayAppOptions {
@@ -87,16 +87,28 @@ const CORS_EXPOSE_HEADERS = [
 
 /** Creates the gateway app. */
 export function createGatewayApp({ manifests, version, authenticator = new Authenticator() }: GatewayAppOptions) {
-  const registry = new AgentRegistry(manifests);
+  // The compiled-in agents and the hosted ones (uploaded at runtime), as this isolate last loaded them.
+  const directory = new AgentDirectory(manifests);
   // This isolate's admission leases, one holder per agent: owned by the app, like the key caches.
   const leases = new IsolateLeases();
   // This isolate's request-log outbox: entries go to the queue in batches (request-log/outbox.ts).
   const outboxes = new RequestLogOutboxes();
-  const deps = { registry, catalog: new ResilienceCatalog(manifests), leases };
+  // Read at request time: a reload of the hosted agents swaps the registry and the catalog together.
+  const deps = {
+    get registry() {
+      return directory.registry;
+    },
+    get catalog() {
+      return directory.catalog;
+    },
+    leases,
+  };
   const app = new Hono<{ Bindings: Env }>();
   app.use(requestContext({ service: "gateway", secrets: gatewaySecrets }));
   // Local development answers only loopback host names (DNS rebinding); a deployment is unaffected.
   app.use(localHostGuard());
+  // The hosted agents as the store last said, reloaded when older than HOSTED_AGENTS_REFRESH_MS (hosted/directory.ts).
+  app.use(refreshAgents(directory));
   app.use(async function noStore(c, next) {
     await next();
     // Answers are per credential (and some carry a new secret): no cache, shared or private, may keep them.
@@ -111,18 +123,18 @@ export function createGatewayApp({ manifests, version, authenticator = new Authe
         const allowed = resolveGatewayConfig(c.env).corsOrigins;
         return allowed.includes("*") ? "*" : allowed.includes(origin) ? origin : null;
       },
-      allowMethods: ["GET", "POST", "PATCH", "OPTIONS"],
+      allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
       allowHeaders: CORS_ALLOW_HEADERS,
       exposeHeaders: CORS_EXPOSE_HEADERS,
       maxAge: 600,
     }),
   );
   app.use(secureHeaders());
-  app.get("/health", healthHandler(registry, version));
+  app.get("/health", healthHandler(deps, version));
   // The OpenAPI 3.1 document (docs/openapi.json, from `npm run openapi`): public and cacheable.
   app.get("/openapi.json", openApiHandler());
   // A2A agent cards are public: registered before the /agents/* auth middleware, they answer without it.
-  app.get("/agents/:agent/.well-known/agent-card.json", agentCardHandler(registry));
+  app.get("/agents/:agent/.well-known/agent-card.json", agentCardHandler(deps));
   const auth = authenticate(authenticator);
   // Callers: any valid credential; each call is then checked against its scopes (403 outside them).
   app.use("/agents", auth);
@@ -130,7 +142,7 @@ export function createGatewayApp({ manifests, version, authenticator = new Authe
   app.use("/execute", auth);
   app.use("/execute", recordRequests(leases));
   app.use("/agents/:agent/execute", recordRequests(leases));
-  app.get("/agents", listAgentsHandler(registry));
+  app.get("/agents", listAgentsHandler(deps));
   app.post("/execute", executeHandler(deps));
   app.post("/agents/:agent/execute", agentExecuteHandler(deps));
   // MCP (protocols/mcp/): every agent the credential may call on /mcp, one on /agents/:agent/mcp.
@@ -152,13 +164,14 @@ export function createGatewayApp({ manifests, version, authenticator = new Authe
   app.use("/v1/runs/*", auth);
   app.route("/v1/runs", runRoutes());
   // Operators: the admin scope (metrics also accepts the metrics scope of a scraper's token).
-  app.get("/metrics", auth, requireScope("metrics"), metricsHandler({ ...deps, version }));
+  app.get("/metrics", auth, requireScope("metrics"), metricsHandler(deps, version));
   app.use("/v1/*", auth, requireScope("admin"));
   app.get("/v1/stats", statsHandler(deps));
   app.route("/v1/requests", requestLogRoutes());
-  app.route("/v1/keys", keyRoutes(registry));
+  app.route("/v1/keys", keyRoutes(deps));
   app.route("/v1/sessions", sessionRoutes());
   app.route("/v1/agents", guardAdminRoutes(deps));
+  app.route("/v1/agents", hostedAgentRoutes(directory));
   app.get("/v1/audit", auditHandler());
   app.onError(onError);
   app.notFound(notFound(() => app.routes));

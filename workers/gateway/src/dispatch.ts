@@ -8,8 +8,10 @@ import type { AgentInfo } from "../../shared/agents";
 import { type ErrorFault, FAULT_HEADER, ZaharaError, isErrorBody, parseFault } from "../../shared/errors";
 import { readUpstreamJson } from "../../shared/http/json-body";
 import { IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER } from "../../shared/idempotency-headers";
+import { callBody } from "./hosted/payload";
 import { SERVER_TIMING_HEADER, type TimingEntry, parseServerTiming } from "../../shared/observability/server-timing";
 import { REQUEST_ID_HEADER } from "../../shared/request-id";
+import { PII_KINDS_HEADER, formatPiiKinds, parsePiiKinds } from "../../shared/safety/pii";
 import { DEADLINE_HEADER } from "../../shared/deadline-header";
 
 /** Header carrying the 1-based attempt number to the agent. */
@@ -67,6 +69,8 @@ export type AttemptResult =
       usage?: unknown;
       latencyMs: number;
       spans?: TimingEntry[];
+      /** The kinds of personal data the agent found in the call (its `Zahara-Pii-Kinds`), comma-separated. */
+      piiKinds?: string;
       replayed?: boolean;
       stream?: AgentStream;
     }
@@ -78,6 +82,7 @@ export type AttemptResult =
       retryAfter: string | null;
       latencyMs: number;
       spans?: TimingEntry[];
+      piiKinds?: string;
       fault?: ErrorFault;
       budgetMs?: number;
     };
@@ -126,6 +131,12 @@ function httpError(agent: AgentInfo, res: Response, body: unknown, fault: ErrorF
   });
 }
 
+/** The known kinds of personal data the agent names in `Zahara-Pii-Kinds` (never values), when it names any. */
+function piiKindsOf(res: Response): { piiKinds?: string } {
+  const kinds = formatPiiKinds(parsePiiKinds(res.headers.get(PII_KINDS_HEADER)));
+  return kinds === "" ? {} : { piiKinds: kinds };
+}
+
 function isEventStream(res: Response): boolean {
   return (res.headers.get("Content-Type") ?? "").toLowerCase().startsWith("text/event-stream");
 }
@@ -151,7 +162,7 @@ export async function callAgent(call: AgentCall): Promise<AttemptResult> {
         ...(idempotencyKey !== undefined ? { [IDEMPOTENCY_KEY_HEADER]: idempotencyKey } : {}),
         [ATTEMPT_HEADER]: String(attempt),
       },
-      body: JSON.stringify({ task, parameters }),
+      body: callBody(agent, task, parameters),
       signal: combined,
     });
     if (call.stream && res.ok && res.body && isEventStream(res)) {
@@ -164,6 +175,7 @@ export async function callAgent(call: AgentCall): Promise<AttemptResult> {
         result: undefined,
         latencyMs,
         stream: { body: res.body, abort: () => relay.abort() },
+        ...piiKindsOf(res),
       };
     }
     const body = await readJson(res, maxResponseBytes);
@@ -172,7 +184,7 @@ export async function callAgent(call: AgentCall): Promise<AttemptResult> {
     if (timeout.signal.aborted) throw timeout.signal.reason;
     const latencyMs = Date.now() - started;
     const timing = parseServerTiming(res.headers.get(SERVER_TIMING_HEADER));
-    const spans = timing.length > 0 ? { spans: timing } : {};
+    const spans = { ...(timing.length > 0 ? { spans: timing } : {}), ...piiKindsOf(res) };
     if (body === OVERSIZE) {
       return {
         ok: false,

@@ -50,10 +50,16 @@ function byPosition(a: ManifestIssue, b: ManifestIssue): number {
 
 type Checked = { ok: true; source: ParsedSource; manifest: OssaManifest } | { ok: false; issues: ManifestIssue[] };
 
-function parseAndValidate(text: string, fileName: string): Checked {
+/**
+ * Rewrites a parsed document before it is validated (positions still come from the text): the gateway fills in the
+ * hosted agents' binding this way, so an upload is checked with the same rules and messages as `manifests:check`.
+ */
+export type PrepareManifest = (data: unknown) => unknown;
+
+function parseAndValidate(text: string, fileName: string, prepare?: PrepareManifest): Checked {
   const parsed = parseYamlSource(text, fileName);
   if (!parsed.ok) return { ok: false, issues: parsed.problems.map((p) => issue("", p.message, p.position)) };
-  const { source } = parsed;
+  const source = prepare ? { ...parsed.source, data: prepare(parsed.source.data) } : parsed.source;
   const issues = source.duplicateKeys.map((d) =>
     issue(formatIssuePath(d.path), `Duplicate key "${String(d.path.at(-1))}" (YAML keys must be unique)`, d.position),
   );
@@ -77,8 +83,12 @@ export function loadManifest(text: string, fileName: string): LoadManifestResult
  * Like {@link loadManifest}, then also applies the Zahara agent rules
  * (`checkZaharaAgent`): the result is a manifest the gateway can deploy.
  */
-export function loadZaharaAgentManifest(text: string, fileName: string): LoadManifestResult<ZaharaAgentManifest> {
-  const checked = parseAndValidate(text, fileName);
+export function loadZaharaAgentManifest(
+  text: string,
+  fileName: string,
+  prepare?: PrepareManifest,
+): LoadManifestResult<ZaharaAgentManifest> {
+  const checked = parseAndValidate(text, fileName, prepare);
   if (!checked.ok) return checked;
   const issues = checkZaharaAgent(checked.manifest).map((i) => makeIssue(checked.source, i.path, i.message));
   if (issues.length === 0 && isZaharaAgentManifest(checked.manifest)) return { ok: true, manifest: checked.manifest };

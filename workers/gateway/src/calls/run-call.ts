@@ -31,9 +31,9 @@ export const TIMEOUT_HEADER = "X-Timeout-Ms";
 
 /** What a call needs from the app: the routing registry, the resolved resilience settings and this isolate's leases. */
 export interface CallDeps {
-  registry: AgentRegistry;
-  catalog: ResilienceCatalog;
-  leases: IsolateLeases;
+  readonly registry: AgentRegistry;
+  readonly catalog: ResilienceCatalog;
+  readonly leases: IsolateLeases;
 }
 
 /** The gateway's request context as the call routes see it. */

@@ -17,12 +17,12 @@ import {
   type Access,
   type Answer,
   HEADER_PARAMETERS,
-  OPERATIONS,
   type Operation,
   PATH_PARAMETERS,
   type Parameter,
   pathParameterOf,
-} from "./operations";
+} from "./operation";
+import { OPERATIONS } from "./operations";
 import { requestRegistry, responseRegistry } from "./schemas";
 
 /** A JSON Schema (draft 2020-12), as OpenAPI 3.1 embeds it. */
@@ -56,7 +56,7 @@ export interface OperationObject {
   tags: string[];
   security: Record<string, string[]>[];
   parameters?: (ParameterObject | Reference)[];
-  requestBody?: { required: boolean; content: Record<string, { schema: JsonSchema }> };
+  requestBody?: { required: boolean; description?: string; content: Record<string, { schema: JsonSchema }> };
   responses: Record<string, ResponseObject | Reference>;
 }
 
@@ -85,6 +85,7 @@ const TAGS = [
   { name: "runs", description: "Long-running runs (docs/runs.md)" },
   { name: "operators", description: "Metrics, the request log, guards, sessions, audit (admin scope)" },
   { name: "keys", description: "Managed API keys (docs/access-control.md)" },
+  { name: "agents", description: "Hosted agents: manifests uploaded at runtime (docs/hosted-agents.md)" },
 ];
 
 const REASONS: Record<number, string> = {
@@ -93,6 +94,7 @@ const REASONS: Record<number, string> = {
   403: "Not allowed for this credential",
   404: "Not found",
   409: "Conflict",
+  412: "Precondition failed",
   413: "Body too large",
   415: "Body is not JSON",
   422: "Idempotency-Key reused with another body",
@@ -246,6 +248,17 @@ function operation(op: Operation): OperationObject {
           requestBody: {
             required: !op.body.optional,
             content: { "application/json": { schema: ref(op.body.schema, "input") } },
+          },
+        }
+      : {}),
+    ...(op.upload
+      ? {
+          requestBody: {
+            required: true,
+            description: op.upload.description,
+            content: Object.fromEntries(
+              Object.entries(op.upload.media).map(([media, schema]) => [media, { schema: ref(schema, "input") }]),
+            ),
           },
         }
       : {}),

@@ -9,14 +9,22 @@
  */
 import * as z from "zod/mini";
 import { CreateKeySchema, KEY_ID_PATTERN, RotateKeySchema, UpdateKeySchema } from "../admin/key-schemas";
-import { SESSION_ID_PATTERN } from "../auth/sessions-store";
-import { CALLER_KEY_PATTERN } from "../idempotency";
-import { REQUEST_ID_PATTERN } from "../../../shared/request-id";
-import { AgentExecuteBodySchema, ExecuteBodySchema, TIMEOUT_HEADER } from "../routes/execute";
+import { AgentExecuteBodySchema, ExecuteBodySchema } from "../routes/execute";
 import { BreakerChangeSchema } from "../routes/guard-admin";
 import { ListQuery as RunListQuery } from "../routes/runs";
 import { CreateSessionSchema } from "../routes/sessions";
-import { RUN_ID_PATTERN } from "../runs/create";
+import { HOSTED_OPERATIONS } from "./hosted-operations";
+import {
+  ADMIN_HEADERS,
+  AgentName,
+  type Answer,
+  CALL_ERRORS,
+  CALL_HEADERS,
+  JSON_BODY_ERRORS,
+  type Operation,
+  body,
+  json,
+} from "./operation";
 import {
   AuditPageSchema,
   BreakerChangedSchema,
@@ -48,122 +56,6 @@ import {
   requestRegistry,
   responseRegistry,
 } from "./schemas";
-
-type Schema = z.core.$ZodType;
-
-/** Who may call an operation: nobody in particular, any credential, or one with the admin (or metrics) scope. */
-export type Access = "public" | "key" | "admin" | "metrics";
-
-/** One success answer: `schema` (registered with an id) as application/json, or `media`. */
-export interface Answer {
-  status: number;
-  description: string;
-  schema?: Schema;
-  /** Another media type, its body a string: server-sent events, Prometheus text, or none at all. */
-  media?: "text/event-stream" | "text/plain" | "none";
-  /** Response headers worth naming (each described as a string). */
-  headers?: Record<string, string>;
-  /** The same answer may come as server-sent events instead (`Accept: text/event-stream`). */
-  stream?: boolean;
-}
-
-/** One operation. Paths are Hono's (`/agents/:agent/execute`). */
-export interface Operation {
-  id: string;
-  method: "GET" | "POST" | "PATCH" | "DELETE";
-  path: string;
-  tag: string;
-  summary: string;
-  access: Access;
-  /** The route's own body schema (registered with an id); `optional` when a missing body is read as `{}`. */
-  body?: { schema: Schema; optional?: boolean };
-  /** A strict object whose properties are the query parameters. */
-  query?: z.ZodMiniObject;
-  /** Header parameters, by name of `components.parameters`. */
-  headers?: readonly HeaderParameter[];
-  answers: readonly Answer[];
-  /** Error statuses (answered with ErrorBody), besides those of `access` and 500. */
-  errors: readonly number[];
-}
-
-const body = (schema: Schema, id: string, optional = false) => ({
-  schema: named(requestRegistry, schema, { id }),
-  optional,
-});
-
-/** A path or header parameter: its name, its schema and what it means. */
-export interface Parameter {
-  name: string;
-  schema: Schema;
-  description: string;
-}
-
-const AgentName = z.string().check(z.minLength(1), z.maxLength(253));
-/** Path parameters, described once in `components.parameters`: `:agent`, and each resource's `:id` with the pattern its route checks. */
-export const PATH_PARAMETERS = {
-  Agent: { name: "agent", schema: AgentName, description: "The agent's name (metadata.name of its manifest)" },
-  RunId: {
-    name: "id",
-    schema: z.string().check(z.regex(RUN_ID_PATTERN)),
-    description: "A run id (anything else is 404 RUN_NOT_FOUND)",
-  },
-  KeyId: {
-    name: "id",
-    schema: z.string().check(z.regex(KEY_ID_PATTERN)),
-    description: "A key id (anything else is 404 KEY_NOT_FOUND)",
-  },
-  SessionId: {
-    name: "id",
-    schema: z.string().check(z.regex(SESSION_ID_PATTERN)),
-    description: "A session id (anything else is 404 NOT_FOUND)",
-  },
-  LoggedRequestId: {
-    name: "id",
-    schema: z.string().check(z.regex(REQUEST_ID_PATTERN)),
-    description: "A request id, as in X-Request-Id (anything else is 400)",
-  },
-} satisfies Record<string, Parameter>;
-const ID_OF: Record<string, keyof typeof PATH_PARAMETERS> = {
-  runs: "RunId",
-  keys: "KeyId",
-  sessions: "SessionId",
-  requests: "LoggedRequestId",
-};
-
-/** The component of `PATH_PARAMETERS` describing `:name` in `path` (`/v1/<resource>/:id`), if any. */
-export function pathParameterOf(path: string, name: string): keyof typeof PATH_PARAMETERS | undefined {
-  return name === "agent" ? "Agent" : name === "id" ? ID_OF[path.split("/")[2] ?? ""] : undefined;
-}
-
-/** Header parameters, described once in `components.parameters`. */
-export const HEADER_PARAMETERS = {
-  RequestId: {
-    name: "X-Request-Id",
-    schema: z.string().check(z.regex(REQUEST_ID_PATTERN)),
-    description: "The request's id; a missing or malformed one is replaced by a UUID. Echoed in the answer.",
-  },
-  TimeoutMs: {
-    name: TIMEOUT_HEADER,
-    schema: z.string().check(z.regex(/^\d+$/)),
-    description: "A shorter deadline than the gateway's, in ms.",
-  },
-  IdempotencyKey: {
-    name: "Idempotency-Key",
-    schema: z.string().check(z.regex(CALLER_KEY_PATTERN)),
-    description: "Exactly once: the same caller, key and body within 24 h get the first answer again.",
-  },
-  Prefer: {
-    name: "Prefer",
-    schema: z.string(),
-    description: "`respond-async` makes the call a run: 202 and a run id (docs/runs.md).",
-  },
-  OnBehalfOf: {
-    name: "X-Zahara-On-Behalf-Of",
-    schema: z.string().check(z.maxLength(128)),
-    description: "The person an admin client acts for, recorded in the audit entry.",
-  },
-} satisfies Record<string, Parameter>;
-export type HeaderParameter = keyof typeof HEADER_PARAMETERS;
 
 /** Queries that routes parse by hand (routes/keys.ts, routes/requests.ts, routes/audit.ts): unknown parameters are 400. */
 const Limit200 = z.int().check(z.minimum(1), z.maximum(200));
@@ -199,7 +91,6 @@ const AuditQuery = z.strictObject({
   cursor: z.optional(Cursor),
 });
 
-const json = (schema: Schema, description: string, status = 200): Answer => ({ status, description, schema });
 const OpenApiDocumentSchema = named(
   responseRegistry,
   z.looseObject({
@@ -209,11 +100,6 @@ const OpenApiDocumentSchema = named(
   }),
   { id: "OpenApiDocument" },
 );
-const CALL_HEADERS = ["RequestId", "TimeoutMs", "IdempotencyKey", "Prefer"] as const;
-const ADMIN_HEADERS = ["RequestId", "OnBehalfOf"] as const;
-/** What a call to an agent may answer besides the auth errors. */
-const CALL_ERRORS = [400, 403, 404, 409, 413, 415, 422, 429, 502, 503, 504];
-const JSON_BODY_ERRORS = [400, 413, 415];
 const RUN_ACCEPTED: Answer = {
   ...json(RunAcceptedSchema, "With `Prefer: respond-async`: the run, created", 202),
   headers: { Location: "The run's status URL" },
@@ -579,6 +465,7 @@ export const OPERATIONS: readonly Operation[] = [
     answers: [json(AuditPageSchema, "A page of entries")],
     errors: [400, 503],
   },
+  ...HOSTED_OPERATIONS,
 ];
 
 /** MCP answers each POST with JSON-RPC: 200, 400 for a malformed message, 202 when it expects no answer. */

@@ -120,6 +120,7 @@ const AgentSchema = z.strictObject({
     z.strictObject({ provider: z.string(), model: z.string(), settings: z.optional(z.array(z.string())) }),
   ),
   timeout_seconds: z.optional(z.number()),
+  hosted: z.optional(z.strictObject({ version: z.number() })),
 });
 type _Agent = Expect<Same<z.output<typeof AgentSchema>, Omit<AgentInfo, "binding">>>;
 

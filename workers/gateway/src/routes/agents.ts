@@ -5,12 +5,12 @@
  */
 import type { Context } from "hono";
 import { allowsCall } from "../auth/scopes";
-import type { AgentRegistry } from "../registry";
+import type { AgentsView } from "../hosted/directory";
 
 /** Creates the `GET /agents` handler. */
-export function listAgentsHandler(registry: AgentRegistry) {
-  const agents = registry.agents.map(({ binding: _binding, ...rest }) => rest);
+export function listAgentsHandler(view: Pick<AgentsView, "registry">) {
   return function listAgents(c: Context): Response {
+    const agents = view.registry.agents.map(({ binding: _binding, ...rest }) => rest);
     const principal = c.get("principal");
     const visible = agents
       .map((agent) => ({

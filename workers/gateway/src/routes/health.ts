@@ -9,7 +9,8 @@ import type { AgentInfo } from "../../../shared/agents";
 import { isLocalDevelopment } from "../../../shared/http/deployment";
 import { bootstrapKeyProblems } from "../auth/bootstrap-policy";
 import { REQUEST_ID_HEADER } from "../../../shared/request-id";
-import { type AgentRegistry, serviceBinding } from "../registry";
+import type { AgentsView } from "../hosted/directory";
+import { serviceBinding } from "../registry";
 
 /** Time allowed for each agent's health check. */
 export const HEALTH_TIMEOUT_MS = 2_000;
@@ -39,8 +40,9 @@ export async function probe(env: object, agent: AgentInfo, requestId: string): P
 }
 
 /** Creates the `GET /health` handler. */
-export function healthHandler(registry: AgentRegistry, version: string) {
+export function healthHandler(view: Pick<AgentsView, "registry">, version: string) {
   return async function health(c: Context): Promise<Response> {
+    const registry = view.registry;
     const results = await Promise.all(registry.agents.map((a) => probe(c.env as object, a, c.get("requestId"))));
     const agents = Object.fromEntries(registry.agents.map((a, i) => [a.name, results[i]]));
     const allOk = results.every((r) => r?.status === "ok");

@@ -29,7 +29,7 @@ import {
   resolveSettings,
   scopeCatalog,
 } from "../admin/key-schemas";
-import type { AgentRegistry } from "../registry";
+import type { AgentsView } from "../hosted/directory";
 import type { UpstreamGuard } from "../../../../durable-objects/upstream-guard/src";
 import { withTimeout } from "../../../shared/timeout";
 
@@ -128,15 +128,17 @@ const described = (s: KeySettings) => ({
   expires_at: s.expiresAt,
 });
 
-/** Creates the `/v1/keys` routes; mount with `app.route("/v1/keys", keyRoutes(registry))`. */
-export function keyRoutes(registry: AgentRegistry, now: () => number = Date.now) {
-  const catalog = scopeCatalog(registry);
+/**
+ * Creates the `/v1/keys` routes; mount with `app.route("/v1/keys", keyRoutes(view))`. Scopes are checked against
+ * the agents served when the request comes (hosted agents included).
+ */
+export function keyRoutes(view: Pick<AgentsView, "registry">, now: () => number = Date.now) {
   const routes = new Hono<{ Bindings: KeyRouteBindings }>();
 
   routes.post("/", async function createKey(c) {
     const input = await parseJsonBody(c.req.raw, CreateKeySchema, { maxBytes: MAX_KEY_BODY_BYTES });
     const at = now();
-    const settings = resolveSettings(input, EMPTY, catalog, at);
+    const settings = resolveSettings(input, EMPTY, scopeCatalog(view.registry), at);
     const secret = generateSecret();
     const id = generateKeyId();
     const prefix = displayPrefix(secret);
@@ -199,7 +201,7 @@ export function keyRoutes(registry: AgentRegistry, now: () => number = Date.now)
     const ns = c.env.UPSTREAM_GUARD;
     // Per agent: today's tokens against the key's budget and its rate-limit cell, from each agent's guard.
     const agents = await Promise.all(
-      registry.agents.map(async ({ name }) => {
+      view.registry.agents.map(async ({ name }) => {
         try {
           if (!ns) throw new Error("UPSTREAM_GUARD is not bound");
           const usage = await withTimeout(
@@ -240,7 +242,7 @@ export function keyRoutes(registry: AgentRegistry, now: () => number = Date.now)
       const current = await existing(c, db, id, at);
       if (current.revoked_at !== null)
         throw new ZaharaError("KEY_REVOKED", { message: `API key ${id} is revoked; create a new key instead` });
-      const settings = resolveSettings(input, settingsOf(current), catalog, at);
+      const settings = resolveSettings(input, settingsOf(current), scopeCatalog(view.registry), at);
       return updateKey(
         db,
         id,

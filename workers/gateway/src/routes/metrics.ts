@@ -160,15 +160,14 @@ export function metricFamilies(
   return families;
 }
 
-/** What the handler reads. */
+/** What the handler reads (at request time: hosted agents come and go). */
 export interface MetricsDeps {
-  registry: AgentRegistry;
-  catalog: ResilienceCatalog;
-  version?: string;
+  readonly registry: AgentRegistry;
+  readonly catalog: ResilienceCatalog;
 }
 
 /** Creates the `GET /metrics` handler (mount behind `adminAuth({ allowScrapeToken: true })`). */
-export function metricsHandler(deps: MetricsDeps) {
+export function metricsHandler(deps: MetricsDeps, version?: string) {
   return async function metrics(c: Context): Promise<Response> {
     const env = c.env as { UPSTREAM_GUARD?: GuardNamespace; GATEWAY_TIMEOUT_MS?: string };
     const [collected, probes] = await Promise.all([
@@ -186,7 +185,7 @@ export function metricsHandler(deps: MetricsDeps) {
       Promise.all(deps.registry.agents.map((a) => probe(c.env as object, a, c.get("requestId")))),
     ]);
     const health = new Map(deps.registry.agents.map((a, i) => [a.name, probes[i] as AgentHealth]));
-    const body = renderPrometheus(metricFamilies(collected, health, deps.version));
+    const body = renderPrometheus(metricFamilies(collected, health, version));
     return c.body(body, 200, { "Content-Type": PROMETHEUS_CONTENT_TYPE, "Cache-Control": "no-store" });
   };
 }

@@ -31,10 +31,9 @@ import { gatewaySecrets } from "../app";
 import { type CallDeps, type GatewayContext, TIMEOUT_HEADER, runCall } from "../calls/run-call";
 import { recordRequests } from "../observability/record";
 import { traceContext } from "../observability/trace-context";
-import { AgentRegistry } from "../registry";
+import { AgentDirectory, refreshAgents } from "../hosted/directory";
 import { RequestLogOutboxes, requestLog } from "../request-log/writer";
 import { IsolateLeases } from "../resilience/leases";
-import { ResilienceCatalog } from "../resilience/plans";
 import type { ExecutionOutcome, RunRecord } from "./run-state";
 import type { RunError } from "./types";
 
@@ -58,10 +57,21 @@ export function executionPath(runId: string): string {
 }
 
 function createExecutionApp(manifests: readonly ZaharaAgentManifest[]) {
-  const registry = new AgentRegistry(manifests);
-  const deps: CallDeps = { registry, catalog: new ResilienceCatalog(manifests), leases: new IsolateLeases() };
+  // Compiled-in and hosted agents, as the gateway serves them (a run may call a hosted agent).
+  const directory = new AgentDirectory(manifests);
+  const leases = new IsolateLeases();
+  const deps: CallDeps = {
+    get registry() {
+      return directory.registry;
+    },
+    get catalog() {
+      return directory.catalog;
+    },
+    leases,
+  };
   const app = new Hono<{ Bindings: Env }>();
   app.use(requestContext({ service: "gateway", secrets: gatewaySecrets }));
+  app.use(refreshAgents(directory));
   app.use(traceContext());
   app.use(requestLog(new RequestLogOutboxes()));
   app.post(

@@ -21,7 +21,7 @@
  */
 import type { Context } from "hono";
 import type { AgentInfo, CapabilityInfo } from "../../../../shared/agents";
-import type { AgentRegistry } from "../../registry";
+import type { AgentsView } from "../../hosted/directory";
 import { textCapabilityOf } from "./messages";
 import { A2A_LEGACY_VERSION, A2A_VERSION, A2A_VERSION_HEADER, PROTOCOL_BINDING, askedVersion } from "./wire";
 
@@ -150,9 +150,9 @@ export function cardV03(parts: CardParts): Record<string, unknown> {
 }
 
 /** Creates the card handler (an unknown agent is 404 `AGENT_NOT_FOUND`, naming no agent: the route is public). */
-export function agentCardHandler(registry: AgentRegistry) {
+export function agentCardHandler(view: Pick<AgentsView, "registry">) {
   return function agentCardRoute(c: Context): Response {
-    const agent = registry.agent(c.req.param("agent") ?? "", () => false);
+    const agent = view.registry.agent(c.req.param("agent") ?? "", () => false);
     const parts: CardParts = {
       agent,
       url: `${new URL(c.req.url).origin}${a2aPath(agent.name)}`,
