@@ -1,11 +1,12 @@
 /**
  * The agents an isolate serves: the compiled-in ones, always, plus the
- * hosted ones as `ACCESS_DB` last said. A request finds the view at most
- * `HOSTED_AGENTS_REFRESH_MS` old (2 s): past that, the first request reloads
- * the heads (one small query; manifests only for versions not yet cached)
- * while the others of the isolate wait on the same load. A change made
- * through this isolate is seen at once; elsewhere within the refresh
- * interval. When the store cannot be read, the last view is kept (a side
+ * hosted ones as `ACCESS_DB` last said. A view `HOSTED_AGENTS_REFRESH_MS`
+ * old (2 s) is reloaded (one small query for the heads; manifests only for
+ * versions not yet cached): in the background while it is less than twice
+ * that old, so under steady traffic no request waits for the store; after a
+ * longer silence the first request waits for the load, and the isolate's
+ * other requests with it. So a request never sees a view older than twice
+ * the interval. A change made through this isolate is seen at once. When the store cannot be read, the last view is kept (a side
  * system's fault never fails a call) and the load is tried again after 1 s.
  *
  * A hosted agent whose name a compiled-in agent has taken since it was
@@ -70,10 +71,25 @@ export class AgentDirectory implements AgentsView {
     this.loadedAt = Number.NEGATIVE_INFINITY;
   }
 
-  /** Reloads the hosted agents when the view is older than `maxAgeMs`; never throws. */
-  refresh(db: D1Database | undefined, now: number, maxAgeMs: number, logger?: Logger): Promise<void> {
-    if (db === undefined || now - this.loadedAt < maxAgeMs) return Promise.resolve();
+  /**
+   * Reloads the hosted agents when the view is `maxAgeMs` old or more; never throws. With `background` (a
+   * `waitUntil`), a view less than twice `maxAgeMs` old is served while it reloads: only a request after a longer
+   * silence waits for the store.
+   */
+  refresh(
+    db: D1Database | undefined,
+    now: number,
+    maxAgeMs: number,
+    logger?: Logger,
+    background?: (loading: Promise<void>) => void,
+  ): Promise<void> {
+    const age = now - this.loadedAt;
+    if (db === undefined || age < maxAgeMs) return Promise.resolve();
     this.loading ??= this.load(db, now, maxAgeMs, logger).finally(() => (this.loading = undefined));
+    if (background && age < 2 * maxAgeMs) {
+      background(this.loading);
+      return Promise.resolve();
+    }
     return this.loading;
   }
 
@@ -137,10 +153,12 @@ function parseLoaded(head: HostedHead, text: string | undefined, logger?: Logger
   }
 }
 
-/** Middleware: brings the directory up to date (at most `HOSTED_AGENTS_REFRESH_MS` old) before the request runs. */
+/** Middleware: brings the directory up to date (see {@link AgentDirectory}) before the request runs. */
 export function refreshAgents(directory: AgentDirectory): MiddlewareHandler<{ Bindings: Env }> {
   return async function refreshAgents(c, next) {
-    await directory.refresh(c.env.ACCESS_DB, Date.now(), resolveHostedConfig(c.env).refreshMs, c.get("logger"));
+    const { refreshMs } = resolveHostedConfig(c.env);
+    const background = (p: Promise<void>) => c.executionCtx.waitUntil(p);
+    await directory.refresh(c.env.ACCESS_DB, Date.now(), refreshMs, c.get("logger"), background);
     await next();
   };
 }
