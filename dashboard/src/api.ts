@@ -8,13 +8,19 @@
  *
  * The browser never holds a gateway key: `/api/gw/*` reaches the gateway with
  * a key the server adds. Use `api.gateway.get("/v1/stats")` for any gateway
- * path, or the typed helpers below.
+ * path, or the typed helpers below (hosted agents: ./api-hosted.ts). A body is
+ * sent as JSON, or as it is with its own media type when it is a {@link RawBody}.
  */
 import { SseParser } from "../../workers/shared/http/sse";
-import type { StatsWindow } from "../../durable-objects/upstream-guard/src/metrics";
-import type { GuardView } from "../../workers/gateway/src/admin/guard-view";
-import type { RequestView as RequestLogEntry, TimelineEntry } from "../../workers/gateway/src/request-log/rows";
-import type { RunCallbackView, RunStatus, RunView, WebhookDelivery } from "../../workers/gateway/src/runs/types";
+import type {
+  AgentSummary,
+  GatewayHealth,
+  GatewayStats,
+  RequestLogEntry,
+  RunView,
+  RunsPage,
+  RunsQuery,
+} from "./api-types";
 
 /** The error shape shared by the gateway and the dashboard. */
 export interface ApiError {
@@ -59,15 +65,23 @@ export interface CallOptions {
   timeoutMs?: number;
   /** Sent as X-Request-Id (else the server assigns one). */
   requestId?: string;
+  /** Sent as If-Match / If-None-Match (a hosted agent's upload, conditional on a version). */
+  ifMatch?: string;
+  ifNoneMatch?: string;
   signal?: AbortSignal;
 }
 
-// --- Gateway payloads the screens are likely to need (see the root README's HTTP API). ---
-// Where the gateway declares a payload's type without runtime imports, it is imported from there.
+/** A body sent as it is, with its own media type (a manifest as YAML), rather than as JSON. */
+export interface RawBody {
+  raw: string;
+  contentType: string;
+}
 
-// StatsWindow: one window of `GET /v1/stats`. RequestLogEntry: one row of `GET /v1/requests`.
-// TimelineEntry: one entry of a request's timeline (`GET /v1/requests/:id`). GuardView: `GET /v1/agents/:agent/guard` → `guard`.
-// RunView: one long-running run (`GET /v1/runs/:id`), with its RunStatus, its webhook (RunCallbackView) and that webhook's deliveries.
+/** The HTTP methods the dashboard's proxy passes on. */
+export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+// --- Gateway payloads the screens are likely to need (see the root README's HTTP API): in ./api-types.ts. ---
+
 export type {
   StatsWindow,
   RequestLogEntry,
@@ -77,60 +91,13 @@ export type {
   RunStatus,
   RunCallbackView,
   WebhookDelivery,
-};
-
-/** `GET /health`. */
-export interface GatewayHealth {
-  status: "ok" | "degraded";
-  version: string;
-  agents: Record<string, { status: string; http_status: number | null; latency_ms: number | null }>;
-}
-
-/** One capability in `GET /agents`. */
-export interface AgentCapability {
-  name: string;
-  description?: string;
-  input_schema?: unknown;
-  output_schema?: unknown;
-}
-
-/** One agent in `GET /agents`. */
-export interface AgentSummary {
-  name: string;
-  display_name?: string;
-  description?: string;
-  version?: string;
-  capabilities: AgentCapability[];
-  [field: string]: unknown;
-}
-
-/** `GET /v1/stats`. */
-export interface GatewayStats {
-  agents: Record<
-    string,
-    {
-      breaker: { state: string; transitions: { from: string; to: string; at: number; cause: string }[] };
-      windows: Record<"1m" | "5m" | "60m", StatsWindow>;
-    }
-  >;
-  unavailable?: string[];
-  generated_at: string;
-}
-
-/** What `GET /v1/runs` is asked: filters, a page size (1-100, default 20), the cursor of the next page. */
-export interface RunsQuery {
-  status?: RunStatus;
-  agent?: string;
-  limit?: number;
-  cursor?: string;
-  signal?: AbortSignal;
-}
-
-/** `GET /v1/runs`: newest first, each run without its `result` (fetch the run for it). */
-export interface RunsPage {
-  runs: RunView[];
-  next_cursor?: string;
-}
+  GatewayHealth,
+  AgentCapability,
+  AgentSummary,
+  GatewayStats,
+  RunsQuery,
+  RunsPage,
+} from "./api-types";
 
 // --- Transport ---
 
@@ -141,6 +108,21 @@ const unauthorizedListeners = new Set<Listener>();
 export function onUnauthorized(listener: Listener): () => void {
   unauthorizedListeners.add(listener);
   return () => unauthorizedListeners.delete(listener);
+}
+
+/** `{error: {code, message, details?}, request_id}`, the nested form some answers may use, as an {@link ApiError}. */
+function nestedError(value: unknown): ApiError | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const { error, request_id } = value as { error?: unknown; request_id?: unknown };
+  if (typeof error !== "object" || error === null) return undefined;
+  const { code, message, details } = error as { code?: unknown; message?: unknown; details?: unknown };
+  if (typeof code !== "string" || typeof message !== "string") return undefined;
+  return {
+    error: message,
+    code,
+    request_id: typeof request_id === "string" ? request_id : "",
+    ...(typeof details === "object" && details !== null ? { details: details as Record<string, unknown> } : {}),
+  };
 }
 
 function isApiError(value: unknown): value is ApiError {
@@ -159,8 +141,9 @@ function withQuery(path: string, query: CallOptions["query"]): string {
   return qs ? `${path}${path.includes("?") ? "&" : "?"}${qs}` : path;
 }
 
-async function call<T>(
-  method: "GET" | "POST" | "PATCH",
+/** One call to the dashboard's API (`/api/...`); resolves, never throws. */
+export async function call<T>(
+  method: Method,
   path: string,
   body?: unknown,
   opts: CallOptions = {},
@@ -178,7 +161,10 @@ async function send(
   accept: string,
 ): Promise<Response | Extract<ApiResult<never>, { ok: false }>> {
   const headers: Record<string, string> = { Accept: accept };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const raw = isRawBody(body) ? body : undefined;
+  if (body !== undefined) headers["Content-Type"] = raw ? raw.contentType : "application/json";
+  if (opts.ifMatch !== undefined) headers["If-Match"] = opts.ifMatch;
+  if (opts.ifNoneMatch !== undefined) headers["If-None-Match"] = opts.ifNoneMatch;
   if (opts.timeoutMs !== undefined) headers["X-Timeout-Ms"] = String(opts.timeoutMs);
   if (opts.requestId) headers["X-Request-Id"] = opts.requestId;
   let res: Response;
@@ -187,7 +173,7 @@ async function send(
       method,
       headers,
       credentials: "same-origin",
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      ...(body !== undefined ? { body: raw ? raw.raw : JSON.stringify(body) } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
   } catch (err) {
@@ -202,6 +188,10 @@ async function send(
     };
   }
   return res;
+}
+
+function isRawBody(body: unknown): body is RawBody {
+  return typeof body === "object" && body !== null && typeof (body as RawBody).raw === "string";
 }
 
 async function toResult<T>(res: Response): Promise<ApiResult<T>> {
@@ -220,7 +210,11 @@ async function toResult<T>(res: Response): Promise<ApiResult<T>> {
   const retryAfter = Number(res.headers.get("Retry-After"));
   const error: ApiError = isApiError(parsed)
     ? parsed
-    : { error: `The server answered ${res.status}`, code: "HTTP_ERROR", request_id: requestId ?? "" };
+    : (nestedError(parsed) ?? {
+        error: `The server answered ${res.status}`,
+        code: "HTTP_ERROR",
+        request_id: requestId ?? "",
+      });
   return {
     ok: false,
     status: res.status,
@@ -286,6 +280,8 @@ export const api = {
     get: <T>(path: GatewayPath, opts?: CallOptions) => call<T>("GET", `/api/gw${path}`, undefined, opts),
     post: <T>(path: GatewayPath, body: unknown, opts?: CallOptions) => call<T>("POST", `/api/gw${path}`, body, opts),
     patch: <T>(path: GatewayPath, body: unknown, opts?: CallOptions) => call<T>("PATCH", `/api/gw${path}`, body, opts),
+    put: <T>(path: GatewayPath, body: unknown, opts?: CallOptions) => call<T>("PUT", `/api/gw${path}`, body, opts),
+    delete: <T>(path: GatewayPath, opts?: CallOptions) => call<T>("DELETE", `/api/gw${path}`, undefined, opts),
     /** POST asking for a stream of events (see {@link stream}). */
     stream,
   },

@@ -6,7 +6,10 @@
  * run through the gateway; a failing run that opens agent-demo's breaker and
  * shows up in the Clinic (then closed from the Clinic); an async run listed
  * in the Clinic as running, then succeeded, live; the Builder, its
- * simulator, its YAML round trip and its download. Saves a screenshot of each
+ * simulator, its YAML round trip and its download; a hosted agent deployed
+ * from the Wizard, test-called, edited (its diff, a 412 conflict), rolled back
+ * and deleted in the Clinic (its LLM: the OpenAI double platform.ts starts
+ * with the platform). Saves a screenshot of each
  * state at 1280 px and 390 px in dist/screenshots/, and audits the main ones
  * with axe-core (WCAG 2.1 A/AA) at both widths. The page's security headers
  * are checked at sign-in, and any Content Security Policy violation in any
@@ -27,6 +30,7 @@ import { VIEWPORTS, check } from "./checks";
 import { watchCspViolations } from "./csp";
 import { builder, builderYaml } from "./flows/builder";
 import { failingRunOpensBreaker } from "./flows/clinic";
+import { hostedAgent } from "./flows/hosted";
 import { asyncRunInClinic } from "./flows/runs";
 import { signIn } from "./flows/sign-in";
 import { wizard } from "./flows/wizard";
@@ -39,6 +43,7 @@ const FLOWS = [
   ["async run → Clinic's runs", asyncRunInClinic],
   ["Builder", builder],
   ["Builder YAML round trip and download", builderYaml],
+  ["hosted agent: deploy, test call, diff, conflict, rollback, delete", hostedAgent],
 ] as const;
 
 async function main(): Promise<void> {

@@ -1,8 +1,9 @@
 /**
  * The gateway proxy, /api/gw/*, against the real gateway: which key each path
  * gets (seen in the gateway's own request log), what passes in each
- * direction (the browser's address included, for the audit log), and that no
- * server-held key or session id ever reaches the browser or a log line.
+ * direction (the browser's address included, for the audit log; a hosted
+ * agent's PUT with its media type and If-Match, its ETag back; DELETE), and that
+ * no server-held key or session id ever reaches the browser or a log line.
  */
 import { SELF } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
@@ -182,6 +183,131 @@ describe("admin paths get GATEWAY_ADMIN_KEY", () => {
   });
 });
 
+describe("PUT and DELETE (hosted agents)", () => {
+  /** A GATEWAY that records what reaches it (sessions still go to the real gateway, for the guard). */
+  function recorder(answer: () => Response) {
+    const seen: { method: string; path: string; headers: Headers; body: string }[] = [];
+    const binding = {
+      async fetch(input: RequestInfo | URL, init?: RequestInit) {
+        const req = new Request(input, init);
+        const url = new URL(req.url);
+        if (url.pathname.startsWith("/v1/sessions/")) return SELF.fetch(req);
+        const body = new TextDecoder().decode(await req.arrayBuffer());
+        seen.push({ method: req.method, path: url.pathname, headers: req.headers, body });
+        return answer();
+      },
+    } as unknown as Fetcher;
+    return { seen, env: dashEnv({ GATEWAY: binding }) };
+  }
+  const yaml = "apiVersion: ossa/v0.3.1\nkind: Agent\n";
+
+  it("PUT passes the YAML body, its Content-Type, If-Match and If-None-Match; the answer's ETag comes back", async () => {
+    const gw = recorder(
+      () =>
+        new Response(JSON.stringify({ created: false }), {
+          headers: { "Content-Type": "application/json", ETag: '"4"' },
+        }),
+    );
+    const headers = { "Content-Type": "application/yaml", "If-Match": '"3"', "X-Request-Id": "dash-put-1" };
+    const res = await send(
+      app,
+      "/api/gw/v1/agents/hosted-one",
+      signedIn({ method: "PUT", headers, body: yaml }),
+      gw.env,
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get("ETag")).toBe('"4"');
+    expect(gw.seen).toHaveLength(1);
+    const [put] = gw.seen;
+    expect(put).toMatchObject({ method: "PUT", path: "/v1/agents/hosted-one", body: yaml });
+    expect(put!.headers.get("Content-Type")).toBe("application/yaml");
+    expect(put!.headers.get("If-Match")).toBe('"3"');
+    expect(put!.headers.get("X-API-Key")).toBe(ADMIN_KEY);
+    expect(put!.headers.get("X-Zahara-On-Behalf-Of")).toBe(adminId);
+    const created = await send(
+      app,
+      "/api/gw/v1/agents/hosted-one",
+      signedIn({ method: "PUT", headers: { "Content-Type": "application/json", "If-None-Match": "*" }, body: "{}" }),
+      gw.env,
+    );
+    expect(created.status).toBe(200);
+    expect(gw.seen[1]!.headers.get("If-None-Match")).toBe("*");
+    expect(gw.seen[1]!.headers.get("Content-Type")).toBe("application/json");
+  });
+
+  it("DELETE reaches the gateway with the admin key; a cross-origin PUT or DELETE is refused before it", async () => {
+    const gw = recorder(() => Response.json({ deleted: "hosted-one" }));
+    const res = await send(app, "/api/gw/v1/agents/hosted-one", signedIn({ method: "DELETE" }), gw.env);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ deleted: "hosted-one" });
+    expect(gw.seen.map((s) => [s.method, s.path, s.headers.get("X-API-Key")])).toEqual([
+      ["DELETE", "/v1/agents/hosted-one", ADMIN_KEY],
+    ]);
+    for (const method of ["PUT", "DELETE"]) {
+      const cross = signedIn({ method, headers: { Origin: "https://evil.test", "Content-Type": "application/yaml" } });
+      if (method === "PUT") cross.body = yaml;
+      await expectError(await send(app, "/api/gw/v1/agents/hosted-one", cross, gw.env), 403, "FORBIDDEN");
+    }
+    expect(gw.seen).toHaveLength(1);
+  });
+
+  it("against the real gateway: create, a conditional update, a stale If-Match (412), delete", async (ctx) => {
+    // Skipped (not failed) while the gateway in this tree has no working hosted-agent store.
+    const probe = await gatewayAdmin("/v1/agents");
+    await probe.body?.cancel();
+    if (probe.status !== 200) ctx.skip(`the gateway's GET /v1/agents answers ${probe.status}`);
+    const name = "dash-proxy-hosted";
+    const manifest = (description: string) =>
+      [
+        "apiVersion: ossa/v0.3.1",
+        "kind: Agent",
+        "metadata:",
+        `  name: ${name}`,
+        "  version: 1.0.0",
+        `  description: ${description}`,
+        "spec:",
+        "  role: You summarise text.",
+        "  llm: { provider: openai, model: gpt-4o-mini }",
+        "  tools:",
+        "    - type: function",
+        "      name: summarize",
+        "      description: Summarises a text.",
+        "      input_schema: { type: object, required: [text], properties: { text: { type: string } } }",
+        "      output_schema: { type: object, required: [summary], properties: { summary: { type: string } } }",
+        "",
+      ].join("\n");
+    const put = (body: string, headers: Record<string, string>) =>
+      send(
+        app,
+        `/api/gw/v1/agents/${name}`,
+        signedIn({ method: "PUT", headers: { "Content-Type": "application/yaml", ...headers }, body }),
+      );
+    const created = await put(manifest("First."), { "If-None-Match": "*" });
+    expect(created.status, await created.clone().text()).toBe(201);
+    expect(created.headers.get("ETag")).toBe('"1"');
+    const updated = await put(manifest("Second."), { "If-Match": '"1"' });
+    expect(updated.status, await updated.clone().text()).toBe(200);
+    expect(updated.headers.get("ETag")).toBe('"2"');
+    const stale = await expectError(
+      await put(manifest("Third."), { "If-Match": '"1"' }),
+      412,
+      "VERSION_CONFLICT",
+      "gateway",
+    );
+    expect(stale.details).toMatchObject({ current_version: 2 });
+    const source = await send(app, `/api/gw/v1/agents/${name}/versions/2`, signedIn());
+    expect(((await source.json()) as { source: string }).source).toBe(manifest("Second."));
+    const deleted = await send(app, `/api/gw/v1/agents/${name}`, signedIn({ method: "DELETE" }));
+    expect(deleted.status).toBe(200);
+    await expectError(
+      await send(app, `/api/gw/v1/agents/${name}/versions`, signedIn()),
+      404,
+      "AGENT_NOT_FOUND",
+      "gateway",
+    );
+  });
+});
+
 describe("caller paths get GATEWAY_CALLER_KEY", () => {
   it("GET /api/gw/agents lists the agents; the gateway logged the caller key's principal", async () => {
     const res = await send(app, "/api/gw/agents", signedIn({ headers: { "X-Request-Id": "dash-agents-1" } }));
@@ -267,11 +393,11 @@ describe("caller paths get GATEWAY_CALLER_KEY", () => {
 });
 
 describe("what the proxy refuses", () => {
-  it("methods other than GET, POST, PATCH: 405 with Allow", async () => {
-    for (const method of ["PUT", "DELETE"]) {
+  it("methods other than GET, POST, PUT, PATCH, DELETE: 405 with Allow", async () => {
+    for (const method of ["OPTIONS", "PROPFIND"]) {
       const res = await send(app, "/api/gw/v1/keys", signedIn({ method }));
       await expectError(res, 405, "METHOD_NOT_ALLOWED");
-      expect(res.headers.get("Allow")).toMatch(/GET.*PATCH.*POST/);
+      expect(res.headers.get("Allow")).toMatch(/DELETE.*GET.*PATCH.*POST.*PUT/);
     }
   });
 

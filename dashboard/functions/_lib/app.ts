@@ -7,7 +7,7 @@
  *   POST /api/login            open (login mode): admin key → a gateway session → session cookie
  *   POST /api/logout           ends the session (at the gateway too) and clears the cookie
  *   GET  /api/session          who is signed in, the auth mode, the Jaeger link
- *   GET|POST|PATCH /api/gw/*   the gateway, with a server-held key
+ *   GET|POST|PUT|PATCH|DELETE /api/gw/*   the gateway, with a server-held key
  *   anything else under /api   404 (401 first when not signed in)
  *
  * In local development (`ZAHARA_ENV=development`) only loopback hosts are

@@ -1,17 +1,18 @@
 /**
- * `GET|POST|PATCH /api/gw/<path>` → the gateway's `/<path>` through the
+ * `GET|POST|PUT|PATCH|DELETE /api/gw/<path>` → the gateway's `/<path>` through the
  * service binding `GATEWAY`, with a key the server holds: `GATEWAY_ADMIN_KEY`
  * for the admin API (`/v1/*`, `/metrics`), `GATEWAY_CALLER_KEY` for the call
  * API (`/agents`, `/agents/*`, `/execute`, `/health`). Any other path is 404.
  *
  * Only an allowlist of headers goes in each direction, so the browser can
  * neither send a credential of its own nor read one: in, `Content-Type`,
- * `X-Timeout-Ms` and `CF-Connecting-IP` (which Cloudflare's edge sets to the
+ * `X-Timeout-Ms`, `If-Match` and `If-None-Match` (a hosted agent's upload is
+ * conditional on the version it was reviewed against) and `CF-Connecting-IP` (which Cloudflare's edge sets to the
  * browser's address, so the gateway's audit log and throttle see the person's
  * address rather than "unknown"), plus our `X-Request-Id`, and on admin calls
  * `X-Zahara-On-Behalf-Of` naming the signed-in person for the gateway's audit
  * log, and `Accept` (an event stream is relayed as it comes); out, the status, the body, `Content-Type`, `X-Request-Id`,
- * `Retry-After`, `RateLimit`, `RateLimit-Policy`, `Allow`, `Idempotent-Replayed`.
+ * `Retry-After`, `RateLimit`, `RateLimit-Policy`, `Allow`, `Idempotent-Replayed`, `ETag` (a hosted agent's version).
  * Should a server-held secret ever appear in an answer, it is replaced by
  * `[REDACTED]` before the answer leaves.
  */
@@ -22,14 +23,14 @@ import { type DashboardHono, serverSecrets } from "../env";
 /** Where the proxy is mounted. */
 export const PROXY_PREFIX = "/api/gw";
 /** Methods the proxy passes on. */
-export const PROXY_METHODS = ["GET", "POST", "PATCH"] as const;
+export const PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 
 const ADMIN_PATH = /^\/(?:v1(?:\/.*)?|metrics)$/;
 const CALLER_PATH = /^\/(?:agents(?:\/.*)?|execute|health)$/;
 /** Segments of plain characters only: no encoded slashes, dots or anything a router could read twice. */
 const SAFE_PATH = /^(?:\/[A-Za-z0-9_~:-][A-Za-z0-9._~:-]*)+$/;
 
-const REQUEST_HEADERS = ["Content-Type", "Accept", "X-Timeout-Ms", "CF-Connecting-IP"];
+const REQUEST_HEADERS = ["Content-Type", "Accept", "X-Timeout-Ms", "If-Match", "If-None-Match", "CF-Connecting-IP"];
 const RESPONSE_HEADERS = [
   "Content-Type",
   "Retry-After",
@@ -37,6 +38,7 @@ const RESPONSE_HEADERS = [
   "RateLimit-Policy",
   "Allow",
   "Idempotent-Replayed",
+  "ETag",
 ];
 /** The gateway's audit header for the person an admin client acts for. */
 export const ON_BEHALF_OF_HEADER = "X-Zahara-On-Behalf-Of";

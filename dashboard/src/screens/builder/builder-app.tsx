@@ -2,11 +2,12 @@
  * The Builder itself (loaded on demand by index.tsx): the form in sections,
  * the YAML it produces, live validation with the project's schema (each
  * issue at its field, or listed with its line), load / upload / download,
- * and the resilience simulator.
+ * the hand-over to the Wizard to deploy it, and the resilience simulator.
  */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { ZaharaAgentManifest } from "../../../../workers/shared/manifest";
 import { CapabilitiesEditor, capabilityProblems } from "./capabilities";
+import { DeployInWizard } from "./deploy-in-wizard";
 import { downloadText, manifestFileName } from "./download";
 import { SECTIONS, type SectionId } from "./fields";
 import { type BuilderForm, type CapabilityForm, type YamlProblem, formFromYaml, yamlFromForm } from "./form-model";
@@ -195,6 +196,7 @@ export function BuilderApp() {
         >
           Download {fileName}
         </button>
+        <DeployInWizard yaml={yaml} fileName={fileName} />
         <p role="status" class={`builder-status builder-status--${check.status}`}>
           {status}
           {check.status === "failed" ? (

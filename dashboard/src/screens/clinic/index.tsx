@@ -1,7 +1,8 @@
 /**
  * Clinic: live health of every agent (breaker, limits, budget, rates and
  * latency, with force open/close), charts sampled from `/v1/stats` while the
- * screen is open, recent long-running runs (live, with cancel), the request
+ * screen is open, the hosted agents (versions, rollback, delete), recent
+ * long-running runs (live, with cancel), the request
  * log, and one request's waterfall (`#/clinic/request/<id>`).
  */
 import { useEffect, useState } from "preact/hooks";
@@ -10,6 +11,7 @@ import { ScreenHeader } from "../../components/screen-header";
 import type { ScreenProps } from "../../screens";
 import { AgentCard } from "./agent-card";
 import "./clinic.css";
+import { HostedAgents } from "./hosted-agents";
 import { LineChart } from "./line-chart";
 import { RequestDetail } from "./request-detail";
 import { RequestLog } from "./request-log";
@@ -76,7 +78,7 @@ function Overview({ gatewayUrl }: { gatewayUrl: string | null }) {
     <>
       <ScreenHeader
         title="Clinic"
-        description="How the agents are doing: health, breakers, limits and budgets, rates and latency, long-running runs, and the request log."
+        description="How the agents are doing: health, breakers, limits and budgets, rates and latency, hosted agents, long-running runs, and the request log."
       />
       {stats.error ? (
         <p class="error" role="alert">
@@ -138,6 +140,7 @@ function Overview({ gatewayUrl }: { gatewayUrl: string | null }) {
           </div>
         </section>
       ) : null}
+      <HostedAgents />
       <Runs gatewayUrl={gatewayUrl} />
       <RequestLog agents={agents} />
     </>
