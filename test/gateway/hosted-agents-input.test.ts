@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { createUnenforcedCheck } from "../../workers/shared/manifest";
-import { checkHostedManifest } from "../../workers/gateway/src/hosted/validate";
+import { checkHostedManifest } from "../../workers/shared/manifest/hosted";
 import { admin, expectError, post } from "./helpers";
 import { deploy, hostedManifest, uniqueName, upload } from "./hosted-helpers";
 

@@ -6,7 +6,7 @@
  */
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { BASE, KEY, admin, expectError, get, post } from "./helpers";
+import { BASE, KEY, admin, expectError, get, pollUntil, post } from "./helpers";
 import { deploy, hostedManifest, uniqueName, upload } from "./hosted-helpers";
 
 interface Deployed {
@@ -46,6 +46,14 @@ describe("uploading a manifest-only agent", () => {
 
     const guard = (await (await admin("GET", `/v1/agents/${name}/guard`)).json()) as { guard: { agent: string } };
     expect(guard.guard.agent).toBe(name);
+    // Its requests are counted by its guard, and /metrics names it (recorded after the answer: polled).
+    const scraped = await pollUntil(
+      async () => await (await admin("GET", "/metrics")).text(),
+      (text) => text.includes(`agent_requests_total{agent_id="${name}",capability="summarize",status="200"}`),
+      50,
+      100,
+    );
+    expect(scraped).toContain(`agent_id="${name}"`);
   });
 
   it("takes JSON as well as YAML", async () => {

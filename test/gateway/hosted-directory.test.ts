@@ -10,7 +10,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { AgentDirectory } from "../../workers/gateway/src/hosted/directory";
 import { putVersion } from "../../workers/gateway/src/hosted/store";
-import { HOSTED_BINDING, checkHostedManifest } from "../../workers/gateway/src/hosted/validate";
+import { HOSTED_BINDING, checkHostedManifest } from "../../workers/shared/manifest/hosted";
 import { hostedManifest, uniqueName } from "./hosted-helpers";
 
 const REFRESH_MS = 2000;

@@ -9,6 +9,8 @@
  * compiled-in agent receives. So a call runs the version it was routed to,
  * even when that version is replaced or deleted while it runs.
  *
+ * It also checks uploads for the gateway (`POST /validate`, below).
+ *
  * Every hosted agent shares this Worker's `IdempotencyStore` namespace: a
  * caller's `Idempotency-Key` is namespaced by agent before it reaches it.
  * The Worker has no public address (workers_dev = false): only the gateway's
@@ -20,6 +22,8 @@ import { parseByteLimit, readLimited } from "../../shared/http/json-body";
 import { isJsonObject } from "../../shared/json-object";
 import { IDEMPOTENCY_KEY_HEADER } from "../../shared/idempotency-headers";
 import type { ZaharaAgentManifest } from "../../shared/manifest";
+import { createUnenforcedCheck } from "../../shared/manifest/enforcement";
+import { checkHostedManifest } from "../../shared/manifest/hosted";
 import { REQUEST_ID_HEADER } from "../../shared/request-id";
 import { createAgentHandler } from "../../agent-runtime/src";
 import type { AgentRuntimeEnv } from "../../agent-runtime/src";
@@ -121,6 +125,28 @@ function errorAnswer(err: unknown, request: Request, startedAt: number): Respons
   });
 }
 
+/**
+ * `POST /validate` `{text, name, mediaType, unenforced}`: the gateway's check of an upload (the manifest loader,
+ * the hosted rules, the unenforced fields at the given severity), answered as the `HostedCheck` JSON. Here, not in
+ * the gateway, so the gateway's bundle carries no YAML parser or OSSA schema.
+ */
+async function validate(request: Request, env: AgentRuntimeEnv): Promise<Response> {
+  const bytes = await readLimited(request, parseByteLimit(env.MAX_BODY_BYTES) + MANIFEST_ALLOWANCE_BYTES);
+  const body = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
+  const { text, name, mediaType, unenforced } = body;
+  if (typeof text !== "string" || typeof name !== "string" || typeof mediaType !== "string") {
+    throw new ZaharaError("INVALID_REQUEST", { message: "POST /validate takes {text, name, mediaType, unenforced}" });
+  }
+  const severity = unenforced === "error" ? "error" : "warning";
+  const checked = checkHostedManifest(text, {
+    name,
+    mediaType,
+    unenforced: createUnenforcedCheck(severity),
+    unenforcedSeverity: severity,
+  });
+  return Response.json(checked);
+}
+
 /** Serves one request to the hosted-agent Worker. */
 export async function serveHosted(
   request: Request,
@@ -136,8 +162,11 @@ export async function serveHosted(
       const requestId = request.headers.get(REQUEST_ID_HEADER) ?? "";
       return Response.json({ status: "ok", agent: name || null, service: HOSTED_SERVICE, request_id: requestId });
     }
+    if (request.method === "POST" && path === "/validate") return await validate(request, env);
     if (request.method !== "POST" || path !== "/run") {
-      throw new ZaharaError("NOT_FOUND", { message: "The hosted-agent Worker answers POST /run and GET /health" });
+      throw new ZaharaError("NOT_FOUND", {
+        message: "The hosted-agent Worker answers POST /run, POST /validate and GET /health",
+      });
     }
     const limit = parseByteLimit(env.MAX_BODY_BYTES) + MANIFEST_ALLOWANCE_BYTES;
     const bytes = await readLimited(request, limit);

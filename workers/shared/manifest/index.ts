@@ -17,4 +17,5 @@ export * from "./zahara-resilience";
 export * from "./load";
 export * from "./report";
 export * from "./enforcement";
+export * from "./hosted";
 export * from "./yaml-source";

@@ -6,6 +6,7 @@
  */
 import { useEffect, useState } from "preact/hooks";
 import type { ManifestIssue, ZaharaAgentManifest } from "../../../../workers/shared/manifest";
+import { HOSTED_BINDING, HOSTED_SERVICE } from "../../../../workers/shared/manifest/hosted-names";
 import type { HostedIssue } from "../../hosted";
 import { EXAMPLE_MANIFESTS } from "../../examples";
 
@@ -17,7 +18,7 @@ export interface LoadedManifest {
 }
 
 /** The binding and Worker that serve every hosted agent (the gateway fills them in for an upload). */
-const HOSTED_DEFAULTS = { binding: "AGENT_HOSTED", service: "zahara-agent-hosted" };
+const HOSTED_DEFAULTS = { binding: HOSTED_BINDING, service: HOSTED_SERVICE };
 
 /** Fills in `extensions.zahara`'s binding and service where the manifest has none, as the gateway does for an upload. */
 function withHostedDefaults(data: unknown): unknown {

@@ -5,7 +5,7 @@
  */
 import * as z from "zod/mini";
 import type { HostedAgentView, HostedLimits, HostedVersionView } from "../hosted/types";
-import type { HostedIssue } from "../hosted/validate";
+import type { HostedIssue } from "../../../shared/manifest/hosted";
 import { RollbackSchema } from "../routes/hosted-agents";
 import { ADMIN_HEADERS, JSON_BODY_ERRORS, type Operation, body, json } from "./operation";
 import {

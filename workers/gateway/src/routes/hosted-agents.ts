@@ -10,12 +10,12 @@
  * - `DELETE /v1/agents/:agent`.
  *
  * Every change, and every refused race or limit, is audited (`agent.deploy`, `agent.rollback`, `agent.delete`).
- * The manifest is checked by hosted/validate.ts: the same messages and lines as `npm run manifests:check`.
+ * The manifest is checked by shared/manifest/hosted.ts, in the hosted-agent Worker (hosted/check.ts): the same
+ * messages and lines as `npm run manifests:check`.
  */
 import { type Context, Hono } from "hono";
 import * as z from "zod/mini";
 import { ZaharaError } from "../../../shared/errors";
-import { createUnenforcedCheck } from "../../../shared/manifest";
 import { readLimited } from "../../../shared/http/json-body";
 import { parseJsonBody } from "../../../shared/http/validation";
 import { toHex } from "../auth/api-keys";
@@ -24,7 +24,8 @@ import type { AgentDirectory } from "../hosted/directory";
 import { listAgents, listVersions, readAgent, readVersion } from "../hosted/queries";
 import type { HostedAgentView } from "../hosted/types";
 import { type Precondition, auditRefusal, deleteAgent, putVersion, setCurrent } from "../hosted/store";
-import { UPLOAD_TYPES, checkHostedManifest } from "../hosted/validate";
+import { UPLOAD_TYPES } from "../../../shared/manifest/hosted-names";
+import { checkUpload } from "../hosted/check";
 import { auditOf } from "./keys";
 
 /** `POST /v1/agents/:agent/rollback`: the kept version to serve again. */
@@ -130,13 +131,9 @@ export function hostedAgentRoutes(directory: AgentDirectory, now: () => number =
     const config = resolveHostedConfig(c.env);
     const pre = precondition(c);
     const { text, mediaType } = await uploadText(c, config.maxBytes);
-    // Fields Zahara does not enforce: the manifest check's own rules, a warning or an error as configured.
-    const checked = checkHostedManifest(text, {
-      name,
-      mediaType,
-      unenforced: createUnenforcedCheck(config.unenforced),
-      unenforcedSeverity: config.unenforced,
-    });
+    // Checked by the hosted-agent Worker (hosted/check.ts); fields Zahara does not enforce as configured.
+    const upload = { text, name, mediaType, unenforced: config.unenforced };
+    const checked = await checkUpload(c.env, upload, c.get("requestId"));
     if (!checked.ok) {
       throw new ZaharaError("INVALID_MANIFEST", {
         message: `The manifest has ${checked.issues.length} problem(s)`,

@@ -5,21 +5,18 @@
  * only a hosted agent has: its name is the URL's, every capability runs on
  * the manifest's `spec.llm` (nothing that needs code), and fields Zahara does
  * not enforce are reported as the `UNENFORCED_MANIFEST_FIELDS` setting says.
- * Runtime-neutral: no Workers types, so it can be tested anywhere.
+ * Runtime-neutral: no Workers types, so it can be tested anywhere. It runs in
+ * the hosted-agent Worker (`POST /validate`, which the gateway calls for each
+ * upload), so the gateway's bundle carries no YAML parser or OSSA schema.
  */
-import {
-  type ManifestIssue,
-  type UnenforcedCheck,
-  type ZaharaAgentManifest,
-  loadZaharaAgentManifest,
-  parseYamlSource,
-  positionOf,
-} from "../../../shared/manifest";
-import { isJsonObject } from "../../../shared/json-object";
+import { isJsonObject } from "../json-object";
+import type { UnenforcedCheck } from "./enforcement";
+import { HOSTED_BINDING, HOSTED_SERVICE, UPLOAD_TYPES } from "./hosted-names";
+import { type ManifestIssue, loadZaharaAgentManifest } from "./load";
+import { parseYamlSource, positionOf } from "./yaml-source";
+import type { ZaharaAgentManifest } from "./zahara";
 
-/** The one service binding and Worker that serve every hosted agent. */
-export const HOSTED_BINDING = "AGENT_HOSTED";
-export const HOSTED_SERVICE = "zahara-agent-hosted";
+export { HOSTED_BINDING, HOSTED_SERVICE, UPLOAD_TYPES };
 
 /** An issue with its severity (an upload's warnings do not stop it). */
 export type HostedIssue = ManifestIssue & { severity: "error" | "warning" };
@@ -28,15 +25,6 @@ export type HostedIssue = ManifestIssue & { severity: "error" | "warning" };
 export type HostedCheck =
   | { ok: true; manifest: ZaharaAgentManifest; warnings: HostedIssue[] }
   | { ok: false; issues: HostedIssue[]; warnings: HostedIssue[] };
-
-/** Media types an upload may have, and the file name each is checked as (`.json` is strict JSON). */
-export const UPLOAD_TYPES: Readonly<Record<string, string>> = {
-  "application/yaml": "manifest.yaml",
-  "application/x-yaml": "manifest.yaml",
-  "text/yaml": "manifest.yaml",
-  "text/x-yaml": "manifest.yaml",
-  "application/json": "manifest.json",
-};
 
 /** Options of {@link checkHostedManifest}. */
 export interface HostedCheckOptions {
