@@ -7,15 +7,15 @@
  * :3002), the hosted-agent Worker (:3000), then the gateway (:8000); the gateway reaches the agents through service
  * bindings resolved by wrangler's local dev registry. Before that it applies
  * the D1 migrations to the local databases (`wrangler dev` applies none by
- * itself). Once the gateway answers, it builds the dashboard (`vite build`)
- * and serves it with its Pages Functions on :8788 (`wrangler pages dev`),
+ * itself). Once the gateway answers, it builds the dashboard (`vite build`,
+ * skipped when dashboard/dist is newer than its sources) and serves it with its Pages Functions on :8788 (`wrangler pages dev`),
  * whose GATEWAY service binding resolves through the same registry.
  * Ctrl-C stops all. `npm run dev -- --reset` deletes the local state first.
  * Offline noise (wrangler's `Request.cf` warning and its DNS stack, once per
  * Worker) is said once, in one line.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { access, appendFile, copyFile, readFile, rm } from "node:fs/promises";
+import { access, appendFile, copyFile, readFile, readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { GATEWAY_DEV_PORT, listWorkers } from "./lib/workers.ts";
@@ -170,8 +170,36 @@ const DASHBOARD = {
   inspectorPort: Math.max(...workers.map((w) => w.inspectorPort)) + 1,
 };
 
-/** Builds the dashboard front end into dashboard/dist; exits on failure. */
-function buildDashboard(): void {
+/** What the dashboard's bundle is built from: its own sources and the shared code it imports. */
+const DASHBOARD_INPUTS = ["dashboard", "workers/shared", "workers/gateway/src", "durable-objects", "package-lock.json"];
+const SKIPPED_DIRS = new Set(["dist", "node_modules", ".wrangler", "functions"]);
+
+/** The newest modification time under `target` (skipping build output and dependencies), in ms. */
+async function newestMtime(target: string): Promise<number> {
+  const info = await stat(target).catch(() => undefined);
+  if (!info) return 0;
+  if (!info.isDirectory()) return info.mtimeMs;
+  const entries = await readdir(target, { withFileTypes: true });
+  const times = await Promise.all(
+    entries.filter((e) => !SKIPPED_DIRS.has(e.name)).map((e) => newestMtime(path.join(target, e.name))),
+  );
+  return Math.max(0, ...times);
+}
+
+/** True when dashboard/dist is newer than everything it is built from (then the start skips `vite build`). */
+async function dashboardUpToDate(): Promise<boolean> {
+  const built = (await stat(path.join(root, "dashboard", "dist", "index.html")).catch(() => undefined))?.mtimeMs;
+  if (built === undefined) return false;
+  const inputs = await Promise.all(DASHBOARD_INPUTS.map((p) => newestMtime(path.join(root, p))));
+  return Math.max(...inputs) < built;
+}
+
+/** Builds the dashboard front end into dashboard/dist unless it is up to date; exits on failure. */
+async function buildDashboard(): Promise<void> {
+  if (await dashboardUpToDate()) {
+    console.log("[dev] dashboard: dashboard/dist is up to date, not rebuilt");
+    return;
+  }
   try {
     execFileSync(vite, ["build", "-c", "dashboard/vite.config.ts", "--logLevel", "warn"], {
       cwd: root,
@@ -238,7 +266,7 @@ if (process.argv.includes("--reset")) {
 await ensureDevVars(".", "dev API key: zahara-dev-key, admin key: zahara-dev-admin-key");
 await ensureDevVars("dashboard", "the dashboard's gateway keys and session secret");
 await applyLocalMigrations();
-buildDashboard();
+await buildDashboard();
 const children: { name: string; child: ChildProcess }[] = workers.map((w) => ({ name: w.name, child: start(w) }));
 let stopping = false;
 const stop = (code: number) => {
