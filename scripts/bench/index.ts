@@ -23,7 +23,7 @@ import { fileURLToPath } from "node:url";
 import { replaceDocBlock } from "../readme-block";
 import { buildBench } from "./build";
 import { type LoadRun, type LoadTarget, poolRuns, runLoad } from "./load";
-import { startPlatform } from "./platform";
+import { BENCH_ADMIN_KEY, startPlatform } from "./platform";
 import { measureStreamMemory, measureStreamTimes } from "./stream";
 import { startOpenAiDouble } from "../../test/doubles/openai-server";
 import {
@@ -52,6 +52,39 @@ async function setMode(controlUrl: string, mode: "ok" | "down" | "slow"): Promis
   if (!res.ok) throw new Error(`collector mode ${mode}: ${res.status}`);
 }
 
+/** The hosted agent of scenario (g): echo only, no limits, uploaded through the gateway before the load. */
+const HOSTED_AGENT = "bench-hosted";
+const HOSTED_MANIFEST = `apiVersion: ossa/v0.3.1
+kind: Agent
+metadata:
+  name: ${HOSTED_AGENT}
+  version: 1.0.0
+  description: The bench's hosted agent.
+spec:
+  role: You echo.
+  llm: { provider: openai, model: gpt-4o-mini }
+  tools:
+    - { type: function, name: echo, description: Returns its parameters., input_schema: { type: object } }
+`;
+
+/** Uploads the hosted agent and returns a managed key that may call its echo (as the bench key may agent-demo's). */
+async function deployHosted(gatewayUrl: URL): Promise<string> {
+  const admin = { "X-API-Key": BENCH_ADMIN_KEY };
+  const res = await fetch(new URL(`/v1/agents/${HOSTED_AGENT}`, gatewayUrl), {
+    method: "PUT",
+    headers: { "Content-Type": "application/yaml", ...admin },
+    body: HOSTED_MANIFEST,
+  });
+  if (!res.ok) throw new Error(`bench: uploading the hosted agent: ${res.status} ${await res.text()}`);
+  const key = await fetch(new URL("/v1/keys", gatewayUrl), {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...admin },
+    body: JSON.stringify({ name: "bench-hosted", scopes: [`${HOSTED_AGENT}:echo`] }),
+  });
+  if (key.status !== 201) throw new Error(`bench: the hosted agent's key: ${key.status} ${await key.text()}`);
+  return ((await key.json()) as { secret: string }).secret;
+}
+
 async function main(): Promise<void> {
   process.env.WRANGLER_SEND_METRICS = "false";
   console.error("bench: bundling the Workers (wrangler deploy --dry-run)…");
@@ -77,6 +110,11 @@ async function main(): Promise<void> {
     collectorDown: gateway,
     collectorHung: gateway,
     withKey: { ...gateway, uniqueHeader: "Idempotency-Key" },
+    hosted: {
+      ...gateway,
+      url: new URL(`/agents/${HOSTED_AGENT}/execute`, platform.gatewayUrl).toString(),
+      headers: { ...json, "X-API-Key": await deployHosted(platform.gatewayUrl) },
+    },
   };
   const mode: Record<Scenario, "ok" | "down" | "slow"> = {
     direct: "ok",
@@ -84,8 +122,16 @@ async function main(): Promise<void> {
     collectorDown: "down",
     collectorHung: "slow",
     withKey: "ok",
+    hosted: "ok",
   };
-  const runs = { direct: {}, gateway: {}, collectorDown: {}, collectorHung: {}, withKey: {} } as BenchResult["runs"];
+  const runs = {
+    direct: {},
+    gateway: {},
+    collectorDown: {},
+    collectorHung: {},
+    withKey: {},
+    hosted: {},
+  } as BenchResult["runs"];
   const high = Math.max(...concurrency);
   const gatewayLines: Record<string, Record<string, unknown>[]> = {};
   const withKeyLines: Record<string, unknown>[] = [];

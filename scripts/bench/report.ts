@@ -12,6 +12,7 @@ export const SCENARIOS = {
   collectorDown: "(c) as (b), collector down (connection refused)",
   collectorHung: "(d) as (b), collector hanging (accepts, never answers)",
   withKey: "(e) as (b), with a fresh Idempotency-Key per request",
+  hosted: "(g) as (b), to a hosted agent's echo (uploaded at runtime)",
 } as const;
 
 /** Scenario key. */
@@ -210,6 +211,7 @@ export function markdown(r: BenchResult): string {
   out.push(`| throughput b/a (gateway / direct) | ${ratio("gateway", "direct")} |`);
   out.push(`| throughput c/b (collector down / up) | ${ratio("collectorDown", "gateway")} |`);
   out.push(`| throughput d/b (collector hanging / up) | ${ratio("collectorHung", "gateway")} |`);
+  out.push(`| throughput g/b (hosted agent / compiled-in) | ${ratio("hosted", "gateway")} |`);
   const added = r.settings.concurrency
     .map((c) => `${f2(r.runs.gateway[String(c)]!.latencyMs.p50 - r.runs.direct[String(c)]!.latencyMs.p50)} ms`)
     .join(" | ");

@@ -84,6 +84,7 @@ describe("bench report", () => {
       collectorDown: { "1": load(400, 1.8), "32": load(700, 40) },
       collectorHung: { "1": load(400, 1.8), "32": load(740, 40) },
       withKey: { "1": load(300, 3), "32": load(500, 60) },
+      hosted: { "1": load(380, 1.9), "32": load(700, 42) },
     };
     const partial = {
       at: "t",

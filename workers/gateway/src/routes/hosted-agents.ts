@@ -142,7 +142,7 @@ export function hostedAgentRoutes(directory: AgentDirectory, now: () => number =
     }
     const manifest = JSON.stringify(checked.manifest);
     const digest = await sha256Hex(manifest);
-    const audit = auditOf(c, "agent.deploy", name, { digest, bytes: text.length });
+    const audit = auditOf(c, "agent.deploy", name, { digest, bytes: new TextEncoder().encode(text).byteLength });
     const at = now();
     const limits = { maxAgents: config.maxAgents, versionsKept: config.versionsKept };
     const outcome = await withStore(c, "deploy", (db) =>
@@ -165,8 +165,9 @@ export function hostedAgentRoutes(directory: AgentDirectory, now: () => number =
       });
     }
     directory.invalidate();
-    // The version this upload made, as served (a racing upload may already serve a later one).
-    const listed = await withStore(c, "read", (db) => readAgent(db, name));
+    // The version this upload made, as served (a racing upload may already serve a later one). The count of kept
+    // versions is read after the change; the change is done, so a failed read only leaves that count out.
+    const listed = await withStore(c, "read", (db) => readAgent(db, name)).catch(() => undefined);
     const agent: HostedAgentView = {
       name,
       display_name: checked.manifest.extensions.zahara.branding?.display_name ?? name,
