@@ -25,6 +25,7 @@ import type { ZaharaAgentManifest } from "../../shared/manifest";
 import { createUnenforcedCheck } from "../../shared/manifest/enforcement";
 import { checkHostedManifest } from "../../shared/manifest/hosted";
 import { REQUEST_ID_HEADER } from "../../shared/request-id";
+import { sha256Hex } from "../../shared/sha256";
 import { createAgentHandler } from "../../agent-runtime/src";
 import type { AgentRuntimeEnv } from "../../agent-runtime/src";
 
@@ -94,11 +95,6 @@ function payloadOf(body: unknown, name: string): { call: Record<string, unknown>
     });
   }
   return { call, payload: hosted as unknown as HostedPayload };
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** The call as the agent's own app receives it: `{task, parameters}`, its idempotency key namespaced by agent. */

@@ -28,6 +28,7 @@ import { ZaharaError } from "../../shared/errors";
 import { parseByteLimit, readJsonBody } from "../../shared/http/json-body";
 import { SSE_CONTENT_TYPE, encodeEvent, wantsEventStream } from "../../shared/http/sse";
 import { IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER } from "../../shared/idempotency-headers";
+import { sha256Hex } from "../../shared/sha256";
 import { TimeoutError, withTimeout } from "../../shared/timeout";
 import type { AgentRuntimeEnv } from "./env";
 import { RunRequestSchema } from "./run";
@@ -88,8 +89,7 @@ export function canonicalJson(value: unknown): string {
 export async function runBodyHash(body: unknown): Promise<string> {
   const run = RunRequestSchema.safeParse(body);
   const text = canonicalJson(run.success ? run.data : body);
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return sha256Hex(text);
 }
 
 /** The stored response, replayed with {@link REPLAYED_HEADER}. */

@@ -94,15 +94,7 @@ export function createGatewayApp({ manifests, version, authenticator = new Authe
   // This isolate's request-log outbox: entries go to the queue in batches (request-log/outbox.ts).
   const outboxes = new RequestLogOutboxes();
   // Read at request time: a reload of the hosted agents swaps the registry and the catalog together.
-  const deps = {
-    get registry() {
-      return directory.registry;
-    },
-    get catalog() {
-      return directory.catalog;
-    },
-    leases,
-  };
+  const deps = directory.callDeps(leases);
   const app = new Hono<{ Bindings: Env }>();
   app.use(requestContext({ service: "gateway", secrets: gatewaySecrets }));
   // Local development answers only loopback host names (DNS rebinding); a deployment is unaffected.

@@ -4,6 +4,9 @@
  * plaintext). Several entries allow rotation without downtime. The presented
  * key is hashed and compared with every entry in constant time.
  */
+import { sha256, toHex } from "../../../shared/sha256";
+
+export { sha256, toHex };
 
 /** One configured key, kept only as its SHA-256 digest. */
 export interface ApiKeyEntry {
@@ -11,16 +14,6 @@ export interface ApiKeyEntry {
 }
 
 const HASHED = /^sha256:([0-9a-fA-F]{64})$/;
-
-/** SHA-256 of a UTF-8 string. */
-export async function sha256(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-}
-
-/** Lower-case hex of bytes. */
-export function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 function fromHex(hex: string): Uint8Array {
   const out = new Uint8Array(hex.length / 2);

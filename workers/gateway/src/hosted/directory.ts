@@ -13,11 +13,12 @@
  * uploaded is left out: the Worker wins, as it does at upload.
  */
 import type { MiddlewareHandler } from "hono";
-import type { AgentInfo } from "../../../shared/agents";
 import type { Logger } from "../../../shared/logger";
 import type { ZaharaAgentManifest } from "../../../shared/manifest";
 import { withTimeout } from "../../../shared/timeout";
+import type { CallDeps } from "../calls/run-call";
 import { AgentRegistry } from "../registry";
+import type { IsolateLeases } from "../resilience/leases";
 import { ResilienceCatalog } from "../resilience/plans";
 import { resolveHostedConfig } from "./config";
 import { type HostedPayload, setHostedPayload } from "./payload";
@@ -61,9 +62,9 @@ export class AgentDirectory implements AgentsView {
     return this.compiledNames.has(name);
   }
 
-  /** The hosted agent named `name` in the current view, if any. */
-  hostedAgent(name: string): AgentInfo | undefined {
-    return this.hosted.has(name) ? this.registry.agents.find((a) => a.name === name) : undefined;
+  /** What the call core reads, with this isolate's `leases`: the registry and catalog of the moment, read per request. */
+  callDeps(leases: IsolateLeases): CallDeps {
+    return new DirectoryDeps(this, leases);
   }
 
   /** Makes the next {@link refresh} reload (after a change through this isolate). */
@@ -137,6 +138,22 @@ export class AgentDirectory implements AgentsView {
     this.hosted = hosted;
     this.registry = registry;
     this.catalog = new ResilienceCatalog(manifests, this.catalog);
+  }
+}
+
+/** {@link CallDeps} that read the directory's registry and catalog when asked (a reload swaps both together). */
+class DirectoryDeps implements CallDeps {
+  constructor(
+    private readonly directory: AgentsView,
+    readonly leases: IsolateLeases,
+  ) {}
+
+  get registry(): AgentRegistry {
+    return this.directory.registry;
+  }
+
+  get catalog(): ResilienceCatalog {
+    return this.directory.catalog;
   }
 }
 

@@ -47,17 +47,13 @@ interface HeadRow {
   versions: number;
 }
 
-/** Every live hosted agent, by name. */
-export async function listAgents(db: D1Database): Promise<HostedAgentView[]> {
-  const { results } = await db
-    .prepare(
-      `SELECT h.name, h.current_version, h.updated_at, h.updated_by, v.digest, v.manifest,
-         (SELECT COUNT(*) FROM hosted_agent_versions k WHERE k.name = h.name) AS versions
-       FROM hosted_agents h JOIN hosted_agent_versions v ON v.name = h.name AND v.version = h.current_version
-       WHERE h.current_version IS NOT NULL ORDER BY h.name`,
-    )
-    .all<HeadRow>();
-  return results.map((r) => ({
+const AGENT_SELECT = `SELECT h.name, h.current_version, h.updated_at, h.updated_by, v.digest, v.manifest,
+    (SELECT COUNT(*) FROM hosted_agent_versions k WHERE k.name = h.name) AS versions
+  FROM hosted_agents h JOIN hosted_agent_versions v ON v.name = h.name AND v.version = h.current_version
+  WHERE h.current_version IS NOT NULL`;
+
+function agentView(r: HeadRow): HostedAgentView {
+  return {
     name: r.name,
     display_name: displayName(r.manifest) ?? r.name,
     version: r.current_version,
@@ -65,12 +61,19 @@ export async function listAgents(db: D1Database): Promise<HostedAgentView[]> {
     updated_at: iso(r.updated_at),
     updated_by: r.updated_by,
     digest: r.digest,
-  }));
+  };
 }
 
-/** The one listed agent named `name`, or undefined. */
+/** Every live hosted agent, by name. */
+export async function listAgents(db: D1Database): Promise<HostedAgentView[]> {
+  const { results } = await db.prepare(`${AGENT_SELECT} ORDER BY h.name`).all<HeadRow>();
+  return results.map(agentView);
+}
+
+/** The one live hosted agent named `name`, or undefined. */
 export async function readAgent(db: D1Database, name: string): Promise<HostedAgentView | undefined> {
-  return (await listAgents(db)).find((a) => a.name === name);
+  const row = await db.prepare(`${AGENT_SELECT} AND h.name = ?`).bind(name).first<HeadRow>();
+  return row ? agentView(row) : undefined;
 }
 
 function displayName(manifest: string): string | undefined {

@@ -18,7 +18,7 @@ import * as z from "zod/mini";
 import { ZaharaError } from "../../../shared/errors";
 import { readLimited } from "../../../shared/http/json-body";
 import { parseJsonBody } from "../../../shared/http/validation";
-import { toHex } from "../auth/api-keys";
+import { sha256Hex } from "../../../shared/sha256";
 import { resolveHostedConfig } from "../hosted/config";
 import type { AgentDirectory } from "../hosted/directory";
 import { listAgents, listVersions, readAgent, readVersion } from "../hosted/queries";
@@ -100,10 +100,6 @@ async function uploadText(c: HostedContext, maxBytes: number): Promise<{ text: s
   } catch {
     throw new ZaharaError("INVALID_MANIFEST", { message: "The manifest is not UTF-8 text" });
   }
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))));
 }
 
 /** Creates the hosted-agent admin routes. */

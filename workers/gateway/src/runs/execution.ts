@@ -28,7 +28,7 @@ import { REQUEST_ID_HEADER } from "../../../shared/request-id";
 import { withTracing } from "../../../shared/observability/instrument";
 import type { ZaharaAgentManifest } from "../../../shared/manifest";
 import { gatewaySecrets } from "../app";
-import { type CallDeps, type GatewayContext, TIMEOUT_HEADER, runCall } from "../calls/run-call";
+import { type GatewayContext, TIMEOUT_HEADER, runCall } from "../calls/run-call";
 import { recordRequests } from "../observability/record";
 import { traceContext } from "../observability/trace-context";
 import { AgentDirectory, refreshAgents } from "../hosted/directory";
@@ -59,16 +59,7 @@ export function executionPath(runId: string): string {
 function createExecutionApp(manifests: readonly ZaharaAgentManifest[]) {
   // Compiled-in and hosted agents, as the gateway serves them (a run may call a hosted agent).
   const directory = new AgentDirectory(manifests);
-  const leases = new IsolateLeases();
-  const deps: CallDeps = {
-    get registry() {
-      return directory.registry;
-    },
-    get catalog() {
-      return directory.catalog;
-    },
-    leases,
-  };
+  const deps = directory.callDeps(new IsolateLeases());
   const app = new Hono<{ Bindings: Env }>();
   app.use(requestContext({ service: "gateway", secrets: gatewaySecrets }));
   app.use(refreshAgents(directory));
